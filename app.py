@@ -1,0 +1,33 @@
+"""LLM Lab router: page config, navigation, shared sidebar."""
+from __future__ import annotations
+
+import os
+import warnings
+
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+warnings.filterwarnings("ignore", message=".*torch.classes.*")
+
+import streamlit as st  # noqa: E402
+
+from components.ui import keep_widget_state  # noqa: E402
+
+st.set_page_config(page_title="LLM Lab", page_icon="🧪", layout="wide")
+
+PAGES = [
+    st.Page("pages/home.py", title="Home", icon="🏠", url_path="home", default=True),
+    st.Page("pages/generation.py", title="Text generation", icon="✍️", url_path="generation"),
+    st.Page("pages/sentiment.py", title="Sentiment", icon="🙂", url_path="sentiment"),
+    st.Page("pages/classification.py", title="Classification", icon="🏷️", url_path="classification"),
+    st.Page("pages/embeddings.py", title="Embedding explorer", icon="🧭", url_path="embeddings"),
+    st.Page("pages/attention.py", title="Attention visualizer", icon="🔍", url_path="attention"),
+]
+
+keep_widget_state()
+page = st.navigation(PAGES)
+with st.sidebar:
+    st.caption(
+        "LLM Lab shows how language models work on real pretrained weights. "
+        "Bundled models run offline; Hub models load from huggingface.co when it is reachable."
+    )
+page.run()

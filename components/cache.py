@@ -1,0 +1,56 @@
+"""The only place Streamlit touches models: cached getters keyed on catalog keys.
+
+Cache policy (also in the README):
+* models: ``st.cache_resource(max_entries=MODEL_CACHE_ENTRIES)``, keyed on the catalog key
+  only. The two bundled models stay resident; a third/fourth (Hub) model evicts the least
+  recently used one, so switching models never keeps every model alive. Streamlit holds a
+  per-key compute lock, so two sessions asking for the same not-yet-loaded model load it once.
+* everything derived from a model is cached per page with ``st.cache_data`` and bounded
+  ``max_entries`` / ``ttl`` (see the page modules).
+
+Cached objects are shared by every session and never mutated; computations hold
+``LoadedModel.lock`` (see :mod:`components.loading`).
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from components.catalog import get_spec
+from components.loading import LoadedModel, load_model, needs_conversion
+
+MODEL_CACHE_ENTRIES = 4
+
+
+def configured_dirs() -> dict[str, str]:
+    """Operator-configured model directories from ``[model_dirs]`` in ``.streamlit/secrets.toml``."""
+    try:
+        section = st.secrets.get("model_dirs", {})
+        return {str(k): str(v) for k, v in dict(section).items()}
+    except Exception:  # no secrets file: the normal case
+        return {}
+
+
+@st.cache_resource(max_entries=MODEL_CACHE_ENTRIES, show_spinner=False)
+def _cached_model(key: str) -> LoadedModel:
+    return load_model(get_spec(key), configured_dirs())
+
+
+def get_model(key: str) -> LoadedModel:
+    """Cached :class:`LoadedModel` for catalog ``key``, loading it with visible progress.
+
+    Shows a spinner naming the model and its rough load time; when the bundled GGUF must be
+    converted first (first run only), shows a progress bar for that conversion instead.
+
+    Raises:
+        KeyError: ``key`` is not catalogued.
+        ModelUnavailableError: see :func:`components.loading.load_model`.
+    """
+    spec = get_spec(key)
+    if needs_conversion(spec):
+        from components.loading import bundled_dir, ensure_gguf_converted
+
+        bar = st.progress(0.0, text=f"Preparing {spec.display_name} (first run only)")
+        ensure_gguf_converted(spec, bundled_dir(spec), lambda f, m: bar.progress(min(f, 1.0), text=m))
+        bar.empty()
+    with st.spinner(f"Loading {spec.display_name} (~{max(1, spec.size_mb // 150)} s)…"):
+        return _cached_model(key)

@@ -1,0 +1,201 @@
+"""Readable token strings for any tokenizer (byte-level BPE, WordPiece, SentencePiece).
+
+Raw vocabulary strings are unreadable for people: GPT-2/SmolLM2 byte-level BPE shows
+``Ġ`` for a space, ``Ċ`` for a newline and mojibake like ``ä»`` for the bytes of a
+Chinese character; WordPiece marks continuations with ``##``; SentencePiece uses ``▁``.
+
+:func:`readable_tokens` decodes incrementally instead: token *i*'s text is what decoding
+``input_ids[:i+1]`` adds to decoding ``input_ids[:i]``. A token that ends inside a UTF-8
+character (the decoder yields U+FFFD) is grouped with the following tokens until the
+character is complete, and every token of that group is labelled with the whole
+character(s) plus its position in the group (``天 (1/2)``). The raw vocabulary string
+stays available for hover.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+REPLACEMENT = "\ufffd"
+_WHITESPACE_MARKS = {"\n": "↵", "\t": "⇥", "\r": "␍"}
+
+
+@dataclass(frozen=True)
+class TokenPiece:
+    """One token, readable.
+
+    Attributes:
+        index: position in ``input_ids``.
+        token_id: vocabulary id.
+        raw: the vocabulary string (``convert_ids_to_tokens``), e.g. ``"Ġworld"``.
+        text: exact text this token (or its byte group) contributes, e.g. ``" world"``.
+        group_start: index of the first token of its character group.
+        group_size: tokens in the group (1 unless a character spans several byte tokens).
+        special: the token is a special token ([CLS], <|im_start|> ...).
+    """
+
+    index: int
+    token_id: int
+    raw: str
+    text: str
+    group_start: int
+    group_size: int
+    special: bool
+
+    byte_hex: str = ""
+
+    @property
+    def label(self) -> str:
+        """Short display label: whitespace made visible, group position for split characters,
+        and ``‹E4 BB›`` (the token's bytes) for a byte token that is only part of a character."""
+        if REPLACEMENT in self.text and self.byte_hex:
+            return f"‹{self.byte_hex}›"
+        text = visible(self.text) if self.text else self.raw
+        if self.group_size > 1:
+            text = f"{text} ({self.index - self.group_start + 1}/{self.group_size})"
+        return text
+
+
+def visible(text: str) -> str:
+    """Make whitespace-only or newline-bearing token text visible: ``\\n`` -> ``↵``, a
+    leading space -> ``␣`` ("Transformer Explainer" style), other text unchanged."""
+    out = "".join(_WHITESPACE_MARKS.get(ch, ch) for ch in text)
+    if out.startswith(" "):
+        out = "␣" + out[1:]
+    return out
+
+
+def _byte_decoder() -> dict[str, int]:
+    """Inverse of GPT-2's ``bytes_to_unicode`` table (byte-level BPE vocab chars -> bytes)."""
+    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
+    cs = bs[:]
+    n = 0
+    for b in range(256):
+        if b not in bs:
+            bs.append(b)
+            cs.append(256 + n)
+            n += 1
+    return {chr(c): b for b, c in zip(bs, cs)}
+
+
+_BYTE_DECODER = _byte_decoder()
+
+
+def token_bytes(raw: str) -> bytes | None:
+    """The bytes behind a raw vocabulary string, when the tokenizer works on bytes:
+    SentencePiece byte fallback ``<0xE4>`` or a byte-level BPE string like ``ä»``.
+    Returns None when ``raw`` is not byte-encoded."""
+    if len(raw) == 6 and raw.startswith("<0x") and raw.endswith(">"):
+        try:
+            return bytes([int(raw[3:5], 16)])
+        except ValueError:
+            return None
+    if raw and all(ch in _BYTE_DECODER for ch in raw):
+        return bytes(_BYTE_DECODER[ch] for ch in raw)
+    return None
+
+
+def _decode(tokenizer, ids: list[int]) -> str:
+    return tokenizer.decode(ids, skip_special_tokens=False, clean_up_tokenization_spaces=False)
+
+
+def readable_tokens(tokenizer, input_ids) -> list[TokenPiece]:
+    """Readable pieces for ``input_ids`` (a list of ints or a 1-D tensor), one per token.
+
+    Args:
+        tokenizer: any Hugging Face tokenizer.
+        input_ids: token ids of one sequence, length n.
+
+    Returns:
+        n :class:`TokenPiece` s; ``"".join`` of the texts of group starts equals the
+        decoded string (for tokenizers whose decode is prefix-stable).
+
+    Cost: O(n) decodes of growing prefixes (fine for n <= a few thousand).
+    """
+    ids = [int(i) for i in (input_ids.tolist() if hasattr(input_ids, "tolist") else input_ids)]
+    raws = tokenizer.convert_ids_to_tokens(ids)
+    special_ids = set(getattr(tokenizer, "all_special_ids", []) or [])
+    pieces: list[TokenPiece] = []
+    stable_text = ""  # decode of ids[:stable_end], which ends on a whole character
+    stable_end = 0
+    i = 0
+    n = len(ids)
+    while i < n:
+        j = i
+        text = _decode(tokenizer, ids[: j + 1])
+        # extend the group while the decoded text ends inside a character (max 8 tokens:
+        # a UTF-8 character has at most 4 bytes; a real U+FFFD in the text stops it too)
+        while text.endswith(REPLACEMENT) and j + 1 < n and j - i < 8:
+            j += 1
+            text = _decode(tokenizer, ids[: j + 1])
+        if j > i and REPLACEMENT in text[len(stable_text):]:
+            # the bytes never formed a whole character (stray byte token): keep it alone
+            j = i
+            text = _decode(tokenizer, ids[: j + 1])
+        if text.startswith(stable_text):
+            piece_text = text[len(stable_text):]
+        else:  # decoder merged differently (e.g. WordPiece spacing): diff on common prefix
+            k = 0
+            while k < min(len(text), len(stable_text)) and text[k] == stable_text[k]:
+                k += 1
+            piece_text = text[k:]
+        size = j - i + 1
+        for pos in range(i, j + 1):
+            raw_bytes = token_bytes(str(raws[pos])) if REPLACEMENT in piece_text else None
+            pieces.append(
+                TokenPiece(
+                    index=pos,
+                    token_id=ids[pos],
+                    raw=str(raws[pos]),
+                    text=piece_text,
+                    group_start=i,
+                    group_size=size,
+                    special=ids[pos] in special_ids,
+                    byte_hex=raw_bytes.hex(" ").upper() if raw_bytes else "",
+                )
+            )
+        stable_text = text
+        stable_end = j + 1
+        i = j + 1
+    assert stable_end == n
+    return pieces
+
+
+def token_labels(tokenizer, input_ids) -> list[str]:
+    """Display labels (see :attr:`TokenPiece.label`) for ``input_ids``."""
+    return [p.label for p in readable_tokens(tokenizer, input_ids)]
+
+
+class Utf8SafeDecoder:
+    """Incremental decoder for streaming: feed token ids, get text that never ends inside
+    a UTF-8 character (text is held back while decoding ends in U+FFFD)."""
+
+    def __init__(self, tokenizer, skip_special_tokens: bool = True):
+        self.tokenizer = tokenizer
+        self.skip_special_tokens = skip_special_tokens
+        self.ids: list[int] = []
+        self.emitted = ""
+
+    def push(self, token_ids) -> str:
+        """Add token ids; return the newly completed text (possibly "")."""
+        self.ids.extend(int(t) for t in token_ids)
+        text = self.tokenizer.decode(
+            self.ids,
+            skip_special_tokens=self.skip_special_tokens,
+            clean_up_tokenization_spaces=False,
+        )
+        if text.endswith(REPLACEMENT):
+            return ""
+        delta = text[len(self.emitted):]
+        self.emitted = text
+        return delta
+
+    def flush(self) -> str:
+        """Text still held back at the end of the stream (a truncated character shows as U+FFFD)."""
+        text = self.tokenizer.decode(
+            self.ids,
+            skip_special_tokens=self.skip_special_tokens,
+            clean_up_tokenization_spaces=False,
+        )
+        delta = text[len(self.emitted):]
+        self.emitted = text
+        return delta

@@ -1,0 +1,71 @@
+"""Shared fixtures: bundled models loaded once per test session, tiny Hub-architecture
+models on disk, and AppTest helpers. The Hub is never contacted (HF_HUB_OFFLINE=1)."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+ARTIFACTS = ROOT / "artifacts"
+
+
+@pytest.fixture(scope="session")
+def smollm2():
+    """The bundled SmolLM2-135M-Instruct as the app loads it (converted GGUF)."""
+    from components.catalog import SMOLLM2, get_spec
+    from components.loading import load_model
+
+    return load_model(get_spec(SMOLLM2))
+
+
+@pytest.fixture(scope="session")
+def minilm():
+    """The bundled all-MiniLM-L6-v2 as the app loads it (sentence-transformers)."""
+    from components.catalog import MINILM, get_spec
+    from components.loading import load_model
+
+    return load_model(get_spec(MINILM))
+
+
+@pytest.fixture(scope="session")
+def tiny_gpt2_dir(tmp_path_factory):
+    from tests.tiny_models import make_tiny_gpt2
+
+    return make_tiny_gpt2(tmp_path_factory.mktemp("tiny-gpt2"))
+
+
+@pytest.fixture(scope="session")
+def tiny_bert_dir(tmp_path_factory):
+    from tests.tiny_models import make_tiny_bert
+
+    return make_tiny_bert(tmp_path_factory.mktemp("tiny-bert"))
+
+
+@pytest.fixture
+def as_local_model(monkeypatch):
+    """Point a catalog key at a directory (the operator local-directory source).
+
+    Usage: ``as_local_model("gpt2", tiny_gpt2_dir)``."""
+    from components.catalog import get_spec
+
+    def _set(key: str, path: Path) -> None:
+        monkeypatch.setenv(get_spec(key).local_dir_env, str(path))
+
+    return _set
+
+
+@pytest.fixture
+def app():
+    """A fresh AppTest of the whole app (router + pages), caches cleared."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    st.cache_data.clear()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    return at
