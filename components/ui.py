@@ -127,6 +127,20 @@ def highlighted_tokens_html(pieces: list[tuple[str, float]], title: str = "") ->
     return head + "<div style='line-height:1.9'>" + "".join(spans) + "</div>"
 
 
+def token_chips_html(pieces) -> str:
+    """HTML chips for readable tokens (``components.tokens.TokenPiece``): the readable label,
+    with the raw vocabulary string and id on hover. Every string is escaped."""
+    chips = []
+    for i, p in enumerate(pieces):
+        bg = "#e8f1fa" if i % 2 else "#fdf1dc"
+        chips.append(
+            f'<span title="{escape(p.raw)} · id {p.token_id}" style="background:{bg};'
+            'border:1px solid #ccc;border-radius:4px;padding:1px 4px;margin:1px;display:inline-block;'
+            f'font-family:monospace;white-space:pre">{escape(p.label)}</span>'
+        )
+    return "<div style='line-height:2'>" + "".join(chips) + "</div>"
+
+
 def notices(messages: list[str]) -> None:
     """Show adjustment notices (things the app changed about the input) as info boxes."""
     for msg in messages:

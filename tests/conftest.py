@@ -69,3 +69,19 @@ def app():
     st.cache_data.clear()
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
     return at
+
+
+def plotly_array(value):
+    """A plotly JSON array as a list: plain lists, or plotly's typed arrays
+    (``{"dtype": "f8", "bdata": <base64>, "shape": ...}``) decoded with numpy."""
+    import base64
+
+    import numpy as np
+
+    if isinstance(value, dict) and "bdata" in value:
+        arr = np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
+        if "shape" in value:
+            shape = value["shape"]
+            arr = arr.reshape([int(s) for s in str(shape).split(",")] if isinstance(shape, str) else shape)
+        return arr.tolist()
+    return list(value)

@@ -1,0 +1,132 @@
+"""Benchmark: the generation page's streamed generation vs bare ``model.generate``.
+
+Same model object (bundled SmolLM2), same prompt, same greedy settings, same process,
+alternating runs, each started from a fresh thread like a Streamlit script run. Prints time to first token (s), throughput (new tokens / s over the
+whole call) of both, and the ratios. Targets (issue 2): throughput ratio >= 0.95,
+first-token ratio <= 1.2.
+
+Run: ``HF_HUB_OFFLINE=1 .venv/bin/python bench/generation.py [--tokens 64] [--repeats 5]``
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import torch  # noqa: E402
+
+from components.catalog import SMOLLM2, get_spec  # noqa: E402
+from components.generation import (  # noqa: E402
+    COMPLETE,
+    GenerationSettings,
+    GenerationStream,
+    generate_kwargs,
+    prepare_inputs,
+)
+from components.loading import load_model  # noqa: E402
+
+PROMPT = "Once upon a time, in a small village by the sea, there lived an old fisherman who"
+
+
+class _FirstTokenTimer:
+    """Minimal streamer for the bare baseline: records when the first new token arrives."""
+
+    def __init__(self):
+        self.first = None
+        self.seen_prompt = False
+
+    def put(self, value):
+        if not self.seen_prompt:
+            self.seen_prompt = True
+        elif self.first is None:
+            self.first = time.perf_counter()
+
+    def end(self):
+        pass
+
+
+def in_thread(fn, *args):
+    """Run ``fn`` in a fresh thread, as Streamlit runs page scripts (and as the page's
+    generation runs): under CPU contention torch's OpenMP pool behaves very differently in
+    the main thread, so both sides are timed off the main thread for a like-for-like ratio."""
+    import threading
+
+    box = {}
+    worker = threading.Thread(target=lambda: box.update(result=fn(*args)))
+    worker.start()
+    worker.join()
+    return box["result"]
+
+
+def bare(loaded, prepared, settings):
+    kwargs = generate_kwargs(loaded, settings, prepared.max_new_tokens)
+    timer = _FirstTokenTimer()
+    start = time.perf_counter()
+    with torch.inference_mode():
+        out = loaded.model.generate(input_ids=prepared.input_ids, attention_mask=prepared.attention_mask,
+                                    streamer=timer, **kwargs)
+    end = time.perf_counter()
+    n = out.shape[1] - prepared.prompt_tokens
+    return {"ttft_s": timer.first - start, "tokens": n, "tokens_per_s": n / (end - start)}
+
+
+def page(loaded, prepared, settings):
+    stream = GenerationStream(loaded, prepared, settings)
+    start = time.perf_counter()
+    for _ in stream:
+        pass
+    end = time.perf_counter()
+    n = stream.stats.new_tokens
+    return {"ttft_s": stream.stats.ttft_s, "tokens": n, "tokens_per_s": n / (end - start)}
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tokens", type=int, default=64)
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args(argv)
+    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    loaded = load_model(get_spec(SMOLLM2))
+    settings = GenerationSettings(max_new_tokens=args.tokens, do_sample=False)
+    prepared = prepare_inputs(loaded, PROMPT, COMPLETE, settings.max_new_tokens)
+    in_thread(page, loaded, prepared, settings), in_thread(bare, loaded, prepared, settings)  # warm-up
+    runs = {"page": [], "bare": []}
+    for _ in range(args.repeats):  # alternate so drift hits both equally
+        runs["bare"].append(in_thread(bare, loaded, prepared, settings))
+        runs["page"].append(in_thread(page, loaded, prepared, settings))
+    med = {k: {m: statistics.median(r[m] for r in v) for m in ("ttft_s", "tokens_per_s", "tokens")}
+           for k, v in runs.items()}
+    result = {
+        "model": loaded.spec.display_name,
+        "prompt_tokens": prepared.prompt_tokens,
+        "new_tokens": med["page"]["tokens"],
+        "page_tokens_per_s": med["page"]["tokens_per_s"],
+        "bare_tokens_per_s": med["bare"]["tokens_per_s"],
+        "throughput_ratio": med["page"]["tokens_per_s"] / med["bare"]["tokens_per_s"],
+        "page_ttft_s": med["page"]["ttft_s"],
+        "bare_ttft_s": med["bare"]["ttft_s"],
+        "ttft_ratio": med["page"]["ttft_s"] / med["bare"]["ttft_s"],
+    }
+    print(f"generation benchmark: {result['model']}, greedy, prompt {result['prompt_tokens']} tokens, "
+          f"{int(result['new_tokens'])} new tokens, median of {args.repeats} alternating runs, "
+          f"{os.cpu_count()} CPU cores")
+    print(f"{'':18}{'page':>10}{'bare':>10}{'ratio':>8}{'target':>10}  met")
+    tp_ok = result["throughput_ratio"] >= 0.95
+    ft_ok = result["ttft_ratio"] <= 1.2
+    print(f"{'tokens/s':18}{result['page_tokens_per_s']:10.2f}{result['bare_tokens_per_s']:10.2f}"
+          f"{result['throughput_ratio']:8.3f}{'>= 0.95':>10}  {'yes' if tp_ok else 'NO'}")
+    print(f"{'first token (s)':18}{result['page_ttft_s']:10.3f}{result['bare_ttft_s']:10.3f}"
+          f"{result['ttft_ratio']:8.3f}{'<= 1.2':>10}  {'yes' if ft_ok else 'NO'}")
+    print("JSON " + json.dumps(result))
+    return result
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,85 @@
+"""Plotly figures for the Classification page (pure: data in, ``go.Figure`` out).
+
+Every label or text placed in a figure is ``html.escape``d: plotly renders a subset of
+HTML in tick labels, hover text and annotations, and labels are typed by users.
+"""
+from __future__ import annotations
+
+import html
+
+import pandas as pd
+import plotly.graph_objects as go
+
+SINGLE_COLOUR = "#0072B2"   # Okabe-Ito blue
+MULTI_COLOUR = "#009E73"    # Okabe-Ito green
+
+
+def _esc(text) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def label_scores_bar(scores: pd.DataFrame, multi_label: bool, title: str = "") -> go.Figure:
+    """Horizontal bars of label probabilities for ONE text.
+
+    Args:
+        scores: rows of one text with columns ``label`` and ``score`` in [0, 1] (optionally
+            ``raw``: cosine or logit, shown on hover).
+        multi_label: True for independent probabilities (a dashed 0.5 line is drawn),
+            False for a distribution that sums to 1.
+        title: figure title (escaped here).
+
+    Returns:
+        figure with one ``go.Bar`` trace, best label on top, x axis fixed to [0, 1].
+    """
+    frame = scores.sort_values("score", ascending=True)
+    labels = [_esc(l) for l in frame["label"]]
+    hover_raw = frame["raw"] if "raw" in frame.columns else [None] * len(frame)
+    hover = [
+        f"{lab}<br>probability {s:.3f}" + (f"<br>raw {r:+.4f}" if r is not None else "")
+        for lab, s, r in zip(labels, frame["score"], hover_raw)
+    ]
+    fig = go.Figure(go.Bar(
+        x=frame["score"].tolist(), y=labels, orientation="h",
+        marker_color=MULTI_COLOUR if multi_label else SINGLE_COLOUR,
+        text=[f"{s:.2f}" for s in frame["score"]], textposition="outside",
+        hovertext=hover, hoverinfo="text",
+    ))
+    subtitle = ("independent per label (need not sum to 1)" if multi_label
+                else f"distribution over labels (sums to {frame['score'].sum():.2f})")
+    fig.update_layout(
+        title=_esc(title) + (" — " if title else "") + subtitle,
+        xaxis=dict(range=[0, 1.12], title="probability"),
+        yaxis=dict(title=None, automargin=True),
+        height=max(180, 60 + 32 * len(frame)), margin=dict(l=10, r=10, t=50, b=40),
+    )
+    if multi_label:
+        fig.add_vline(x=0.5, line_dash="dash", line_color="grey")
+    return fig
+
+
+def confusion_heatmap(confusion: pd.DataFrame, title: str = "Confusion matrix (cross-validated)") -> go.Figure:
+    """Heatmap of a confusion matrix.
+
+    Args:
+        confusion: counts, index = true label, columns = predicted label (same order).
+        title: figure title (escaped here).
+
+    Returns:
+        figure with one ``go.Heatmap``; each cell annotated with its count; true labels
+        top-to-bottom in the frame's order.
+    """
+    rows = [_esc(r) for r in confusion.index]
+    cols = [_esc(c) for c in confusion.columns]
+    z = confusion.to_numpy()
+    fig = go.Figure(go.Heatmap(
+        z=z, x=cols, y=rows, colorscale="Blues", showscale=False,
+        text=z, texttemplate="%{text}",
+        hovertemplate="true %{y}<br>predicted %{x}<br>%{z} example(s)<extra></extra>",
+    ))
+    fig.update_layout(
+        title=_esc(title),
+        xaxis=dict(title="predicted label", side="bottom", type="category"),
+        yaxis=dict(title="true label", autorange="reversed", type="category", automargin=True),
+        height=max(260, 120 + 40 * len(rows)), margin=dict(l=10, r=10, t=50, b=40),
+    )
+    return fig

@@ -1,0 +1,766 @@
+"""Text classification without and with training: zero-shot labels and a trainable head.
+
+Pure logic (numpy / torch / scikit-learn / pandas); no streamlit. Three methods:
+
+* **Zero-shot by embedding similarity** (bundled all-MiniLM-L6-v2): every label becomes a
+  hypothesis ``template.format(label)`` ("This text is about sports."); the text and the
+  hypotheses are encoded (L2-normalised), and the cosine similarity text↔hypothesis scores
+  the label.
+* **Zero-shot by natural-language inference** (NLI models from the Hub, e.g.
+  ``typeform/distilbert-base-uncased-mnli``, ``facebook/bart-large-mnli``): premise = text,
+  hypothesis = ``template.format(label)``; the model's entailment logit scores the label.
+  Same maths as the transformers ``zero-shot-classification`` pipeline (Yin et al. 2019).
+* **Train your own** (fine-tuning made tangible): a logistic-regression head
+  (scikit-learn) trained on *frozen* MiniLM embeddings, with stratified cross-validation.
+
+Single-label vs multi-label:
+  single-label scores are a distribution over the labels (they sum to 1: "which one?");
+  multi-label scores are independent probabilities in [0, 1] per label ("does each apply?"),
+  so they need not sum to 1. With one label a share is meaningless (it would always be 1),
+  so one label is always scored independently.
+
+Long texts: **truncate** (not chunk-and-average). MiniLM reads at most
+``max_seq_length`` = 256 tokens (including [CLS]/[SEP]); NLI models read their own limit
+(512 for DistilBERT, 1024 for BART) and only the premise is cut (``truncation="only_first"``,
+as the pipeline does). Every affected text is named in a notice. Truncation keeps one
+forward pass per text and is exactly what the encoder sees when used elsewhere in the app.
+
+Every function returns its data plus human-readable ``notices`` (things it adapted), and
+raises :class:`components.textio.InputError` with a clear message for input it cannot use.
+"""
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from components.textio import InputError
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA_DIR = ROOT / "data" / "classification"
+
+MAX_LABELS = 20
+"""Cap on labels (zero-shot) and classes (train your own): bounded memory and a readable chart."""
+MAX_LABEL_CHARS = 100
+"""Longest label accepted (a label is a short name, and the NLI hypothesis must fit the model)."""
+MAX_TEXTS = 500
+"""Cap on texts per batch (zero-shot and classify-new-text); the rest are dropped with a notice."""
+MAX_TRAIN_EXAMPLES = 2000
+"""Cap on training examples (encoding them takes about 2 s per 100 on a laptop CPU)."""
+MAX_NLI_PAIRS = 2000
+"""Cap on (text, label) pairs for an NLI run: each pair is one forward pass of the model."""
+NLI_BATCH_PAIRS = 16
+"""Pairs per NLI forward pass (bounded activation memory, ~1.6 GB peak for BART-large at 512 tokens)."""
+ENCODE_BATCH = 32
+"""Texts per MiniLM forward pass."""
+
+DEFAULT_TEMPLATE = "This text is about {}."
+"""Hypothesis template; the transformers pipeline default is "This example is {}."."""
+
+SIMILARITY_TEMPERATURE = 0.05
+"""Temperature of the single-label softmax over cosine similarities: p = softmax(cos / 0.05).
+
+Source: all-MiniLM-L6-v2 was trained with sentence-transformers'
+``MultipleNegativesRankingLoss``, which is a softmax over ``scale * cos`` with
+``scale = 20`` (= 1 / 0.05). Using the training temperature turns cosines into the same kind
+of distribution the encoder was optimised for. Measured on the shipped topics set with the
+default template: matching hypotheses have cosine 0.19 ± 0.07, the others 0.00 ± 0.05,
+so a 0.19 gap becomes a probability ratio of e^(0.19/0.05) ≈ 45.
+"""
+MULTI_LABEL_BIAS = 0.10
+"""Cosine at which a label gets probability 0.5 in multi-label mode:
+p = sigmoid((cos - 0.10) / 0.05).
+
+Source: measured on ``data/classification/topics.csv`` (60 texts x 4 labels, default
+template): the threshold that best separates matching from non-matching hypotheses is
+0.09 (96.7 % of pairs right), midway between their mean cosines (0.19 and 0.00).
+A heuristic calibration for MiniLM with short templates, not a trained one: cosines of
+other encoders or very different templates live on other scales.
+"""
+
+HEAD_C = 10.0
+"""Inverse L2 strength of the logistic-regression head. Unit-length 384-d embeddings have
+features of size ~0.05, so sklearn's default C=1 shrinks the weights until every
+probability is close to uniform; C=10 keeps cross-validated accuracy and gives readable
+probabilities."""
+HEAD_SEED = 0
+"""Fixed ``random_state`` for the head and for the cross-validation shuffle (reproducible)."""
+MAX_FOLDS = 5
+
+EXAMPLE_SETS = {
+    "topics": ("Topics: sports / politics / technology / food (60 examples)", "topics.csv"),
+}
+"""Shipped labelled sets for "train your own": key -> (description, file in DATA_DIR)."""
+
+
+# --------------------------------------------------------------------------- inputs
+def parse_labels(raw: str, max_labels: int = MAX_LABELS) -> tuple[list[str], list[str]]:
+    """Labels from a comma-separated string.
+
+    Trims each label, drops blanks (",,", trailing commas) and case-insensitive duplicates
+    (the first spelling is kept), keeps at most ``max_labels``.
+
+    Returns:
+        (labels in input order, notices about what was dropped).
+
+    Raises:
+        InputError: no label left, or a label longer than ``MAX_LABEL_CHARS`` characters.
+    """
+    parts = [p.strip() for p in (raw or "").split(",")]
+    notices: list[str] = []
+    labels: list[str] = []
+    seen: set[str] = set()
+    duplicates: list[str] = []
+    blanks = sum(1 for p in parts if not p)
+    for part in parts:
+        if not part:
+            continue
+        folded = part.casefold()
+        if folded in seen:
+            duplicates.append(part)
+            continue
+        seen.add(folded)
+        labels.append(part)
+    if not labels:
+        raise InputError(
+            "No labels: type at least one label, separated by commas (e.g. sports, politics, food)."
+        )
+    too_long = [l for l in labels if len(l) > MAX_LABEL_CHARS]
+    if too_long:
+        raise InputError(
+            f"A label is longer than {MAX_LABEL_CHARS} characters ({len(too_long[0])}): labels are short "
+            "names such as 'sports'. Separate labels with commas."
+        )
+    if blanks and len(parts) > 1:
+        notices.append(f"{blanks} empty label(s) between commas ignored.")
+    if duplicates:
+        notices.append(
+            "Duplicate label(s) dropped (compared ignoring case): " + ", ".join(repr(d) for d in duplicates) + "."
+        )
+    if len(labels) > max_labels:
+        notices.append(
+            f"{len(labels)} labels given; only the first {max_labels} are used "
+            f"(dropped: {', '.join(repr(l) for l in labels[max_labels:])})."
+        )
+        labels = labels[:max_labels]
+    return labels, notices
+
+
+def check_template(template: str) -> str:
+    """Validate a hypothesis template: it must contain ``{}`` exactly once.
+
+    Returns:
+        the template unchanged.
+
+    Raises:
+        InputError: no ``{}``, more than one, or other braces that ``str.format`` would
+            misread (e.g. ``{label}``).
+    """
+    template = template or ""
+    count = template.count("{}")
+    if count == 0:
+        raise InputError(
+            "The template needs the placeholder {} where the label goes, e.g. "
+            f"'{DEFAULT_TEMPLATE}'."
+        )
+    if count > 1:
+        raise InputError(f"The template has {{}} {count} times; use it exactly once.")
+    rest = template.replace("{}", "")
+    if "{" in rest or "}" in rest:
+        raise InputError(
+            "The template may contain braces only as the single placeholder {} "
+            "(write the label slot as {} and remove other braces)."
+        )
+    return template
+
+
+def hypothesis(template: str, label: str) -> str:
+    """``template`` with ``label`` in its placeholder (``str.format``)."""
+    return template.format(label)
+
+
+def clean_texts(texts: list[str], max_texts: int = MAX_TEXTS) -> tuple[list[str], list[str]]:
+    """Drop empty/whitespace texts and cap the count.
+
+    Returns:
+        (texts stripped of surrounding whitespace, notices).
+
+    Raises:
+        InputError: nothing but blank text.
+    """
+    texts = [str(t) for t in texts]
+    kept = [t.strip() for t in texts if t.strip()]
+    if not kept:
+        raise InputError("The text is empty: type or paste some text to classify.")
+    notices = []
+    if len(kept) < len(texts):
+        notices.append(f"{len(texts) - len(kept)} empty text(s) ignored.")
+    if len(kept) > max_texts:
+        notices.append(f"{len(kept)} texts given; only the first {max_texts} are classified.")
+        kept = kept[:max_texts]
+    return kept, notices
+
+
+def _preview(text: str, n: int = 40) -> str:
+    one_line = " ".join(text.split())
+    return one_line if len(one_line) <= n else one_line[: n - 1] + "…"
+
+
+def _truncation_notice(lengths: list[int], texts: list[str], limit: int, what: str) -> list[str]:
+    over = [i for i, n in enumerate(lengths) if n > limit]
+    if not over:
+        return []
+    named = "; ".join(f"#{i + 1} '{_preview(texts[i])}' ({lengths[i]} tokens)" for i in over[:10])
+    more = f"; and {len(over) - 10} more" if len(over) > 10 else ""
+    return [
+        f"{len(over)} text(s) are longer than the {limit}-token limit of {what} and were truncated "
+        f"(policy: truncate, the rest of the text is not read): {named}{more}."
+    ]
+
+
+# --------------------------------------------------------------------------- encoder
+def encoder_limit(loaded) -> int:
+    """Tokens the sentence encoder reads per text, special tokens included (MiniLM: 256)."""
+    return int(loaded.sentence_model.max_seq_length)
+
+
+def encode(loaded, texts: list[str]) -> tuple[np.ndarray, list[str]]:
+    """Unit-length sentence embeddings with the bundled sentence-transformers model.
+
+    Args:
+        loaded: a ``LoadedModel`` with ``sentence_model`` (loader sentence-transformer).
+        texts: n non-empty strings.
+
+    Returns:
+        (embeddings of shape (n, d) float32 with L2 norm 1 (d = 384 for MiniLM),
+        notices naming the texts truncated at ``encoder_limit`` tokens).
+    """
+    if loaded.sentence_model is None:
+        raise ValueError(f"{loaded.spec.key} is not a sentence-transformers model")
+    limit = encoder_limit(loaded)
+    with loaded.lock:
+        lengths = [len(ids) for ids in loaded.tokenizer(list(texts), add_special_tokens=True,
+                                                        verbose=False)["input_ids"]]
+        emb = loaded.sentence_model.encode(
+            list(texts), batch_size=ENCODE_BATCH, normalize_embeddings=True,
+            convert_to_numpy=True, show_progress_bar=False,
+        )
+    return np.asarray(emb, dtype=np.float32), _truncation_notice(lengths, texts, limit, loaded.spec.display_name)
+
+
+def _softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    z = x - x.max(axis=axis, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+# --------------------------------------------------------------------------- zero-shot
+@dataclass
+class ZeroShotResult:
+    """Scores of every (text, label) pair.
+
+    Attributes:
+        scores: tidy frame, one row per (text, label): ``text_id`` (0-based), ``text``,
+            ``label``, ``hypothesis``, ``raw`` (cosine similarity, or entailment logit for
+            NLI), ``score`` (probability in [0, 1]), ``rank`` (1 = best label for that text).
+        method: "similarity" or "nli".
+        multi_label: True when scores are independent per label (also forced for one label).
+        labels: the labels, in input order.
+        notices: adaptations (truncation, one label ...).
+        semantics: one line saying what the scores mean.
+    """
+
+    scores: pd.DataFrame
+    method: str
+    multi_label: bool
+    labels: list[str]
+    notices: list[str] = field(default_factory=list)
+    semantics: str = ""
+
+    def wide(self) -> pd.DataFrame:
+        """One row per text: ``text``, ``top_label``, ``top_score`` and one column
+        ``p(<label>)`` per label (its score), labels in input order -- the CSV download format."""
+        return wide_scores(self.scores, self.labels)
+
+
+def wide_scores(scores: pd.DataFrame, labels: list[str]) -> pd.DataFrame:
+    """Pivot a tidy ``scores`` frame (``text_id``, ``text``, ``label``, ``score``) to one row per text."""
+    pivot = scores.pivot(index="text_id", columns="label", values="score")[labels]
+    texts = scores.drop_duplicates("text_id").set_index("text_id")["text"]
+    top = scores[scores["rank"] == 1].set_index("text_id")
+    out = pd.DataFrame({"text": texts, "top_label": top["label"], "top_score": top["score"]})
+    for label in labels:
+        out[score_column(label)] = pivot[label]
+    return out.reset_index(drop=True)
+
+
+def score_column(label: str) -> str:
+    """Column name of a label's score in wide tables: ``p(label)`` (never collides with
+    ``text``/``top_label``/``top_score``/``row``, whatever the user calls a label)."""
+    return f"p({label})"
+
+
+def _semantics(multi_label: bool, n_labels: int) -> str:
+    if n_labels == 1:
+        return ("One label: its score is an independent probability that the label applies, "
+                "not a share (a share of one label would always be 100 %).")
+    if multi_label:
+        return ("Multi-label: each label's probability is independent (0-1); several can be high "
+                "at once and they need not add up to 1.")
+    return "Single-label: the probabilities are shares of one choice between the labels and add up to 1."
+
+
+def _tidy(texts, labels, hyps, raw: np.ndarray, scores: np.ndarray) -> pd.DataFrame:
+    """(n_texts, n_labels) arrays -> tidy frame with ranks."""
+    n, k = raw.shape
+    ranks = np.empty_like(scores, dtype=int)
+    order = np.argsort(-scores, axis=1, kind="stable")
+    ranks[np.arange(n)[:, None], order] = np.arange(1, k + 1)[None, :]
+    return pd.DataFrame({
+        "text_id": np.repeat(np.arange(n), k),
+        "text": np.repeat(np.asarray(texts, dtype=object), k),
+        "label": labels * n,
+        "hypothesis": hyps * n,
+        "raw": raw.reshape(-1).astype(float),
+        "score": scores.reshape(-1).astype(float),
+        "rank": ranks.reshape(-1),
+    })
+
+
+def similarity_scores(cosine: np.ndarray, multi_label: bool,
+                      temperature: float = SIMILARITY_TEMPERATURE,
+                      bias: float = MULTI_LABEL_BIAS) -> np.ndarray:
+    """Map cosine similarities (n_texts, n_labels) to probabilities of the same shape.
+
+    Single-label (and k > 1): ``softmax(cos / temperature)`` over the labels (rows sum to 1).
+    Multi-label or one label: ``sigmoid((cos - bias) / temperature)`` per label, independent.
+    See ``SIMILARITY_TEMPERATURE`` and ``MULTI_LABEL_BIAS`` for the sources of the constants.
+    """
+    cosine = np.asarray(cosine, dtype=np.float64)
+    if multi_label or cosine.shape[1] == 1:
+        return _sigmoid((cosine - bias) / temperature)
+    return _softmax(cosine / temperature, axis=1)
+
+
+def zero_shot_similarity(loaded, texts: list[str], labels: list[str],
+                         template: str = DEFAULT_TEMPLATE, multi_label: bool = False) -> ZeroShotResult:
+    """Zero-shot classification by cosine similarity of sentence embeddings.
+
+    Args:
+        loaded: the bundled MiniLM ``LoadedModel`` (any sentence-transformers model works).
+        texts: n texts (blank ones dropped, see :func:`clean_texts`).
+        labels: k >= 1 labels (see :func:`parse_labels`).
+        template: hypothesis template with one ``{}``.
+        multi_label: independent probabilities per label instead of a distribution.
+
+    Returns:
+        :class:`ZeroShotResult` with ``raw`` = cosine in [-1, 1] and ``score`` from
+        :func:`similarity_scores`.
+
+    Raises:
+        InputError: empty texts, no labels, bad template.
+    """
+    template = check_template(template)
+    if not labels:
+        raise InputError("No labels: type at least one label.")
+    texts, notices = clean_texts(texts)
+    hyps = [hypothesis(template, l) for l in labels]
+    text_emb, trunc = encode(loaded, texts)           # (n, d)
+    hyp_emb, _ = encode(loaded, hyps)                  # (k, d)
+    cosine = text_emb @ hyp_emb.T                      # (n, k), unit vectors -> cosine
+    multi = multi_label or len(labels) == 1
+    scores = similarity_scores(cosine, multi)
+    notices += trunc
+    if len(labels) == 1:
+        notices.append(_semantics(True, 1))
+    return ZeroShotResult(_tidy(texts, labels, hyps, cosine, scores), "similarity", multi, list(labels),
+                          notices, _semantics(multi, len(labels)))
+
+
+def nli_label_ids(config) -> tuple[int, int]:
+    """(entailment index, contradiction index) of an NLI classifier's logits.
+
+    Labels are matched case-insensitively by prefix ("entail...", "contradict...") in
+    ``config.label2id`` (then ``id2label``), as the transformers pipeline does. When no label
+    starts with "contradict", the pipeline's rule is used: index 0, or the last index when
+    entailment is 0.
+
+    Raises:
+        InputError: the model has no entailment label (it is not an NLI model).
+    """
+    pairs: dict[str, int] = {}
+    for label, idx in (getattr(config, "label2id", None) or {}).items():
+        pairs[str(label).lower()] = int(idx)
+    if not any(k.startswith("entail") for k in pairs):
+        for idx, label in (getattr(config, "id2label", None) or {}).items():
+            pairs[str(label).lower()] = int(idx)
+    entail = next((i for l, i in pairs.items() if l.startswith("entail")), None)
+    if entail is None:
+        raise InputError(
+            "This model has no 'entailment' label (labels: "
+            + ", ".join(sorted(pairs)) + "), so it cannot do NLI zero-shot classification."
+        )
+    contra = next((i for l, i in pairs.items() if l.startswith("contradict")), None)
+    if contra is None:
+        contra = (int(config.num_labels) - 1) if entail == 0 else 0
+    return entail, contra
+
+
+def nli_limit(loaded) -> int:
+    """Tokens the NLI model reads per (premise, hypothesis) pair."""
+    limit = int(loaded.context_length)
+    tok_max = getattr(loaded.tokenizer, "model_max_length", None)
+    if isinstance(tok_max, int) and 0 < tok_max < 100_000:
+        limit = min(limit, tok_max)
+    return limit
+
+
+def nli_logits(loaded, texts: list[str], hyps: list[str]) -> tuple[np.ndarray, list[str]]:
+    """Raw logits of every (premise=text, hypothesis) pair.
+
+    Pairs are run in batches of ``NLI_BATCH_PAIRS`` under ``loaded.lock``; premises are
+    truncated to fit (``truncation="only_first"``), hypotheses never are.
+
+    Returns:
+        (logits of shape (n_texts, n_hyps, n_classes) float64, truncation notices).
+    """
+    import torch
+
+    limit = nli_limit(loaded)
+    pairs = [(t, h) for t in texts for h in hyps]
+    longest_hyp = max(hyps, key=len)
+    chunks = []
+    with loaded.lock:
+        lengths = [len(loaded.tokenizer(t, longest_hyp, verbose=False)["input_ids"]) for t in texts]
+        with torch.inference_mode():
+            for start in range(0, len(pairs), NLI_BATCH_PAIRS):
+                batch = pairs[start:start + NLI_BATCH_PAIRS]
+                enc = loaded.tokenizer(
+                    [p for p, _ in batch], [h for _, h in batch], padding=True,
+                    truncation="only_first", max_length=limit, return_tensors="pt",
+                )
+                out = loaded.model(**enc)
+                chunks.append(out.logits.float().cpu().numpy())   # (b, n_classes)
+    logits = np.concatenate(chunks).astype(np.float64).reshape(len(texts), len(hyps), -1)
+    return logits, _truncation_notice(lengths, texts, limit, loaded.spec.display_name + " (text + hypothesis)")
+
+
+def nli_scores(logits: np.ndarray, entail: int, contra: int, multi_label: bool) -> np.ndarray:
+    """Probabilities (n_texts, n_labels) from NLI logits (n_texts, n_labels, n_classes).
+
+    Exactly the transformers ``zero-shot-classification`` postprocess:
+    single-label (k > 1): softmax of the entailment logits across labels (rows sum to 1);
+    multi-label or one label: per label, softmax over (contradiction, entailment) logits,
+    keep P(entailment) -- the neutral logit is ignored.
+    """
+    if multi_label or logits.shape[1] == 1:
+        pair = logits[..., [contra, entail]]                 # (n, k, 2)
+        return _softmax(pair, axis=-1)[..., 1]
+    return _softmax(logits[..., entail], axis=1)
+
+
+def zero_shot_nli(loaded, texts: list[str], labels: list[str],
+                  template: str = DEFAULT_TEMPLATE, multi_label: bool = False) -> ZeroShotResult:
+    """Zero-shot classification with an NLI sequence classifier (premise = text).
+
+    Args:
+        loaded: a ``LoadedModel`` of loader sequence-classification with an entailment label.
+        texts, labels, template, multi_label: as in :func:`zero_shot_similarity`.
+
+    Returns:
+        :class:`ZeroShotResult` with ``raw`` = entailment logit and ``score`` from
+        :func:`nli_scores`.
+
+    Raises:
+        InputError: empty texts, no labels, bad template, too many pairs, not an NLI model.
+    """
+    template = check_template(template)
+    if not labels:
+        raise InputError("No labels: type at least one label.")
+    entail, contra = nli_label_ids(loaded.model.config)
+    texts, notices = clean_texts(texts)
+    max_texts = max(1, MAX_NLI_PAIRS // len(labels))
+    if len(texts) > max_texts:
+        notices.append(
+            f"NLI runs the model once per (text, label) pair; with {len(labels)} labels only the first "
+            f"{max_texts} texts are classified (cap {MAX_NLI_PAIRS} pairs)."
+        )
+        texts = texts[:max_texts]
+    hyps = [hypothesis(template, l) for l in labels]
+    logits, trunc = nli_logits(loaded, texts, hyps)
+    multi = multi_label or len(labels) == 1
+    scores = nli_scores(logits, entail, contra, multi)
+    notices += trunc
+    if len(labels) == 1:
+        notices.append(_semantics(True, 1))
+    return ZeroShotResult(_tidy(texts, labels, hyps, logits[..., entail], scores), "nli", multi,
+                          list(labels), notices, _semantics(multi, len(labels)))
+
+
+# --------------------------------------------------------------------------- train your own
+def load_example_set(name: str = "topics") -> pd.DataFrame:
+    """A shipped labelled set (``data/classification/``, CC0) as a frame with ``text``, ``label``."""
+    _, filename = EXAMPLE_SETS[name]
+    frame = pd.read_csv(DATA_DIR / filename, dtype=str, keep_default_na=False)
+    return frame[["text", "label"]]
+
+
+def example_lines(frame: pd.DataFrame) -> str:
+    """``text | label`` lines (the editable text format) for a labelled frame."""
+    return "\n".join(f"{t} | {l}" for t, l in zip(frame["text"], frame["label"]))
+
+
+def zero_shot_examples() -> list[str]:
+    """The shipped zero-shot example texts (one per line)."""
+    return [l for l in (DATA_DIR / "zero_shot_examples.txt").read_text(encoding="utf-8").splitlines() if l.strip()]
+
+
+@dataclass
+class CvPlan:
+    """How the head will be evaluated: ``folds`` (0 = no cross-validation) and why."""
+
+    folds: int
+    notices: list[str]
+
+
+def prepare_examples(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Clean labelled examples for training.
+
+    Strips text and labels, drops rows with a blank text or label (counted), merges labels
+    that differ only in case (first spelling kept), drops exact duplicate rows, caps at
+    ``MAX_TRAIN_EXAMPLES``.
+
+    Args:
+        frame: with columns ``text`` and ``label``.
+
+    Returns:
+        (frame with ``text``, ``label``, notices).
+
+    Raises:
+        InputError: no examples left, fewer than 2 classes (one class: nothing to tell
+            apart), or more than ``MAX_LABELS`` classes.
+    """
+    df = pd.DataFrame({"text": frame["text"].astype(str).str.strip(),
+                       "label": frame["label"].astype(str).str.strip()})
+    notices: list[str] = []
+    blank = (df["text"] == "") | (df["label"] == "")
+    if blank.any():
+        notices.append(
+            f"{int(blank.sum())} example(s) without a text or a label were ignored "
+            "(write each example as 'text | label')."
+        )
+    df = df[~blank]
+    if df.empty:
+        raise InputError(
+            "No labelled examples: give at least two classes with examples, one per line as "
+            "'text | label', or load the example set."
+        )
+    first: dict[str, str] = {}
+    for label in df["label"]:
+        first.setdefault(label.casefold(), label)
+    merged = df["label"].map(lambda l: first[l.casefold()])
+    if (merged != df["label"]).any():
+        notices.append("Labels that differ only in capitals were merged (e.g. 'Sports' and 'sports').")
+    df = df.assign(label=merged)
+    dup = df.duplicated()
+    if dup.any():
+        notices.append(f"{int(dup.sum())} duplicate example(s) ignored.")
+        df = df[~dup]
+    if len(df) > MAX_TRAIN_EXAMPLES:
+        notices.append(f"{len(df)} examples given; only the first {MAX_TRAIN_EXAMPLES} are used.")
+        df = df.iloc[:MAX_TRAIN_EXAMPLES]
+    classes = df["label"].unique().tolist()
+    if len(classes) < 2:
+        raise InputError(
+            f"All examples have the same label ({classes[0]!r}). A classifier learns to tell classes "
+            "apart, so it needs at least two labels: add examples of another class."
+        )
+    if len(classes) > MAX_LABELS:
+        raise InputError(
+            f"{len(classes)} different labels; at most {MAX_LABELS} are supported. "
+            "Check the label column (is it the text column by mistake?)."
+        )
+    return df.reset_index(drop=True), notices
+
+
+def cv_plan(labels: list[str] | pd.Series, max_folds: int = MAX_FOLDS) -> CvPlan:
+    """Number of stratified cross-validation folds: ``min(max_folds, smallest class count)``.
+
+    Stratified k-fold needs every class in every fold, so at least 2 examples per class are
+    needed for any cross-validation; with fewer the head is still trained but not evaluated.
+    """
+    counts = pd.Series(list(labels)).value_counts()
+    smallest = int(counts.min())
+    if smallest < 2:
+        few = ", ".join(repr(l) for l in counts[counts < 2].index)
+        return CvPlan(0, [
+            f"Cross-validation needs at least 2 examples of every class; {few} has only 1. "
+            "The classifier is still trained on all examples, but its accuracy cannot be "
+            "estimated: add more examples of that class."
+        ])
+    folds = min(max_folds, smallest)
+    notices = []
+    if folds < max_folds:
+        notices.append(
+            f"The smallest class has {smallest} examples, so cross-validation uses {folds} folds "
+            f"instead of {max_folds} (every fold must contain every class)."
+        )
+    return CvPlan(folds, notices)
+
+
+@dataclass
+class TrainResult:
+    """A logistic-regression head trained on frozen embeddings.
+
+    Attributes:
+        classes: class labels in the head's order.
+        head: the fitted ``sklearn.linear_model.LogisticRegression`` (on all examples).
+        folds: cross-validation folds used (0 = none, see notices).
+        cv_accuracy: pooled out-of-fold accuracy in [0, 1], or None without CV.
+        fold_accuracies: accuracy of each fold.
+        confusion: counts, index = true label, columns = predicted label (out-of-fold),
+            or an empty frame without CV.
+        predictions: per example ``text``, ``label``, ``predicted`` (out-of-fold), ``correct``.
+        majority_baseline: share of the largest class (the accuracy of always guessing it).
+        counts: examples per class.
+        n_examples: examples used.
+        notices: adaptations.
+    """
+
+    classes: list[str]
+    head: Any
+    folds: int
+    cv_accuracy: float | None
+    fold_accuracies: list[float]
+    confusion: pd.DataFrame
+    predictions: pd.DataFrame
+    majority_baseline: float
+    counts: pd.Series
+    n_examples: int
+    notices: list[str] = field(default_factory=list)
+
+
+def _new_head():
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(C=HEAD_C, max_iter=2000, random_state=HEAD_SEED)
+
+
+def train_head(loaded, frame: pd.DataFrame) -> TrainResult:
+    """Train a logistic-regression head on frozen sentence embeddings and cross-validate it.
+
+    Only the head (k x d weights + k biases) is trained; the encoder is not changed.
+
+    Args:
+        loaded: the bundled MiniLM ``LoadedModel``.
+        frame: labelled examples (``text``, ``label``), cleaned by :func:`prepare_examples`
+            here again (idempotent).
+
+    Returns:
+        :class:`TrainResult`. Cross-validation: ``StratifiedKFold(folds, shuffle=True,
+        random_state=0)``; confusion matrix and accuracy from ``cross_val_predict`` on the
+        same folds.
+
+    Raises:
+        InputError: see :func:`prepare_examples`.
+    """
+    from sklearn.metrics import confusion_matrix
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict, cross_val_score
+
+    df, notices = prepare_examples(frame)
+    X, trunc = encode(loaded, df["text"].tolist())      # (n, 384), frozen encoder
+    notices += trunc
+    y = df["label"].to_numpy()
+    counts = df["label"].value_counts()
+    plan = cv_plan(y)
+    notices += plan.notices
+    classes = sorted(counts.index.tolist())
+    cv_acc = None
+    folds: list[float] = []
+    confusion = pd.DataFrame()
+    predicted = np.full(len(y), "", dtype=object)
+    if plan.folds >= 2:
+        splitter = StratifiedKFold(n_splits=plan.folds, shuffle=True, random_state=HEAD_SEED)
+        predicted = cross_val_predict(_new_head(), X, y, cv=splitter)
+        folds = [float(s) for s in cross_val_score(_new_head(), X, y, cv=splitter)]
+        cv_acc = float((predicted == y).mean())
+        cm = confusion_matrix(y, predicted, labels=classes)
+        confusion = pd.DataFrame(cm, index=pd.Index(classes, name="true"),
+                                 columns=pd.Index(classes, name="predicted"))
+    head = _new_head().fit(X, y)
+    predictions = pd.DataFrame({"text": df["text"], "label": df["label"], "predicted": predicted})
+    predictions["correct"] = predictions["label"] == predictions["predicted"] if cv_acc is not None else None
+    return TrainResult(
+        classes=[str(c) for c in head.classes_], head=head, folds=plan.folds, cv_accuracy=cv_acc,
+        fold_accuracies=folds, confusion=confusion, predictions=predictions,
+        majority_baseline=float(counts.max() / counts.sum()), counts=counts,
+        n_examples=len(df), notices=notices,
+    )
+
+
+def classify_with_head(loaded, result: TrainResult, texts: list[str]) -> tuple[pd.DataFrame, list[str]]:
+    """Classify new texts with a trained head (same frozen encoder).
+
+    Returns:
+        (tidy frame ``text_id``, ``text``, ``label``, ``score`` (predict_proba; rows of one
+        text sum to 1), ``rank``; notices).
+
+    Raises:
+        InputError: no non-blank text.
+    """
+    texts, notices = clean_texts(texts)
+    X, trunc = encode(loaded, texts)
+    proba = result.head.predict_proba(X)                 # (n, k)
+    labels = [str(c) for c in result.head.classes_]
+    frame = _tidy(texts, labels, labels, proba, proba).drop(columns=["hypothesis", "raw"])
+    return frame, notices + trunc
+
+
+# --------------------------------------------------------------------------- display helpers
+_MD_PUNCTUATION = set("\\`*_{}[]()#+-.!|<>~$:='\"&%^@/;?,")
+
+
+def markdown_literal(text: str) -> str:
+    """Backslash-escape every ASCII punctuation character so that Streamlit's markdown
+    (``st.info``/``st.warning``/``st.caption``) shows ``text`` literally: no emphasis, links,
+    HTML, LaTeX (``$``), colour directives (``:red[...]``) or emoji shortcodes.
+
+    CommonMark allows any ASCII punctuation to be backslash-escaped; the escaped text
+    renders as the original characters. Newlines become spaces (messages are one line).
+    """
+    text = " ".join(str(text).splitlines())
+    return "".join("\\" + ch if ch in _MD_PUNCTUATION else ch for ch in text)
+
+
+# --------------------------------------------------------------------------- CSV helpers
+def examples_from_lines(text: str) -> tuple[pd.DataFrame, list[str]]:
+    """Labelled examples from ``text | label`` lines (see ``textio.parse_labelled_lines``)."""
+    from components.textio import parse_labelled_lines
+
+    return parse_labelled_lines(text)
+
+
+def to_csv_bytes(frame: pd.DataFrame) -> bytes:
+    """UTF-8 CSV (with BOM, so spreadsheet programs detect the encoding) for download.
+
+    Cells starting with ``=``, ``+``, ``-``, ``@`` are prefixed with ``'`` so that a
+    spreadsheet does not run them as formulas (CSV injection)."""
+    def _safe(v):
+        if isinstance(v, str) and v[:1] in ("=", "+", "-", "@"):
+            return "'" + v
+        return v
+
+    safe = frame.copy()
+    for col in safe.columns:
+        if safe[col].dtype == object or pd.api.types.is_string_dtype(safe[col]):
+            safe[col] = safe[col].map(_safe)
+    return safe.to_csv(index=False, quoting=csv.QUOTE_MINIMAL, float_format="%.4f").encode("utf-8-sig")
+

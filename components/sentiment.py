@@ -1,0 +1,747 @@
+"""Sentiment analysis four ways -- rule-driven, data-driven, prompting, fine-tuned -- with
+leave-one-out occlusion attribution and a held-out evaluation. Pure: no streamlit.
+
+Approaches (each returns a :class:`SentimentResult`):
+
+* ``vader`` -- VADER (Hutto & Gilbert 2014, ``vaderSentiment``): a hand-written lexicon of word
+  valences plus rules (negation, boosters, "but", caps, punctuation). Label from the compound
+  score with the thresholds of the VADER README (>= 0.05 positive, <= -0.05 negative, else
+  neutral). Per-word contributions are VADER's own per-word valences after its rules
+  (:func:`vader_word_valences`, the ``sentiments`` list inside ``polarity_scores``).
+* ``head`` -- a scikit-learn ``LogisticRegression`` trained (fixed seed) on frozen
+  all-MiniLM-L6-v2 sentence embeddings of ``data/sentiment/train.csv`` (:func:`train_head`).
+* ``llm`` -- SmolLM2-135M-Instruct prompted with a user-editable template; the next-token
+  logits of the label words " negative" / " positive" are softmaxed over those two tokens,
+  optionally after few-shot examples, optionally calibrated against the content-free input
+  "N/A" (Zhao et al. 2021, "Calibrate before use": p_cal = normalise(p / p_cf)).
+* ``sst2`` -- a DistilBERT sequence classifier fine-tuned on SST-2 (Hub only), softmax of its
+  two logits.
+
+Attribution for every approach: *leave-one-out occlusion* (Zeiler & Fergus 2014; Li et al. 2016
+"Understanding neural networks through representation erasure"): weight of word *i* =
+score(text) - score(text without word *i*), where score is P(positive) (VADER: the compound
+score). Positive weight = the word pushed towards positive.
+
+Long text is truncated at the encoder limit (MiniLM 256 tokens, DistilBERT 512, the LLM prompt
+text 512) and a notice says so. Every tokenizer/model call holds ``loaded.lock``.
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA_DIR = ROOT / "data" / "sentiment"
+TRAIN_CSV = DATA_DIR / "train.csv"
+TEST_CSV = DATA_DIR / "test.csv"
+
+NEGATIVE, POSITIVE, NEUTRAL = "negative", "positive", "neutral"
+LABELS = (NEGATIVE, POSITIVE)  # binary order used everywhere (index 1 = positive)
+
+VADER, HEAD, LLM, SST2 = "vader", "head", "llm", "sst2"
+APPROACH_NAMES = {
+    VADER: "Rules: VADER lexicon",
+    HEAD: "Data-driven: MiniLM + logistic regression",
+    LLM: "Prompting: SmolLM2-135M-Instruct",
+    SST2: "Fine-tuned: DistilBERT SST-2 (Hub)",
+}
+ATTRIBUTION_METHOD = "Leave-one-out occlusion"
+
+VADER_POS_THRESHOLD = 0.05   # VADER README: compound >= 0.05 positive
+VADER_NEG_THRESHOLD = -0.05  # compound <= -0.05 negative
+MINILM_MAX_TOKENS = 256      # all-MiniLM-L6-v2 max_seq_length
+SST2_MAX_TOKENS = 512        # DistilBERT position embeddings
+LLM_MAX_TEXT_TOKENS = 512    # text inserted into the prompt (keeps CPU time bounded)
+MAX_CHARS = 20_000           # hard cap on one text before tokenisation (bounded memory)
+MAX_OCCLUSION_WORDS = 48     # words occluded one by one (one extra forward each)
+HEAD_SEED = 0
+HEAD_C = 4.0                 # inverse L2 strength (chosen by 5-fold CV on train.csv only)
+LLM_BATCH = 8
+
+CONTENT_FREE = "N/A"         # Zhao et al. 2021 content-free input
+LABEL_WORDS = (" negative", " positive")
+COMPLETE, CHAT = "complete", "chat"
+DEFAULT_TEMPLATE = (
+    "Is the sentiment of this text positive or negative?\n"
+    "Text: {text}\n"
+    "Sentiment:"
+)
+DEFAULT_MODE = COMPLETE
+FEW_SHOT_EXAMPLES: tuple[tuple[str, str], ...] = (  # taken from train.csv, never from test.csv
+    ("Our waiter was attentive and the pasta was delicious.", POSITIVE),
+    ("The app crashes every time I try to log in.", NEGATIVE),
+    ("Unemployment fell to its lowest level in a decade.", POSITIVE),
+    ("The staff were rude and the room smelled of smoke.", NEGATIVE),
+)
+PLACEHOLDER = "{text}"
+
+
+class SentimentInputError(ValueError):
+    """Text or settings that cannot be scored; the message says why and what to do."""
+
+
+@dataclass
+class SentimentResult:
+    """One approach's verdict on one text.
+
+    Attributes:
+        approach: ``"vader"``, ``"head"``, ``"llm"`` or ``"sst2"``.
+        label: ``"positive"`` / ``"negative"`` (VADER may also say ``"neutral"``).
+        scores: label -> probability (VADER: its neg/neu/pos proportions, which sum to 1).
+        p_positive: P(positive) in [0, 1] (VADER: (compound + 1) / 2, a rescaled score).
+        seconds: wall time of the prediction itself, seconds (attribution excluded).
+        attribution: ``[(word, weight)]`` leave-one-out weights, one per whitespace word
+            (weight = score(text) - score(text without the word)); ``[]`` when not computed.
+        attribution_seconds: wall time of the occlusion passes, seconds.
+        notices: what was changed about the input (truncation ...), for the user.
+        extra: approach-specific detail (VADER ``compound``/``word_valences``; LLM
+            ``uncalibrated``/``calibrated``/``content_free``/``prompt``).
+    """
+
+    approach: str
+    label: str
+    scores: dict[str, float]
+    p_positive: float
+    seconds: float
+    attribution: list[tuple[str, float]] = field(default_factory=list)
+    attribution_seconds: float = 0.0
+    notices: list[str] = field(default_factory=list)
+    extra: dict = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------- input checks
+def check_text(text: str | None) -> tuple[str, list[str]]:
+    """Validate one input text; return (text stripped of surrounding whitespace, notices).
+
+    Texts longer than ``MAX_CHARS`` characters are cut (notice); the token-level limits of
+    each encoder are applied later by each approach.
+
+    Raises:
+        SentimentInputError: empty or whitespace-only text.
+    """
+    text = (text or "").strip()
+    if not text:
+        raise SentimentInputError("The text is empty: type or paste some text to analyse.")
+    notices = []
+    if len(text) > MAX_CHARS:
+        notices.append(
+            f"The text has {len(text):,} characters; only the first {MAX_CHARS:,} are analysed."
+        )
+        text = text[:MAX_CHARS]
+    return text, notices
+
+
+def check_template(template: str | None) -> str:
+    """Validate a prompt template: it must contain the ``{text}`` placeholder.
+
+    Raises:
+        SentimentInputError: empty template, or no ``{text}`` in it.
+    """
+    if not (template or "").strip():
+        raise SentimentInputError("The prompt template is empty. Write a prompt containing {text}.")
+    if PLACEHOLDER not in template:
+        raise SentimentInputError(
+            "The prompt template has no {text} placeholder, so the model would never see your "
+            "text. Add {text} where the text should go."
+        )
+    return template
+
+
+def words_of(text: str) -> list[str]:
+    """Whitespace-separated words (the units of occlusion)."""
+    return re.findall(r"\S+", text)
+
+
+def _binary_label(p_positive: float) -> str:
+    return POSITIVE if p_positive >= 0.5 else NEGATIVE
+
+
+# --------------------------------------------------------------------------- occlusion
+def occlusion(
+    text: str,
+    score_fn: Callable[[list[str]], Sequence[float]],
+    max_words: int = MAX_OCCLUSION_WORDS,
+) -> tuple[list[tuple[str, float]], list[str]]:
+    """Leave-one-out occlusion: how much the score drops when each word is removed.
+
+    Args:
+        text: the input text.
+        score_fn: maps a list of texts to one score each (here P(positive) or VADER compound);
+            it is called once, on ``[text] + [text without word i for each i]``.
+        max_words: words beyond this are not occluded (weight 0; a notice says so).
+
+    Returns:
+        ([(word, score(text) - score(text without word))] for every word, notices).
+    """
+    words = words_of(text)
+    n = min(len(words), max_words)
+    variants = [" ".join(words[:i] + words[i + 1:]) for i in range(n)]
+    scores = [float(s) for s in score_fn([text] + variants)]
+    base = scores[0]
+    weights = [(words[i], base - scores[i + 1]) for i in range(n)]
+    weights += [(w, 0.0) for w in words[n:]]
+    notices = []
+    if len(words) > n:
+        notices.append(
+            f"{ATTRIBUTION_METHOD}: only the first {n} of {len(words)} words were occluded "
+            "(one extra model pass per word); later words show weight 0."
+        )
+    return weights, notices
+
+
+def _timed(fn, *args, **kwargs):
+    start = time.perf_counter()
+    out = fn(*args, **kwargs)
+    return out, time.perf_counter() - start
+
+
+# --------------------------------------------------------------------------- VADER (rules)
+@lru_cache(maxsize=1)
+def vader_analyzer():
+    """The shared ``SentimentIntensityAnalyzer`` (stateless after loading its lexicon)."""
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    return SentimentIntensityAnalyzer()
+
+
+def _vader_clean(analyzer, text: str) -> str:
+    """VADER's own emoji-to-description step (copied from ``polarity_scores``)."""
+    out, prev_space = "", True
+    for ch in text:
+        if ch in analyzer.emojis:
+            if not prev_space:
+                out += " "
+            out += analyzer.emojis[ch]
+            prev_space = False
+        else:
+            out += ch
+            prev_space = ch == " "
+    return out.strip()
+
+
+def vader_word_valences(text: str) -> tuple[list[tuple[str, float]], dict]:
+    """VADER's per-word valences after its rules, and the scores they add up to.
+
+    Re-runs the loop of ``SentimentIntensityAnalyzer.polarity_scores`` (vaderSentiment 3.3)
+    and returns its internal ``sentiments`` list next to its words, so every valence is what
+    VADER itself summed: lexicon value, scaled by boosters/caps, flipped by negation,
+    re-weighted around "but". ``score_valence`` of these equals ``polarity_scores(text)``
+    (asserted in the tests).
+
+    Returns:
+        ([(word, valence)], scores dict with neg/neu/pos/compound).
+    """
+    from vaderSentiment.vaderSentiment import BOOSTER_DICT, SentiText
+
+    analyzer = vader_analyzer()
+    clean = _vader_clean(analyzer, text)
+    words = SentiText(clean).words_and_emoticons
+    sentitext = SentiText(clean)
+    sentiments: list[float] = []
+    for i, item in enumerate(words):
+        if item.lower() in BOOSTER_DICT:
+            sentiments.append(0)
+            continue
+        if i < len(words) - 1 and item.lower() == "kind" and words[i + 1].lower() == "of":
+            sentiments.append(0)
+            continue
+        sentiments = analyzer.sentiment_valence(0, sentitext, item, i, sentiments)
+    sentiments = analyzer._but_check(words, sentiments)
+    scores = analyzer.score_valence(sentiments, clean)
+    return [(w, float(v)) for w, v in zip(words, sentiments)], scores
+
+
+def vader_label(compound: float) -> str:
+    """VADER README thresholds: >= 0.05 positive, <= -0.05 negative, else neutral."""
+    if compound >= VADER_POS_THRESHOLD:
+        return POSITIVE
+    if compound <= VADER_NEG_THRESHOLD:
+        return NEGATIVE
+    return NEUTRAL
+
+
+def vader_sentiment(text: str, attribution: bool = True) -> SentimentResult:
+    """Score ``text`` with VADER.
+
+    Returns:
+        label from the compound score; ``scores`` = VADER's neg/neu/pos proportions;
+        ``p_positive`` = (compound + 1) / 2; attribution on the compound score;
+        ``extra``: ``compound``, ``word_valences`` (see :func:`vader_word_valences`).
+
+    Raises:
+        SentimentInputError: empty text.
+    """
+    text, notices = check_text(text)
+    analyzer = vader_analyzer()
+    raw, seconds = _timed(analyzer.polarity_scores, text)
+    valences, _ = vader_word_valences(text)
+    result = SentimentResult(
+        approach=VADER,
+        label=vader_label(raw["compound"]),
+        scores={NEGATIVE: raw["neg"], NEUTRAL: raw["neu"], POSITIVE: raw["pos"]},
+        p_positive=(raw["compound"] + 1) / 2,
+        seconds=seconds,
+        notices=notices,
+        extra={"compound": raw["compound"], "word_valences": valences},
+    )
+    if attribution:
+        def score(texts):
+            return [analyzer.polarity_scores(t)["compound"] for t in texts]
+
+        (weights, occ_notices), result.attribution_seconds = _timed(occlusion, text, score)
+        result.attribution = weights
+        result.notices += occ_notices
+    return result
+
+
+def vader_predict(texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
+    """Batch VADER: (labels incl. "neutral", p_positive = (compound + 1) / 2 per text)."""
+    analyzer = vader_analyzer()
+    compounds = np.array([analyzer.polarity_scores(t)["compound"] for t in texts], dtype=float)
+    return [vader_label(c) for c in compounds], (compounds + 1) / 2
+
+
+# --------------------------------------------------------------------------- dataset
+def load_dataset(split: str) -> pd.DataFrame:
+    """The shipped labelled set: ``split`` "train" or "test" (held out, never trained on).
+
+    Returns:
+        DataFrame with ``text``, ``label`` ("positive"/"negative"), ``domain``.
+    """
+    if split not in ("train", "test"):
+        raise ValueError("split must be 'train' or 'test'")
+    frame = pd.read_csv(DATA_DIR / f"{split}.csv", dtype=str, keep_default_na=False, encoding="utf-8")
+    assert set(frame["label"]) <= set(LABELS), "labels must be positive/negative"
+    return frame
+
+
+def dataset_hash(path: Path = TRAIN_CSV) -> str:
+    """sha256 (first 16 hex digits) of a dataset file: the cache key of a trained head."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+
+
+# --------------------------------------------------------------------------- MiniLM + LR head
+def count_tokens(loaded, text: str) -> int:
+    """Tokens of ``text`` for ``loaded``'s tokenizer, special tokens included."""
+    with loaded.lock:
+        return len(loaded.tokenizer(text, add_special_tokens=True)["input_ids"])
+
+
+def _truncation_notice(n_tokens: int, limit: int, what: str) -> list[str]:
+    if n_tokens <= limit:
+        return []
+    return [
+        f"The text is {n_tokens} tokens long; {what} reads at most {limit} tokens, so it was "
+        f"truncated to the first {limit} (the rest is ignored by this approach)."
+    ]
+
+
+def embed(loaded, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+    """Sentence embeddings ``(n, 384)``, L2-normalised, from the frozen MiniLM.
+
+    The SentenceTransformer truncates each text at ``max_seq_length`` (256 tokens).
+    """
+    import torch
+
+    with loaded.lock, torch.inference_mode():
+        return loaded.sentence_model.encode(
+            list(texts), batch_size=batch_size, convert_to_numpy=True,
+            normalize_embeddings=True, show_progress_bar=False,
+        )
+
+
+@dataclass
+class SentimentHead:
+    """A trained logistic-regression head on frozen sentence embeddings.
+
+    Attributes:
+        classifier: fitted ``sklearn.linear_model.LogisticRegression`` (classes_ = LABELS order).
+        dataset_hash: :func:`dataset_hash` of the training file.
+        n_train: training rows.
+        train_seconds: embedding + fitting time, seconds.
+        train_accuracy: accuracy on the training rows (for contrast with held-out accuracy).
+    """
+
+    classifier: object
+    dataset_hash: str
+    n_train: int
+    train_seconds: float
+    train_accuracy: float
+
+    def p_positive(self, embeddings: np.ndarray) -> np.ndarray:
+        """P(positive) per row of ``(n, d)`` embeddings."""
+        col = list(self.classifier.classes_).index(POSITIVE)
+        return self.classifier.predict_proba(embeddings)[:, col]
+
+
+def train_head(loaded, train: pd.DataFrame | None = None, seed: int = HEAD_SEED,
+               C: float = HEAD_C) -> SentimentHead:
+    """Train the LR head on frozen MiniLM embeddings of ``train`` (default: train.csv).
+
+    Deterministic: embeddings are deterministic on CPU and lbfgs with a fixed
+    ``random_state`` gives the same weights on every run.
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    start = time.perf_counter()
+    train = load_dataset("train") if train is None else train
+    x = embed(loaded, train["text"].tolist())
+    y = train["label"].to_numpy()
+    clf = LogisticRegression(C=C, max_iter=2000, random_state=seed)
+    clf.fit(x, y)
+    return SentimentHead(
+        classifier=clf,
+        dataset_hash=dataset_hash(),
+        n_train=len(train),
+        train_seconds=time.perf_counter() - start,
+        train_accuracy=float((clf.predict(x) == y).mean()),
+    )
+
+
+def head_predict(loaded, head: SentimentHead, texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
+    """Batch head predictions: (labels, p_positive per text)."""
+    p = head.p_positive(embed(loaded, texts))
+    return [_binary_label(v) for v in p], p
+
+
+def head_sentiment(loaded, head: SentimentHead, text: str, attribution: bool = True) -> SentimentResult:
+    """Classify ``text`` with the MiniLM + logistic-regression head.
+
+    Raises:
+        SentimentInputError: empty text.
+    """
+    text, notices = check_text(text)
+    notices += _truncation_notice(count_tokens(loaded, text), MINILM_MAX_TOKENS, "all-MiniLM-L6-v2")
+    (labels, p), seconds = _timed(head_predict, loaded, head, [text])
+    p_pos = float(p[0])
+    result = SentimentResult(
+        approach=HEAD, label=labels[0], scores={NEGATIVE: 1 - p_pos, POSITIVE: p_pos},
+        p_positive=p_pos, seconds=seconds, notices=notices,
+    )
+    if attribution:
+        (weights, occ), result.attribution_seconds = _timed(
+            occlusion, text, lambda ts: head_predict(loaded, head, ts)[1])
+        result.attribution, result.notices = weights, result.notices + occ
+    return result
+
+
+# --------------------------------------------------------------------------- LLM prompting
+def fill_template(template: str, text: str) -> str:
+    """Insert ``text`` at every ``{text}`` (plain replace: other braces stay literal)."""
+    return template.replace(PLACEHOLDER, text)
+
+
+def build_prompt(loaded, template: str, text: str, few_shot: bool = False,
+                 mode: str = DEFAULT_MODE) -> str:
+    """The exact string the model reads before the label word.
+
+    Few-shot: each example of ``FEW_SHOT_EXAMPLES`` is the filled template followed by its
+    label word, separated by blank lines, before the real query. ``"chat"`` mode wraps the
+    whole thing as one user message in the model's chat template and opens the assistant turn
+    with ``"Sentiment:"`` so the label word is again the next token.
+
+    Raises:
+        SentimentInputError: template without ``{text}``.
+        ValueError: unknown mode.
+    """
+    check_template(template)
+    parts = []
+    if few_shot:
+        parts = [fill_template(template, ex) + " " + lab for ex, lab in FEW_SHOT_EXAMPLES]
+    body = "\n\n".join(parts + [fill_template(template, text)])
+    if mode == COMPLETE:
+        return body
+    if mode != CHAT:
+        raise ValueError(f"mode must be {COMPLETE!r} or {CHAT!r}")
+    with loaded.lock:
+        chat = loaded.tokenizer.apply_chat_template(
+            [{"role": "user", "content": body}], tokenize=False, add_generation_prompt=True)
+    return chat + "Sentiment:"
+
+
+def label_token_ids(loaded, words: Sequence[str] = LABEL_WORDS) -> list[int]:
+    """First token id of each label word (" negative" and " positive" are single tokens in
+    SmolLM2's vocabulary)."""
+    with loaded.lock:
+        return [loaded.tokenizer(w, add_special_tokens=False)["input_ids"][0] for w in words]
+
+
+def truncate_tokens(loaded, text: str, limit: int) -> tuple[str, int]:
+    """Cut ``text`` to its first ``limit`` tokens; return (text, original token count)."""
+    with loaded.lock:
+        ids = loaded.tokenizer(text, add_special_tokens=False)["input_ids"]
+        if len(ids) <= limit:
+            return text, len(ids)
+        return loaded.tokenizer.decode(ids[:limit], skip_special_tokens=True), len(ids)
+
+
+def label_distribution(loaded, prompts: Sequence[str], batch_size: int = LLM_BATCH) -> tuple[np.ndarray, np.ndarray]:
+    """Next-token label probabilities for each prompt.
+
+    Args:
+        prompts: full prompt strings (see :func:`build_prompt`).
+
+    Returns:
+        (p, mass): ``p`` ``(n, 2)`` softmax of the logits of the label tokens
+        (negative, positive) -- a distribution over the two labels, each row sums to 1;
+        ``mass`` ``(n,)`` probability of the two label tokens among the whole vocabulary
+        (how much the model "wanted" to answer with a label at all).
+    """
+    import torch
+
+    ids = label_token_ids(loaded)
+    out_p, out_mass = [], []
+    for start in range(0, len(prompts), batch_size):
+        chunk = list(prompts[start:start + batch_size])
+        with loaded.lock, torch.inference_mode():
+            enc = loaded.tokenizer(chunk, return_tensors="pt", padding=True, padding_side="left")
+            attention_mask = enc["attention_mask"]                       # (B, T)
+            position_ids = (attention_mask.cumsum(-1) - 1).clamp(min=0)  # left padding
+            logits = loaded.model(input_ids=enc["input_ids"], attention_mask=attention_mask,
+                                  position_ids=position_ids, logits_to_keep=1).logits[:, -1, :]  # (B, V)
+        logits = logits.float()
+        label_logits = logits[:, ids]                                    # (B, 2)
+        out_p.append(torch.softmax(label_logits, dim=-1).numpy())
+        out_mass.append(torch.softmax(logits, dim=-1)[:, ids].sum(-1).numpy())
+    return np.concatenate(out_p), np.concatenate(out_mass)
+
+
+def calibrate(p: np.ndarray, p_content_free: np.ndarray) -> np.ndarray:
+    """Contextual calibration (Zhao et al. 2021, eq. W = diag(p_cf)^-1, b = 0): divide each
+    label probability by its probability for the content-free input, renormalise.
+
+    Args:
+        p: ``(n, k)`` or ``(k,)`` label probabilities.
+        p_content_free: ``(k,)`` label probabilities for the content-free input.
+
+    Returns:
+        calibrated probabilities, same shape, rows summing to 1.
+    """
+    q = np.asarray(p, dtype=float) / np.asarray(p_content_free, dtype=float)
+    return q / q.sum(axis=-1, keepdims=True)
+
+
+@dataclass(frozen=True)
+class PromptSettings:
+    """Prompting settings (hashable: used as a cache key by the page).
+
+    Attributes:
+        template: prompt with a ``{text}`` placeholder.
+        few_shot: prepend ``FEW_SHOT_EXAMPLES``.
+        calibrate: apply contextual calibration against ``CONTENT_FREE``.
+        mode: ``"complete"`` (plain text) or ``"chat"`` (chat template).
+    """
+
+    template: str = DEFAULT_TEMPLATE
+    few_shot: bool = False
+    calibrate: bool = True
+    mode: str = DEFAULT_MODE
+
+
+def llm_predict(loaded, texts: Sequence[str], settings: PromptSettings = PromptSettings()
+                ) -> tuple[list[str], np.ndarray, dict]:
+    """Batch LLM predictions.
+
+    Returns:
+        (labels, p_positive per text (calibrated when ``settings.calibrate``), detail dict with
+        ``uncalibrated`` (n, 2), ``calibrated`` (n, 2), ``content_free`` (2,), ``mass`` (n,)).
+    """
+    prompts = [build_prompt(loaded, settings.template, t, settings.few_shot, settings.mode) for t in texts]
+    cf_prompt = build_prompt(loaded, settings.template, CONTENT_FREE, settings.few_shot, settings.mode)
+    p_all, mass = label_distribution(loaded, [cf_prompt] + prompts)
+    p_cf, p = p_all[0], p_all[1:]
+    p_cal = calibrate(p, p_cf)
+    used = p_cal if settings.calibrate else p
+    labels = [_binary_label(v) for v in used[:, 1]]
+    detail = {"uncalibrated": p, "calibrated": p_cal, "content_free": p_cf, "mass": mass[1:]}
+    return labels, used[:, 1], detail
+
+
+def llm_sentiment(loaded, text: str, settings: PromptSettings = PromptSettings(),
+                  attribution: bool = True) -> SentimentResult:
+    """Classify ``text`` by prompting the causal LM and reading the label-word logits.
+
+    ``extra``: ``prompt`` (exact string), ``uncalibrated`` / ``calibrated`` / ``content_free``
+    label distributions as {label: p}, ``label_mass`` (share of the label tokens in the full
+    next-token distribution).
+
+    Raises:
+        SentimentInputError: empty text or template without ``{text}``.
+    """
+    text, notices = check_text(text)
+    check_template(settings.template)
+    text, n_tokens = truncate_tokens(loaded, text, LLM_MAX_TEXT_TOKENS)
+    notices += _truncation_notice(n_tokens, LLM_MAX_TEXT_TOKENS, "the prompting approach")
+    (labels, p, detail), seconds = _timed(llm_predict, loaded, [text], settings)
+    p_pos = float(p[0])
+    as_dict = lambda row: {NEGATIVE: float(row[0]), POSITIVE: float(row[1])}  # noqa: E731
+    result = SentimentResult(
+        approach=LLM, label=labels[0], scores={NEGATIVE: 1 - p_pos, POSITIVE: p_pos},
+        p_positive=p_pos, seconds=seconds, notices=notices,
+        extra={
+            "prompt": build_prompt(loaded, settings.template, text, settings.few_shot, settings.mode),
+            "uncalibrated": as_dict(detail["uncalibrated"][0]),
+            "calibrated": as_dict(detail["calibrated"][0]),
+            "content_free": as_dict(detail["content_free"]),
+            "label_mass": float(detail["mass"][0]),
+        },
+    )
+    if attribution:
+        (weights, occ), result.attribution_seconds = _timed(
+            occlusion, text, lambda ts: llm_predict(loaded, ts, settings)[1])
+        result.attribution, result.notices = weights, result.notices + occ
+    return result
+
+
+# --------------------------------------------------------------------------- DistilBERT SST-2
+def _classifier_label(name: str, index: int) -> str:
+    low = str(name).lower()
+    if low in (NEGATIVE, POSITIVE):
+        return low
+    return LABELS[index]  # LABEL_0 / LABEL_1 -> negative / positive (SST-2 convention)
+
+
+def sst2_probs(loaded, texts: Sequence[str], batch_size: int = 16) -> np.ndarray:
+    """Softmax of the sequence classifier's logits, ``(n, 2)`` in (negative, positive) order.
+    Inputs are truncated at ``SST2_MAX_TOKENS`` (or the model's smaller position limit)."""
+    import torch
+
+    model = loaded.model
+    limit = min(SST2_MAX_TOKENS, int(getattr(model.config, "max_position_embeddings", SST2_MAX_TOKENS)))
+    id2label = model.config.id2label
+    order = {_classifier_label(id2label[i], i): i for i in range(model.config.num_labels)}
+    cols = [order[NEGATIVE], order[POSITIVE]]
+    out = []
+    for start in range(0, len(texts), batch_size):
+        with loaded.lock, torch.inference_mode():
+            enc = loaded.tokenizer(list(texts[start:start + batch_size]), return_tensors="pt",
+                                   padding=True, truncation=True, max_length=limit)
+            logits = model(**enc).logits.float()                         # (B, num_labels)
+        out.append(torch.softmax(logits, dim=-1)[:, cols].numpy())
+    return np.concatenate(out)
+
+
+def sst2_predict(loaded, texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
+    """Batch SST-2 predictions: (labels, p_positive)."""
+    p = sst2_probs(loaded, texts)[:, 1]
+    return [_binary_label(v) for v in p], p
+
+
+def sst2_sentiment(loaded, text: str, attribution: bool = True) -> SentimentResult:
+    """Classify ``text`` with the fine-tuned DistilBERT sequence classifier.
+
+    Raises:
+        SentimentInputError: empty text.
+    """
+    text, notices = check_text(text)
+    limit = min(SST2_MAX_TOKENS, int(getattr(loaded.model.config, "max_position_embeddings", SST2_MAX_TOKENS)))
+    notices += _truncation_notice(count_tokens(loaded, text), limit, loaded.spec.display_name)
+    probs, seconds = _timed(sst2_probs, loaded, [text])
+    p_pos = float(probs[0, 1])
+    result = SentimentResult(
+        approach=SST2, label=_binary_label(p_pos),
+        scores={NEGATIVE: float(probs[0, 0]), POSITIVE: p_pos},
+        p_positive=p_pos, seconds=seconds, notices=notices,
+    )
+    if attribution:
+        (weights, occ), result.attribution_seconds = _timed(
+            occlusion, text, lambda ts: sst2_probs(loaded, ts)[:, 1])
+        result.attribution, result.notices = weights, result.notices + occ
+    return result
+
+
+# --------------------------------------------------------------------------- evaluation
+@dataclass
+class Evaluation:
+    """Held-out evaluation of one approach.
+
+    Attributes:
+        approach: approach key.
+        accuracy: fraction correct (``sklearn.metrics.accuracy_score``); VADER "neutral" counts
+            as wrong (the set is binary).
+        confusion: DataFrame, rows = true label, columns = predicted label
+            (``sklearn.metrics.confusion_matrix``); VADER has an extra "neutral" column.
+        n: texts evaluated.
+        seconds_per_text: mean wall time per text, seconds.
+        predictions: the predicted labels, in test-set order.
+        extra: e.g. LLM ``accuracy_uncalibrated`` / ``accuracy_calibrated``.
+    """
+
+    approach: str
+    accuracy: float
+    confusion: pd.DataFrame
+    n: int
+    seconds_per_text: float
+    predictions: list[str]
+    extra: dict = field(default_factory=dict)
+
+
+def evaluate_predictions(approach: str, truth: Sequence[str], predicted: Sequence[str],
+                         seconds: float, extra: dict | None = None) -> Evaluation:
+    """Accuracy and confusion matrix of ``predicted`` against ``truth``."""
+    from sklearn.metrics import accuracy_score, confusion_matrix
+
+    cols = list(LABELS) + ([NEUTRAL] if NEUTRAL in predicted else [])
+    cm = confusion_matrix(list(truth), list(predicted), labels=cols)
+    frame = pd.DataFrame(cm, index=cols, columns=cols).loc[list(LABELS)]
+    frame.index.name, frame.columns.name = "true", "predicted"
+    return Evaluation(
+        approach=approach, accuracy=float(accuracy_score(list(truth), list(predicted))),
+        confusion=frame, n=len(truth), seconds_per_text=seconds / max(1, len(truth)),
+        predictions=list(predicted), extra=extra or {},
+    )
+
+
+def evaluate(approach: str, loaded=None, head: SentimentHead | None = None,
+             settings: PromptSettings = PromptSettings(), test: pd.DataFrame | None = None) -> Evaluation:
+    """Evaluate one approach on the held-out set (default ``test.csv``).
+
+    Args:
+        approach: ``"vader"``, ``"head"`` (needs ``loaded`` = MiniLM and ``head``),
+            ``"llm"`` (needs ``loaded`` = SmolLM2), ``"sst2"`` (needs ``loaded``).
+
+    Raises:
+        ValueError: unknown approach or missing model.
+    """
+    test = load_dataset("test") if test is None else test
+    texts, truth = test["text"].tolist(), test["label"].tolist()
+    start = time.perf_counter()
+    extra: dict = {}
+    if approach == VADER:
+        pred, _ = vader_predict(texts)
+    elif approach == HEAD:
+        if loaded is None or head is None:
+            raise ValueError("head evaluation needs the MiniLM model and a trained head")
+        pred, _ = head_predict(loaded, head, texts)
+    elif approach == LLM:
+        if loaded is None:
+            raise ValueError("LLM evaluation needs the causal LM")
+        pred, _, detail = llm_predict(loaded, texts, settings)
+        raw = [_binary_label(v) for v in detail["uncalibrated"][:, 1]]
+        cal = [_binary_label(v) for v in detail["calibrated"][:, 1]]
+        extra = {
+            "accuracy_uncalibrated": float(np.mean([a == b for a, b in zip(raw, truth)])),
+            "accuracy_calibrated": float(np.mean([a == b for a, b in zip(cal, truth)])),
+            "content_free": detail["content_free"].tolist(),
+        }
+    elif approach == SST2:
+        if loaded is None:
+            raise ValueError("SST-2 evaluation needs the classifier")
+        pred, _ = sst2_predict(loaded, texts)
+    else:
+        raise ValueError(f"unknown approach {approach!r}")
+    return evaluate_predictions(approach, truth, pred, time.perf_counter() - start, extra)
+
+
+def positive_share(labels: Sequence[str]) -> float:
+    """Share of "positive" labels (0 for an empty list)."""
+    return float(np.mean([lab == POSITIVE for lab in labels])) if len(labels) else math.nan

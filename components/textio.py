@@ -1,0 +1,147 @@
+"""Text and CSV input shared by every page that takes a batch of texts.
+
+Pure pandas; no streamlit. Every function returns the data plus human-readable notices
+about what it changed (encoding fallback, dropped blank rows ...), and raises
+:class:`InputError` with a clear message for input it cannot use.
+"""
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+ENCODINGS = ("utf-8-sig", "cp1252")  # utf-8-sig also strips a BOM; cp1252 never fails to decode
+DEFAULT_MAX_BYTES = 20 * 1024 * 1024  # matches server.maxUploadSize in .streamlit/config.toml
+
+
+class InputError(ValueError):
+    """User input that cannot be used; the message says why and what to do."""
+
+
+@dataclass
+class CsvTable:
+    """A decoded CSV upload.
+
+    Attributes:
+        frame: all columns as strings (no type guessing), index 0..n-1.
+        encoding: the encoding that decoded it ("utf-8-sig" or "cp1252").
+        notices: what was adapted (e.g. the cp1252 fallback).
+    """
+
+    frame: pd.DataFrame
+    encoding: str
+    notices: list[str] = field(default_factory=list)
+
+    @property
+    def columns(self) -> list[str]:
+        return [str(c) for c in self.frame.columns]
+
+
+def read_csv_bytes(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> CsvTable:
+    """Decode and parse CSV bytes: UTF-8 (BOM stripped), else Windows-1252.
+
+    Args:
+        data: raw file content.
+        max_bytes: size cap in bytes.
+
+    Raises:
+        InputError: empty file, over ``max_bytes``, not parseable as CSV, or no rows.
+    """
+    if not data:
+        raise InputError("The uploaded file is empty.")
+    if len(data) > max_bytes:
+        raise InputError(
+            f"The file is {len(data) / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB. "
+            "Upload fewer rows."
+        )
+    notices: list[str] = []
+    text = None
+    encoding = ""
+    for encoding in ENCODINGS:
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    assert text is not None  # cp1252 with errors is impossible: use replace as last resort
+    if encoding != "utf-8-sig":
+        notices.append(f"The file is not UTF-8; it was read as {encoding} (Windows Western European).")
+    try:
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=True)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        raise InputError(f"The file could not be read as CSV: {exc}") from None
+    if frame.shape[1] == 0 or frame.empty:
+        raise InputError("The CSV has no data rows.")
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return CsvTable(frame=frame, encoding=encoding, notices=notices)
+
+
+def column_texts(table: CsvTable, column: str, label_column: str | None = None) -> tuple[pd.DataFrame, list[str]]:
+    """Texts (and optional labels) of one column, blank cells dropped.
+
+    Returns:
+        (frame with columns ``text`` [and ``label``] and the original ``row`` number
+        (1-based, header excluded), notices such as "3 blank rows dropped").
+
+    Raises:
+        InputError: the column is missing (the message lists the columns) or has no text.
+    """
+    for col in (column, label_column):
+        if col is not None and col not in table.frame.columns:
+            raise InputError(
+                f"Column {col!r} is not in the file. Columns found: "
+                + ", ".join(repr(c) for c in table.columns)
+            )
+    out = pd.DataFrame({"row": range(1, len(table.frame) + 1), "text": table.frame[column].astype(str)})
+    if label_column is not None:
+        out["label"] = table.frame[label_column].astype(str).str.strip()
+    blank = out["text"].str.strip() == ""
+    if label_column is not None:
+        blank |= out["label"] == ""
+    notices = []
+    if blank.any():
+        what = "text or label" if label_column is not None else "text"
+        notices.append(f"{int(blank.sum())} row(s) with blank {what} were dropped.")
+    out = out[~blank].reset_index(drop=True)
+    if out.empty:
+        raise InputError(f"Column {column!r} has no non-blank text.")
+    return out, notices
+
+
+def split_lines(text: str) -> tuple[list[str], list[str]]:
+    """One item per non-blank line (surrounding whitespace kept out of the count).
+
+    Returns:
+        (items, notices). Raises InputError when there is no non-blank line.
+    """
+    lines = (text or "").splitlines()
+    items = [line.strip() for line in lines if line.strip()]
+    if not items:
+        raise InputError("The input is empty: type at least one line of text.")
+    blank = sum(1 for line in lines if not line.strip())
+    notices = [f"{blank} blank line(s) ignored."] if blank and len(lines) > 1 else []
+    return items, notices
+
+
+def parse_labelled_lines(text: str, sep: str = "|") -> tuple[pd.DataFrame, list[str]]:
+    """Lines of ``text | label`` (label optional; the LAST ``sep`` splits, so text may contain it).
+
+    Returns:
+        (frame with ``text`` and ``label`` ("" when none), notices).
+
+    Raises:
+        InputError: no non-blank line.
+    """
+    items, notices = split_lines(text)
+    texts, labels = [], []
+    for item in items:
+        if sep in item:
+            body, label = item.rsplit(sep, 1)
+            if body.strip():
+                texts.append(body.strip())
+                labels.append(label.strip())
+                continue
+        texts.append(item)
+        labels.append("")
+    return pd.DataFrame({"text": texts, "label": labels}), notices

@@ -1,0 +1,479 @@
+"""Real-browser test kit: a live ``streamlit run app.py`` server, Debian's Chromium driven by
+Playwright, and helpers that wait for Streamlit, collect console errors, assert that no
+exception box is shown and save full-page screenshots under ``artifacts/screenshots/``.
+
+Nothing is downloaded: the browser is ``/usr/bin/chromium`` (``make browser`` installs it
+with apt), models are the bundled ones (``HF_HUB_OFFLINE=1``).
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "artifacts"
+SCREENSHOTS = ARTIFACTS / "screenshots"
+SERVER_LOGS = ARTIFACTS / "server-logs"
+CHROMIUM = os.environ.get("LLM_LAB_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+SERVER_START_TIMEOUT_S = 90
+DEFAULT_TIMEOUT_S = 120  # a model load + a generation on 2 cores stays well below this
+ACTION_TIMEOUT_S = 30  # finding/clicking an element; model work uses DEFAULT_TIMEOUT_S
+PAGES = ("home", "generation", "sentiment", "classification", "embeddings", "attention")
+
+# Console messages that are NOT errors of the app, each with the reason it is allowed.
+# Anything else of type "error" (and every uncaught page exception) fails the test.
+BENIGN_CONSOLE = [
+    # (regex on "<message> @ <resource url>", reason) -- keep this list short and explicit
+    (
+        r"status of 404 .* @ https?://[^/]+/[A-Za-z_-]+/_stcore/(health|host-config)$",
+        "Streamlit's frontend, opened at a page URL such as /generation, first probes "
+        "/generation/_stcore/health and /host-config in case the app is served under that "
+        "path prefix, gets 404, and then uses the root /_stcore/ endpoints.",
+    ),
+]
+
+# Lines in the server log that mean something went wrong on the server side.
+SERVER_ERROR_PATTERNS = [
+    re.compile(p)
+    for p in (
+        r"Traceback \(most recent call last\)",
+        r"Already borrowed",
+        r"\bException\b",
+        r"\bERROR\b",
+        r"RuntimeError",
+        r"Segmentation fault",
+    )
+]
+
+
+# --------------------------------------------------------------------------- server
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Server:
+    """A running ``streamlit run app.py``: ``url`` (no trailing slash), ``proc``, ``log_path``."""
+
+    url: str
+    proc: subprocess.Popen
+    log_path: Path
+    started_at: float = field(default_factory=time.monotonic)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def error_lines(self) -> list[str]:
+        """Server-log lines matching ``SERVER_ERROR_PATTERNS`` (tracebacks, "Already borrowed" ...)."""
+        return [line for line in self.log().splitlines() if any(p.search(line) for p in SERVER_ERROR_PATTERNS)]
+
+    def model_loads(self) -> dict[str, int]:
+        """How many times each catalog key was loaded (``[llm-lab] model-load start`` lines)."""
+        counts: dict[str, int] = {}
+        for m in re.finditer(r"\[llm-lab\] model-load start key=(\S+)", self.log()):
+            counts[m.group(1)] = counts.get(m.group(1), 0) + 1
+        return counts
+
+
+@contextlib.contextmanager
+def streamlit_server(name: str):
+    """Start ``streamlit run app.py`` on a free port; stop it (whole process group) at the end.
+
+    stdout and stderr go to ``artifacts/server-logs/<name>.log`` (kept by CI) so tests can
+    scan them for tracebacks.
+    """
+    SERVER_LOGS.mkdir(parents=True, exist_ok=True)
+    log_path = SERVER_LOGS / f"{name}.log"
+    port = free_port()
+    streamlit = Path(sys.executable).parent / "streamlit"
+    cmd = [
+        str(streamlit), "run", "app.py",
+        "--server.port", str(port),
+        "--server.address", "127.0.0.1",
+        "--server.headless", "true",
+        "--browser.gatherUsageStats", "false",
+    ]
+    env = dict(os.environ, HF_HUB_OFFLINE="1", HF_HUB_DISABLE_TELEMETRY="1",
+               TOKENIZERS_PARALLELISM="false", PYTHONUNBUFFERED="1")
+    log = log_path.open("w")
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"streamlit exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.status == 200 and r.read().strip() == b"ok":
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"streamlit not healthy after {SERVER_START_TIMEOUT_S}s:\n"
+                                   f"{log_path.read_text()[-3000:]}")
+            time.sleep(0.3)
+        yield Server(url=url, proc=proc, log_path=log_path)
+    finally:
+        if proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=10)
+        log.close()
+
+
+def warm_up(browser, srv: Server) -> None:
+    """Open the root URL once so app.py runs ``st.navigation`` before any deep link.
+
+    Streamlit bug (see test_deep_link_on_fresh_server): while a ``pages/`` folder exists
+    next to app.py, a server whose first visitor opens ``/<page>`` runs that page file on
+    its own (MPA v1), skipping app.py, for every session until someone opens ``/``.
+    """
+    page = new_page(browser)
+    try:
+        open_page(page, srv.url, "")
+    finally:
+        page.context.close()
+
+
+@pytest.fixture(scope="session")
+def server(browser):
+    """The shared app server for the per-page tests (base URL in ``server.url``)."""
+    with streamlit_server("pages") as srv:
+        warm_up(browser, srv)
+        yield srv
+
+
+# --------------------------------------------------------------------------- browser
+def launch_browser(playwright):
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} not found: run `make browser` (apt-get install chromium chromium-driver)")
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
+@pytest.fixture(scope="session")
+def playwright_instance():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_instance):
+    b = launch_browser(playwright_instance)
+    yield b
+    b.close()
+
+
+class ConsoleLog:
+    """Console errors and uncaught page exceptions of one page (benign ones listed apart)."""
+
+    def __init__(self, page):
+        self.errors: list[str] = []
+        self.allowed: list[str] = []
+        page.on("console", self._on_console)
+        page.on("pageerror", lambda exc: self.errors.append(f"pageerror: {exc}"))
+
+    def _on_console(self, msg) -> None:
+        if msg.type != "error":
+            return
+        where = (msg.location or {}).get("url", "")
+        text = f"console.{msg.type}: {msg.text} @ {where}"
+        if any(re.search(rx, f"{msg.text} @ {where}") for rx, _reason in BENIGN_CONSOLE):
+            self.allowed.append(text)
+        else:
+            self.errors.append(text)
+
+
+def new_page(browser, viewport=(1400, 1000)):
+    """A fresh context + page with a :class:`ConsoleLog` attached as ``page.console_log``."""
+    context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
+    context.set_default_timeout(ACTION_TIMEOUT_S * 1000)
+    page = context.new_page()
+    page.console_log = ConsoleLog(page)
+    return page
+
+
+@pytest.fixture
+def page(browser, request):
+    p = new_page(browser)
+    yield p
+    # on failure keep a picture of what the browser showed
+    rep = getattr(request.node, "rep_call", None)
+    if rep is not None and rep.failed:
+        with contextlib.suppress(Exception):
+            screenshot(p, f"FAILED-{request.node.name}")
+    p.context.close()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    rep = yield
+    setattr(item, f"rep_{rep.when}", rep)
+    return rep
+
+
+# --------------------------------------------------------------------------- helpers
+def wait_idle(page, timeout: float = DEFAULT_TIMEOUT_S, settle: float = 0.6) -> None:
+    """Wait until the app is connected and its script is not running, stably for ``settle`` s.
+
+    Streamlit marks the app root with ``data-test-script-state`` (running / notRunning /
+    rerunRequested ...) and shows ``stStatusWidget`` with a running icon while it works.
+    A rerun can start a moment after an input event, hence the settle window.
+    """
+    deadline = time.monotonic() + timeout
+    quiet_since = None
+    while True:
+        state = page.evaluate(
+            """() => {
+                const app = document.querySelector('[data-testid="stApp"]');
+                if (!app) return 'no-app';
+                const running = document.querySelector(
+                  '[data-testid="stStatusWidgetRunningIcon"], [data-testid="stStatusWidgetRunningManIcon"]');
+                const skeleton = document.querySelector('[data-testid="stAppSkeleton"]');
+                return [app.getAttribute('data-test-connection-state'),
+                        app.getAttribute('data-test-script-state'),
+                        running ? 'busy' : 'quiet', skeleton ? 'skeleton' : ''].join('|');
+            }"""
+        )
+        idle = state.startswith("CONNECTED|notRunning|quiet|") and not state.endswith("skeleton")
+        now = time.monotonic()
+        if idle:
+            quiet_since = quiet_since or now
+            if now - quiet_since >= settle:
+                return
+        else:
+            quiet_since = None
+        if now > deadline:
+            raise TimeoutError(f"Streamlit still busy after {timeout}s (state {state})")
+        time.sleep(0.15)
+
+
+def open_page(page, server_url: str, path: str, timeout: float = DEFAULT_TIMEOUT_S) -> None:
+    """Open ``/<path>`` and wait until the first run finished."""
+    page.goto(f"{server_url}/{path}", wait_until="domcontentloaded")
+    page.wait_for_selector('[data-testid="stApp"]', timeout=timeout * 1000)
+    wait_idle(page, timeout)
+
+
+def wait_for_text(page, text: str, timeout: float = DEFAULT_TIMEOUT_S, exact: bool = False):
+    """Wait until ``text`` (or a compiled regex) is visible on the page; return the locator."""
+    loc = page.get_by_text(text, exact=exact).first
+    loc.wait_for(state="visible", timeout=timeout * 1000)
+    return loc
+
+
+def assert_no_exception(page) -> None:
+    boxes = page.locator('[data-testid="stException"]')
+    if boxes.count():
+        raise AssertionError("Streamlit exception box shown:\n" + "\n---\n".join(boxes.all_inner_texts()))
+
+
+def assert_no_console_errors(page) -> None:
+    errors = page.console_log.errors
+    assert not errors, "browser console errors:\n" + "\n".join(errors)
+
+
+def screenshot(page, name: str) -> Path:
+    """Full-page screenshot ``artifacts/screenshots/<name>.png``.
+
+    Streamlit scrolls its main block inside a fixed-height view, so Playwright's
+    ``full_page`` alone would stop at the viewport: the viewport is stretched to the main
+    block's height for the shot, then restored.
+    """
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', name)}.png"
+    size = page.viewport_size
+    height = page.evaluate(
+        """() => { const m = document.querySelector('[data-testid="stMain"]');
+                   return m ? m.scrollHeight : document.documentElement.scrollHeight; }"""
+    )
+    tall = max(size["height"], min(int(height) + 40, 16000))
+    if tall != size["height"]:
+        page.set_viewport_size({"width": size["width"], "height": tall})
+        page.wait_for_timeout(400)  # let charts resize
+    try:
+        page.screenshot(path=str(path), full_page=True, animations="disabled")
+    finally:
+        if tall != size["height"]:
+            page.set_viewport_size(size)
+    return path
+
+
+def check_clean(page, name: str, server: Server | None = None) -> Path:
+    """Wait for idle, save a screenshot, then assert: no exception box, no console errors,
+    and (given ``server``) no traceback / error line in the server log."""
+    wait_idle(page)
+    path = screenshot(page, name)
+    assert_no_exception(page)
+    assert_no_console_errors(page)
+    if server is not None:
+        errors = server.error_lines()
+        assert not errors, "server log errors:\n" + "\n".join(errors[:40])
+    return path
+
+
+def sidebar_nav(page, title: str) -> None:
+    """Click a page link in the sidebar navigation and wait for the page to run."""
+    page.locator('[data-testid="stSidebarNav"]').get_by_text(title, exact=True).click()
+    wait_idle(page)
+
+
+# --------------------------------------------------------------------------- widgets
+def widget(page, testid: str, label: str):
+    """The ``[data-testid=<testid>]`` block whose label is exactly ``label``."""
+    return page.locator(f'[data-testid="{testid}"]').filter(
+        has=page.locator('[data-testid="stWidgetLabel"]').get_by_text(label, exact=True)
+    ).first
+
+
+def fill_text(page, label: str, text: str) -> None:
+    """Type into a text area / text input like a person and commit it (blur), then wait."""
+    box = page.get_by_label(label, exact=True).first
+    box.click()
+    box.fill(text)
+    box.press("Tab")  # Streamlit commits text widgets on blur
+    wait_idle(page)
+
+
+def move_slider(page, label: str, steps: int) -> None:
+    """Move a slider by ``steps`` keyboard steps (negative = left) and wait for the rerun."""
+    thumb = widget(page, "stSlider", label).locator('input[type="range"]').first
+    thumb.focus()
+    key = "ArrowRight" if steps > 0 else "ArrowLeft"
+    for _ in range(abs(steps)):
+        thumb.press(key)
+    thumb.blur()
+    wait_idle(page)
+
+
+def slider_value(page, label: str) -> str:
+    """The value a slider shows above its thumb (as formatted by Streamlit)."""
+    return widget(page, "stSlider", label).locator('[data-testid="stSliderThumbValue"]').first.inner_text().strip()
+
+
+def choose(page, label: str, option: str) -> None:
+    """Pick ``option`` (substring of its visible text) in the selectbox labelled ``label``."""
+    box = widget(page, "stSelectbox", label)
+    box.get_by_role("button", name="Open").click()
+    page.get_by_role("option").filter(has_text=option).first.click()
+    wait_idle(page)
+
+
+def selected(page, label: str) -> str:
+    """Text of the current choice of the selectbox labelled ``label``."""
+    return widget(page, "stSelectbox", label).get_by_role("combobox").input_value().strip()
+
+
+def click_button(page, text: str, timeout: float = DEFAULT_TIMEOUT_S) -> None:
+    """Press the button showing ``text`` and wait for the run it starts to finish."""
+    page.get_by_role("button", name=text, exact=True).first.click()
+    wait_idle(page, timeout)
+
+
+def dataframe_rows(page, index: int = 0, timeout: float = DEFAULT_TIMEOUT_S) -> list[dict[str, str]]:
+    """Rows of the ``index``-th ``st.dataframe`` as dicts (header -> cell text).
+
+    The grid paints on a canvas; its cells are read from the accessibility table
+    glide-data-grid keeps in the DOM (only the columns/rows rendered in view).
+    """
+    grid = page.locator('[data-testid="stDataFrame"]').nth(index)
+    grid.locator("table td").first.wait_for(state="attached", timeout=timeout * 1000)
+    return grid.evaluate(
+        """g => {
+            const trs = [...g.querySelectorAll('table tr')];
+            const head = [...trs[0].querySelectorAll('th')].map(th => th.textContent.trim());
+            return trs.slice(1).map(tr => {
+                const tds = [...tr.querySelectorAll('td')].map(td => td.textContent.trim());
+                const names = head.slice(head.length - tds.length);
+                return Object.fromEntries(names.map((n, i) => [n, tds[i]]));
+            });
+        }"""
+    )
+
+
+def choose_radio(page, label: str, option: str) -> None:
+    """Click the option ``option`` of the radio group labelled ``label`` (label may be hidden)."""
+    group = widget(page, "stRadio", label)
+    group.locator("label").filter(has_text=re.compile(rf"^\s*{re.escape(option)}\s*$")).first.click()
+    wait_idle(page)
+
+
+def set_toggle(page, label_start: str, on: bool) -> None:
+    """Switch the toggle/checkbox whose label starts with ``label_start`` on or off."""
+    box = page.locator('[data-testid="stCheckbox"]').filter(has_text=label_start).first
+    if box.locator("input").first.is_checked() != on:
+        box.locator("label").first.click()
+        wait_idle(page)
+    assert box.locator("input").first.is_checked() == on
+
+
+def upload_file(page, label: str, path) -> None:
+    """Give ``path`` to the file uploader labelled ``label`` and wait for the rerun."""
+    widget(page, "stFileUploader", label).locator('input[type="file"]').set_input_files(str(path))
+    wait_for_text_in(widget(page, "stFileUploader", label), Path(path).name)
+    wait_idle(page)
+
+
+def wait_for_text_in(locator, text: str, timeout: float = DEFAULT_TIMEOUT_S):
+    loc = locator.get_by_text(text).first
+    loc.wait_for(state="visible", timeout=timeout * 1000)
+    return loc
+
+
+def open_tab(page, name: str) -> None:
+    page.get_by_role("tab", name=name).click()
+    wait_idle(page)
+
+
+def plotly_charts(page, min_count: int = 1, timeout: float = DEFAULT_TIMEOUT_S):
+    """Wait until at least ``min_count`` plotly charts have drawn their SVG; return the locator."""
+    charts = page.locator('[data-testid="stPlotlyChart"] .js-plotly-plot')
+    page.wait_for_function(
+        """n => [...document.querySelectorAll('[data-testid="stPlotlyChart"] .js-plotly-plot')]
+                 .filter(p => p.querySelector('svg.main-svg')).length >= n""",
+        arg=min_count, timeout=timeout * 1000)
+    return charts
+
+
+def metric_value(page, label: str, nth: int = 0) -> str:
+    """Displayed value of the ``nth`` ``st.metric`` labelled ``label``."""
+    block = page.locator('[data-testid="stMetric"]').filter(
+        has=page.locator('[data-testid="stMetricLabel"]').get_by_text(label, exact=True)
+    ).nth(nth)
+    return block.locator('[data-testid="stMetricValue"]').inner_text().strip()
+
+
+def not_available_message(page, timeout: float):
+    """The "<model> is not available here" error box, waited for at most ``timeout`` s."""
+    box = page.locator('[data-testid="stAlertContentError"]').filter(has_text="is not available here").first
+    box.wait_for(state="visible", timeout=timeout * 1000)
+    return box

@@ -1,0 +1,121 @@
+"""AppTest: the app starts, Home renders, the generation page works and handles bad input."""
+from __future__ import annotations
+
+import json
+
+from tests.conftest import plotly_array
+
+
+def _open_generation(app):
+    app.run()
+    app.switch_page("pages/generation.py")
+    app.run()
+    assert not app.exception
+    return app
+
+
+def _infos(at):
+    return " ".join(e.value for e in [*at.info, *at.warning, *at.error])
+
+
+def test_home_renders_with_model_table(app):
+    app.run()
+    assert not app.exception
+    assert "LLM Lab" in app.title[0].value
+    table = app.dataframe[0].value
+    status = dict(zip(table["Model"], table["Status"]))
+    assert status["SmolLM2-135M-Instruct (bundled, Q4_1 GGUF)"] == "bundled"
+    assert status["all-MiniLM-L6-v2 (bundled)"] == "bundled"
+    assert status["GPT-2 (124M, Hub)"] == "unavailable here"
+
+
+def test_generation_page_streams_text_from_bundled_model(app):
+    at = _open_generation(app)
+    at.text_area(key="p_gen_prompt").set_value("今天的天气很好，适合出去散步。")
+    at.toggle(key="p_gen_sample").set_value(False)
+    at.slider(key="p_gen_max_new").set_value(12)
+    at.button(key="gen_go").click()
+    at.run()
+    assert not at.exception
+    output = at.code[0].value
+    assert output and "\ufffd" not in output
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["New tokens"] in {str(n) for n in range(1, 13)}
+    assert int(metrics["Prompt tokens"]) > 0
+    # the prompt's tokens are listed readable, Chinese characters included
+    chips = " ".join(m.value for m in at.markdown)
+    for ch in "今天的天气很好":
+        assert ch in chips
+    # the next-token chart is drawn from real probabilities
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    probs = plotly_array(spec["data"][0]["y"])  # softmax(logits) of the top candidates
+    assert len(probs) >= 10 and all(0 <= p <= 1 for p in probs) and 0 < sum(probs) <= 1.0001
+    assert probs == sorted(probs, reverse=True)
+
+
+def test_same_seed_same_text_in_app(app):
+    at = _open_generation(app)
+    at.slider(key="p_gen_max_new").set_value(8)
+    at.button(key="gen_go").click()
+    at.run()
+    first = at.code[0].value
+    at.button(key="gen_go").click()
+    at.run()
+    assert at.code[0].value == first and first
+
+
+def test_bad_inputs_give_messages(app, tiny_gpt2_dir, as_local_model):
+    at = _open_generation(app)
+    # empty / whitespace prompt: a message, the prompt kept
+    at.text_area(key="p_gen_prompt").set_value("  \n ")
+    at.run()
+    assert not at.exception and "prompt is empty" in _infos(at)
+    assert at.text_area(key="p_gen_prompt").value == "  \n "
+    at.text_area(key="p_gen_prompt").set_value("Hello there")
+    # temperature 0 -> greedy
+    at.slider(key="p_gen_temp").set_value(0.0)
+    at.run()
+    assert "greedy" in _infos(at)
+    at.slider(key="p_gen_temp").set_value(0.8)
+    # top-p 0 -> greedy-equivalent, no nan
+    at.slider(key="p_gen_topp").set_value(0.0)
+    at.run()
+    assert not at.exception and "Top-p 0" in _infos(at)
+    at.slider(key="p_gen_topp").set_value(0.9)
+    # several samples with greedy decoding
+    at.toggle(key="p_gen_sample").set_value(False)
+    at.slider(key="p_gen_n").set_value(3)
+    at.run()
+    assert "identical" in _infos(at)
+    at.slider(key="p_gen_n").set_value(1)
+    # markup in the prompt is shown literally (escaped in the token chips)
+    at.text_area(key="p_gen_prompt").set_value("<b>bold</b> **not bold** $x$")
+    at.run()
+    chips = " ".join(m.value for m in at.markdown)
+    assert "&lt;" in chips and "<b>" not in chips and "</b>" not in chips
+    # a Hub-only model offline: a clear message naming it, with the bundled alternative offered
+    at.selectbox(key="p_gen_model").set_value("distilgpt2")
+    at.run()
+    assert not at.exception
+    err = " ".join(e.value for e in at.error)
+    assert "DistilGPT-2" in err and "distilbert/distilgpt2" in err
+    switch = [b for b in at.button if b.label.startswith("Use SmolLM2")]
+    assert switch
+    switch[0].click()
+    at.run()
+    assert at.selectbox(key="p_gen_model").value == "smollm2-135m-instruct"
+    assert at.text_area(key="p_gen_prompt").value == "<b>bold</b> **not bold** $x$"
+
+
+def test_context_overflow_notice_on_small_context_model(app, tiny_gpt2_dir, as_local_model):
+    as_local_model("gpt2", tiny_gpt2_dir)  # 64-token context
+    at = _open_generation(app)
+    at.selectbox(key="p_gen_model").set_value("gpt2")
+    at.text_area(key="p_gen_prompt").set_value("The weather is lovely today. " * 20)
+    at.slider(key="p_gen_max_new").set_value(20)
+    at.button(key="gen_go").click()
+    at.run()
+    assert not at.exception
+    assert "were cut" in _infos(at)
+    metrics = {m.label: m.value for m in at.metric}
+    assert int(metrics["Prompt tokens"]) + int(metrics["New tokens"]) <= 64

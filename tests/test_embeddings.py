@@ -1,0 +1,291 @@
+"""Embedding explorer: components on the bundled models with real numbers, charts, and the page
+through AppTest on every input kind and every bad input."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from components import embeddings as emb
+from components.textio import InputError
+
+PARAPHRASES = [
+    "A man is playing a guitar.",
+    "The stock market crashed today.",
+    "Someone is strumming a guitar.",
+    "Share prices collapsed this afternoon.",
+    "I like to eat apples.",
+]
+
+
+# --------------------------------------------------------------------------- encoders
+def test_sentence_embeddings_equal_sentence_transformers(minilm):
+    texts = PARAPHRASES + ["短文本也可以。", "x", "A man is playing a guitar."]  # a duplicate too
+    seen = []
+    got = emb.encode_sentences(minilm, texts, batch_size=3, progress=seen.append)
+    expected = minilm.sentence_model.encode(texts, convert_to_numpy=True)
+    assert got.vectors.shape == (len(texts), 384)
+    np.testing.assert_allclose(got.vectors, expected, atol=1e-5, rtol=1e-4)
+    assert seen[0] == 0.0 and seen[-1] == 1.0 and seen == sorted(seen)
+    assert got.truncated == []
+    assert any("repeated" in n for n in got.notices)
+
+
+def test_sentence_truncation_notice_per_row(minilm):
+    long = "word " * 400  # > 256 tokens
+    got = emb.encode_sentences(minilm, ["short one", long], rows=[7, 8])
+    assert got.truncated == [1]
+    assert got.token_counts[1] > 256
+    assert len(got.notices) == 1 and "Row 8" in got.notices[0] and "256" in got.notices[0]
+    # the vector is the truncated text's, exactly as sentence-transformers encodes it
+    np.testing.assert_allclose(got.vectors[1], minilm.sentence_model.encode([long])[0], atol=1e-5)
+
+
+def test_nearest_neighbours_of_paraphrase_pair(minilm):
+    vecs = emb.encode_sentences(minilm, PARAPHRASES).vectors
+    nn0 = emb.nearest_neighbours(vecs, 0, k=2)
+    nn2 = emb.nearest_neighbours(vecs, 2, k=2)
+    assert nn0["index"].iloc[0] == 2 and nn2["index"].iloc[0] == 0
+    assert emb.nearest_neighbours(vecs, 1, k=1)["index"].iloc[0] == 3
+    # cosine by hand
+    a, b = vecs[0], vecs[2]
+    assert nn0["cosine"].iloc[0] == pytest.approx(float(a @ b / np.linalg.norm(a) / np.linalg.norm(b)), abs=1e-5)
+    # a new query (not in the set) finds the guitar sentences first
+    q = emb.encode_sentences(minilm, ["Guitar music being played by a man"]).vectors[0]
+    assert set(emb.nearest_neighbours(vecs, q, k=2)["index"]) == {0, 2}
+
+
+def test_word_embeddings_match_input_embedding_matrix(smollm2):
+    got = emb.word_embeddings(smollm2, ["dog", "cat", "house", "狗"])
+    matrix = smollm2.model.get_input_embeddings().weight.detach().numpy()
+    for i, word in enumerate(["dog", "cat", "house", "狗"]):
+        ids = smollm2.tokenizer(word, add_special_tokens=False)["input_ids"]
+        np.testing.assert_allclose(got.vectors[i], matrix[ids].mean(axis=0), atol=1e-6)
+        assert len(got.pieces[i]) == len(ids)
+    multi = [w for w, p in zip(["dog", "cat", "house", "狗"], got.pieces) if len(p) > 1]
+    assert (multi and "average" in got.notices[0]) or (not multi and not got.notices)
+
+
+def test_hidden_states_are_masked_means(smollm2):
+    texts = ["Hello world", "The cat sat on the mat and looked at the dog.", "今天的天气很好"]
+    layer = 12
+    got = emb.hidden_state_embeddings(smollm2, texts, layer=layer, batch_size=3)
+    assert got.vectors.shape == (3, smollm2.model.config.hidden_size)
+    import torch
+
+    for i, text in enumerate(texts):  # each text alone: no padding, plain mean over its tokens
+        enc = smollm2.tokenizer(text, return_tensors="pt")
+        with torch.inference_mode():
+            hs = smollm2.model(**enc, output_hidden_states=True).hidden_states[layer][0]
+        np.testing.assert_allclose(got.vectors[i], hs.mean(dim=0).numpy(), atol=2e-4, rtol=1e-3)
+    with pytest.raises(InputError, match="between 0 and 30"):
+        emb.hidden_state_embeddings(smollm2, texts, layer=31)
+
+
+# --------------------------------------------------------------------------- projection
+def test_pca_recovers_known_axes_and_variance():
+    rng = np.random.default_rng(0)
+    # points along orthonormal axes u (std 3) and v (std 1) in 5-D, plus a mean offset
+    q, _ = np.linalg.qr(rng.normal(size=(5, 5)))
+    u, v = q[:, 0], q[:, 1]
+    a = rng.normal(size=400)
+    b = rng.normal(size=400)
+    a = (a - a.mean()) / a.std() * 3.0
+    b -= b.mean()
+    b -= a * (a @ b) / (a @ a)  # exactly uncorrelated with a
+    b /= b.std()
+    X = np.outer(a, u) + np.outer(b, v) + 7.0
+    proj = emb.pca_project(X, 2)
+    assert abs(abs(proj.pca.components_[0] @ u) - 1) < 1e-8
+    assert abs(abs(proj.pca.components_[1] @ v) - 1) < 1e-8
+    np.testing.assert_allclose(proj.explained_variance_ratio_, [0.9, 0.1], atol=1e-9)
+    assert proj.axis_titles == ["PC1 (90.0%)", "PC2 (10.0%)"]
+    np.testing.assert_allclose(np.abs(proj.coords[:, 0]), np.abs(a), atol=1e-4)
+    # a new query goes through the fitted PCA: (x - mean) @ components.T
+    x = rng.normal(size=5)
+    by_hand = (x - proj.pca.mean_) @ proj.pca.components_.T
+    np.testing.assert_allclose(emb.project_query(proj, x), by_hand, atol=1e-5)
+    with pytest.raises(InputError, match="fewer than 3 independent directions"):
+        emb.pca_project(X, 3)
+
+
+@pytest.mark.parametrize("vectors, message", [
+    (np.ones((5, 4)), "no variance"),
+    (np.eye(3, 8), "at least 4 items"),
+    (np.array([[1.0, np.nan], [0.0, 1.0], [2.0, 2.0], [3.0, 1.0]]), "NaN"),
+    (np.zeros((0, 3)), "no embeddings"),
+])
+def test_degenerate_inputs_raise_clear_errors(vectors, message):
+    with pytest.raises(InputError, match=message):
+        emb.pca_project(vectors, 3)
+
+
+def test_tsne_marks_nonlinear_and_adapts_perplexity():
+    rng = np.random.default_rng(1)
+    e = np.eye(8)  # two clusters in different directions (t-SNE uses cosine distance)
+    X = np.vstack([3 * e[0] + rng.normal(0, 0.1, (6, 8)), 3 * e[1] + rng.normal(0, 0.1, (6, 8))])
+    proj = emb.project(X, emb.TSNE, 2)
+    assert proj.coords.shape == (12, 2) and proj.explained_variance_ratio_ is None
+    assert emb.project_query(proj, X[0]) is None
+    assert "perplexity" in proj.notices[0] and emb.tsne_perplexity(12) == pytest.approx(11 / 3)
+    # the two clusters stay apart: each point's nearest map neighbour is in its own cluster
+    d = np.linalg.norm(proj.coords[:, None] - proj.coords[None], axis=-1) + np.eye(12) * 1e9
+    assert all((d[i].argmin() < 6) == (i < 6) for i in range(12))
+
+
+def test_sampling_and_search():
+    keep, notes = emb.sample_items(25_000, cap=20_000)
+    assert len(keep) == 20_000 and len(set(keep.tolist())) == 20_000 and "20,000" in notes[0]
+    assert np.array_equal(keep, emb.sample_items(25_000, cap=20_000)[0])
+    assert emb.sample_items(10, cap=20)[1] == []
+    assert emb.matches(["Dog run", "cat", "hot DOG"], "dog").tolist() == [True, False, True]
+    assert not emb.matches(["a"], "  ").any()
+
+
+def test_example_sets_parse():
+    sets = {s.name: s for s in emb.example_sets()}
+    assert {"sentences_topics", "words_primer", "words_groups", "sentences_paraphrases"} <= set(sets)
+    words = sets["words_primer"].frame()
+    assert {"dog", "cat", "run", "house"} <= set(words["text"])
+    topics = sets["sentences_topics"].frame()
+    assert topics["label"].nunique() >= 5 and (topics["text"].str.len() > 0).all()
+
+
+# --------------------------------------------------------------------------- charts
+def test_scatter_escapes_hover_and_marks_query():
+    from components.charts_embeddings import scatter_map, scree_bar
+
+    texts = ["<b>bold</b>", "fish & chips", "<script>alert(1)</script>", "x" * 500]
+    coords = np.array([[0, 0], [1, 0], [0, 1], [1, 1]], dtype=float)
+    fig = scatter_map(coords, texts, ["<i>a</i>", "b", "b", "a"], ["PC1 (60.0%)", "PC2 (40.0%)"],
+                      highlight=np.array([True, False, False, False]), query_point=np.array([0.5, 0.5]),
+                      query_text="where <am> I", selected=1, neighbours=[0])
+    spec = json.loads(fig.to_json())
+    hovers = [h for tr in spec["data"] for h in (tr.get("hovertext") or [])]
+    assert "&lt;b&gt;bold&lt;/b&gt;" in hovers and "fish &amp; chips" in hovers
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in hovers and not any("<script>" in h for h in hovers)
+    long = [h for h in hovers if h.startswith("xxx")][0]
+    assert long.replace("<br>", "").endswith("…") and len(long.replace("<br>", "")) == 200
+    names = [tr["name"] for tr in spec["data"]]
+    assert "&lt;i&gt;a&lt;/i&gt;" in names and "your query" in names and "search matches (1)" in names
+    assert spec["layout"]["xaxis"]["title"]["text"] == "PC1 (60.0%)"
+    base = [tr for tr in spec["data"] if tr["name"] in ("b", "&lt;i&gt;a&lt;/i&gt;")]
+    assert all(tr["marker"]["opacity"] < 0.5 for tr in base)  # dimmed behind the match
+    assert len(scree_bar(np.array([0.5, 0.3, 0.1]), used=2).data[0].y) == 3
+
+
+def test_large_map_uses_webgl_and_stays_small():
+    from components.charts_embeddings import scatter_map
+
+    rng = np.random.default_rng(0)
+    n = 10_000
+    coords = rng.normal(size=(n, 2))
+    texts = [f"short text number {i} about topic {i % 9}" for i in range(n)]
+    fig = scatter_map(coords, texts, [f"t{i % 9}" for i in range(n)], ["PC1", "PC2"])
+    assert all(tr.type == "scattergl" for tr in fig.data)
+    assert len(fig.to_json()) < 1_500_000  # ~ text + 8 bytes/point of float32 coordinates
+    fig3 = scatter_map(rng.normal(size=(50, 3)), texts[:50], None, ["PC1", "PC2", "PC3"])
+    assert fig3.data[0].type == "scatter3d" and fig3.layout.scene.zaxis.title.text == "PC3"
+
+
+# --------------------------------------------------------------------------- page (AppTest)
+def _open(app):
+    app.run()
+    app.switch_page("pages/embeddings.py")
+    app.run()
+    return app
+
+
+def _messages(at) -> str:
+    return " ".join(str(e.value) for kind in ("error", "warning", "info") for e in getattr(at, kind))
+
+
+def test_page_example_set_default(app):
+    at = _open(app)
+    assert not at.exception
+    charts = at.get("plotly_chart")
+    assert charts, _messages(at)
+    spec = json.loads(charts[0].proto.spec)
+    assert spec["layout"]["xaxis"]["title"]["text"].startswith("PC1 (")
+    assert len(at.dataframe) >= 2  # items + neighbours of the first item
+    assert at.dataframe[-1].value.columns[-1] == "cosine similarity"
+    assert at.get("download_button")
+
+
+def test_page_text_area_words_3d_and_query(app):
+    at = _open(app)
+    at.radio(key="p_emb_input").set_value("Type or paste").run()
+    at.text_area(key="p_emb_text").set_value("dog | animal\ncat | animal\nrun | verb\nhouse | building\n<b>x</b> & y")
+    at.radio(key="p_emb_method").set_value(emb.WORD).run()
+    at.radio(key="p_emb_dims").set_value(3).run()
+    assert not at.exception, at.exception
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert spec["data"][0]["type"] == "scatter3d"
+    assert "&lt;b&gt;x&lt;/b&gt; &amp; y" in json.dumps(spec)
+    at.text_input(key="p_emb_query").set_value("kitten").run()
+    assert not at.exception
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert any(tr.get("name") == "your query" for tr in spec["data"])
+
+
+def test_page_csv_upload_with_blank_cells_and_bom(app):
+    at = _open(app)
+    at.radio(key="p_emb_input").set_value("Upload CSV").run()
+    rows = ["id,sentence,topic"] + [f"{i},Sentence number {i} about {t},{t}" for i, t in
+                                     enumerate(["sport", "food", "tech"] * 4)] + ["99,,food", "100,  ,tech"]
+    data = ("\ufeff" + "\n".join(rows)).encode("utf-8")
+    at.file_uploader(key="emb_csv").set_value(("s.csv", data, "text/csv")).run()
+    at.selectbox(key="p_emb_csv_text").set_value("sentence").run()
+    at.selectbox(key="p_emb_csv_label").set_value("topic").run()
+    assert not at.exception, at.exception
+    assert "2 row(s) with blank" in _messages(at)
+    assert at.get("plotly_chart")
+
+
+@pytest.mark.parametrize("text, message", [
+    ("   \n  ", "empty"),
+    ("only one line\nand two", "at least 3 items"),
+    ("same\nsame\nsame\nsame", "no variance"),
+])
+def test_page_bad_text_inputs(app, text, message):
+    at = _open(app)
+    at.radio(key="p_emb_input").set_value("Type or paste").run()
+    at.text_area(key="p_emb_text").set_value(text).run()
+    assert not at.exception, at.exception
+    assert message in _messages(at)
+    assert at.text_area(key="p_emb_text").value == text  # nothing typed is lost
+
+
+@pytest.mark.parametrize("data, message", [
+    (b"a;b\n\xff\xfe\x00bad", "not UTF-8"),
+    (b"", "empty"),
+])
+def test_page_bad_csv(app, data, message):
+    at = _open(app)
+    at.radio(key="p_emb_input").set_value("Upload CSV").run()
+    at.file_uploader(key="emb_csv").set_value(("bad.csv", data, "text/csv")).run()
+    assert not at.exception, at.exception
+    assert message in _messages(at)
+
+
+def test_page_remembered_column_missing_lists_columns(app):
+    at = _open(app)
+    at.radio(key="p_emb_input").set_value("Upload CSV").run()
+    at.session_state["p_emb_csv_text"] = "review"
+    at.file_uploader(key="emb_csv").set_value(("t.csv", b"title,body\na,b\nc,d\ne,f\ng,h\n", "text/csv")).run()
+    assert not at.exception, at.exception
+    msg = _messages(at)
+    assert "'review'" in msg and "'title'" in msg and "'body'" in msg
+
+
+def test_page_truncation_notice_and_hub_unavailable(app):
+    at = _open(app)
+    at.radio(key="p_emb_input").set_value("Type or paste").run()
+    at.text_area(key="p_emb_text").set_value("a\nb c\nd e f\n" + "long " * 300).run()
+    assert not at.exception, at.exception
+    assert "Row 4" in _messages(at) and "256" in _messages(at)
+    at.radio(key="p_emb_method").set_value(emb.SENTENCE).run()
+    at.selectbox(key="p_emb_model_sentence").set_value("all-mpnet-base-v2").run()
+    assert not at.exception, at.exception
+    assert "not available here" in " ".join(e.value for e in at.error)

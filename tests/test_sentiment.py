@@ -1,0 +1,274 @@
+"""Sentiment components on the bundled models with real numbers, the Hub classifier on a tiny
+random DistilBERT through the real loader, and AppTest of the Sentiment page."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from components import sentiment as S
+
+
+# --------------------------------------------------------------------------- VADER
+def test_vader_matches_library_and_signs():
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    direct = SentimentIntensityAnalyzer()
+    cases = {
+        "The food was great and the staff were wonderful!": S.POSITIVE,
+        "This was a terrible, awful experience.": S.NEGATIVE,
+        "The movie was not good.": S.NEGATIVE,
+        "The package arrived on Tuesday.": S.NEUTRAL,
+    }
+    for text, expected in cases.items():
+        res = S.vader_sentiment(text)
+        ref = direct.polarity_scores(text)
+        assert res.extra["compound"] == ref["compound"]
+        assert res.scores == {S.NEGATIVE: ref["neg"], S.NEUTRAL: ref["neu"], S.POSITIVE: ref["pos"]}
+        assert res.label == expected, (text, ref)
+        # VADER's own per-word valences add up to the library's scores
+        valences, scores = S.vader_word_valences(text)
+        assert scores == ref
+    assert S.vader_sentiment("I love it").extra["compound"] > 0.5
+    # negation flips the lexicon valence of "good" (VADER multiplies by -0.74)
+    valences = dict(S.vader_word_valences("The movie was not good")[0])
+    assert valences["good"] < 0
+    # occlusion: removing "wonderful" lowers the compound score -> positive weight
+    weights = dict(S.vader_sentiment("The staff were wonderful").attribution)
+    assert weights["wonderful"] > 0.3 and abs(weights["The"]) < 1e-9
+
+
+# --------------------------------------------------------------------------- bad input
+def test_bad_inputs_raise_clear_errors():
+    with pytest.raises(S.SentimentInputError, match="empty"):
+        S.check_text("   \n\t ")
+    with pytest.raises(S.SentimentInputError, match=r"\{text\}"):
+        S.check_template("Classify this review:")
+    text, notices = S.check_text("a" * (S.MAX_CHARS + 10))
+    assert len(text) == S.MAX_CHARS and notices
+
+
+def test_calibration_moves_towards_the_biased_against_label():
+    # a prompt biased towards "positive" (content-free input gets 0.8 positive)
+    p = np.array([[0.3, 0.7], [0.6, 0.4]])
+    p_cf = np.array([0.2, 0.8])
+    cal = S.calibrate(p, p_cf)
+    np.testing.assert_allclose(cal.sum(axis=1), 1.0)
+    assert (cal[:, 1] < p[:, 1]).all()  # positive bias divided out
+    # by hand: [0.3/0.2, 0.7/0.8] = [1.5, 0.875] -> 0.875 / 2.375
+    assert cal[0, 1] == pytest.approx(0.875 / 2.375)
+    # the content-free input itself becomes uniform
+    np.testing.assert_allclose(S.calibrate(p_cf, p_cf), [0.5, 0.5])
+
+
+# --------------------------------------------------------------------------- MiniLM head
+@pytest.fixture(scope="module")
+def head(minilm):
+    return S.train_head(minilm)
+
+
+def test_head_held_out_accuracy(minilm, head):
+    ev = S.evaluate(S.HEAD, minilm, head)
+    test = S.load_dataset("test")
+    train = S.load_dataset("train")
+    assert not set(test.text) & set(train.text)  # held out: no overlap with training rows
+    assert ev.n == len(test) >= 150
+    assert ev.confusion.to_numpy().sum() == ev.n
+    assert ev.accuracy == pytest.approx(np.trace(ev.confusion.to_numpy()) / ev.n)
+    assert ev.accuracy >= 0.85, ev.confusion
+    # reproducible: same seed, same data -> same weights
+    again = S.train_head(minilm)
+    np.testing.assert_allclose(again.classifier.coef_, head.classifier.coef_, rtol=1e-6, atol=1e-8)
+
+
+def test_head_single_text_occlusion_and_truncation(minilm, head):
+    res = S.head_sentiment(minilm, head, "The hotel was wonderful and the staff were friendly.")
+    assert res.label == S.POSITIVE and sum(res.scores.values()) == pytest.approx(1.0)
+    weights = dict(res.attribution)
+    assert weights["wonderful"] > 0
+    assert len(res.attribution) == len(S.words_of("The hotel was wonderful and the staff were friendly."))
+    long = " ".join(["The service was slow."] * 80)  # > 256 MiniLM tokens
+    res_long = S.head_sentiment(minilm, head, long, attribution=False)
+    assert any("truncated" in n and "256" in n for n in res_long.notices)
+
+
+# --------------------------------------------------------------------------- LLM prompting
+def test_llm_label_scores_are_a_distribution(smollm2):
+    p, mass = S.label_distribution(smollm2, [
+        S.build_prompt(smollm2, S.DEFAULT_TEMPLATE, "I love this phone, it is fantastic."),
+        S.build_prompt(smollm2, S.DEFAULT_TEMPLATE, "Horrible service, I want a refund."),
+    ])
+    assert p.shape == (2, 2)
+    np.testing.assert_allclose(p.sum(axis=1), 1.0, rtol=1e-5)
+    assert ((mass > 0) & (mass <= 1)).all()
+    # same prompt alone (no padding) gives the same numbers as in the left-padded batch
+    alone, _ = S.label_distribution(smollm2, [S.build_prompt(smollm2, S.DEFAULT_TEMPLATE, "Horrible service, I want a refund.")])
+    np.testing.assert_allclose(alone[0], p[1], atol=1e-4)
+    # the obviously positive text gets a higher P(positive) than the negative one
+    assert p[0, 1] > p[1, 1]
+
+
+def test_llm_calibration_and_few_shot(smollm2):
+    text = "The concert was amazing and the crowd was fantastic."
+    settings = S.PromptSettings(calibrate=True, few_shot=True)
+    res = S.llm_sentiment(smollm2, text, settings, attribution=False)
+    ex = res.extra
+    expected = S.calibrate(np.array([ex["uncalibrated"][S.NEGATIVE], ex["uncalibrated"][S.POSITIVE]]),
+                           np.array([ex["content_free"][S.NEGATIVE], ex["content_free"][S.POSITIVE]]))
+    assert ex["calibrated"][S.POSITIVE] == pytest.approx(expected[1])
+    # direction: calibration lowers P(positive) exactly when "N/A" already leaned positive
+    moved_up = ex["calibrated"][S.POSITIVE] > ex["uncalibrated"][S.POSITIVE]
+    assert moved_up == (ex["content_free"][S.POSITIVE] < 0.5)
+    assert res.p_positive == pytest.approx(ex["calibrated"][S.POSITIVE])
+    assert ex["prompt"].count("Sentiment:") == len(S.FEW_SHOT_EXAMPLES) + 1
+    assert ex["prompt"].rstrip().endswith("Sentiment:")
+    with pytest.raises(S.SentimentInputError):
+        S.llm_sentiment(smollm2, text, S.PromptSettings(template="no placeholder"))
+
+
+def test_llm_occlusion_sign(smollm2):
+    res = S.llm_sentiment(smollm2, "The food was excellent.", S.PromptSettings(calibrate=True))
+    weights = dict(res.attribution)
+    assert set(weights) == {"The", "food", "was", "excellent."}
+    assert weights["excellent."] > 0
+    assert weights["excellent."] == max(weights.values())
+
+
+# --------------------------------------------------------------------------- Hub classifier (tiny)
+def test_sst2_tiny_distilbert_through_loader(tmp_path, as_local_model):
+    from components.catalog import get_spec
+    from components.loading import load_model
+    from tests.tiny_models import make_tiny_bert
+
+    path = make_tiny_bert(tmp_path / "sst2", head="distilbert-cls")
+    as_local_model("distilbert-sst2", path)
+    loaded = load_model(get_spec("distilbert-sst2"))
+    assert loaded.source.kind == "local"
+    res = S.sst2_sentiment(loaded, "I love this product, it works great.")
+    assert sum(res.scores.values()) == pytest.approx(1.0, abs=1e-6)
+    assert len(res.attribution) == 7 and res.seconds >= 0
+    # longer than the tiny model's 128 positions: truncated with a notice, still scores
+    long = S.sst2_sentiment(loaded, "great " * 300, attribution=False)
+    assert any("truncated" in n for n in long.notices)
+    ev = S.evaluate(S.SST2, loaded)
+    assert ev.n == len(S.load_dataset("test")) and 0 <= ev.accuracy <= 1
+
+
+def test_hub_model_unavailable_message():
+    from components.catalog import get_spec
+    from components.loading import ModelUnavailableError, load_model
+
+    with pytest.raises(ModelUnavailableError, match="not available here"):
+        load_model(get_spec("distilbert-sst2"))
+
+
+def test_charts_escape_text():
+    import pandas as pd
+
+    from components import charts_sentiment as C
+
+    fig = C.confusion_heatmap(pd.DataFrame([[1, 2], [3, 4]], index=["<b>x</b>", "y"], columns=["<b>x</b>", "y"]),
+                              title="<script>")
+    assert fig.data[0].y[0] == "&lt;b&gt;x&lt;/b&gt;"
+    assert "<script>" not in fig.layout.title.text
+    bars = C.probability_bars({"negative": 0.25, "positive": 0.75})
+    assert list(bars.data[0].x) == [0.25, 0.75]
+
+
+# --------------------------------------------------------------------------- page (AppTest)
+PAGE = "pages/sentiment.py"
+
+
+def _open(app):
+    at = app
+    at.run()
+    at.switch_page(PAGE)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _texts(at, kind):
+    return [e.value for e in getattr(at, kind)]
+
+
+def test_page_single_text_and_bad_inputs(app):
+    at = _open(app)
+    # default example: every bundled approach gives a label; the Hub model explains itself
+    labels = [m.value for m in at.metric]
+    assert len(labels) == 3 and all(v in ("positive", "negative", "neutral") for v in labels)
+    assert any("not available here" in e for e in _texts(at, "error"))
+    assert len(at.get("plotly_chart")) >= 4
+    html = "".join(m.value for m in at.markdown)
+    assert S.ATTRIBUTION_METHOD in html
+
+    # user text is shown literally / escaped
+    at.text_area(key="p_sent_text").set_value("<b>great</b> ** not bold ** product").run()
+    assert not at.exception
+    html = "".join(m.value for m in at.markdown)
+    assert "&lt;b&gt;great&lt;/b&gt;" in html and "<b>great</b>" not in html
+
+    # empty / whitespace text: a message, the text area keeps what was typed
+    at.text_area(key="p_sent_text").set_value("   \n  ").run()
+    assert not at.exception
+    assert any("empty" in w for w in _texts(at, "warning"))
+    assert at.text_area(key="p_sent_text").value == "   \n  "
+
+    # text over the token limit: truncation notice
+    at.text_area(key="p_sent_text").set_value("The room was clean and quiet. " * 60).run()
+    assert not at.exception
+    assert any("truncated" in i and "256" in i for i in _texts(at, "info"))
+
+    # template without {text}: message, template kept, prompting column skipped
+    at.text_area(key="p_sent_text").set_value("Lovely staff.").run()
+    at.text_area(key="p_sent_template").set_value("Is this positive?").run()
+    assert not at.exception
+    assert any("{text}" in w for w in _texts(at, "warning"))
+    assert at.text_area(key="p_sent_template").value == "Is this positive?"
+    assert len(at.metric) == 2
+
+
+def test_page_batch_csv_bad_inputs(app):
+    from streamlit import config
+
+    at = _open(app)
+    at.toggle(key="p_sent_hub").set_value(False)
+    at.radio(key="p_sent_input").set_value("Batch: one text per line").run()
+    assert any("empty" in w for w in _texts(at, "warning"))  # nothing typed yet
+    at.text_area(key="p_sent_lines").set_value("I loved it.\n\n   \nIt broke after a day.").run()
+    assert not at.exception
+    assert at.dataframe[0].value.shape[0] == 2
+    assert any("blank line" in i for i in _texts(at, "info"))
+    assert at.get("download_button")
+
+    at.radio(key="p_sent_input").set_value("Batch: CSV upload").run()
+    up = at.file_uploader(key="sent_csv")
+    # not UTF-8 (cp1252 bytes) + BOM-free: fallback notice
+    up.set_value(("r.csv", "text\nCaf\xe9 was great\nTerrible caf\xe9\n".encode("cp1252"), "text/csv")).run()
+    assert not at.exception
+    assert any("not UTF-8" in i for i in _texts(at, "info"))
+    df = at.dataframe[0].value
+    assert "Café was great" in list(df["text"])
+
+    # BOM + blank cells dropped with a count
+    at.file_uploader(key="sent_csv").set_value(
+        ("b.csv", b"\xef\xbb\xbfreview,stars\nGreat value,5\n ,3\nAwful,1\n", "text/csv")).run()
+    assert not at.exception
+    infos = _texts(at, "info")
+    assert any("BOM" in i for i in infos) and any("1 row(s) with blank text" in i for i in infos)
+    assert at.selectbox(key="p_sent_csv_column").value == "review"
+
+    # the chosen column is missing from a new file: message listing the columns
+    at.file_uploader(key="sent_csv").set_value(("c.csv", b"comment,id\nNice,1\n", "text/csv")).run()
+    assert not at.exception
+    assert any("'review' is not in this file" in w and "'comment'" in w for w in _texts(at, "warning"))
+
+    # over the upload cap
+    old = config.get_option("server.maxUploadSize")
+    try:
+        config.set_option("server.maxUploadSize", 1)
+        big = b"text\n" + b"fine product\n" * 90_000
+        at.file_uploader(key="sent_csv").set_value(("big.csv", big, "text/csv")).run()
+        assert not at.exception
+        assert any("limit" in w for w in _texts(at, "warning"))
+    finally:
+        config.set_option("server.maxUploadSize", old)
