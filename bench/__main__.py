@@ -54,10 +54,10 @@ SMOLLM2 = "smollm2-135m-instruct"
 MINILM = "all-minilm-l6-v2"
 BUNDLED = {SMOLLM2: "SmolLM2-135M", MINILM: "all-MiniLM-L6-v2"}
 PAGES = ("generation", "sentiment", "classification", "embeddings", "attention")
-PAGE_BENCHES = ("generation", "sentiment", "embeddings", "attention")
+PAGE_BENCHES = ("generation", "sentiment", "classification", "embeddings", "attention")
 PLACEHOLDER_MARK = "Placeholder until its issue lands"
 HEAVY_MODULES = ("torch", "transformers", "sentence_transformers")
-GROUPS = ("start", "models", "memory", "interaction", "caches", "pages")
+GROUPS = ("start", "models", "memory", "interaction", "threads", "caches", "pages")
 
 # Targets (issue 7). Memory in MiB.
 HOME_TARGET_S = 5.0
@@ -423,6 +423,7 @@ def child_pages(args: list[str]) -> None:
     for each built page, all in ONE AppTest process (as one server would)."""
     pages = [p for p in args[0].split(",") if p]
     reruns, cycles, seed = int(args[1]), int(args[2]), int(args[3])
+    budget_s = float(args[4]) if len(args) > 4 else float("inf")
     from streamlit.testing.v1 import AppTest
 
     _quiet_streamlit()
@@ -483,7 +484,10 @@ def child_pages(args: list[str]) -> None:
             gc.collect()
             rss_start = proc_memory()["rss"]
             trace, per_run = [], []
+            began = time.perf_counter()
             for i in range(reruns):
+                if time.perf_counter() - began > budget_s:
+                    break
                 ws = _widgets(at)
                 if ws:
                     w = rng.choice(ws)
@@ -503,7 +507,7 @@ def child_pages(args: list[str]) -> None:
                     gc.collect()
                     trace.append(proc_memory()["rss"])
             gc.collect()
-            res.update(reruns=reruns, rss_start=rss_start, rss_end=proc_memory()["rss"],
+            res.update(reruns=len(per_run), rss_start=rss_start, rss_end=proc_memory()["rss"],
                        rss_trace=trace, rerun_mean_s=sum(per_run) / max(1, len(per_run)))
         except Exception as exc:
             res["errors"].append(f"{type(exc).__name__}: {exc}"[:500])
@@ -511,7 +515,50 @@ def child_pages(args: list[str]) -> None:
     report_child(results)
 
 
+def child_threads(args: list[str]) -> None:
+    """Page-sized torch work with torch's default intra-op threads vs one thread, interleaved
+    in one process: a SmolLM2 forward on a 12-token prompt (what a prompt edit costs) and the
+    small vocabulary-sized ops of a slider move (softmax, sort, counts over 49,152 logits)."""
+    import torch
+
+    from components.catalog import get_spec
+    from components.loading import load_model
+
+    repeat = int(args[0]) if args else 5
+    default = max(2, os.cpu_count() or 2)  # torch's own default is the core count
+    loaded = load_model(get_spec(SMOLLM2))
+    ids = loaded.tokenizer("Once upon a time, in a small village by the sea,", return_tensors="pt")["input_ids"]
+
+    def forward():
+        with torch.inference_mode():
+            return loaded.model(input_ids=ids).logits[0, -1]
+
+    logits = forward()
+
+    def small_ops():
+        with torch.inference_mode():
+            for t in (1.0, 0.8, 0.5):
+                p = torch.softmax(logits / t, dim=-1)
+                torch.argsort(p, descending=True)
+                int((p > 1e-6).sum())
+
+    out: dict = {"default_threads": default}
+    for name, fn in (("forward", forward), ("small_ops", small_ops)):
+        times: dict[int, list[float]] = {default: [], 1: []}
+        for n in [default, 1] * repeat:
+            torch.set_num_threads(n)
+            fn()  # settle
+            t = time.perf_counter()
+            fn()
+            times[n].append(time.perf_counter() - t)
+        out[name] = {"default": median(times[default]), "one": median(times[1])}
+    torch.set_num_threads(default)
+    out["loadavg"] = os.getloadavg()
+    report_child(out)
+
+
 CHILDREN = {
+    "threads": child_threads,
     "home-apptest": child_home_apptest,
     "model-app": child_model_app,
     "model-bare": child_model_bare,
@@ -818,7 +865,8 @@ class Bench:
         cycles = 1 if self.opts.quick else 2
         print(f"[interaction] pages {built}: widget latency ({cycles} timed cycles) and {reruns} varied reruns, "
               "one AppTest process", flush=True)
-        res = run_json_child(["pages", ",".join(built), str(reruns), str(cycles), "7"], self.env(), timeout=7200)
+        res = run_json_child(["pages", ",".join(built), str(reruns), str(cycles), "7", str(self.opts.rerun_budget)],
+                             self.env(), timeout=7200)
         bare_s = res["bare_interaction_s"]
         rows = []
         for page in built:
@@ -890,6 +938,20 @@ class Bench:
                         "AST scan of app.py, pages/, components/ for decorators without max_entries"
                         + (": " + ", ".join(unbounded_defs) if unbounded_defs else "")))
 
+    # -------------------------------------------------------------- torch threads diagnostic
+    def threads(self) -> None:
+        print("[threads] page-sized torch work: default intra-op threads vs 1 thread", flush=True)
+        res = run_json_child(["threads", "3" if self.opts.quick else "6"], self.env())
+        n = res["default_threads"]
+        load = f"load average {res['loadavg'][0]:.1f} on {os.cpu_count()} cores during the run"
+        self.add(
+            Figure("threads", f"SmolLM2 forward, 12 tokens: {n} threads (baseline 1)", res["forward"]["default"],
+                   "s", res["forward"]["one"], None, f"interleaved, median; {load}"),
+            Figure("threads", f"vocabulary-sized ops of a slider move: {n} threads (baseline 1)",
+                   res["small_ops"]["default"], "s", res["small_ops"]["one"], None,
+                   "3 x softmax + argsort + count over 49,152 logits; ratio > 1: extra threads cost time"),
+        )
+
     # -------------------------------------------------------------- per-page bench scripts
     def page_benches(self) -> None:
         for name in PAGE_BENCHES:
@@ -930,6 +992,8 @@ def fold_page_output(name: str, stdout: str) -> list[Figure]:
     figures = []
     for line in stdout.splitlines():
         line = line.strip()
+        if line.startswith("JSON "):
+            line = line[5:].strip()
         if not line or line[0] not in "[{":
             continue
         try:
@@ -937,6 +1001,11 @@ def fold_page_output(name: str, stdout: str) -> list[Figure]:
         except ValueError:
             continue
         items = data if isinstance(data, list) else data.get("figures", [data]) if isinstance(data, dict) else []
+        if isinstance(data, dict) and "figure" not in data and "name" not in data:
+            # a result dict with page_<x> / bare_<x> pairs (bench/generation.py)
+            items = [{"figure": k[5:], "value": v, "baseline": data.get("bare_" + k[5:]),
+                      "note": "page vs bare library, as printed by the script"}
+                     for k, v in data.items() if k.startswith("page_") and "bare_" + k[5:] in data]
         for item in items:
             if not isinstance(item, dict):
                 continue
@@ -1014,17 +1083,34 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default="", help=f"comma-separated groups of {', '.join(GROUPS)}")
     parser.add_argument("--repeat", type=int, default=2, help="repeats of the warm model-ready figures")
     parser.add_argument("--reruns", type=int, default=0, help="reruns per page (default 100, 20 with --quick)")
+    parser.add_argument("--rerun-budget", type=float, default=240,
+                        help="seconds allowed per page for the varied reruns (fewer reruns if exceeded)")
+    parser.add_argument("--torch-threads", type=int, default=0,
+                        help="run every measured process with OMP_NUM_THREADS=N (torch intra-op threads); "
+                             "default: leave torch's own choice (= cores)")
     parser.add_argument("--page-timeout", type=float, default=900, help="seconds allowed per page bench script")
+    parser.add_argument("--markdown", action="store_true",
+                        help="only print bench/results/latest.json as a Markdown table (for the README)")
     opts = parser.parse_args(argv)
+    if opts.markdown:
+        data = json.loads((RESULTS_DIR / "latest.json").read_text())
+        m = data["meta"]
+        print(f"Measured {m['date_utc']} on {m['cores']} cores, {m['memory_gib']} GiB ({m['cpu']}), "
+              f"load average {m['loadavg_start'][0]:.1f} at start; torch threads: {m.get('torch_threads')}\n")
+        print(format_table(data["figures"], markdown=True))
+        return 0
     os.environ["HF_HUB_OFFLINE"] = "1"
+    if opts.torch_threads > 0:  # inherited by every child and server (child_env copies os.environ)
+        os.environ["OMP_NUM_THREADS"] = str(opts.torch_threads)
     groups = [g for g in opts.only.split(",") if g] or list(GROUPS)
     unknown = set(groups) - set(GROUPS)
     if unknown:
         parser.error(f"unknown group(s) {sorted(unknown)}; choose from {GROUPS}")
     meta = machine()
-    meta.update(quick=opts.quick, groups=groups)
+    meta.update(quick=opts.quick, groups=groups, torch_threads=opts.torch_threads or "default")
     print(f"LLM Lab bench -- {meta['date_utc']}, {meta['cores']} cores, {meta['memory_gib']} GiB, "
-          f"load average {meta['loadavg_start'][0]:.2f}; quick={opts.quick}", flush=True)
+          f"load average {meta['loadavg_start'][0]:.2f}; quick={opts.quick}; "
+          f"torch threads {meta['torch_threads']}", flush=True)
     bench = Bench(opts)
     started = time.perf_counter()
     try:
@@ -1032,7 +1118,8 @@ def main(argv: list[str] | None = None) -> int:
             if group not in groups:
                 continue
             runner = {"start": bench.start, "models": bench.models, "memory": bench.memory,
-                      "interaction": bench.interaction, "caches": bench.caches, "pages": bench.page_benches}[group]
+                      "interaction": bench.interaction, "threads": bench.threads, "caches": bench.caches,
+                      "pages": bench.page_benches}[group]
             try:
                 runner()
             except Exception as exc:  # one broken group must not hide the others

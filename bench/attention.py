@@ -59,6 +59,7 @@ def main() -> None:
     from components.loading import load_model
 
     torch.set_num_threads(max(1, min(4, os.cpu_count() or 1)))
+    load_start = os.getloadavg()[0]
     rows = []
     for key in (MINILM, SMOLLM2):
         loaded = load_model(get_spec(key))
@@ -114,6 +115,9 @@ def main() -> None:
             f"| {r['formula'] * 1000:.1f} | {r['diff']:.1e} | {r['view']} | {r['fig']:.3f} | {r['bytes']:,}{flag} |"
         )
     table = "\n".join(lines)
+    table += (f"\n\n{os.cpu_count()} CPUs, torch {torch.__version__}, {torch.get_num_threads()} threads; "
+              f"1-min load average {load_start:.1f} at start, {os.getloadavg()[0]:.1f} at end "
+              "(times on a busy machine are noisy: compare the ratio column and the payload bytes).")
     print()
     print(table)
     worst128 = max(r["bytes"] for r in rows if r["tokens"] == 128)

@@ -16,9 +16,15 @@ from __future__ import annotations
 import streamlit as st
 
 from components.catalog import get_spec
-from components.loading import LoadedModel, load_model, needs_conversion
+from components.loading import LoadedModel, cache_root, load_model, needs_conversion
 
 MODEL_CACHE_ENTRIES = 4
+
+# (key, cache dir) pairs whose bundled GGUF conversion this process already found complete.
+# ``needs_conversion`` re-reads the manifest and hashes 2 MiB of the weights (~15 ms, more on
+# a busy CPU), and ``get_model`` runs on every rerun of every model page: check once per
+# process. (Should the disk cache vanish later, a reload still converts, under the spinner.)
+_CONVERSION_CHECKED: set[tuple[str, str]] = set()
 
 
 def configured_dirs() -> dict[str, str]:
@@ -46,11 +52,14 @@ def get_model(key: str) -> LoadedModel:
         ModelUnavailableError: see :func:`components.loading.load_model`.
     """
     spec = get_spec(key)
-    if needs_conversion(spec):
-        from components.loading import bundled_dir, ensure_gguf_converted
+    checked = (key, str(cache_root()))
+    if checked not in _CONVERSION_CHECKED:
+        if needs_conversion(spec):
+            from components.loading import bundled_dir, ensure_gguf_converted
 
-        bar = st.progress(0.0, text=f"Preparing {spec.display_name} (first run only)")
-        ensure_gguf_converted(spec, bundled_dir(spec), lambda f, m: bar.progress(min(f, 1.0), text=m))
-        bar.empty()
+            bar = st.progress(0.0, text=f"Preparing {spec.display_name} (first run only)")
+            ensure_gguf_converted(spec, bundled_dir(spec), lambda f, m: bar.progress(min(f, 1.0), text=m))
+            bar.empty()
+        _CONVERSION_CHECKED.add(checked)
     with st.spinner(f"Loading {spec.display_name} (~{max(1, spec.size_mb // 150)} s)…"):
         return _cached_model(key)

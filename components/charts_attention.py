@@ -77,9 +77,9 @@ def token_categories(labels: list[str], raws: list[str] | None = None) -> list[s
     return out
 
 
-def _cat_axis(cats: list[str], labels: list[str], **extra) -> dict:
+def _cat_axis(cats: list[str], labels: list[str], max_ticks: int = MAX_TICKS, **extra) -> dict:
     n = len(cats)
-    step = max(1, math.ceil(n / MAX_TICKS))
+    step = max(1, math.ceil(n / max_ticks))
     idx = list(range(0, n, step))
     return dict(type="category", tickmode="array", tickvals=[cats[i] for i in idx],
                 ticktext=[esc(labels[i]) for i in idx], **extra)
@@ -127,7 +127,7 @@ def attention_heatmap(
             colorbar=dict(title=dict(text=esc(value_name)), thickness=12),
         )
     )
-    size = height or int(min(900, max(360, 12 * n_rows + 160)))
+    size = height or int(min(1000, max(420, 18 * n_rows + 200)))
     fig.update_layout(
         title=dict(text=esc(title), font=dict(size=14)),
         height=size,
@@ -145,7 +145,7 @@ def heads_small_multiples(
     labels: list[str],
     layer: int,
     colorscale: str = DEFAULT_COLOR_SCALE,
-    cols: int = 4,
+    cols: int = 6,
     head_names: list[str] | None = None,
 ) -> go.Figure:
     """All heads of one layer as small multiples (one subplot per head).
@@ -165,10 +165,11 @@ def heads_small_multiples(
     pooled, blocks = pool_max(layer_attn, SMALL_MULTIPLE_MAX)
     names = [f"{a}·{labels[a]}" if b - a == 1 else f"{a}–{b - 1}" for a, b in blocks]
     axis = [esc(nm) for nm in names]
+    cols = max(1, min(cols, heads))
     rows = math.ceil(heads / cols)
     titles = head_names or [f"head {h}" for h in range(heads)]
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles,
-                        horizontal_spacing=0.02, vertical_spacing=0.04 if rows > 1 else 0.0)
+                        horizontal_spacing=0.02, vertical_spacing=0.06 if rows > 1 else 0.0)
     idx = list(range(len(axis)))
     for h in range(heads):
         fig.add_trace(
@@ -182,8 +183,8 @@ def heads_small_multiples(
         )
     fig.update_xaxes(showticklabels=False)
     fig.update_yaxes(showticklabels=False, autorange="reversed")
-    fig.update_layout(height=int(rows * 210 + 40), margin=dict(l=10, r=10, t=40, b=10),
-                      title=dict(text=f"Layer {layer}: every head", font=dict(size=14)))
+    fig.update_layout(height=int(rows * 200 + 70), margin=dict(l=10, r=10, t=70, b=10),
+                      title=dict(text=f"Layer {layer}: every head (query ↓ × key →)", font=dict(size=14)))
     return fig
 
 
@@ -237,8 +238,8 @@ def layers_heads_grid(
             fig.add_shape(type="rect", x0=hh * step - 1, x1=hh * step + t, y0=hl * step - 1, y1=hl * step + t,
                           line=dict(color="#D55E00", width=2))
     fig.update_layout(
-        height=int(min(2400, max(300, layers * 70 + 80))),
-        margin=dict(l=10, r=10, t=40, b=10),
+        height=int(min(2400, max(300, layers * 60 + 100))),
+        margin=dict(l=10, r=10, t=80, b=10),
         title=dict(text=f"All {layers} layers × {heads} heads (each thumbnail: query ↓ × key →)",
                    font=dict(size=14)),
         xaxis=dict(tickmode="array", tickvals=centers_x, ticktext=[f"head {h}" for h in range(heads)],
@@ -258,7 +259,7 @@ def matrix_step(
     col_labels: list[str] | None = None,
     signed: bool = True,
     colorscale: str = DEFAULT_COLOR_SCALE,
-    height: int = 300,
+    height: int | None = None,
     col_title: str = "",
 ) -> go.Figure:
     """A small heatmap of one step of the formula (Q, K, V, scores, mask, softmax, output).
@@ -274,7 +275,7 @@ def matrix_step(
     rows = token_categories(row_labels)
     if col_labels is not None:
         cols = token_categories(col_labels)
-        xaxis = _cat_axis(cols, col_labels, tickangle=-60, tickfont=dict(size=9))
+        xaxis = _cat_axis(cols, col_labels, max_ticks=24, tickangle=-60, tickfont=dict(size=9))
         xname = "key %{x}"
     else:
         cols = list(range(n_cols))
@@ -291,7 +292,7 @@ def matrix_step(
     ))
     fig.update_layout(
         title=dict(text=title, font=dict(size=13)),
-        height=height,
+        height=height or _step_height(n_rows),
         margin=dict(l=10, r=10, t=36, b=10),
         xaxis=xaxis,
         yaxis=_cat_axis(rows, row_labels, autorange="reversed", tickfont=dict(size=9)),
@@ -299,7 +300,12 @@ def matrix_step(
     return fig
 
 
-def mask_step(mask: np.ndarray, labels: list[str], title: str = "mask", height: int = 300) -> go.Figure:
+def _step_height(n_rows: int) -> int:
+    """Pixels for a formula step: ~11 px a token row, 300..800."""
+    return int(min(800, max(300, 11 * n_rows + 140)))
+
+
+def mask_step(mask: np.ndarray, labels: list[str], title: str = "mask", height: int | None = None) -> go.Figure:
     """The additive mask as a picture: 0 (allowed) light, -∞ (blocked) dark."""
     blocked = (~np.isfinite(np.asarray(mask))).astype(np.float32)
     cats = token_categories(labels)
@@ -309,8 +315,9 @@ def mask_step(mask: np.ndarray, labels: list[str], title: str = "mask", height: 
         hovertemplate="query %{y} → key %{x}: %{z}<extra>1 = blocked (−∞)</extra>",
     ))
     fig.update_layout(
-        title=dict(text=title, font=dict(size=13)), height=height, margin=dict(l=10, r=10, t=36, b=10),
-        xaxis=_cat_axis(cats, labels, tickangle=-60, tickfont=dict(size=9)),
+        title=dict(text=title, font=dict(size=13)), height=height or _step_height(len(labels)),
+        margin=dict(l=10, r=10, t=36, b=10),
+        xaxis=_cat_axis(cats, labels, max_ticks=24, tickangle=-60, tickfont=dict(size=9)),
         yaxis=_cat_axis(cats, labels, autorange="reversed", tickfont=dict(size=9)),
     )
     return fig

@@ -113,13 +113,13 @@ def scatter_map(
         if idx.size == 0:
             continue
         colour = "#9a9a9a" if name in (OTHER,) or (name == NO_LABEL and len(legend) > 1) else PALETTE[g % len(PALETTE)]
-        safe = html.escape(name, quote=False)
+        safe = html.escape(name if len(name) <= 40 else name[:39] + "…", quote=False)  # cut, then escape
         fig.add_trace(_trace(
             dims, coords[idx], n,
             mode="markers",
-            name=safe if len(safe) <= 40 else safe[:39] + "…",
+            name=safe,
             hovertext=hover[idx].tolist(),
-            hovertemplate="%{hovertext}<extra>" + (safe[:40]) + "</extra>",
+            hovertemplate="%{hovertext}<extra>" + safe + "</extra>",
             marker=dict(size=size, color=colour, opacity=0.15 if has_search else (0.75 if n > WEBGL_FROM else 0.9)),
             showlegend=labels is not None,
         ))

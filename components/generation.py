@@ -282,6 +282,7 @@ class GenerationStream:
         self._queue: queue.Queue = queue.Queue()
         self._stop = threading.Event()
         self._error: BaseException | None = None
+        self.step_logits: list[torch.Tensor] = []  # raw logits of each generated step
 
     def _run(self, start: float) -> None:
         from transformers import StoppingCriteriaList, set_seed
@@ -290,13 +291,16 @@ class GenerationStream:
             with self.loaded.lock, torch.inference_mode():
                 decoder = Utf8SafeDecoder(self.loaded.tokenizer, skip_special_tokens=True)
                 set_seed(self.seed)
-                self.loaded.model.generate(
+                out = self.loaded.model.generate(
                     input_ids=self.prepared.input_ids,
                     attention_mask=self.prepared.attention_mask,
                     streamer=_QueueStreamer(self._queue, decoder),
                     stopping_criteria=StoppingCriteriaList([_StopOnEvent(self._stop)]),
+                    return_dict_in_generate=True,
+                    output_logits=True,
                     **generate_kwargs(self.loaded, self.settings, self.prepared.max_new_tokens),
                 )
+                self.step_logits = [step[0].float() for step in (out.logits or ())]  # each (vocab,)
                 self._queue.put(("tail", ([], decoder.flush()), time.perf_counter()))
         except BaseException as exc:  # re-raised in the consumer
             self._error = exc
@@ -342,6 +346,34 @@ class GenerationStream:
             total_s=(last - start) if last else 0.0,
             finish_reason=reason,
         )
+
+
+    def steps(self, alternatives: int = 3) -> list[dict]:
+        """Per generated token: its readable text, id, probability under the model's raw
+        distribution (softmax of that step's logits) and the top alternatives.
+
+        Returns:
+            one dict per new token: ``token``, ``raw_token``, ``token_id``, ``p`` (float in
+            [0, 1]), ``rank`` (1 = the model's top choice), ``alternatives`` (list of
+            (token, p)). Empty before the stream has finished.
+        """
+        result = []
+        with self.loaded.lock:
+            pieces = readable_tokens(self.loaded.tokenizer, self.token_ids) if self.token_ids else []
+            for step, (tid, logits) in enumerate(zip(self.token_ids, self.step_logits)):
+                probs = torch.softmax(logits, -1)  # (vocab,)
+                top = torch.topk(probs, alternatives + 1)
+                alts = [(readable_tokens(self.loaded.tokenizer, [int(i)])[0].label, float(p))
+                        for p, i in zip(top.values, top.indices) if int(i) != tid][:alternatives]
+                result.append({
+                    "token": pieces[step].label,
+                    "raw_token": pieces[step].raw,
+                    "token_id": tid,
+                    "p": float(probs[tid]),
+                    "rank": int((probs > probs[tid]).sum()) + 1,
+                    "alternatives": alts,
+                })
+        return result
 
 
 def generate_text(loaded: LoadedModel, prepared: PreparedPrompt, settings: GenerationSettings, sample_index: int = 0) -> GenerationStream:

@@ -75,7 +75,7 @@ DEFAULT_TEMPLATE = (
     "Text: {text}\n"
     "Sentiment:"
 )
-DEFAULT_MODE = COMPLETE
+DEFAULT_MODE = CHAT  # chosen on 80 train.csv rows: chat 0.925 vs plain completion 0.887 (uncalibrated)
 FEW_SHOT_EXAMPLES: tuple[tuple[str, str], ...] = (  # taken from train.csv, never from test.csv
     ("Our waiter was attentive and the pasta was delicious.", POSITIVE),
     ("The app crashes every time I try to log in.", NEGATIVE),
@@ -543,7 +543,7 @@ class PromptSettings:
 
     template: str = DEFAULT_TEMPLATE
     few_shot: bool = False
-    calibrate: bool = True
+    calibrate: bool = False  # off by default: on 80 train rows "N/A" calibration lowered accuracy
     mode: str = DEFAULT_MODE
 
 

@@ -141,6 +141,22 @@ def token_chips_html(pieces) -> str:
     return "<div style='line-height:2'>" + "".join(chips) + "</div>"
 
 
+def probability_chips_html(steps: list[dict]) -> str:
+    """Generated tokens tinted by the probability the model gave them (darker = more
+    confident); hover shows p, rank and the top alternatives. Every string is escaped."""
+    chips = []
+    for step in steps:
+        p = step["p"]
+        alts = ", ".join(f"{a} {q:.2f}" for a, q in step["alternatives"])
+        tip = f"p = {p:.3f} (rank {step['rank']}) · alternatives: {alts} · raw {step['raw_token']}"
+        chips.append(
+            f'<span title="{escape(tip)}" style="background:rgba(0,114,178,{0.08 + 0.6 * p:.2f});'
+            'border-radius:3px;padding:1px 3px;margin:1px;display:inline-block;font-family:monospace;'
+            f'white-space:pre">{escape(step["token"])}</span>'
+        )
+    return "<div style='line-height:2'>" + "".join(chips) + "</div>"
+
+
 def notices(messages: list[str]) -> None:
     """Show adjustment notices (things the app changed about the input) as info boxes."""
     for msg in messages:

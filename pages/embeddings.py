@@ -24,7 +24,12 @@ METHOD_LABELS = {
 DEFAULT_MODEL = {emb.SENTENCE: MINILM, emb.HIDDEN: SMOLLM2, emb.WORD: SMOLLM2}
 DEFAULT_TEXT = "dog | animal\ncat | animal\nrun | verb\nhouse | building\nhorse | animal\nwalk | verb\nschool | building\n"
 NONE = "(none)"
+# Streamlit >= 1.6x: keep a widget's value (and what the browser shows) while it is not rendered,
+# e.g. while a bad input stops the page before it (ui.keep_widget_state alone restores the value
+# on the server but the re-mounted widget showed its default).
+SESSION = "session"
 TEXT_COLUMN_HINTS = ("text", "sentence", "sentences", "review", "content", "body", "comment", "word")
+LABEL_COLUMN_HINTS = ("label", "labels", "topic", "category", "class", "group", "tag")
 
 EXPLAINER = """
 **Word embeddings · 词向量.** A model turns every token into a vector of numbers (here 384 or 576 of them).
@@ -107,106 +112,144 @@ def cached_csv(data: bytes) -> tuple[pd.DataFrame, str, list[str]]:
 
 
 def stop_with(message: str, kind: str = "warning") -> None:
-    getattr(st, kind)(message, icon="⚠️" if kind == "warning" else "🚫")
+    getattr(st, kind)(message, icon={"warning": "⚠️", "error": "🚫", "info": "ℹ️"}[kind])
     st.stop()
+
+
+class Problem(Exception):
+    """An input problem: shown (and the page stopped) only after the source widgets are drawn,
+    so the model picker never disappears and nothing chosen is lost."""
+
+    def __init__(self, message: str, kind: str = "warning"):
+        super().__init__(message)
+        self.kind = kind
+
+
+def defer(message: str, kind: str = "warning"):
+    raise Problem(message, kind)
 
 
 # ------------------------------------------------------------------ 1. input
 st.subheader("1 · Items · 输入")
 st.session_state.setdefault(K("emb_input"), INPUT_MODES[0])
-mode = st.radio("Input", INPUT_MODES, key=K("emb_input"), horizontal=True, label_visibility="collapsed")
-notes: list[str] = []
-frame: pd.DataFrame | None = None
-suggest_words = False
+mode = st.radio("Input", INPUT_MODES, key=K("emb_input"), persist_state=SESSION, horizontal=True, label_visibility="collapsed")
+def read_items(mode: str) -> tuple[pd.DataFrame, list[str], bool]:
+    """The items of the chosen input: (frame with text[, label], row; notices; is a word list).
 
-if mode == "Example set":
-    sets = {s.name: s for s in emb.example_sets()}
-    if st.session_state.get(K("emb_example")) not in sets:
-        st.session_state[K("emb_example")] = next(iter(sets))
-    name = st.selectbox("Example set", list(sets), key=K("emb_example"),
-                        format_func=lambda n: sets[n].title)
-    frame = sets[name].frame()
-    frame["row"] = np.arange(1, len(frame) + 1)
-    suggest_words = sets[name].kind == "words"
-elif mode == "Type or paste":
-    st.session_state.setdefault(K("emb_text"), DEFAULT_TEXT)
-    text = st.text_area(
-        "One item per line: `text | label` (the label is optional and colours the points)",
-        key=K("emb_text"), height=200,
-        help="Everything after the last `|` is the label. Blank lines are ignored. "
-             f"Up to {emb.MAX_ITEMS:,} items are mapped; more are sampled.",
-    )
-    try:
-        frame, notes = parse_labelled_lines(text)
-    except InputError as exc:
-        stop_with(f"{exc} Or pick an example set above.")
-    frame["row"] = np.arange(1, len(frame) + 1)
-    if frame["label"].eq("").all():
-        frame = frame.drop(columns="label")
+    Raises:
+        Problem: nothing usable (the message says why and what to do).
+    """
+    notes: list[str] = []
+    suggest_words = False
+
+    if mode == "Example set":
+        sets = {s.name: s for s in emb.example_sets()}
+        if st.session_state.get(K("emb_example")) not in sets:
+            st.session_state[K("emb_example")] = next(iter(sets))
+        name = st.selectbox("Example set", list(sets), key=K("emb_example"), persist_state=SESSION,
+                            format_func=lambda n: sets[n].title)
+        frame = sets[name].frame()
+        frame["row"] = np.arange(1, len(frame) + 1)
+        suggest_words = sets[name].kind == "words"
+    elif mode == "Type or paste":
+        st.session_state.setdefault(K("emb_text"), DEFAULT_TEXT)
+        text = st.text_area(
+            "One item per line: `text | label` (the label is optional and colours the points)",
+            key=K("emb_text"), persist_state=SESSION, height=200,
+            help="Everything after the last `|` is the label. Blank lines are ignored. "
+                 f"Up to {emb.MAX_ITEMS:,} items are mapped; more are sampled.",
+        )
+        try:
+            frame, notes = parse_labelled_lines(text)
+        except InputError as exc:
+            defer(f"{exc} Or pick an example set above.")
+        frame["row"] = np.arange(1, len(frame) + 1)
+        if frame["label"].eq("").all():
+            frame = frame.drop(columns="label")
+    else:
+        upload = st.file_uploader(
+            "CSV file (UTF-8 or Windows-1252; first row = column names)", type=["csv", "txt"], key="emb_csv",
+            help="Up to 20 MB (server.maxUploadSize). Choose the text column and an optional label column below.",
+        )
+        if upload is None:
+            defer("Upload a CSV file, or choose an example set / type items above.", "info")
+        try:
+            raw, encoding, csv_notes = cached_csv(upload.getvalue())
+        except InputError as exc:
+            defer(f"{upload.name}: {exc}", "error")
+        from components.textio import CsvTable
+
+        table = CsvTable(frame=raw, encoding=encoding, notices=list(csv_notes))
+        columns = table.columns
+        text_key, label_key = K("emb_csv_text"), K("emb_csv_label")
+        remembered = st.session_state.get(text_key)
+        if remembered is not None and remembered not in columns:
+            st.warning(
+                f"Column {remembered!r} (chosen before) is not in {upload.name}. Columns found: "
+                + ", ".join(repr(c) for c in columns) + ". Choose the text column below.", icon="⚠️")
+        if st.session_state.get(text_key) not in columns:
+            hinted = [c for c in columns if c.strip().lower() in TEXT_COLUMN_HINTS]
+            lengths = {c: raw[c].astype(str).str.len().mean() for c in columns}
+            st.session_state[text_key] = hinted[0] if hinted else max(columns, key=lambda c: lengths[c])
+        if st.session_state.get(label_key) not in [NONE, *columns]:
+            hinted = [c for c in columns if c.strip().lower() in LABEL_COLUMN_HINTS and c != st.session_state[text_key]]
+            st.session_state[label_key] = hinted[0] if hinted else NONE
+        c1, c2 = st.columns(2)
+        text_col = c1.selectbox("Text column", columns, key=text_key, persist_state=SESSION)
+        label_col = c2.selectbox("Label / colour column (optional)", [NONE, *columns], key=label_key, persist_state=SESSION)
+        try:
+            frame, notes = column_texts(table, text_col, None if label_col == NONE else label_col)
+        except InputError as exc:
+            defer(str(exc))
+        notes = table.notices + notes
+        st.caption(f"{upload.name}: {len(raw):,} rows, columns " + ", ".join(repr(c) for c in columns)
+                   + f" · read as {encoding}.")
+
+    return frame, notes, suggest_words
+
+
+try:
+    frame, notes, suggest_words = read_items(mode)
+except Problem as exc:
+    frame, notes, suggest_words, input_problem = None, [], False, exc
 else:
-    upload = st.file_uploader(
-        "CSV file (UTF-8 or Windows-1252; first row = column names)", type=["csv", "txt"], key="emb_csv",
-        help="Up to 20 MB (server.maxUploadSize). Choose the text column and an optional label column below.",
-    )
-    if upload is None:
-        stop_with("Upload a CSV file, or choose an example set / type items above.", "info")
-    try:
-        raw, encoding, csv_notes = cached_csv(upload.getvalue())
-    except InputError as exc:
-        stop_with(f"{upload.name}: {exc}", "error")
-    from components.textio import CsvTable
-
-    table = CsvTable(frame=raw, encoding=encoding, notices=list(csv_notes))
-    columns = table.columns
-    text_key, label_key = K("emb_csv_text"), K("emb_csv_label")
-    remembered = st.session_state.get(text_key)
-    if remembered is not None and remembered not in columns:
-        st.warning(
-            f"Column {remembered!r} (chosen before) is not in {upload.name}. Columns found: "
-            + ", ".join(repr(c) for c in columns) + ". Choose the text column below.", icon="⚠️")
-    if st.session_state.get(text_key) not in columns:
-        hinted = [c for c in columns if c.strip().lower() in TEXT_COLUMN_HINTS]
-        lengths = {c: raw[c].astype(str).str.len().mean() for c in columns}
-        st.session_state[text_key] = hinted[0] if hinted else max(columns, key=lambda c: lengths[c])
-    if st.session_state.get(label_key) not in [NONE, *columns]:
-        st.session_state[label_key] = NONE
-    c1, c2 = st.columns(2)
-    text_col = c1.selectbox("Text column", columns, key=text_key)
-    label_col = c2.selectbox("Label / colour column (optional)", [NONE, *columns], key=label_key)
-    try:
-        frame, notes = column_texts(table, text_col, None if label_col == NONE else label_col)
-    except InputError as exc:
-        stop_with(str(exc))
-    notes = table.notices + notes
-    st.caption(f"{upload.name}: {len(raw):,} rows, columns " + ", ".join(repr(c) for c in columns)
-               + f" · read as {encoding}.")
-
-assert frame is not None
-keep, sample_notes = emb.sample_items(len(frame))
-if len(keep) < len(frame):
-    frame = frame.iloc[keep].reset_index(drop=True)
-    st.warning(sample_notes[0], icon="🎲")
-texts = frame["text"].astype(str).tolist()
-labels = frame["label"].astype(str).tolist() if "label" in frame.columns else None
-rows = [int(r) for r in frame["row"]]
-ui.notices(notes)
-with st.expander(f"The {len(frame):,} item(s) (shown literally)"):
-    st.dataframe(frame.drop(columns="row").head(5_000), hide_index=True, width="stretch")
+    input_problem = None
+    keep, sample_notes = emb.sample_items(len(frame), cap=emb.MAX_ITEMS)
+    if len(keep) < len(frame):
+        frame = frame.iloc[keep].reset_index(drop=True)
+        st.warning(sample_notes[0], icon="🎲")
+    ui.notices(notes)
+    with st.expander(f"The {len(frame):,} item(s) (shown literally)"):
+        st.dataframe(frame.drop(columns="row").head(5_000), hide_index=True, width="stretch")
 
 # ------------------------------------------------------------------ 2. source
 st.subheader("2 · Embedding source · 向量来源")
 st.session_state.setdefault(K("emb_method"), emb.SENTENCE)
 left, right = st.columns([3, 2])
+PICKER = "emb_model"  # one picker for every method, so it never unmounts
+
+
+def _method_changed() -> None:
+    """Each method starts on its bundled model (MiniLM for sentences, SmolLM2 otherwise)."""
+    st.session_state[K(PICKER)] = DEFAULT_MODEL[st.session_state[K("emb_method")]]
+
+
 with left:
-    method = st.radio("How to turn items into vectors", emb.METHODS, key=K("emb_method"),
-                      format_func=METHOD_LABELS.get)
+    method = st.radio("How to turn items into vectors", emb.METHODS, key=K("emb_method"), persist_state=SESSION,
+                      format_func=METHOD_LABELS.get, on_change=_method_changed)
 if suggest_words and method != emb.WORD:
     st.info("This example is a word list: try **Word / token embeddings** to see the primer's "
             "static word vectors (Word2Vec/GloVe-style).", icon="💡")
-picker = f"emb_model_{method}"
+picker = PICKER
 st.session_state.setdefault(K(picker), DEFAULT_MODEL[method])
 with right:
     model_key = ui.model_picker(EMBEDDINGS, picker, label="Model (catalog)")
+if input_problem is not None:
+    stop_with(str(input_problem), input_problem.kind)
+assert frame is not None
+texts = frame["text"].astype(str).tolist()
+labels = frame["label"].astype(str).tolist() if "label" in frame.columns else None
+rows = [int(r) for r in frame["row"]]
 loaded = ui.load_or_explain(model_key, picker)
 if loaded is None:
     st.stop()
@@ -220,7 +263,7 @@ elif method == emb.HIDDEN:
     n_layers = emb.num_layers(loaded)
     if not isinstance(st.session_state.get(K("emb_layer")), int) or not 0 <= st.session_state[K("emb_layer")] <= n_layers:
         st.session_state[K("emb_layer")] = (2 * n_layers) // 3
-    layer = right.slider("Layer (0 = token embeddings, last = output)", 0, n_layers, key=K("emb_layer"))
+    layer = right.slider("Layer (0 = token embeddings, last = output)", 0, n_layers, key=K("emb_layer"), persist_state=SESSION)
     if len(texts) > 2_000:
         st.info(f"{spec.display_name} hidden states for {len(texts):,} texts take a few minutes on this "
                 "CPU (each text runs through every layer); sentence embeddings are much faster.", icon="⏱️")
@@ -253,11 +296,11 @@ def explore(emb_id: str, texts: list[str], labels: list[str] | None, rows: list[
     st.session_state.setdefault(K("emb_proj"), emb.PCA)
     st.session_state.setdefault(K("emb_dims"), 2)
     st.session_state.setdefault(K("emb_colour"), True)
-    proj_method = c1.radio("Projection", (emb.PCA, emb.TSNE), key=K("emb_proj"), horizontal=True,
+    proj_method = c1.radio("Projection", (emb.PCA, emb.TSNE), key=K("emb_proj"), persist_state=SESSION, horizontal=True,
                            format_func={emb.PCA: "PCA (linear)", emb.TSNE: "t-SNE (non-linear)"}.get)
-    dims = c2.radio("Dimensions", (2, 3), key=K("emb_dims"), horizontal=True, format_func=lambda d: f"{d}-D")
-    colour = c3.toggle("Colour by label", key=K("emb_colour"), disabled=labels is None)
-    search = c4.text_input("Search (highlights items containing this text)", key=K("emb_search"))
+    dims = c2.radio("Dimensions", (2, 3), key=K("emb_dims"), persist_state=SESSION, horizontal=True, format_func=lambda d: f"{d}-D")
+    colour = c3.toggle("Colour", help="Colour the points by their label", key=K("emb_colour"), persist_state=SESSION, disabled=labels is None)
+    search = c4.text_input("Search (highlights items containing this text)", key=K("emb_search"), persist_state=SESSION)
 
     if proj_method == emb.TSNE and len(texts) > emb.TSNE_MAX_ITEMS:
         st.warning(f"t-SNE is limited to {emb.TSNE_MAX_ITEMS:,} items here (you have {len(texts):,}); "
@@ -282,12 +325,12 @@ def explore(emb_id: str, texts: list[str], labels: list[str] | None, rows: list[
     st.session_state.setdefault(K("emb_k"), 8)
     q1, q2, q3 = st.columns([3, 3, 1])
     point = q1.selectbox(
-        "Nearest neighbours of… (type in Search to find an item)", options, key=K("emb_point"),
+        "Nearest neighbours of… (type in Search to find an item)", options, key=K("emb_point"), persist_state=SESSION,
         format_func=lambda i: "— none —" if i < 0 else f"#{rows[i]}: {emb.hover_text(texts[i], 80)}",
     )
-    query = q2.text_input("…or a new sentence: where would it land? · 我的句子会落在哪里？", key=K("emb_query"),
+    query = q2.text_input("…or a new sentence: where would it land? · 我的句子会落在哪里？", key=K("emb_query"), persist_state=SESSION,
                           placeholder="e.g. The goalkeeper made a great save")
-    k = q3.number_input("k", min_value=1, max_value=50, key=K("emb_k"))
+    k = q3.number_input("k", min_value=1, max_value=50, key=K("emb_k"), persist_state=SESSION)
 
     neighbour_tables = []
     selected, near = None, []

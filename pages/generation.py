@@ -125,7 +125,8 @@ if go_clicked:
                 box.code(shown + "▌", language=None, wrap_lines=True)
                 last_paint = time.perf_counter()
         box.empty()
-        results.append({"text": stream.text, "stats": stream.stats, "seed": settings.seed + i})
+        results.append({"text": stream.text, "stats": stream.stats, "seed": settings.seed + i,
+                        "steps": stream.steps()})
     st.session_state["gen_results"] = {"signature": signature, "results": results}
 
 saved = st.session_state.get("gen_results")
@@ -137,14 +138,20 @@ if saved:
         if len(saved["results"]) > 1:
             st.markdown(f"**Sample {i + 1}** (seed {res['seed']})")
         ui.show_literal(res["text"] if res["text"] else "(the model produced no text: it ended its answer at once)")
+        if res.get("steps"):
+            with st.expander("Step by step: each generated token and how likely the model found it"):
+                st.caption("Darker = higher probability under the model's raw distribution (softmax of "
+                           "that step's logits). Hover a token for its probability, rank and the top "
+                           "alternatives the model considered. Sampling sometimes picks a lower-ranked token.")
+                st.markdown(ui.probability_chips_html(res["steps"]), unsafe_allow_html=True)
         s = res["stats"]
         m = st.columns(5)
         m[0].metric("Prompt tokens", s.prompt_tokens)
         m[1].metric("New tokens", s.new_tokens)
         m[2].metric("Time to first token", f"{s.ttft_s:.2f} s")
-        m[3].metric("Speed", f"{s.tokens_per_s:.1f} tok/s")
-        m[4].metric("Stopped because", {"eos": "end of answer", "length": "max new tokens",
-                                        "stopped": "interrupted"}.get(s.finish_reason, s.finish_reason))
+        m[3].metric("Tokens / s", f"{s.tokens_per_s:.1f}", help="Decoding speed after the first token.")
+        m[4].metric("Stopped at", {"eos": "end (EOS)", "length": "limit", "stopped": "interrupted"}.get(
+            s.finish_reason, s.finish_reason), help="EOS: the model ended its answer; limit: max new tokens reached.")
 else:
     st.caption("Press **Generate** to stream a continuation.")
 

@@ -167,7 +167,7 @@ with right:
         st.text_area("Prompt template ({text} is replaced by your text)", key=K("sent_template"), height=110)
         st.button("Reset prompt", on_click=_reset_prompt, key="sent_reset_prompt")
         few_shot = st.toggle("Few-shot: prepend 4 labelled examples", key=K("sent_fewshot"), value=False)
-        calibrate = st.toggle('Contextual calibration against "N/A"', key=K("sent_calibrate"), value=True,
+        calibrate = st.toggle('Contextual calibration against "N/A"', key=K("sent_calibrate"), value=False,
                               help="Zhao et al. 2021: divide label probabilities by those the prompt gives a "
                               "content-free input, then renormalise.")
 

@@ -185,21 +185,24 @@ def test_tiny_hub_architectures(request, as_local_model, key, fixture, arch, cau
         assert all(ch in "".join(res.labels) for ch in "今天的天气")
 
 
+class NoAttentions(torch.nn.Module):
+    """Wraps a real model and drops its attentions, like an sdpa/flash implementation does."""
+
+    def __init__(self, inner):
+        super().__init__()
+        self.inner = inner
+        self.config = inner.config
+
+    def forward(self, **kwargs):
+        out = self.inner(**kwargs)
+        out.attentions = None
+        return out
+
+
 def test_no_attentions_and_unsupported_architecture(minilm, minilm_pair):
     """A model that returns no attentions (sdpa-style) gives the clear error with advice; an
     architecture without a recomputation raises the NotImplementedError subclass."""
     import dataclasses
-
-    class NoAttentions(torch.nn.Module):
-        def __init__(self, inner):
-            super().__init__()
-            self.inner = inner
-            self.config = inner.config
-
-        def forward(self, **kwargs):
-            out = self.inner(**kwargs)
-            out.attentions = None
-            return out
 
     fake = dataclasses.replace(minilm, model=NoAttentions(minilm.model))
     with pytest.raises(AttentionUnavailableError, match="eager"):
@@ -321,3 +324,19 @@ def test_page_hub_model_unavailable(app):
     assert not at.exception
     assert "not available" in _texts(at, "error")
     assert at.text_area(key="p_att_text").value  # the sentence is still there
+
+
+def test_page_model_without_attentions(app, minilm, monkeypatch):
+    """The page explains (does not crash) when a model returns no attention weights."""
+    import dataclasses
+
+    import components.cache
+
+    fake = dataclasses.replace(minilm, model=NoAttentions(minilm.model))
+    monkeypatch.setattr(components.cache, "get_model", lambda key: fake)
+    at = _open(app)
+    assert not at.exception
+    errors = _texts(at, "error")
+    assert "returned no attention weights" in errors and "eager" in errors
+    assert not at.get("plotly_chart")
+    assert at.text_area(key="p_att_text").value

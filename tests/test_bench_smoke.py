@@ -109,9 +109,11 @@ def test_page_output_folding_and_page_status():
         json.dumps([{"name": "ttft", "value": 0.2, "target": 0.5}]),
         json.dumps({"figure": "broken", "value": "n/a"}),
         "{not json",
+        "JSON " + json.dumps({"model": "m", "page_tokens_per_s": 20.0, "bare_tokens_per_s": 25.0}),
     ])
     figs = fold_page_output("generation", out)
-    assert [f.name for f in figs] == ["generation: tokens/s", "generation: ttft"]
+    assert [f.name for f in figs] == ["generation: tokens/s", "generation: ttft", "generation: tokens_per_s"]
     assert figs[0].ratio == pytest.approx(12.5 / 13.0) and figs[1].met is True
+    assert figs[2].value == 20.0 and figs[2].ratio == pytest.approx(0.8)
     assert page_status("home") is None
     assert page_status("no-such-page") == "page file missing"

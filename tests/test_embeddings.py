@@ -286,6 +286,28 @@ def test_page_truncation_notice_and_hub_unavailable(app):
     assert not at.exception, at.exception
     assert "Row 4" in _messages(at) and "256" in _messages(at)
     at.radio(key="p_emb_method").set_value(emb.SENTENCE).run()
-    at.selectbox(key="p_emb_model_sentence").set_value("all-mpnet-base-v2").run()
+    at.selectbox(key="p_emb_model").set_value("all-mpnet-base-v2").run()
     assert not at.exception, at.exception
     assert "not available here" in " ".join(e.value for e in at.error)
+
+
+def test_page_many_points_render_webgl_and_cap_samples(app, monkeypatch):
+    monkeypatch.setattr(emb, "MAX_ITEMS", 1_200)  # the page reads the cap at run time
+    at = _open(app)
+    at.radio(key="p_emb_input").set_value("Type or paste")
+    at.radio(key="p_emb_method").set_value(emb.WORD)
+    at.text_area(key="p_emb_text").set_value("\n".join(f"word{i} | g{i % 4}" for i in range(1_500))).run()
+    assert not at.exception, at.exception
+    assert "1,500 items is above the 1,200-item cap" in _messages(at)
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert {tr["type"] for tr in spec["data"] if tr.get("name", "").startswith("g")} == {"scattergl"}
+    assert sum(len(tr["hovertext"]) for tr in spec["data"] if tr.get("name", "").startswith("g")) == 1_200
+
+
+def test_page_upload_over_cap(app):
+    at = _open(app)
+    at.radio(key="p_emb_input").set_value("Upload CSV").run()
+    big = b"text\n" + b"x" * (21 * 1024 * 1024)
+    at.file_uploader(key="emb_csv").set_value(("big.csv", big, "text/csv")).run()
+    assert not at.exception, at.exception
+    assert "the limit is 20 MB" in _messages(at)

@@ -134,3 +134,19 @@ def test_context_clamp_on_tiny_gpt2(tiny_gpt2_dir, as_local_model):
     # byte-level BPE labels on the tiny tokenizer are readable too
     labels = token_labels(tiny.tokenizer, tiny.tokenizer("今天的天气")["input_ids"])
     assert "".join(labels).count("天") >= 2 and not any("Ġ" in x for x in labels)
+
+
+def test_step_probabilities_match_a_fresh_forward_pass(smollm2):
+    settings = GenerationSettings(max_new_tokens=4, do_sample=False)
+    prepared = prepare_inputs(smollm2, "The capital of France is", COMPLETE, 4)
+    stream = generate_text(smollm2, prepared, settings)
+    steps = stream.steps()
+    assert len(steps) == stream.stats.new_tokens == len(stream.token_ids)
+    ids = prepared.input_ids
+    for step, tid in zip(steps, stream.token_ids):
+        with torch.inference_mode():
+            probs = torch.softmax(smollm2.model(ids).logits[0, -1], -1)
+        assert step["rank"] == 1 and step["token_id"] == tid  # greedy picks the top token
+        assert math.isclose(step["p"], float(probs[tid]), rel_tol=1e-4)
+        assert all(p <= step["p"] + 1e-9 for _, p in step["alternatives"])
+        ids = torch.cat([ids, torch.tensor([[tid]])], dim=1)

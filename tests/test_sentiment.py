@@ -109,7 +109,7 @@ def test_llm_label_scores_are_a_distribution(smollm2):
 
 def test_llm_calibration_and_few_shot(smollm2):
     text = "The concert was amazing and the crowd was fantastic."
-    settings = S.PromptSettings(calibrate=True, few_shot=True)
+    settings = S.PromptSettings(calibrate=True, few_shot=True, mode=S.COMPLETE)
     res = S.llm_sentiment(smollm2, text, settings, attribution=False)
     ex = res.extra
     expected = S.calibrate(np.array([ex["uncalibrated"][S.NEGATIVE], ex["uncalibrated"][S.POSITIVE]]),
@@ -121,6 +121,9 @@ def test_llm_calibration_and_few_shot(smollm2):
     assert res.p_positive == pytest.approx(ex["calibrated"][S.POSITIVE])
     assert ex["prompt"].count("Sentiment:") == len(S.FEW_SHOT_EXAMPLES) + 1
     assert ex["prompt"].rstrip().endswith("Sentiment:")
+    chat = S.build_prompt(smollm2, S.DEFAULT_TEMPLATE, text, few_shot=False, mode=S.CHAT)
+    assert chat.startswith("<|im_start|>") and chat.endswith("<|im_start|>assistant\nSentiment:")
+    assert text in chat
     with pytest.raises(S.SentimentInputError):
         S.llm_sentiment(smollm2, text, S.PromptSettings(template="no placeholder"))
 

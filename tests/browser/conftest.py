@@ -171,6 +171,15 @@ def server(browser):
         yield srv
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _fresh_screenshots():
+    """Start each browser-test session with an empty screenshot folder (CI keeps it)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for old in SCREENSHOTS.glob("*.png"):
+        old.unlink()
+    yield
+
+
 # --------------------------------------------------------------------------- browser
 def launch_browser(playwright):
     if not Path(CHROMIUM).exists():
