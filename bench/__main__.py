@@ -891,9 +891,9 @@ class Bench:
                                 INTERACTION_TARGET_S, "no non-model widget found to drive" + err_note))
             if "rss_end" in r:
                 growth = 100.0 * (r["rss_end"] - r["rss_start"]) / r["rss_start"]
-                self.add(Figure("memory", f"{page}: RSS growth over {r['reruns']} varied reruns", growth, "%",
+                self.add(Figure("memory", f"{page}: RSS growth over varied reruns", growth, "%",
                                 None, RERUN_GROWTH_TARGET_PCT,
-                                f"RSS {r['rss_start']:.0f} -> {r['rss_end']:.0f} MB (quarters: "
+                                f"{r['reruns']} reruns; RSS {r['rss_start']:.0f} -> {r['rss_end']:.0f} MB (quarters: "
                                 + ", ".join(f"{x:.0f}" for x in r.get("rss_trace", [])) +
                                 f"); mean rerun {r['rerun_mean_s']:.2f} s" + err_note))
             else:
@@ -1089,6 +1089,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="run every measured process with OMP_NUM_THREADS=N (torch intra-op threads); "
                              "default: leave torch's own choice (= cores)")
     parser.add_argument("--page-timeout", type=float, default=900, help="seconds allowed per page bench script")
+    parser.add_argument("--merge", action="store_true",
+                        help="with --only: keep the other groups' rows of the previous latest.json in the table")
     parser.add_argument("--markdown", action="store_true",
                         help="only print bench/results/latest.json as a Markdown table (for the README)")
     opts = parser.parse_args(argv)
@@ -1129,6 +1131,14 @@ def main(argv: list[str] | None = None) -> int:
     meta["duration_s"] = round(time.perf_counter() - started, 1)
     meta["loadavg_end"] = os.getloadavg()
     rows = build_table(bench.figures)
+    if opts.merge and (RESULTS_DIR / "latest.json").is_file():
+        previous = json.loads((RESULTS_DIR / "latest.json").read_text())
+        when = previous["meta"].get("date_utc", "?")
+        fresh = {r["figure"] for r in rows}
+        kept = [dict(r, note=(r["note"] + f" [run of {when}]").strip()) for r in previous["figures"]
+                if r["group"] not in groups and r["figure"] not in fresh]
+        rows = sorted(kept + rows, key=lambda r: GROUPS.index(r["group"]) if r["group"] in GROUPS else len(GROUPS))
+        meta["merged_from"] = when
     csv_path, json_path = write_results(rows, meta)
     print()
     print(format_table(rows))

@@ -129,7 +129,8 @@ class HeadComputation:
         q, k, v: ``(seq, d_k)`` this head's query, key (after RoPE for Llama) and value.
         q_before_rope, k_before_rope: ``(seq, d_k)`` for RoPE models, else None.
         scores: ``(seq, seq)`` ``q @ k.T * scaling`` (scaling = 1/√d_k).
-        mask: ``(seq, seq)`` additive mask (0 or -inf: causal mask and padding).
+        mask: ``(seq, seq)`` additive mask, 0 or -inf: the causal mask for decoders. (The input
+            is one unpadded sequence, so the padding part of the attention mask adds nothing.)
         weights: ``(seq, seq)`` ``softmax(scores + mask)`` along keys.
         output: ``(seq, d_k)`` ``weights @ v``, this head's output (before the output projection).
         model_weights: ``(seq, seq)`` the attention the model returned for this head.
@@ -380,8 +381,8 @@ def explain_head(loaded, result: AttentionResult, layer: int, head: int) -> Head
     layer's own projection weights (Llama: ``q_proj``/``k_proj``/``v_proj``, then rotary
     embeddings from ``model.rotary_emb`` at positions 0..seq-1, key/value head
     ``head // (heads / kv_heads)``; GPT-2: fused ``c_attn`` Conv1D split in three; BERT:
-    ``query``/``key``/``value``) -> scores ``Q Kᵀ · scaling`` -> + mask (causal for decoders;
-    padding from the attention mask) -> softmax over keys -> output ``weights · V``.
+    ``query``/``key``/``value``) -> scores ``Q Kᵀ · scaling`` -> + mask (causal for decoders; one
+    unpadded sequence, so no padding mask) -> softmax over keys -> output ``weights · V``.
     The recomputed weights are compared in float32 with the model's returned attentions.
 
     Args:

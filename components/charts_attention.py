@@ -163,26 +163,25 @@ def heads_small_multiples(
     """
     heads = layer_attn.shape[0]
     pooled, blocks = pool_max(layer_attn, SMALL_MULTIPLE_MAX)
-    names = [f"{a}·{labels[a]}" if b - a == 1 else f"{a}–{b - 1}" for a, b in blocks]
-    axis = [esc(nm) for nm in names]
+    # categorical axes: hover names the token (or the token range of a pooled cell)
+    axis = [f"#{a} {esc(labels[a])}" if b - a == 1 else f"#{a}–{b - 1}" for a, b in blocks]
     cols = max(1, min(cols, heads))
     rows = math.ceil(heads / cols)
     titles = head_names or [f"head {h}" for h in range(heads)]
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles,
                         horizontal_spacing=0.02, vertical_spacing=0.06 if rows > 1 else 0.0)
-    idx = list(range(len(axis)))
     for h in range(heads):
         fig.add_trace(
             go.Heatmap(
-                z=_f32(pooled[h], 3), x=idx, y=idx,
+                z=_f32(pooled[h], 3), x=axis, y=axis,
                 colorscale=colorscale, zmin=0.0, zmax=1.0, showscale=(h == 0),
                 colorbar=dict(thickness=10, len=0.5) if h == 0 else None,
-                hovertemplate=f"layer {layer} head {h}<br>query #%{{y}} → key #%{{x}}: %{{z:.3f}}<extra></extra>",
+                hovertemplate=f"layer {layer} head {h}<br>from %{{y}} → to %{{x}}: %{{z:.3f}}<extra></extra>",
             ),
             row=h // cols + 1, col=h % cols + 1,
         )
-    fig.update_xaxes(showticklabels=False)
-    fig.update_yaxes(showticklabels=False, autorange="reversed")
+    fig.update_xaxes(showticklabels=False, type="category")
+    fig.update_yaxes(showticklabels=False, autorange="reversed", type="category")
     fig.update_layout(height=int(rows * 200 + 70), margin=dict(l=10, r=10, t=70, b=10),
                       title=dict(text=f"Layer {layer}: every head (query ↓ × key →)", font=dict(size=14)))
     return fig

@@ -16,7 +16,8 @@ DEFAULT_COLOUR = "#0072B2"
 
 
 def _esc(text) -> str:
-    return html.escape(str(text), quote=True)
+    # quote=False: plotly shows &quot; literally in legends; < > & are what it would interpret
+    return html.escape(str(text), quote=False)
 
 
 def probability_bars(scores: Mapping[str, float], title: str = "", value_name: str = "probability",
@@ -51,7 +52,7 @@ def before_after_bars(before: Mapping[str, float], after: Mapping[str, float],
     labels = list(before)
     series = [("uncalibrated", before, "#BBBBBB"), ("calibrated", after, DEFAULT_COLOUR)]
     if content_free is not None:
-        series.insert(0, ('content-free "N/A"', content_free, "#E69F00"))
+        series.insert(0, ("content-free input (N/A)", content_free, "#E69F00"))
     fig = go.Figure()
     for name, data, colour in series:
         fig.add_bar(name=_esc(name), x=[_esc(k) for k in labels], y=[float(data[k]) for k in labels],

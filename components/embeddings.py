@@ -111,6 +111,17 @@ class Projection:
 
 
 # --------------------------------------------------------------------------- helpers
+def md_code(text: str) -> str:
+    """User text as a markdown code span, so ``st.info``/``st.warning`` show it literally
+    (no bold, links, LaTeX or HTML). Backticks inside get a longer fence (CommonMark)."""
+    import re
+
+    text = str(text).replace("\r", " ").replace("\n", " ⏎ ")
+    fence = "`" * (max((len(m) for m in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text[:1] == "`" or text[-1:] == "`" or not text.strip() else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
 def texts_digest(texts: Sequence[str]) -> str:
     """sha256 of the texts (order matters): a short cache key for long inputs."""
     h = hashlib.sha256()
@@ -129,7 +140,7 @@ def _row_notices(truncated: list[int], counts: np.ndarray, limit: int, texts: Se
         row = rows[i] if rows is not None else i + 1
         preview = texts[i][:40] + ("…" if len(texts[i]) > 40 else "")
         out.append(
-            f"Row {row} ({preview!r}) has {int(counts[i])} tokens; {what} reads only the first "
+            f"Row {row} ({md_code(preview)}) has {int(counts[i])} tokens; {what} reads only the first "
             f"{limit}, so the rest of that text is not in its vector."
         )
     if len(truncated) > MAX_ROW_NOTICES:
@@ -341,14 +352,14 @@ def word_embeddings(loaded, words: Sequence[str]) -> Embeddings:
         enc = loaded.tokenizer(list(words), add_special_tokens=False, return_attention_mask=False)
         for i, ids in enumerate(enc["input_ids"]):
             if not ids:
-                raise InputError(f"{words[i]!r} produced no token for {loaded.spec.display_name}.")
+                raise InputError(f"{md_code(words[i])} produced no token for {loaded.spec.display_name}.")
             vectors[i] = matrix[torch.tensor(ids)].mean(dim=0).float().numpy()
             counts[i] = len(ids)
             pieces.append(token_labels(loaded.tokenizer, ids))
     multi = [i for i in range(len(words)) if counts[i] > 1]
     notices = []
     if multi:
-        examples = "; ".join(f"{words[i]!r} → {' + '.join(pieces[i])}" for i in multi[:5])
+        examples = "; ".join(f"{md_code(words[i])} → {md_code(' + '.join(pieces[i]))}" for i in multi[:5])
         more = f" (and {len(multi) - 5} more)" if len(multi) > 5 else ""
         notices.append(
             f"{len(multi)} of {len(words)} item(s) are several tokens for this tokenizer; each one's "

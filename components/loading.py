@@ -219,10 +219,16 @@ def resolve(
 
 
 def _alternative(spec: ModelSpec) -> ModelSpec | None:
+    """An installed bundled model serving the first task of ``spec``, preferring one of the
+    same architecture (BERT -> MiniLM, GPT-2 -> SmolLM2); None if there is none."""
+    from components.catalog import models_for
+
     for task in spec.tasks:
-        alt = bundled_alternative(task)
-        if alt is not None and alt.key != spec.key and bundled_dir(alt) is not None:
-            return alt
+        candidates = [s for s in models_for(task)
+                      if s.key != spec.key and s.has_bundled_source and bundled_dir(s) is not None]
+        if candidates:
+            same = [s for s in candidates if s.architecture == spec.architecture]
+            return (same or candidates)[0]
     return None
 
 
@@ -433,10 +439,24 @@ def load_model(
         ModelUnavailableError: no source usable, or every usable source failed to load
             (the message carries the library's reason).
     """
+    source = resolve(spec, configured)
+    with _LOAD_LOCK:
+        return _load_from(spec, source, progress)
+
+
+# Loads run one at a time per process. transformers / sentence-transformers import model code
+# lazily; two threads loading two models at once (e.g. SmolLM2 and MiniLM requested by different
+# sessions of a fresh server) made one of them fail with ImportError on a partially initialised
+# module (found by tests/browser/test_concurrency.py). Loads are rare and CPU-bound, so
+# serialising them costs little; the same model is still loaded once (st.cache_resource lock).
+_LOAD_LOCK = threading.RLock()
+
+
+def _load_from(spec: ModelSpec, source: Source, progress: Progress | None) -> LoadedModel:
+    """Load ``spec`` from ``source`` (see :func:`load_model`); caller holds ``_LOAD_LOCK``."""
     import torch
 
     start = time.perf_counter()
-    source = resolve(spec, configured)
     # one line per real load in the server log: the browser concurrency test counts these to
     # check that sessions asking for the same model at once share one load
     _log_event(f"model-load start key={spec.key} source={source.kind}")
@@ -481,14 +501,19 @@ def load_model(
         else:  # pragma: no cover - catalog is validated by tests
             raise ValueError(f"Unknown loader {spec.loader!r} for {spec.key}")
     except ModelUnavailableError:
+        _log_event(f"model-load failed key={spec.key}")
         raise
     except Exception as exc:  # network drop mid-download, missing files, bad config ...
+        _log_event(f"model-load failed key={spec.key}: {type(exc).__name__}: {exc}"[:400])
         raise ModelUnavailableError(
             spec,
             f"{spec.display_name} could not be loaded from the {source.label} "
             f"({source.location}): {type(exc).__name__}: {exc}",
             _alternative(spec),
         ) from exc
+    except BaseException as exc:  # not an error of the model: e.g. the thread is being stopped
+        _log_event(f"model-load aborted key={spec.key}: {type(exc).__name__}")
+        raise
     model.eval()
     seconds = time.perf_counter() - start
     _log_event(f"model-load done key={spec.key} seconds={seconds:.1f}")

@@ -127,17 +127,20 @@ def highlighted_tokens_html(pieces: list[tuple[str, float]], title: str = "") ->
     return head + "<div style='line-height:1.9'>" + "".join(spans) + "</div>"
 
 
+def _chip(text: str, tip: str, background: str) -> str:
+    """One token chip: escaped ``text`` with escaped ``tip`` on hover."""
+    return (
+        f'<span title="{escape(tip)}" style="background:{background};border:1px solid #ccc;'
+        'border-radius:4px;padding:1px 4px;margin:1px;display:inline-block;'
+        f'font-family:monospace;white-space:pre">{escape(text)}</span>'
+    )
+
+
 def token_chips_html(pieces) -> str:
     """HTML chips for readable tokens (``components.tokens.TokenPiece``): the readable label,
     with the raw vocabulary string and id on hover. Every string is escaped."""
-    chips = []
-    for i, p in enumerate(pieces):
-        bg = "#e8f1fa" if i % 2 else "#fdf1dc"
-        chips.append(
-            f'<span title="{escape(p.raw)} · id {p.token_id}" style="background:{bg};'
-            'border:1px solid #ccc;border-radius:4px;padding:1px 4px;margin:1px;display:inline-block;'
-            f'font-family:monospace;white-space:pre">{escape(p.label)}</span>'
-        )
+    chips = [_chip(p.label, f"{p.raw} · id {p.token_id}", "#e8f1fa" if i % 2 else "#fdf1dc")
+             for i, p in enumerate(pieces)]
     return "<div style='line-height:2'>" + "".join(chips) + "</div>"
 
 
@@ -146,14 +149,9 @@ def probability_chips_html(steps: list[dict]) -> str:
     confident); hover shows p, rank and the top alternatives. Every string is escaped."""
     chips = []
     for step in steps:
-        p = step["p"]
         alts = ", ".join(f"{a} {q:.2f}" for a, q in step["alternatives"])
-        tip = f"p = {p:.3f} (rank {step['rank']}) · alternatives: {alts} · raw {step['raw_token']}"
-        chips.append(
-            f'<span title="{escape(tip)}" style="background:rgba(0,114,178,{0.08 + 0.6 * p:.2f});'
-            'border-radius:3px;padding:1px 3px;margin:1px;display:inline-block;font-family:monospace;'
-            f'white-space:pre">{escape(step["token"])}</span>'
-        )
+        tip = f"p = {step['p']:.3f} (rank {step['rank']}) · alternatives: {alts} · raw {step['raw_token']}"
+        chips.append(_chip(step["token"], tip, f"rgba(0,114,178,{0.08 + 0.6 * step['p']:.2f})"))
     return "<div style='line-height:2'>" + "".join(chips) + "</div>"
 
 

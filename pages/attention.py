@@ -191,7 +191,7 @@ def _apply_grid_click(result: AttentionResult) -> None:
     cd = points[0].get("customdata")
     if not (isinstance(cd, (list, tuple)) and len(cd) == 2):
         return
-    token = (result.model_key, int(cd[0]), int(cd[1]), str(points))
+    token = str(points)  # apply each click once (the chart keeps its selection across reruns)
     if st.session_state.get("att_grid_applied") == token:
         return
     st.session_state["att_grid_applied"] = token
@@ -341,7 +341,7 @@ def _formula(result: AttentionResult, layer: int, head: int, colorscale: str) ->
     c3.plotly_chart(figs["v"], width="stretch", key="att_f_v")
     st.markdown(f"**3 · Scores, mask, softmax.** scores = Q·Kᵀ × {hc.scaling:.4g} (= 1/√{hc.d_k}); "
                 + ("the causal mask adds −∞ above the diagonal; " if result.is_causal else
-                   "no mask (single sentence, no padding); ")
+                   "no mask (an encoder is bidirectional, and one unpadded sequence needs no padding mask); ")
                 + "softmax over each row turns scores into weights that sum to 1.")
     c1, c2, c3 = st.columns(3)
     c1.plotly_chart(figs["scores"], width="stretch", key="att_f_scores")

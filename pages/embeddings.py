@@ -176,7 +176,7 @@ def read_items(mode: str) -> tuple[pd.DataFrame, list[str], bool]:
         try:
             raw, encoding, csv_notes = cached_csv(upload.getvalue())
         except InputError as exc:
-            defer(f"{upload.name}: {exc}", "error")
+            defer(f"{emb.md_code(upload.name)}: {exc}", "error")
         from components.textio import CsvTable
 
         table = CsvTable(frame=raw, encoding=encoding, notices=list(csv_notes))
@@ -185,8 +185,9 @@ def read_items(mode: str) -> tuple[pd.DataFrame, list[str], bool]:
         remembered = st.session_state.get(text_key)
         if remembered is not None and remembered not in columns:
             st.warning(
-                f"Column {remembered!r} (chosen before) is not in {upload.name}. Columns found: "
-                + ", ".join(repr(c) for c in columns) + ". Choose the text column below.", icon="⚠️")
+                f"Column {emb.md_code(remembered)} (chosen before) is not in {emb.md_code(upload.name)}. "
+                "Columns found: " + ", ".join(emb.md_code(c) for c in columns) + ". Choose the text column below.",
+                icon="⚠️")
         if st.session_state.get(text_key) not in columns:
             hinted = [c for c in columns if c.strip().lower() in TEXT_COLUMN_HINTS]
             lengths = {c: raw[c].astype(str).str.len().mean() for c in columns}
@@ -202,7 +203,7 @@ def read_items(mode: str) -> tuple[pd.DataFrame, list[str], bool]:
         except InputError as exc:
             defer(str(exc))
         notes = table.notices + notes
-        st.caption(f"{upload.name}: {len(raw):,} rows, columns " + ", ".join(repr(c) for c in columns)
+        st.caption(f"{emb.md_code(upload.name)}: {len(raw):,} rows, columns " + ", ".join(emb.md_code(c) for c in columns)
                    + f" · read as {encoding}.")
 
     return frame, notes, suggest_words
@@ -315,7 +316,7 @@ def explore(emb_id: str, texts: list[str], labels: list[str] | None, rows: list[
 
     hits = emb.matches(texts, search)
     if search.strip():
-        st.caption(f"{int(hits.sum()):,} item(s) contain {search.strip()!r}.")
+        st.caption(f"{int(hits.sum()):,} item(s) contain {emb.md_code(search.strip())}.")
 
     # neighbours of a chosen point: options = search matches (or the first items)
     pool = np.flatnonzero(hits) if hits.any() else np.arange(len(texts))

@@ -11,7 +11,7 @@ import streamlit as st
 from components import charts_sentiment as charts
 from components import sentiment as S
 from components import textio, ui
-from components.catalog import MINILM, SMOLLM2, get_spec
+from components.catalog import MINILM, SMOLLM2
 
 SST2_KEY = "distilbert-sst2"
 MAX_BATCH = 200  # texts per batch run (the LLM needs ~0.1-0.5 s per text on CPU)
@@ -128,6 +128,8 @@ if K("sent_text") not in st.session_state:
     st.session_state[K("sent_text")] = EXAMPLES["Product review (positive)"]
 if K("sent_template") not in st.session_state:
     st.session_state[K("sent_template")] = S.DEFAULT_TEMPLATE
+if st.session_state.get(K("sent_mode")) not in (S.COMPLETE, S.CHAT):
+    st.session_state[K("sent_mode")] = S.DEFAULT_MODE
 
 
 def _load_example() -> None:
@@ -260,7 +262,7 @@ if input_mode == INPUT_SINGLE:
     cols = st.columns(len(approaches), gap="medium")
     for col, (approach, key) in zip(cols, approaches):
         with col:
-            st.subheader(S.APPROACH_NAMES[approach], divider="gray")
+            st.subheader(S.SHORT_NAMES[approach], divider="gray", help=S.APPROACH_NAMES[approach])
             if not _available(approach, key):
                 continue
             result = ui.run_guarded(_single, approach, key, text, _settings_tuple(settings), show_attr, data_hash)
@@ -365,7 +367,7 @@ if st.session_state.get("sent_eval_on"):
         cm_cols = st.columns(len(results))
         for col, ev in zip(cm_cols, results):
             with col:
-                st.plotly_chart(charts.confusion_heatmap(ev.confusion, S.APPROACH_NAMES[ev.approach]),
+                st.plotly_chart(charts.confusion_heatmap(ev.confusion, S.SHORT_NAMES[ev.approach]),
                                 key=f"sent_cm_{ev.approach}")
 else:
     st.caption("Click to run (VADER and the head take seconds; the language model ~1 minute on CPU).")

@@ -3,6 +3,7 @@ through AppTest on every input kind and every bad input."""
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -132,6 +133,12 @@ def test_tsne_marks_nonlinear_and_adapts_perplexity():
     # the two clusters stay apart: each point's nearest map neighbour is in its own cluster
     d = np.linalg.norm(proj.coords[:, None] - proj.coords[None], axis=-1) + np.eye(12) * 1e9
     assert all((d[i].argmin() < 6) == (i < 6) for i in range(12))
+
+
+def test_md_code_shows_user_text_literally():
+    assert emb.md_code("**bold** $x$") == "`**bold** $x$`"
+    assert emb.md_code("a `b` c") == "``a `b` c``"
+    assert emb.md_code("`x`") == "`` `x` ``"
 
 
 def test_sampling_and_search():
@@ -276,7 +283,7 @@ def test_page_remembered_column_missing_lists_columns(app):
     at.file_uploader(key="emb_csv").set_value(("t.csv", b"title,body\na,b\nc,d\ne,f\ng,h\n", "text/csv")).run()
     assert not at.exception, at.exception
     msg = _messages(at)
-    assert "'review'" in msg and "'title'" in msg and "'body'" in msg
+    assert "`review`" in msg and "`title`" in msg and "`body`" in msg
 
 
 def test_page_truncation_notice_and_hub_unavailable(app):
@@ -294,7 +301,7 @@ def test_page_truncation_notice_and_hub_unavailable(app):
 def test_page_many_points_render_webgl_and_cap_samples(app, monkeypatch):
     monkeypatch.setattr(emb, "MAX_ITEMS", 1_200)  # the page reads the cap at run time
     at = _open(app)
-    at.radio(key="p_emb_input").set_value("Type or paste")
+    at.radio(key="p_emb_input").set_value("Type or paste").run()
     at.radio(key="p_emb_method").set_value(emb.WORD)
     at.text_area(key="p_emb_text").set_value("\n".join(f"word{i} | g{i % 4}" for i in range(1_500))).run()
     assert not at.exception, at.exception
@@ -310,4 +317,17 @@ def test_page_upload_over_cap(app):
     big = b"text\n" + b"x" * (21 * 1024 * 1024)
     at.file_uploader(key="emb_csv").set_value(("big.csv", big, "text/csv")).run()
     assert not at.exception, at.exception
-    assert "the limit is 20 MB" in _messages(at)
+    assert re.search(r"big\.csv: The file is [\d.]+ MB; the limit is \d+ MB", _messages(at))
+
+
+def test_page_smollm2_hidden_states_layer(app):
+    at = _open(app)
+    at.radio(key="p_emb_input").set_value("Type or paste").run()
+    at.text_area(key="p_emb_text").set_value("The cat sleeps\nA dog barks\nStocks fell\nRates rose")
+    at.radio(key="p_emb_method").set_value(emb.HIDDEN).run()
+    assert at.selectbox(key="p_emb_model").value == "smollm2-135m-instruct"
+    at.slider(key="p_emb_layer").set_value(3).run()
+    assert not at.exception, at.exception
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert "layer 3" in spec["layout"]["title"]["text"]
+    assert any(m.value == "576" for m in at.metric)

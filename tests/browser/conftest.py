@@ -35,7 +35,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 SERVER_START_TIMEOUT_S = 90
-DEFAULT_TIMEOUT_S = 120  # a model load + a generation on 2 cores stays well below this
+DEFAULT_TIMEOUT_S = 240  # model load + generation; generous because CI cores may be shared
 ACTION_TIMEOUT_S = 30  # finding/clicking an element; model work uses DEFAULT_TIMEOUT_S
 PAGES = ("home", "generation", "sentiment", "classification", "embeddings", "attention")
 
@@ -96,6 +96,14 @@ class Server:
         return counts
 
 
+def _die_with_parent() -> None:
+    """In the child: get SIGTERM if pytest dies without cleaning up (Linux prctl)."""
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 @contextlib.contextmanager
 def streamlit_server(name: str):
     """Start ``streamlit run app.py`` on a free port; stop it (whole process group) at the end.
@@ -118,7 +126,7 @@ def streamlit_server(name: str):
                TOKENIZERS_PARALLELISM="false", PYTHONUNBUFFERED="1")
     log = log_path.open("w")
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=_die_with_parent)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + SERVER_START_TIMEOUT_S
@@ -374,14 +382,26 @@ def fill_text(page, label: str, text: str) -> None:
 
 
 def move_slider(page, label: str, steps: int) -> None:
-    """Move a slider by ``steps`` keyboard steps (negative = left) and wait for the rerun."""
+    """Move a slider by ``steps`` keyboard steps (negative = left), like a person using the
+    arrow keys, and wait for the rerun. Each press is confirmed on screen before the next
+    (presses sent during a rerun can otherwise be lost)."""
     thumb = widget(page, "stSlider", label).locator('input[type="range"]').first
-    thumb.focus()
+    start = thumb.input_value()
+    lo, hi, step = (float(thumb.get_attribute(a) or d) for a, d in (("min", 0), ("max", 100), ("step", 1)))
+    target = min(hi, max(lo, float(start) + steps * step))
     key = "ArrowRight" if steps > 0 else "ArrowLeft"
-    for _ in range(abs(steps)):
-        thumb.press(key)
+    thumb.focus()
+    for _ in range(abs(steps) * 3 + 5):
+        before = thumb.input_value()
+        if abs(float(before) - target) < step / 2:
+            break
+        thumb.press("ArrowRight" if float(before) < target else "ArrowLeft")
+        deadline = time.monotonic() + 3
+        while thumb.input_value() == before and time.monotonic() < deadline:
+            time.sleep(0.03)
     thumb.blur()
     wait_idle(page)
+    assert abs(float(thumb.input_value()) - target) < step / 2, (label, thumb.input_value(), target, key)
 
 
 def slider_value(page, label: str) -> str:

@@ -41,6 +41,7 @@ from tests.browser.conftest import (
     streamlit_server,
     wait_for_text,
     wait_idle,
+    warm_up,
 )
 
 pytestmark = pytest.mark.browser
@@ -59,10 +60,10 @@ class RssSampler(threading.Thread):
         self.proc = psutil.Process(pid)
         self.every = every
         self.peak = 0
-        self._stop = threading.Event()
+        self._halt = threading.Event()
 
     def run(self) -> None:
-        while not self._stop.is_set():
+        while not self._halt.is_set():
             try:
                 procs = [self.proc, *self.proc.children(recursive=True)]
                 total = 0
@@ -74,10 +75,10 @@ class RssSampler(threading.Thread):
                 self.peak = max(self.peak, total)
             except psutil.Error:
                 pass
-            self._stop.wait(self.every)
+            self._halt.wait(self.every)
 
     def stop(self) -> int:
-        self._stop.set()
+        self._halt.set()
         self.join()
         return self.peak
 
@@ -120,13 +121,19 @@ def script(i: int):
         choose_radio(page, "How to turn items into vectors", "Mean-pooled hidden states (SmolLM2, choose the layer)")
         plotly_charts(page, 1, timeout=ACTION_TIMEOUT_S)
 
-    actions = [
-        (f"open {first}", open_(first, "Text generation · 文本生成" if first == "generation" else "3 · Map")),
-        ("open generation" if first == "embeddings" else "open embeddings",
-         open_("generation", "Text generation · 文本生成") if first == "embeddings" else open_("embeddings", "3 · Map")),
+    gen_open = open_("generation", "Text generation · 文本生成")
+    emb_open = open_("embeddings", "3 · Map")
+    generation_steps = [
         ("type prompt", lambda p, u: fill_text(p, "Prompt", f"Session {i} says: the best way to learn is")),
         ("slider max_new_tokens", lambda p, u: move_slider(p, "Max new tokens (max_new_tokens)", -(52 + i))),
         ("generate", generate),
+    ]
+    if first == "generation":  # 4 sessions ask for SmolLM2 first ...
+        head = [("open generation", gen_open), *generation_steps,
+                ("greedy", lambda p, u: set_toggle(p, "Sampling (off = greedy)", False))]
+    else:  # ... while 4 others ask for MiniLM at the same instant
+        head = [("open embeddings", emb_open), ("open generation", gen_open), *generation_steps]
+    actions = head + [
         ("open sentiment", open_("sentiment", "Sentiment · 情感分析")),
         ("attribution off", lambda p, u: set_toggle(p, "Which words mattered", False)),
         ("hub toggle", sentiment_hub),
@@ -134,7 +141,7 @@ def script(i: int):
         ("open classification", open_("classification", "Classification · 文本分类")),
         ("labels", lambda p, u: fill_text(p, "Labels (comma-separated, up to 20)", f"sports, politics, food, music{i}")),
         ("text", lambda p, u: fill_text(p, "Text", f"Session {i}: the orchestra played a new symphony tonight.")),
-        ("open embeddings", open_("embeddings", "3 · Map")),
+        ("open embeddings", emb_open),
         ("query sentence", lambda p, u: fill_text(
             p, "…or a new sentence: where would it land? · 我的句子会落在哪里？", f"Session {i} cooks pasta")),
         ("hidden-state vectors" if i % 2 else "open attention", emb_hidden if i % 2 else open_("attention", "Attention visualizer")),
@@ -197,7 +204,13 @@ def run_session(i: int, url: str, barrier: threading.Barrier, results: dict) -> 
 
 
 def test_eight_sessions_at_once(capsys):
+    from playwright.sync_api import sync_playwright
+
     with streamlit_server("concurrency") as srv:
+        with sync_playwright() as p:  # "/" once: see conftest.warm_up (loads no model)
+            b = launch_browser(p)
+            warm_up(b, srv)
+            b.close()
         assert srv.model_loads() == {}, "server must start with no model loaded"
         sampler = RssSampler(srv.proc.pid)
         sampler.start()

@@ -12,6 +12,7 @@ import re
 import pytest
 
 from tests.browser.conftest import (
+    DEFAULT_TIMEOUT_S,
     assert_no_exception,
     check_clean,
     choose,
@@ -44,6 +45,13 @@ NAV_TITLES = ["Home", "Text generation", "Sentiment", "Classification", "Embeddi
 HUB_WAIT_S = 10  # "a few seconds": offline, the not-available message needs no network wait
 
 
+def assert_app_chrome(page) -> None:
+    """The page was opened by URL yet runs inside app.py's router: its navigation titles
+    and shared sidebar caption are there (not Streamlit's pages/ folder fallback)."""
+    assert [t for t in nav_titles(page) if t] == NAV_TITLES
+    wait_for_text(page, "LLM Lab shows how language models work")
+
+
 def nav_titles(page) -> list[str]:
     """Titles of the sidebar page links (icons dropped)."""
     links = page.locator('[data-testid="stSidebarNav"] a').all_inner_texts()
@@ -56,7 +64,7 @@ def test_home(page, server):
     # "Page not found" dialog, then runs the default page -- reported to the lead)
     open_page(page, server.url, "")
     wait_for_text(page, "LLM Lab")
-    assert [t for t in nav_titles(page) if t] == NAV_TITLES
+    assert_app_chrome(page)
     # the model table lists bundled models as available and Hub ones as unavailable offline
     status = {r["Model"]: r["Status"] for r in dataframe_rows(page)}
     assert status["SmolLM2-135M-Instruct (bundled, Q4_1 GGUF)"] == "bundled"
@@ -72,14 +80,6 @@ def test_home(page, server):
     check_clean(page, "home", server)
 
 
-def test_deep_link_shows_app_navigation(page, server):
-    """Opening /<page> directly (after the server has served /) runs app.py's router."""
-    for path in ("generation", "sentiment", "attention"):
-        open_page(page, server.url, path)
-        assert [t for t in nav_titles(page) if t] == NAV_TITLES, path
-        wait_for_text(page, "LLM Lab shows how language models work")  # app.py's sidebar caption
-
-
 @pytest.mark.xfail(strict=True, reason=(
     "Streamlit 1.67 MPA v1 fallback: with a pages/ folder next to app.py, a fresh server whose "
     "first visitor deep-links to /<page> runs pages/<page>.py alone (no app.py router, sidebar "
@@ -88,23 +88,30 @@ def test_deep_link_on_fresh_server(browser):
     with streamlit_server("fresh-deep-link") as srv:
         page = new_page(browser)
         try:
-            open_page(page, srv.url, "sentiment")
+            page.goto(f"{srv.url}/home")
+            page.locator('[data-testid="stSidebarNav"] a').nth(5).wait_for()
+            page.wait_for_timeout(1500)
             assert [t for t in nav_titles(page) if t] == NAV_TITLES
         finally:
             page.context.close()
 
 
 # --------------------------------------------------------------------------- generation
-def _generate(page) -> str:
-    click_button(page, "Generate")
+def _generate(page, expect_streaming: bool = False) -> str:
+    page.get_by_role("button", name="Generate", exact=True).click()
+    if expect_streaming:  # partial text with the cursor shows while tokens arrive
+        page.locator('[data-testid="stCode"]').filter(has_text="▌").first.wait_for(timeout=DEFAULT_TIMEOUT_S * 1000)
+    wait_idle(page)
     out = page.locator('[data-testid="stCode"]').first
-    out.wait_for()
+    out.wait_for(timeout=DEFAULT_TIMEOUT_S * 1000)
+    assert "▌" not in out.inner_text()
     assert int(metric_value(page, "New tokens")) > 0
     return out.inner_text()
 
 
 def test_generation_english(page, server):
     open_page(page, server.url, "generation")
+    assert_app_chrome(page)
     wait_for_text(page, "Text generation")
     assert "SmolLM2" in selected(page, "Model")
     fill_text(page, "Prompt", "The three primary colours are")
@@ -112,7 +119,7 @@ def test_generation_english(page, server):
     assert slider_value(page, "Max new tokens (max_new_tokens)") == "24"
     move_slider(page, "Temperature", -4)
     assert slider_value(page, "Temperature") == "0.60"
-    text = _generate(page)
+    text = _generate(page, expect_streaming=True)
     assert text.strip(), "no generated text"
     assert 0 < int(metric_value(page, "New tokens")) <= 24
     assert int(metric_value(page, "Prompt tokens")) >= 5
@@ -178,6 +185,7 @@ LONG_REVIEW = ("I love this phone. The battery lasts for days, the screen is gor
 
 def test_sentiment_long_text_and_hub_model(page, server):
     open_page(page, server.url, "sentiment")
+    assert_app_chrome(page)
     wait_for_text(page, "Sentiment · 情感分析")
     set_toggle(page, "Which words mattered", False)  # occlusion re-scores every word: slow
     set_toggle(page, "Include DistilBERT SST-2 (Hub)", True)
@@ -217,6 +225,7 @@ def test_sentiment_csv_upload(page, server, tmp_path):
 # --------------------------------------------------------------------------- classification
 def test_classification_zero_shot_and_hub_model(page, server):
     open_page(page, server.url, "classification")
+    assert_app_chrome(page)
     wait_for_text(page, "Classification · 文本分类")
     fill_text(page, "Text", "The chancellor announced tax cuts in parliament before the election.")
     fill_text(page, "Labels (comma-separated, up to 20)", "sports, politics, cooking")
@@ -257,6 +266,7 @@ def test_classification_csv_and_training(page, server, tmp_path):
 # --------------------------------------------------------------------------- embeddings
 def test_embeddings_map_query_and_hub_model(page, server):
     open_page(page, server.url, "embeddings")
+    assert_app_chrome(page)
     wait_for_text(page, "Embedding explorer · 词向量")
     charts = plotly_charts(page, 2)  # the map and the scree plot
     assert charts.first.locator("g.scatterlayer .point").count() >= 40  # one dot per item
@@ -293,6 +303,7 @@ def test_embeddings_csv_upload(page, server, tmp_path):
 # --------------------------------------------------------------------------- attention
 def test_attention_heatmap_views_and_hub_model(page, server):
     open_page(page, server.url, "attention")
+    assert_app_chrome(page)
     wait_for_text(page, "Attention visualizer · 注意力可视化")
     fill_text(page, "Sentence · 句子", "The cat sat on the mat because it was tired.")
     move_slider(page, "Token cap", 1)
