@@ -2,11 +2,13 @@
 
 Usage::
 
-    HF_HUB_OFFLINE=1 python -m bench            # everything (about 10-20 min on 2 cores)
+    HF_HUB_OFFLINE=1 python -m bench            # everything (30-60 min on a busy 2-core machine)
     HF_HUB_OFFLINE=1 python -m bench --quick    # skips the empty-cache (GGUF conversion) runs,
                                                 # the per-page bench scripts, fewer reruns/repeats
     python -m bench --only start,memory         # some groups only (start, models, memory,
-                                                # interaction, caches, pages)
+                                                # interaction, threads, caches, pages)
+    python -m bench --torch-threads 1           # every measured process with OMP_NUM_THREADS=1
+    python -m bench --markdown                  # print latest.json as a Markdown table
 
 Every figure is measured next to a baseline taken in the same run on the same machine
 (bare Streamlit app, bare ``from_pretrained`` / ``SentenceTransformer``, an unbounded cache),
@@ -902,7 +904,8 @@ class Bench:
         if rows:
             import csv
 
-            with (RESULTS_DIR / "interactions.csv").open("w", newline="") as handle:
+            with (RESULTS_DIR / f"interactions{'' if self.opts.out == 'latest' else '-' + self.opts.out}.csv").open(
+                    "w", newline="") as handle:
                 writer = csv.DictWriter(handle, fieldnames=["page", "widget", "type", "latency_s", "max_s",
                                                             "model_forwards"])
                 writer.writeheader()
@@ -1091,11 +1094,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--page-timeout", type=float, default=900, help="seconds allowed per page bench script")
     parser.add_argument("--merge", action="store_true",
                         help="with --only: keep the other groups' rows of the previous latest.json in the table")
+    parser.add_argument("--out", default="latest", help="results file stem in bench/results (default latest)")
     parser.add_argument("--markdown", action="store_true",
                         help="only print bench/results/latest.json as a Markdown table (for the README)")
     opts = parser.parse_args(argv)
     if opts.markdown:
-        data = json.loads((RESULTS_DIR / "latest.json").read_text())
+        data = json.loads((RESULTS_DIR / f"{opts.out}.json").read_text())
         m = data["meta"]
         print(f"Measured {m['date_utc']} on {m['cores']} cores, {m['memory_gib']} GiB ({m['cpu']}), "
               f"load average {m['loadavg_start'][0]:.1f} at start; torch threads: {m.get('torch_threads')}\n")
@@ -1126,20 +1130,24 @@ def main(argv: list[str] | None = None) -> int:
                 runner()
             except Exception as exc:  # one broken group must not hide the others
                 bench.skip(group, f"{group} group", f"failed: {type(exc).__name__}: {str(exc)[:400]}", unit="")
+            # partial results after every group, so an interrupted run still leaves its figures
+            write_results(build_table(bench.figures), dict(meta, partial=True), stem=opts.out + ".partial")
     finally:
         bench.close()
     meta["duration_s"] = round(time.perf_counter() - started, 1)
     meta["loadavg_end"] = os.getloadavg()
     rows = build_table(bench.figures)
-    if opts.merge and (RESULTS_DIR / "latest.json").is_file():
-        previous = json.loads((RESULTS_DIR / "latest.json").read_text())
+    if opts.merge and (RESULTS_DIR / f"{opts.out}.json").is_file():
+        previous = json.loads((RESULTS_DIR / f"{opts.out}.json").read_text())
         when = previous["meta"].get("date_utc", "?")
         fresh = {r["figure"] for r in rows}
         kept = [dict(r, note=(r["note"] + f" [run of {when}]").strip()) for r in previous["figures"]
                 if r["group"] not in groups and r["figure"] not in fresh]
         rows = sorted(kept + rows, key=lambda r: GROUPS.index(r["group"]) if r["group"] in GROUPS else len(GROUPS))
         meta["merged_from"] = when
-    csv_path, json_path = write_results(rows, meta)
+    csv_path, json_path = write_results(rows, meta, stem=opts.out)
+    for leftover in RESULTS_DIR.glob(f"{opts.out}.partial.*"):
+        leftover.unlink()
     print()
     print(format_table(rows))
     print(f"\n{len(rows)} figures in {meta['duration_s']:.0f} s; written to {csv_path.relative_to(ROOT)} "

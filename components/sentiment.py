@@ -85,6 +85,7 @@ FEW_SHOT_EXAMPLES: tuple[tuple[str, str], ...] = (  # taken from train.csv, neve
     ("The staff were rude and the room smelled of smoke.", NEGATIVE),
 )
 PLACEHOLDER = "{text}"
+CHAT_ANSWER_PREFIX = "Sentiment:"  # opens the assistant turn in chat mode
 
 
 class SentimentInputError(ValueError):
@@ -446,28 +447,32 @@ def build_prompt(loaded, template: str, text: str, few_shot: bool = False,
                  mode: str = DEFAULT_MODE) -> str:
     """The exact string the model reads before the label word.
 
-    Few-shot: each example of ``FEW_SHOT_EXAMPLES`` is the filled template followed by its
-    label word, separated by blank lines, before the real query. ``"chat"`` mode wraps the
-    whole thing as one user message in the model's chat template and opens the assistant turn
-    with ``"Sentiment:"`` so the label word is again the next token.
+    ``"complete"``: the filled template; few-shot puts each example of ``FEW_SHOT_EXAMPLES``
+    (filled template + label word) before it, separated by blank lines.
+    ``"chat"``: the filled template is a user message in the model's chat template and the
+    assistant turn is opened with ``"Sentiment:"`` so the label word is the next token;
+    few-shot examples are earlier user/assistant turns (one example per turn -- packing them
+    into one user message made SmolLM2 answer at chance level).
 
     Raises:
         SentimentInputError: template without ``{text}``.
         ValueError: unknown mode.
     """
     check_template(template)
-    parts = []
-    if few_shot:
-        parts = [fill_template(template, ex) + " " + lab for ex, lab in FEW_SHOT_EXAMPLES]
-    body = "\n\n".join(parts + [fill_template(template, text)])
+    examples = FEW_SHOT_EXAMPLES if few_shot else ()
     if mode == COMPLETE:
-        return body
+        parts = [fill_template(template, ex) + " " + lab for ex, lab in examples]
+        return "\n\n".join(parts + [fill_template(template, text)])
     if mode != CHAT:
         raise ValueError(f"mode must be {COMPLETE!r} or {CHAT!r}")
+    messages = []
+    for ex, lab in examples:  # few-shot as earlier conversation turns
+        messages += [{"role": "user", "content": fill_template(template, ex)},
+                     {"role": "assistant", "content": f"{CHAT_ANSWER_PREFIX} {lab}"}]
+    messages.append({"role": "user", "content": fill_template(template, text)})
     with loaded.lock:
-        chat = loaded.tokenizer.apply_chat_template(
-            [{"role": "user", "content": body}], tokenize=False, add_generation_prompt=True)
-    return chat + "Sentiment:"
+        chat = loaded.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    return chat + CHAT_ANSWER_PREFIX
 
 
 def label_token_ids(loaded, words: Sequence[str] = LABEL_WORDS) -> list[int]:

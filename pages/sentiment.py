@@ -370,4 +370,5 @@ if st.session_state.get("sent_eval_on"):
                 st.plotly_chart(charts.confusion_heatmap(ev.confusion, S.SHORT_NAMES[ev.approach]),
                                 key=f"sent_cm_{ev.approach}")
 else:
-    st.caption("Click to run (VADER and the head take seconds; the language model ~1 minute on CPU).")
+    st.caption("Click to run. VADER and the head take seconds; the language model needs one forward pass "
+               "per text (minutes on a busy CPU; few-shot prompts are ~5x longer). Results are cached.")

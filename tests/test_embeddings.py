@@ -317,7 +317,7 @@ def test_page_upload_over_cap(app):
     big = b"text\n" + b"x" * (21 * 1024 * 1024)
     at.file_uploader(key="emb_csv").set_value(("big.csv", big, "text/csv")).run()
     assert not at.exception, at.exception
-    assert re.search(r"big\.csv: The file is [\d.]+ MB; the limit is \d+ MB", _messages(at))
+    assert re.search(r"big\.csv`: The file is [\d.]+ MB; the limit is \d+ MB", _messages(at))
 
 
 def test_page_smollm2_hidden_states_layer(app):

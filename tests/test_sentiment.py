@@ -124,6 +124,9 @@ def test_llm_calibration_and_few_shot(smollm2):
     chat = S.build_prompt(smollm2, S.DEFAULT_TEMPLATE, text, few_shot=False, mode=S.CHAT)
     assert chat.startswith("<|im_start|>") and chat.endswith("<|im_start|>assistant\nSentiment:")
     assert text in chat
+    few = S.build_prompt(smollm2, S.DEFAULT_TEMPLATE, text, few_shot=True, mode=S.CHAT)
+    assert few.count("<|im_start|>assistant") == len(S.FEW_SHOT_EXAMPLES) + 1  # one turn per example
+    assert few.count("Sentiment: positive") == 2 and few.endswith("Sentiment:")
     with pytest.raises(S.SentimentInputError):
         S.llm_sentiment(smollm2, text, S.PromptSettings(template="no placeholder"))
 

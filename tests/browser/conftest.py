@@ -296,7 +296,7 @@ def wait_idle(page, timeout: float = DEFAULT_TIMEOUT_S, settle: float = 0.6) -> 
 
 def open_page(page, server_url: str, path: str, timeout: float = DEFAULT_TIMEOUT_S) -> None:
     """Open ``/<path>`` and wait until the first run finished."""
-    page.goto(f"{server_url}/{path}", wait_until="domcontentloaded")
+    page.goto(f"{server_url}/{path}", wait_until="domcontentloaded", timeout=timeout * 1000)
     page.wait_for_selector('[data-testid="stApp"]', timeout=timeout * 1000)
     wait_idle(page, timeout)
 

@@ -16,6 +16,7 @@ RSS (server process + children, sampled every 0.25 s with psutil).
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -191,12 +192,14 @@ def run_session(i: int, url: str, barrier: threading.Barrier, results: dict) -> 
                 except Exception as exc:  # record, screenshot and stop this session
                     log["errors"].append(f"session {i} action {name!r}: {type(exc).__name__}: {exc}"[:1500])
                     log["errors"].append(traceback.format_exc(limit=3)[-800:])
-                    screenshot(page, f"concurrency-s{i}-FAILED")
+                    with contextlib.suppress(Exception):
+                        screenshot(page, f"concurrency-s{i}-FAILED")
                     break
                 log["seconds"][name] = round(time.monotonic() - t0, 2)
                 log["actions"] += 1
                 log["errors"] += [f"session {i} after {name!r}: {e}" for e in page_errors(page)]
-            screenshot(page, f"concurrency-s{i}-final")
+            with contextlib.suppress(Exception):
+                screenshot(page, f"concurrency-s{i}-final")
         except Exception as exc:
             log["errors"].append(f"session {i} setup: {type(exc).__name__}: {exc}")
         finally:
