@@ -30,4 +30,11 @@ with st.sidebar:
         "LLM Lab shows how language models work on real pretrained weights. "
         "Bundled models run offline; Hub models load from huggingface.co when it is reachable."
     )
-page.run()
+try:
+    page.run()
+finally:
+    # After the page has run (also when it stopped early): import torch/transformers in the
+    # background, no model loaded, so the first model page after a restart is ready sooner.
+    from components import warmup
+
+    warmup.start()

@@ -112,6 +112,9 @@ def _quiet_streamlit() -> None:
 
 def child_home_apptest(args: list[str]) -> None:
     """Home via AppTest: first run, warm reruns, and which heavy modules got imported."""
+    # measure what Home itself imports: the background import warm-up (components/warmup.py,
+    # started after the page ran) would otherwise put torch in sys.modules
+    os.environ["LLM_LAB_NO_WARMUP"] = "1"
     start = time.perf_counter()
     from streamlit.testing.v1 import AppTest
 

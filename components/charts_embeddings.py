@@ -183,7 +183,7 @@ def scree_bar(ratios: np.ndarray, used: int = 2) -> go.Figure:
                            hovertemplate="%{x}: %{y:.2f}% of variance<extra></extra>", name="per component"))
     fig.add_trace(go.Scatter(x=names, y=100 * np.cumsum(ratios), mode="lines+markers", name="cumulative",
                              line=dict(color="#D55E00"), hovertemplate="up to %{x}: %{y:.1f}%<extra></extra>"))
-    fig.update_layout(title=dict(text="Explained variance ratio per component (scree)"), height=300,
+    fig.update_layout(title=dict(text="Explained variance (scree)"), height=300,
                       margin=dict(l=10, r=10, t=40, b=10), yaxis_title="% of total variance",
                       legend=dict(orientation="h", y=-0.2))
     return fig

@@ -487,9 +487,8 @@ def next_token_distribution(
         final[int(torch.argmax(scores[0]))] = 1.0
     probs["final"] = final
 
-    order = torch.argsort(probs["raw"], descending=True)
-    shown = order[:top_n].tolist()
-    for tid in torch.argsort(final, descending=True)[:top_n].tolist():
+    shown = torch.topk(probs["raw"], top_n).indices.tolist()
+    for tid in torch.topk(final, top_n).indices.tolist():
         if final[tid] > 0 and tid not in shown:
             shown.append(tid)
     with loaded.lock:
@@ -500,8 +499,8 @@ def next_token_distribution(
             "token_id": shown,
             "token": labels,
             "raw_token": [str(t) for t in raw_tokens],
-            "logit": [float(logits[t]) for t in shown],
-            **{f"p_{stage}": [float(probs[stage][t]) for t in shown] for stage in (*STAGES, "final")},
+            "logit": logits[shown].tolist(),
+            **{f"p_{stage}": probs[stage][shown].tolist() for stage in (*STAGES, "final")},
         }
     ).sort_values("p_raw", ascending=False, ignore_index=True)
     kept = {stage: int((probs[stage] > 0).sum()) for stage in (*STAGES, "final")}

@@ -52,7 +52,7 @@ def read_csv_bytes(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> CsvTable:
         raise InputError("The uploaded file is empty.")
     if len(data) > max_bytes:
         raise InputError(
-            f"The file is {len(data) / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB. "
+            f"The file is {len(data) / 2**20:.1f} MB; the limit is {max_bytes / 2**20:.0f} MB. "
             "Upload fewer rows."
         )
     notices: list[str] = []

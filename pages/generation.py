@@ -157,8 +157,18 @@ else:
 
 # ------------------------------------------------------------------ tokens + next-token view
 st.subheader("What the model sees: your prompt as tokens")
-with loaded.lock:
-    pieces = readable_tokens(loaded.tokenizer, prepared.input_ids[0])
+
+
+@st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
+def _pieces_for(key: str, ids: tuple[int, ...]):
+    from components.cache import get_model
+
+    model = get_model(key)
+    with model.lock:
+        return readable_tokens(model.tokenizer, list(ids))
+
+
+pieces = _pieces_for(model_key, tuple(int(t) for t in prepared.input_ids[0]))
 st.caption(f"{len(pieces)} tokens. Hover a token for its raw vocabulary string and id.")
 st.markdown(ui.token_chips_html(pieces), unsafe_allow_html=True)
 with st.expander("Token table (id, readable text, raw vocabulary string)"):
@@ -184,11 +194,28 @@ st.caption(
     "setting reshapes them before one token is drawn. Move the sliders: this chart updates without "
     "generating."
 )
-import torch  # noqa: E402  (only after the model is loaded)
+
+
+@st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
+def _distribution_for(key: str, ids: tuple[int, ...], do_sample: bool, temperature: float, top_k: int,
+                      top_p: float, repetition_penalty: float, no_repeat_ngram_size: int):
+    """Cached on exactly the settings that shape the distribution (not seed, length or samples)."""
+    import torch
+
+    from components.cache import get_model
+
+    dist_settings = GenerationSettings(do_sample=do_sample, temperature=temperature, top_k=top_k, top_p=top_p,
+                                       repetition_penalty=repetition_penalty,
+                                       no_repeat_ngram_size=no_repeat_ngram_size)
+    d = next_token_distribution(get_model(key), torch.tensor([ids]), dist_settings, top_n=12,
+                                logits=torch.from_numpy(_logits_for(key, ids)))
+    return d.table, d.kept, d.entropy_bits
+
 
 ids = tuple(int(t) for t in prepared.input_ids[0])
-logits = torch.from_numpy(_logits_for(model_key, ids))
-dist = next_token_distribution(loaded, prepared.input_ids, settings, top_n=12, logits=logits)
+table, kept, entropy_bits = _distribution_for(
+    model_key, ids, settings.do_sample, settings.temperature, settings.top_k, settings.top_p,
+    settings.repetition_penalty, settings.no_repeat_ngram_size)
 stages = ["p_raw"]
 if settings.repetition_penalty != 1.0 or settings.no_repeat_ngram_size:
     stages.append("p_penalties")
@@ -196,14 +223,14 @@ if settings.do_sample:
     stages += ["p_temperature", "p_top_k", "p_top_p"]
 else:
     stages.append("p_final")
-st.plotly_chart(next_token_figure(dist.table, stages), key="gen_next_chart")
+st.plotly_chart(next_token_figure(table, stages), key="gen_next_chart")
 k1, k2, k3 = st.columns(3)
-k1.metric("Tokens that can be drawn", f"{dist.kept['final']:,}", help=f"of {dist.kept['raw']:,} in the vocabulary")
-k2.metric("Entropy before", f"{dist.entropy_bits['raw']:.2f} bits")
-k3.metric("Entropy after", f"{dist.entropy_bits['final']:.2f} bits")
+k1.metric("Tokens that can be drawn", f"{kept['final']:,}", help=f"of {kept['raw']:,} in the vocabulary")
+k2.metric("Entropy before", f"{entropy_bits['raw']:.2f} bits")
+k3.metric("Entropy after", f"{entropy_bits['final']:.2f} bits")
 with st.expander("Table of probabilities"):
-    st.dataframe(dist.table.drop(columns=["token_id"]), hide_index=True, width="stretch",
-                 column_config={c: st.column_config.NumberColumn(format="%.4f") for c in dist.table.columns
+    st.dataframe(table.drop(columns=["token_id"]), hide_index=True, width="stretch",
+                 column_config={c: st.column_config.NumberColumn(format="%.4f") for c in table.columns
                                 if c.startswith("p_") or c == "logit"})
 
 ui.explainer(

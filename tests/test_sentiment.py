@@ -2,6 +2,8 @@
 random DistilBERT through the real loader, and AppTest of the Sentiment page."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -279,3 +281,24 @@ def test_page_batch_csv_bad_inputs(app):
         assert any("limit" in w for w in _texts(at, "warning"))
     finally:
         config.set_option("server.maxUploadSize", old)
+
+
+def test_page_evaluation_panel(app):
+    # the LLM row is skipped (template without {text}) to keep this test fast; the LLM's
+    # evaluation is covered by the component tests and bench/sentiment.py
+    at = _open(app)
+    at.toggle(key="p_sent_hub").set_value(False)
+    at.toggle(key="p_sent_attr").set_value(False)
+    at.text_area(key="p_sent_template").set_value("no placeholder here").run()
+    at.button(key="sent_eval_run").click().run()
+    assert not at.exception, at.exception
+    table = at.dataframe[0].value
+    acc = dict(zip(table["approach"], table["accuracy"]))
+    assert acc[S.APPROACH_NAMES[S.HEAD]] >= 0.85
+    assert 0.5 < acc[S.APPROACH_NAMES[S.VADER]] < 1
+    titles = [c.proto.spec for c in at.get("plotly_chart")]
+    assert sum("held-out accuracy" in t for t in titles) == 1
+    specs = [json.loads(t) for t in titles]
+    heatmaps = [f for f in specs if f["data"][0]["type"] == "heatmap"]  # one confusion matrix per approach
+    assert len(heatmaps) == 2
+    assert any("MiniLM + LR" in json.dumps(f["layout"]["title"], ensure_ascii=False) for f in heatmaps)

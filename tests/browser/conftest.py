@@ -183,8 +183,9 @@ def server(browser):
 def _fresh_screenshots():
     """Start each browser-test session with an empty screenshot folder (CI keeps it)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    for old in SCREENSHOTS.glob("*.png"):
-        old.unlink()
+    if not os.environ.get("LLM_LAB_KEEP_SCREENSHOTS"):
+        for old in SCREENSHOTS.glob("*.png"):
+            old.unlink()
     yield
 
 

@@ -39,6 +39,7 @@ from tests.browser.conftest import (
     plotly_charts,
     screenshot,
     set_toggle,
+    slider_value,
     streamlit_server,
     wait_for_text,
     wait_idle,
@@ -92,7 +93,9 @@ def long_text(i: int) -> str:
 
 def script(i: int):
     """The 20 actions of session ``i``: (name, callable(page, url)). Sessions differ in
-    their first page (model-loading race), inputs, and which model they switch to."""
+    their first page (model-loading race), inputs, and which model they switch to. After the
+    first page they move through the sidebar like a person (one Streamlit session each, so
+    settings such as the small max_new_tokens persist back to the Chinese generation)."""
     first = "generation" if i % 2 == 0 else "embeddings"
 
     def open_(path, wait_text):
@@ -118,12 +121,28 @@ def script(i: int):
         choose(page, "Layer · 层", f"layer {i % 6}")
         wait_for_text(page, f"Layer {i % 6}, head 0", timeout=ACTION_TIMEOUT_S)
 
+    def back_to_generation(page, url):
+        gen_nav(page, url)
+        # what this session set before visiting four other pages is still there
+        assert slider_value(page, "Max new tokens (max_new_tokens)") == str(64 - 52 - i)
+        fill_text(page, "Prompt", "今天的天气很好，适合出去散步。")
+
     def emb_hidden(page, url):
         choose_radio(page, "How to turn items into vectors", "Mean-pooled hidden states (SmolLM2, choose the layer)")
         plotly_charts(page, 1, timeout=ACTION_TIMEOUT_S)
 
+    def nav_(title, wait_text):  # sidebar navigation: same session, typed values persist
+        def act(page, url):
+            page.locator('[data-testid="stSidebarNav"]').get_by_text(title, exact=True).click()
+            wait_idle(page, ACTION_TIMEOUT_S)
+            wait_for_text(page, wait_text, timeout=ACTION_TIMEOUT_S)
+        return act
+
     gen_open = open_("generation", "Text generation · 文本生成")
     emb_open = open_("embeddings", "3 · Map")
+    gen_nav = nav_("Text generation", "Text generation · 文本生成")
+    emb_nav = nav_("Embedding explorer", "3 · Map")
+    att_nav = nav_("Attention visualizer", "Attention visualizer")
     generation_steps = [
         ("type prompt", lambda p, u: fill_text(p, "Prompt", f"Session {i} says: the best way to learn is")),
         ("slider max_new_tokens", lambda p, u: move_slider(p, "Max new tokens (max_new_tokens)", -(52 + i))),
@@ -133,25 +152,24 @@ def script(i: int):
         head = [("open generation", gen_open), *generation_steps,
                 ("greedy", lambda p, u: set_toggle(p, "Sampling (off = greedy)", False))]
     else:  # ... while 4 others ask for MiniLM at the same instant
-        head = [("open embeddings", emb_open), ("open generation", gen_open), *generation_steps]
+        head = [("open embeddings", emb_open), ("go to generation", gen_nav), *generation_steps]
     actions = head + [
-        ("open sentiment", open_("sentiment", "Sentiment · 情感分析")),
+        ("go to sentiment", nav_("Sentiment", "Sentiment · 情感分析")),
         ("attribution off", lambda p, u: set_toggle(p, "Which words mattered", False)),
         ("hub toggle", sentiment_hub),
         ("long text", sentiment_long),
-        ("open classification", open_("classification", "Classification · 文本分类")),
+        ("go to classification", nav_("Classification", "Classification · 文本分类")),
         ("labels", lambda p, u: fill_text(p, "Labels (comma-separated, up to 20)", f"sports, politics, food, music{i}")),
         ("text", lambda p, u: fill_text(p, "Text", f"Session {i}: the orchestra played a new symphony tonight.")),
-        ("open embeddings", emb_open),
+        ("go to embeddings", emb_nav),
         ("query sentence", lambda p, u: fill_text(
             p, "…or a new sentence: where would it land? · 我的句子会落在哪里？", f"Session {i} cooks pasta")),
-        ("hidden-state vectors" if i % 2 else "open attention", emb_hidden if i % 2 else open_("attention", "Attention visualizer")),
-        ("open attention" if i % 2 else "sentence", open_("attention", "Attention visualizer") if i % 2 else
+        ("hidden-state vectors" if i % 2 else "go to attention", emb_hidden if i % 2 else att_nav),
+        ("go to attention" if i % 2 else "sentence", att_nav if i % 2 else
          (lambda p, u: fill_text(p, "Sentence · 句子", f"Session {i}: the cat sat on the mat because it was tired."))),
         ("layer", attention_layer),
         ("overview", lambda p, u: (choose_radio(p, "View", "Overview"), plotly_charts(p, 1, timeout=ACTION_TIMEOUT_S))),
-        ("open generation (Chinese)", lambda p, u: (open_page(p, u, "generation", timeout=ACTION_TIMEOUT_S),
-                                                    fill_text(p, "Prompt", "今天的天气很好，适合出去散步。"))),
+        ("back to generation, Chinese prompt", back_to_generation),
         ("generate Chinese", generate),
     ]
     assert len(actions) == ACTIONS_PER_SESSION
