@@ -10,20 +10,17 @@ warnings.filterwarnings("ignore", message=".*torch.classes.*")
 
 import streamlit as st  # noqa: E402
 
-from components.ui import keep_widget_state  # noqa: E402
-
 st.set_page_config(page_title="LLM Lab", page_icon="🧪", layout="wide")
 
 PAGES = [
-    st.Page("pages/home.py", title="Home", icon="🏠", url_path="home", default=True),
-    st.Page("pages/generation.py", title="Text generation", icon="✍️", url_path="generation"),
-    st.Page("pages/sentiment.py", title="Sentiment", icon="🙂", url_path="sentiment"),
-    st.Page("pages/classification.py", title="Classification", icon="🏷️", url_path="classification"),
-    st.Page("pages/embeddings.py", title="Embedding explorer", icon="🧭", url_path="embeddings"),
-    st.Page("pages/attention.py", title="Attention visualizer", icon="🔍", url_path="attention"),
+    st.Page("app_pages/home.py", title="Home", icon="🏠", url_path="home", default=True),
+    st.Page("app_pages/generation.py", title="Text generation", icon="✍️", url_path="generation"),
+    st.Page("app_pages/sentiment.py", title="Sentiment", icon="🙂", url_path="sentiment"),
+    st.Page("app_pages/classification.py", title="Classification", icon="🏷️", url_path="classification"),
+    st.Page("app_pages/embeddings.py", title="Embedding explorer", icon="🧭", url_path="embeddings"),
+    st.Page("app_pages/attention.py", title="Attention visualizer", icon="🔍", url_path="attention"),
 ]
 
-keep_widget_state()
 page = st.navigation(PAGES)
 with st.sidebar:
     st.caption(

@@ -90,8 +90,8 @@ TEXT_POOL = (
 
 
 def page_status(page: str) -> str | None:
-    """None when ``pages/<page>.py`` is built; otherwise why it is skipped."""
-    path = ROOT / "pages" / f"{page}.py"
+    """None when ``app_pages/<page>.py`` is built; otherwise why it is skipped."""
+    path = ROOT / "app_pages" / f"{page}.py"
     if not path.is_file():
         return "page file missing"
     if PLACEHOLDER_MARK in path.read_text(encoding="utf-8"):
@@ -451,7 +451,7 @@ def child_pages(args: list[str]) -> None:
         res: dict = {"widgets": [], "errors": []}
         results["pages"][page] = res
         try:
-            at.switch_page(f"pages/{page}.py")
+            at.switch_page(f"app_pages/{page}.py")
             t = time.perf_counter()
             at.run()
             res["first_run_s"] = time.perf_counter() - t
@@ -507,7 +507,7 @@ def child_pages(args: list[str]) -> None:
                 per_run.append(time.perf_counter() - t)
                 if at.exception:
                     res["errors"].append(f"rerun {i}: {at.exception[0].value[:300]}")
-                    at.switch_page(f"pages/{page}.py")  # recover: fresh page state
+                    at.switch_page(f"app_pages/{page}.py")  # recover: fresh page state
                 if (i + 1) % max(1, reruns // 4) == 0:
                     gc.collect()
                     trace.append(proc_memory()["rss"])
@@ -735,7 +735,7 @@ class Bench:
         heavy = home["heavy_modules"]
         self.add(
             Figure("start", "Home script first run (AppTest)", home["first_run_s"], "s", bare_at["first_run_s"],
-                   None, "app.py router + pages/home.py, fresh process" +
+                   None, "app.py router + app_pages/home.py, fresh process" +
                    (f"; exceptions: {home['exceptions']}" if home["exceptions"] else "")),
             Figure("start", "Home script rerun (AppTest)", home["rerun_s"], "s", bare_at["rerun_s"], None,
                    "median of 3"),
@@ -941,7 +941,7 @@ class Bench:
         unbounded_defs = scan_unbounded_caches()
         self.add(Figure("caches", "unbounded st.cache_data/st.cache_resource in app code",
                         float(len(unbounded_defs)), "count", None, 0.0,
-                        "AST scan of app.py, pages/, components/ for decorators without max_entries"
+                        "AST scan of app.py, app_pages/, components/ for decorators without max_entries"
                         + (": " + ", ".join(unbounded_defs) if unbounded_defs else "")))
 
     # -------------------------------------------------------------- torch threads diagnostic
@@ -1027,9 +1027,9 @@ def fold_page_output(name: str, stdout: str) -> list[Figure]:
 
 def scan_unbounded_caches(paths: list[Path] | None = None) -> list[str]:
     """``file:line`` of every ``st.cache_data``/``st.cache_resource`` decorator (bare or
-    called) without ``max_entries`` in the app's code (app.py, pages/, components/)."""
+    called) without ``max_entries`` in the app's code (app.py, app_pages/, components/)."""
     if paths is None:
-        paths = [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py")), *sorted((ROOT / "components").glob("*.py"))]
+        paths = [ROOT / "app.py", *sorted((ROOT / "app_pages").glob("*.py")), *sorted((ROOT / "components").glob("*.py"))]
     found = []
     for path in paths:
         try:

@@ -190,12 +190,13 @@ class Utf8SafeDecoder:
         return delta
 
     def flush(self) -> str:
-        """Text still held back at the end of the stream (a truncated character shows as U+FFFD)."""
+        """Text still held back at the end of the stream. Bytes of a character the stream
+        stopped in the middle of (e.g. at max_new_tokens) are dropped, not shown as U+FFFD."""
         text = self.tokenizer.decode(
             self.ids,
             skip_special_tokens=self.skip_special_tokens,
             clean_up_tokenization_spaces=False,
-        )
+        ).rstrip(REPLACEMENT)
         delta = text[len(self.emitted):]
         self.emitted = text
         return delta

@@ -1,9 +1,10 @@
 """Small shared Streamlit widgets: model picker, error box, explainer panels, state keeping.
 
 Conventions every page follows:
-* widget keys that hold what a user typed or chose start with ``p_`` (``persist_key``);
-  ``app.py`` calls :func:`keep_widget_state` on every run so those values survive moving to
-  another page and back (Streamlit drops state of widgets that are not rendered);
+* widget keys that hold what a user typed or chose start with ``p_`` (``persist_key``) and
+  the widget is created with ``persist_state="session"`` (Streamlit >= 1.6x), so the value
+  survives moving to another page and back (by default Streamlit drops the state of widgets
+  that are not rendered);
 * user and model text is shown with :func:`show_literal` / ``st.text`` / ``st.code`` /
   dataframes -- never through markdown or HTML;
 * loading errors go through :func:`model_error`, which names the model and offers the
@@ -23,19 +24,9 @@ PERSIST_PREFIX = "p_"
 
 
 def persist_key(name: str) -> str:
-    """Widget key whose value is kept across page switches (``p_<name>``)."""
+    """Widget key for a value the user sets (``p_<name>``); pass ``persist_state="session"``
+    with it so the value is kept across page switches."""
     return PERSIST_PREFIX + name
-
-
-def keep_widget_state() -> None:
-    """Re-assign every ``p_`` key so Streamlit keeps it while its widget is not on screen
-    (documented workaround: widget state is cleaned up when the widget is not rendered)."""
-    for key in list(st.session_state.keys()):
-        if isinstance(key, str) and key.startswith(PERSIST_PREFIX):
-            try:
-                st.session_state[key] = st.session_state[key]
-            except Exception:  # buttons/uploaders cannot be set; they never use the prefix
-                pass
 
 
 def status_badge(spec: ModelSpec) -> str:
@@ -65,7 +56,7 @@ def model_picker(task: str, name: str, label: str = "Model", help: str | None = 
     return where.selectbox(
         label,
         keys,
-        key=key,
+        key=key, persist_state="session",
         format_func=lambda k: f"{get_spec(k).display_name}  [{status_badge(get_spec(k))}]",
         help=help or "Bundled models run offline. Hub models download from huggingface.co on first use.",
     )

@@ -54,10 +54,19 @@ def as_local_model(monkeypatch):
     Usage: ``as_local_model("gpt2", tiny_gpt2_dir)``."""
     from components.catalog import get_spec
 
+    routed: list[str] = []
+
     def _set(key: str, path: Path) -> None:
         monkeypatch.setenv(get_spec(key).local_dir_env, str(path))
+        routed.append(key)
 
-    return _set
+    yield _set
+    # the app's model cache outlives an AppTest: drop the tiny stand-ins so later tests see
+    # the Hub-only model as unavailable again (bundled models stay cached)
+    from components.cache import _cached_model
+
+    for key in routed:
+        _cached_model.clear(key)
 
 
 @pytest.fixture

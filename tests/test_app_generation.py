@@ -8,7 +8,7 @@ from tests.conftest import plotly_array
 
 def _open_generation(app):
     app.run()
-    app.switch_page("pages/generation.py")
+    app.switch_page("app_pages/generation.py")
     app.run()
     assert not app.exception
     return app

@@ -256,7 +256,7 @@ def test_formula_figures(smollm2, smol_chinese):
 def _open(app):
     at = app
     at.run()
-    at.switch_page("pages/attention.py")
+    at.switch_page("app_pages/attention.py")
     at.run()
     return at
 

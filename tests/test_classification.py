@@ -268,7 +268,7 @@ def test_csv_out_is_utf8_bom_and_defuses_formulas():
 # ------------------------------------------------------------------ AppTest: the page
 def _page(app):
     app.run()
-    app.switch_page("pages/classification.py")
+    app.switch_page("app_pages/classification.py")
     app.run()
     assert not app.exception
     return app

@@ -199,7 +199,7 @@ def test_large_map_uses_webgl_and_stays_small():
 # --------------------------------------------------------------------------- page (AppTest)
 def _open(app):
     app.run()
-    app.switch_page("pages/embeddings.py")
+    app.switch_page("app_pages/embeddings.py")
     app.run()
     return app
 

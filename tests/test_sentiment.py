@@ -183,7 +183,7 @@ def test_charts_escape_text():
 
 
 # --------------------------------------------------------------------------- page (AppTest)
-PAGE = "pages/sentiment.py"
+PAGE = "app_pages/sentiment.py"
 
 
 def _open(app):
@@ -201,10 +201,14 @@ def _texts(at, kind):
 
 def test_page_single_text_and_bad_inputs(app):
     at = _open(app)
-    # default example: every bundled approach gives a label; the Hub model explains itself
+    # default example: every bundled approach gives a label; offline, the Hub model starts
+    # switched off (no red box on a first visit) and explains itself when switched on
     labels = [m.value for m in at.metric]
     assert len(labels) == 3 and all(v in ("positive", "negative", "neutral") for v in labels)
+    assert at.toggle(key="p_sent_hub").value is False and not _texts(at, "error")
+    at.toggle(key="p_sent_hub").set_value(True).run()
     assert any("not available here" in e for e in _texts(at, "error"))
+    assert [m.value for m in at.metric] == labels
     assert len(at.get("plotly_chart")) >= 4
     html = "".join(m.value for m in at.markdown)
     assert S.ATTRIBUTION_METHOD in html

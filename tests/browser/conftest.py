@@ -158,11 +158,10 @@ def streamlit_server(name: str):
 
 
 def warm_up(browser, srv: Server) -> None:
-    """Open the root URL once so app.py runs ``st.navigation`` before any deep link.
+    """Open the root URL once (Home, no model) so the server has run app.py and its first
+    page before the tests time anything; loads no model, so model-loading races stay testable.
 
-    Streamlit bug (see test_deep_link_on_fresh_server): while a ``pages/`` folder exists
-    next to app.py, a server whose first visitor opens ``/<page>`` runs that page file on
-    its own (MPA v1), skipping app.py, for every session until someone opens ``/``.
+    (Deep links on a fresh server are tested on their own: test_deep_link_on_fresh_server.)
     """
     page = new_page(browser)
     try:

@@ -55,7 +55,7 @@ with left:
     mode = st.radio(
         "Mode",
         modes,
-        key=K("gen_mode"),
+        key=K("gen_mode"), persist_state="session",
         horizontal=True,
         format_func=lambda m: {COMPLETE: "Complete text", CHAT: "Chat (instruction template)"}[m],
         help="Complete text: the model continues your words. Chat: your words are wrapped in the "
@@ -63,24 +63,24 @@ with left:
     )
     if not spec.chat:
         st.caption(f"{spec.display_name} is not instruction-tuned: only text completion.")
-    prompt = st.text_area("Prompt", key=K("gen_prompt"), height=140)
+    prompt = st.text_area("Prompt", key=K("gen_prompt"), persist_state="session", height=140)
 
 with right:
-    sampling = st.toggle("Sampling (off = greedy)", key=K("gen_sample"), value=True,
+    sampling = st.toggle("Sampling (off = greedy)", key=K("gen_sample"), persist_state="session", value=True,
                          help="Greedy always takes the most likely token; sampling draws from the distribution.")
-    max_new_tokens = st.slider("Max new tokens (max_new_tokens)", 1, 512, 64, key=K("gen_max_new"))
+    max_new_tokens = st.slider("Max new tokens (max_new_tokens)", 1, 512, 64, key=K("gen_max_new"), persist_state="session")
     c1, c2 = st.columns(2)
-    temperature = c1.slider("Temperature", 0.0, 2.0, 0.8, 0.05, key=K("gen_temp"), disabled=not sampling,
+    temperature = c1.slider("Temperature", 0.0, 2.0, 0.8, 0.05, key=K("gen_temp"), persist_state="session", disabled=not sampling,
                             help="Logits are divided by T before softmax: <1 sharpens, >1 flattens. 0 = greedy.")
-    top_k = c2.slider("Top-k (0 = off)", 0, 200, 50, key=K("gen_topk"), disabled=not sampling)
-    top_p = c1.slider("Top-p (nucleus)", 0.0, 1.0, 0.95, 0.01, key=K("gen_topp"), disabled=not sampling,
+    top_k = c2.slider("Top-k (0 = off)", 0, 200, 50, key=K("gen_topk"), persist_state="session", disabled=not sampling)
+    top_p = c1.slider("Top-p (nucleus)", 0.0, 1.0, 0.95, 0.01, key=K("gen_topp"), persist_state="session", disabled=not sampling,
                       help="Keep the smallest set of tokens whose probabilities add up to p (Holtzman et al. 2020).")
-    repetition_penalty = c2.slider("Repetition penalty", 1.0, 2.0, 1.0, 0.05, key=K("gen_rep"),
+    repetition_penalty = c2.slider("Repetition penalty", 1.0, 2.0, 1.0, 0.05, key=K("gen_rep"), persist_state="session",
                                    help="Divides positive logits of tokens already present (CTRL, Keskar et al. 2019).")
-    no_repeat = c1.slider("No-repeat n-gram size", 0, 6, 0, key=K("gen_ngram"),
+    no_repeat = c1.slider("No-repeat n-gram size", 0, 6, 0, key=K("gen_ngram"), persist_state="session",
                           help="Forbid repeating any n-gram of this size (0 = off).")
-    num_samples = c2.slider("Samples", 1, 4, 1, key=K("gen_n"))
-    seed = st.number_input("Seed", 0, 2**31 - 1, 42, key=K("gen_seed"),
+    num_samples = c2.slider("Samples", 1, 4, 1, key=K("gen_n"), persist_state="session")
+    seed = st.number_input("Seed", 0, 2**31 - 1, 42, key=K("gen_seed"), persist_state="session",
                            help="Same seed + same settings → the same text, every time.")
 
 raw_settings = GenerationSettings(

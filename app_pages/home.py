@@ -17,24 +17,24 @@ st.markdown(
 )
 
 CARDS = [
-    ("pages/generation.py", "✍️ Text generation · 文本生成",
+    ("app_pages/generation.py", "✍️ Text generation · 文本生成",
      "Autoregressive sampling: watch tokens stream, and see how temperature, top-k and top-p "
      "reshape the next-token distribution."),
-    ("pages/sentiment.py", "🙂 Sentiment · 情感分析",
+    ("app_pages/sentiment.py", "🙂 Sentiment · 情感分析",
      "Rule-driven → data-driven → prompted LLM, side by side, with the words that drove each decision."),
-    ("pages/classification.py", "🏷️ Classification · 文本分类",
+    ("app_pages/classification.py", "🏷️ Classification · 文本分类",
      "Zero-shot labels you type, or train your own head on frozen embeddings (fine-tuning made tangible)."),
-    ("pages/embeddings.py", "🧭 Embedding explorer · 词向量",
+    ("app_pages/embeddings.py", "🧭 Embedding explorer · 词向量",
      "Sentences and words as vectors, projected with PCA: similar meanings land close."),
-    ("pages/attention.py", "🔍 Attention visualizer · 注意力",
+    ("app_pages/attention.py", "🔍 Attention visualizer · 注意力",
      "Every layer and head, and the attention formula recomputed step by step from real weights."),
 ]
 
-cols = st.columns(len(CARDS))
-for col, (path, title, blurb) in zip(cols, CARDS):
-    with col.container(border=True, height="stretch"):
-        st.page_link(path, label=title)
-        st.caption(blurb)
+for row in (CARDS[:3], CARDS[3:]):
+    for col, (path, title, blurb) in zip(st.columns(3), row):
+        with col.container(border=True, height="stretch"):
+            st.page_link(path, label=title)
+            st.caption(blurb)
 
 st.subheader("Models")
 online = hub_reachable()

@@ -120,17 +120,17 @@ def text_inputs(prefix: str, default_text: str, default_lines: str):
 
     Returns (texts, row numbers, notices), or None after showing a message."""
     mode = st.radio("Input", list(INPUT_MODES), format_func=INPUT_MODES.get, horizontal=True,
-                    key=K(f"{prefix}_mode"))
+                    key=K(f"{prefix}_mode"), persist_state="session")
     if mode == ONE:
         _default(K(f"{prefix}_text"), default_text)
-        text = st.text_area("Text", key=K(f"{prefix}_text"), height=110)
+        text = st.text_area("Text", key=K(f"{prefix}_text"), persist_state="session", height=110)
         if not text or not text.strip():
             st.warning("The text is empty: type or paste some text to classify.", icon="✏️")
             return None
         return [text.strip()], [1], []
     if mode == LINES:
         _default(K(f"{prefix}_lines"), default_lines)
-        text = st.text_area("Texts, one per line", key=K(f"{prefix}_lines"), height=160)
+        text = st.text_area("Texts, one per line", key=K(f"{prefix}_lines"), persist_state="session", height=160)
         try:
             items, notices = split_lines(text)
         except InputError as exc:
@@ -162,7 +162,7 @@ def _show_results(tidy: pd.DataFrame, wide: pd.DataFrame, rows: list[int], multi
     if n > 1:
         if st.session_state.get(K(f"{prefix}_show")) not in range(n):
             st.session_state[K(f"{prefix}_show")] = 0
-        index = st.selectbox("Chart for text", list(range(n)), key=K(f"{prefix}_show"),
+        index = st.selectbox("Chart for text", list(range(n)), key=K(f"{prefix}_show"), persist_state="session",
                              format_func=lambda i: f"#{rows[i]}: {wide['text'].iloc[i][:60]}")
         index = index if index is not None and index < n else 0
     one = tidy[tidy["text_id"] == index]
@@ -195,10 +195,10 @@ def zero_shot_tab() -> None:
             "Method: **NLI** — does the text (premise) entail each hypothesis?"
         )
         _default(K("zs_labels"), DEFAULT_LABELS)
-        raw_labels = st.text_input("Labels (comma-separated, up to 20)", key=K("zs_labels"))
+        raw_labels = st.text_input("Labels (comma-separated, up to 20)", key=K("zs_labels"), persist_state="session")
         _default(K("zs_template"), DEFAULT_TEMPLATE)
-        template = st.text_input("Hypothesis template ({} = the label)", key=K("zs_template"))
-        multi = st.toggle("Multi-label", key=K("zs_multi"),
+        template = st.text_input("Hypothesis template ({} = the label)", key=K("zs_template"), persist_state="session")
+        multi = st.toggle("Multi-label", key=K("zs_multi"), persist_state="session",
                           help="Off: one choice, probabilities share 100 %. On: each label scored on its own.")
         st.caption(
             "Multi-label: each label gets its own independent probability (several can be high; no need to sum to 1)."
@@ -251,7 +251,7 @@ def _training_examples():
     """Labelled examples from the lines editor or a CSV; None after showing a message."""
     sources = {"lines": "Type or edit examples (text | label)", "csv": "Upload a CSV (text + label columns)"}
     source = st.radio("Training data", list(sources), format_func=sources.get, horizontal=True,
-                      key=K("tr_source"))
+                      key=K("tr_source"), persist_state="session")
     if source == "lines":
         key = K("tr_lines")
         _default(key, example_lines(load_example_set("topics")))

@@ -79,23 +79,23 @@ with left:
             st.session_state[K("att_pair")] = ""
 
     st.selectbox("Load an example", ["—", *EXAMPLES], key="att_example", on_change=_load_example)
-    text = st.text_area("Sentence · 句子", key=K("att_text"), height=90)
+    text = st.text_area("Sentence · 句子", key=K("att_text"), persist_state="session", height=90)
     pair = None
     if spec.is_causal:
         st.caption(f"{spec.display_name} is a decoder: one text only (sentence pairs are for encoders).")
     else:
         pair = st.text_input(
             "Second sentence (optional) · 第二句",
-            key=K("att_pair"),
+            key=K("att_pair"), persist_state="session",
             help="Encoders read a pair as [CLS] first [SEP] second [SEP], with segment ids 0/1.",
         )
 with right:
     st.session_state.setdefault(K("att_cap"), DEFAULT_MAX_TOKENS)
     st.session_state.setdefault(K("att_hide"), False)
-    cap = st.slider("Token cap", 8, MAX_TOKENS_LIMIT, step=8, key=K("att_cap"),
+    cap = st.slider("Token cap", 8, MAX_TOKENS_LIMIT, step=8, key=K("att_cap"), persist_state="session",
                     help="Longer input is cut to this many tokens (a notice says so).")
-    cmap_name = st.selectbox("Colour scale", list(COLOR_SCALES), key=K("att_cmap"))
-    hide_special = st.toggle("Hide special tokens ([CLS], [SEP], BOS …)", key=K("att_hide"),
+    cmap_name = st.selectbox("Colour scale", list(COLOR_SCALES), key=K("att_cmap"), persist_state="session")
+    hide_special = st.toggle("Hide special tokens ([CLS], [SEP], BOS …)", key=K("att_hide"), persist_state="session",
                              help="Drops their rows and columns from the view. Rows are not renormalised.")
 
 ui.explainer(
@@ -201,14 +201,14 @@ def _apply_grid_click(result: AttentionResult) -> None:
 
 def _layer_head(result: AttentionResult, with_head: bool = True) -> tuple[int, int]:
     c1, c2 = st.columns(2)
-    layer = c1.selectbox("Layer · 层", list(range(result.num_layers)), key=K("att_layer"),
+    layer = c1.selectbox("Layer · 层", list(range(result.num_layers)), key=K("att_layer"), persist_state="session",
                          format_func=lambda i: f"layer {i}")
     head = st.session_state[K("att_head")]
     if with_head:
         kv = result.num_key_value_heads
         group = result.num_heads // kv if kv else 1
         head = c2.selectbox(
-            "Head · 头", list(range(result.num_heads)), key=K("att_head"),
+            "Head · 头", list(range(result.num_heads)), key=K("att_head"), persist_state="session",
             format_func=(lambda h: f"head {h} (KV head {h // group})") if kv != result.num_heads
             else (lambda h: f"head {h}"),
         )
@@ -241,7 +241,7 @@ def _show(matrix, keep):
 def views(result: AttentionResult, colorscale: str, hide: bool) -> None:
     _apply_grid_click(result)
     _clamp_selection(result)
-    view = st.radio("View", VIEWS, key=K("att_view"), horizontal=True)
+    view = st.radio("View", VIEWS, key=K("att_view"), persist_state="session", horizontal=True)
     arch = "causal decoder" if result.is_causal else "bidirectional encoder"
     st.caption(f"{spec.display_name}: {arch}, {result.num_layers} layers × {result.num_heads} heads"
                + (f", {result.num_key_value_heads} key/value heads (GQA)"
@@ -283,7 +283,7 @@ def views(result: AttentionResult, colorscale: str, hide: bool) -> None:
 
     elif view == "Aggregates":
         kind = st.radio("Aggregate", ["Mean over heads", "Attention rollout (Abnar & Zuidema 2020)"],
-                        key=K("att_agg"), horizontal=True)
+                        key=K("att_agg"), persist_state="session", horizontal=True)
         layer, _ = _layer_head(result, with_head=False)
         keep, labels, raws = _view_tokens(result, hide)
         if kind == "Mean over heads":

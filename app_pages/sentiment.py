@@ -11,11 +11,17 @@ import streamlit as st
 from components import charts_sentiment as charts
 from components import sentiment as S
 from components import textio, ui
-from components.catalog import MINILM, SMOLLM2
+from components.catalog import MINILM, SMOLLM2, get_spec
+from components.loading import availability
 
 SST2_KEY = "distilbert-sst2"
 MAX_BATCH = 200  # texts per batch run (the LLM needs ~0.1-0.5 s per text on CPU)
 K = ui.persist_key
+
+
+def _hub_default() -> bool:
+    """The Hub model starts switched on only where it can load (no red box on a first visit offline)."""
+    return availability(get_spec("distilbert-sst2")) != "unavailable here"
 INPUT_SINGLE, INPUT_LINES, INPUT_CSV = "Single text", "Batch: one text per line", "Batch: CSV upload"
 EXAMPLES = {
     "Product review (positive)": "The battery lasts all week and the screen is gorgeous. Best phone I've owned!",
@@ -145,31 +151,32 @@ def _reset_prompt() -> None:
 
 left, right = st.columns([3, 2], gap="large")
 with left:
-    input_mode = st.radio("Input", [INPUT_SINGLE, INPUT_LINES, INPUT_CSV], key=K("sent_input"), horizontal=True)
+    input_mode = st.radio("Input", [INPUT_SINGLE, INPUT_LINES, INPUT_CSV], key=K("sent_input"), persist_state="session", horizontal=True)
     texts: list[str] = []
     input_notices: list[str] = []
     input_problem: str | None = None
     if input_mode == INPUT_SINGLE:
         st.selectbox("Load an example", ["—", *EXAMPLES], key="sent_example", on_change=_load_example)
-        st.text_area("Text to analyse", key=K("sent_text"), height=110)
+        st.text_area("Text to analyse", key=K("sent_text"), persist_state="session", height=110)
     elif input_mode == INPUT_LINES:
-        st.text_area("Texts, one per line", key=K("sent_lines"), height=160,
+        st.text_area("Texts, one per line", key=K("sent_lines"), persist_state="session", height=160,
                      placeholder="I loved it.\nIt broke after a day.")
     else:
         upload = st.file_uploader("CSV file (UTF-8 or Windows-1252; first row = column names)", type=["csv"],
                                   key="sent_csv")
 with right:
-    include_hub = st.toggle("Include DistilBERT SST-2 (Hub)", key=K("sent_hub"), value=True,
+    include_hub = st.toggle("Include DistilBERT SST-2 (Hub)", key=K("sent_hub"), persist_state="session",
+                            value=_hub_default(),
                             help="A fine-tuned transformer downloaded from huggingface.co; unavailable offline.")
-    show_attr = st.toggle(f"Which words mattered ({S.ATTRIBUTION_METHOD})", key=K("sent_attr"), value=True,
+    show_attr = st.toggle(f"Which words mattered ({S.ATTRIBUTION_METHOD})", key=K("sent_attr"), persist_state="session", value=True,
                           help="Re-scores the text once per word with that word removed (single text only).")
     with st.expander("Prompt for the language model · 提示词", expanded=False):
-        st.radio("Prompt format", [S.COMPLETE, S.CHAT], key=K("sent_mode"), horizontal=True,
+        st.radio("Prompt format", [S.COMPLETE, S.CHAT], key=K("sent_mode"), persist_state="session", horizontal=True,
                  format_func=lambda m: {S.COMPLETE: "Plain completion", S.CHAT: "Chat template"}[m])
-        st.text_area("Prompt template ({text} is replaced by your text)", key=K("sent_template"), height=110)
+        st.text_area("Prompt template ({text} is replaced by your text)", key=K("sent_template"), persist_state="session", height=110)
         st.button("Reset prompt", on_click=_reset_prompt, key="sent_reset_prompt")
-        few_shot = st.toggle("Few-shot: prepend 4 labelled examples", key=K("sent_fewshot"), value=False)
-        calibrate = st.toggle('Contextual calibration against "N/A"', key=K("sent_calibrate"), value=False,
+        few_shot = st.toggle("Few-shot: prepend 4 labelled examples", key=K("sent_fewshot"), persist_state="session", value=False)
+        calibrate = st.toggle('Contextual calibration against "N/A"', key=K("sent_calibrate"), persist_state="session", value=False,
                               help="Zhao et al. 2021: divide label probabilities by those the prompt gives a "
                               "content-free input, then renormalise.")
 
@@ -217,7 +224,7 @@ else:
             elif chosen is None:
                 st.session_state[K("sent_csv_column")] = next(
                     (c for c in columns if c.lower() in ("text", "review", "sentence")), columns[0])
-            column = left.selectbox("Column with the texts", columns, key=K("sent_csv_column"))
+            column = left.selectbox("Column with the texts", columns, key=K("sent_csv_column"), persist_state="session")
             frame, col_notices = textio.column_texts(table, column)
             input_notices += col_notices
             texts = frame["text"].tolist()
