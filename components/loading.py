@@ -452,9 +452,36 @@ def load_model(
 _LOAD_LOCK = threading.RLock()
 
 
+_threads_configured = False
+
+
+def configure_torch_threads() -> int:
+    """Set torch's intra-op thread count once per process; return it.
+
+    ``$LLM_LAB_TORCH_THREADS`` (default 1). One thread per op because one server runs many
+    sessions' scripts in threads at once and shares CPUs (Streamlit Cloud containers, CI):
+    with oversubscribed cores torch's OpenMP workers wait for each other -- measured in
+    ``bench`` on this 2-core machine under load: a SmolLM2 forward 5.6 s with 2 threads vs
+    0.51 s with 1. On a dedicated multi-core machine set it higher for faster generation.
+    """
+    global _threads_configured
+    import torch
+
+    if not _threads_configured:
+        wanted = os.environ.get("LLM_LAB_TORCH_THREADS", "1")
+        try:
+            torch.set_num_threads(max(1, int(wanted)))
+        except ValueError:
+            pass
+        _threads_configured = True
+    return torch.get_num_threads()
+
+
 def _load_from(spec: ModelSpec, source: Source, progress: Progress | None) -> LoadedModel:
     """Load ``spec`` from ``source`` (see :func:`load_model`); caller holds ``_LOAD_LOCK``."""
     import torch
+
+    configure_torch_threads()
 
     start = time.perf_counter()
     # one line per real load in the server log: the browser concurrency test counts these to

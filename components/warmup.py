@@ -16,14 +16,16 @@ _started = threading.Event()
 
 
 def _import_heavy() -> None:
-    try:
-        import torch  # noqa: F401
+    # Hold the loader's lock: transformers imports model code lazily, and a model load racing
+    # these imports could see a partially initialised module (ImportError). Loads wait instead.
+    from components.loading import _LOAD_LOCK, configure_torch_threads
 
-        threads = os.environ.get("LLM_LAB_TORCH_THREADS")
-        if threads:
-            torch.set_num_threads(max(1, int(threads)))
-        import transformers  # noqa: F401
-        import sentence_transformers  # noqa: F401
+    try:
+        with _LOAD_LOCK:
+            configure_torch_threads()
+            import transformers  # noqa: F401
+            from transformers import AutoModel, AutoModelForCausalLM, AutoTokenizer  # noqa: F401
+            import sentence_transformers  # noqa: F401
     except Exception:  # a failed warm-up only means the page imports them itself
         pass
 
