@@ -173,7 +173,7 @@ def _clamp_selection(result: AttentionResult) -> None:
         key = K(name)
         value = st.session_state.get(key)
         if not isinstance(value, int) or not 0 <= value < limit:
-            if value is not None:
+            if isinstance(value, int):
                 st.info(f"{spec.display_name} has {limit} {what}: {what[:-1]} {value} does not exist, "
                         f"reset to 0.", icon="↩️")
             st.session_state[key] = 0

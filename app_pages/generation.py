@@ -119,12 +119,16 @@ if go_clicked:
         box = st.empty()
         stream = GenerationStream(loaded, prepared, settings, sample_index=i)
         shown, last_paint = "", 0.0
+        counter = st.empty()
         for delta in stream:
             shown += delta
             if time.perf_counter() - last_paint > 0.05:
                 box.code(shown + "▌", language=None, wrap_lines=True)
+                counter.caption(f"{len(stream.token_ids)} / {prepared.max_new_tokens} tokens · "
+                                "Streamlit's Stop button (top right) interrupts generation")
                 last_paint = time.perf_counter()
         box.empty()
+        counter.empty()
         results.append({"text": stream.text, "stats": stream.stats, "seed": settings.seed + i,
                         "steps": stream.steps()})
     st.session_state["gen_results"] = {"signature": signature, "results": results}

@@ -414,7 +414,7 @@ class NextTokenDistribution:
 
 def _entropy_bits(p: torch.Tensor) -> float:
     nz = p[p > 0]
-    return float(-(nz * torch.log2(nz)).sum())
+    return max(0.0, float(-(nz * torch.log2(nz)).sum()))  # no "-0.00" for a one-hot
 
 
 def next_token_logits(loaded: LoadedModel, input_ids: torch.Tensor) -> torch.Tensor:

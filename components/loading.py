@@ -441,7 +441,15 @@ def load_model(
     """
     source = resolve(spec, configured)
     with _LOAD_LOCK:
-        return _load_from(spec, source, progress)
+        try:
+            return _load_from(spec, source, progress)
+        except ModelUnavailableError as exc:
+            if not isinstance(exc.__cause__, ImportError):
+                raise
+            # transformers imports model code lazily; an import racing another thread's lazy
+            # import (outside this lock) can fail once on a partially initialised module
+            _log_event(f"model-load retry key={spec.key} after ImportError")
+            return _load_from(spec, source, progress)
 
 
 # Loads run one at a time per process. transformers / sentence-transformers import model code

@@ -94,6 +94,14 @@ def token_bytes(raw: str) -> bytes | None:
     return None
 
 
+def _is_wordpiece(tokenizer) -> bool:
+    """True for WordPiece tokenizers (BERT family): fast backend model or ``##`` convention."""
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is not None:
+        return type(backend.model).__name__ == "WordPiece"
+    return getattr(tokenizer, "wordpieces_prefix", None) == "##" or hasattr(tokenizer, "wordpiece_tokenizer")
+
+
 def _decode(tokenizer, ids: list[int]) -> str:
     return tokenizer.decode(ids, skip_special_tokens=False, clean_up_tokenization_spaces=False)
 
@@ -114,6 +122,15 @@ def readable_tokens(tokenizer, input_ids) -> list[TokenPiece]:
     ids = [int(i) for i in (input_ids.tolist() if hasattr(input_ids, "tolist") else input_ids)]
     raws = tokenizer.convert_ids_to_tokens(ids)
     special_ids = set(getattr(tokenizer, "all_special_ids", []) or [])
+    if _is_wordpiece(tokenizer):
+        # WordPiece works on whole characters (no byte pieces). Its decode puts a space between
+        # every pair of word-start tokens ("< / b >"), which would show spaces that are not in
+        # the text; so the label is the vocabulary string with the "##" continuation mark removed.
+        return [
+            TokenPiece(index=i, token_id=t, raw=str(r), text=str(r)[2:] if str(r).startswith("##") else str(r),
+                       group_start=i, group_size=1, special=t in special_ids)
+            for i, (t, r) in enumerate(zip(ids, raws))
+        ]
     pieces: list[TokenPiece] = []
     stable_text = ""  # decode of ids[:stable_end], which ends on a whole character
     stable_end = 0
