@@ -171,7 +171,8 @@ def _show_results(tidy: pd.DataFrame, wide: pd.DataFrame, rows: list[int], multi
     wide.insert(0, "row", rows[: len(wide)])
     st.dataframe(wide, hide_index=True, width="stretch",
                  column_config={"top_score": st.column_config.NumberColumn(format="%.3f")})
-    st.download_button("Download results (CSV)", to_csv_bytes(wide), file_name=file_name,
+    csv_bytes = to_csv_bytes(wide)  # served by a callable on click: no media file per render
+    st.download_button("Download results (CSV)", lambda: csv_bytes, file_name=file_name,
                        mime="text/csv", key=f"{prefix}_download")
 
 

@@ -403,10 +403,14 @@ def explore(emb_id: str, texts: list[str], labels: list[str] | None, rows: list[
     d1, d2 = st.columns(2)
     buf = io.StringIO()
     out.to_csv(buf, index=False)
-    d1.download_button("⬇️ Coordinates + nearest neighbour (CSV)", buf.getvalue().encode("utf-8"),
+    # data as callables: built on click, so no media file is registered on every render (a
+    # session leaving the page mid-render otherwise logs "Download Button source error - 404")
+    coords_csv = buf.getvalue().encode("utf-8")
+    d1.download_button("⬇️ Coordinates + nearest neighbour (CSV)", lambda: coords_csv,
                        file_name="embedding_map.csv", mime="text/csv", on_click="ignore", key="emb_dl_coords")
     if tables:
-        d2.download_button("⬇️ Neighbours tables (CSV)", pd.concat(tables).to_csv(index=False).encode("utf-8"),
+        neighbours_csv = pd.concat(tables).to_csv(index=False).encode("utf-8")
+        d2.download_button("⬇️ Neighbours tables (CSV)", lambda: neighbours_csv,
                            file_name="embedding_neighbours.csv", mime="text/csv", on_click="ignore",
                            key="emb_dl_nn")
 

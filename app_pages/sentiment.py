@@ -333,7 +333,8 @@ else:
     if used:
         st.plotly_chart(charts.label_distribution(table, used), key="sent_label_dist")
         st.dataframe(pd.DataFrame(timing_rows), hide_index=True)
-    st.download_button("Download results (CSV)", table.to_csv(index=False).encode("utf-8"),
+    csv_bytes = table.to_csv(index=False).encode("utf-8")  # served by a callable on click
+    st.download_button("Download results (CSV)", lambda: csv_bytes,
                        file_name="sentiment_results.csv", mime="text/csv", key="sent_download")
     st.caption("VADER's p_positive column is (compound + 1) / 2, a rescaled score, not a probability.")
 

@@ -105,6 +105,13 @@ def _generate(page, expect_streaming: bool = False) -> str:
     wait_idle(page)
     out = page.locator('[data-testid="stCode"]').first
     out.wait_for(timeout=DEFAULT_TIMEOUT_S * 1000)
+    # on a busy machine the rerun can start after wait_idle's settle window: wait until no
+    # streaming cursor is left, then for the run to finish
+    page.wait_for_function(
+        "() => ![...document.querySelectorAll('[data-testid=\"stCode\"]')]"
+        ".some(e => e.innerText.includes('\u258c'))",
+        timeout=DEFAULT_TIMEOUT_S * 1000)
+    wait_idle(page)
     assert "▌" not in out.inner_text()
     assert int(metric_value(page, "New tokens")) > 0
     return out.inner_text()
