@@ -408,12 +408,16 @@ def _from_pretrained_kwargs(source: Source, spec: ModelSpec) -> dict:
     return kwargs
 
 
+def _tokenizer_kwargs(model_kwargs: dict) -> dict:
+    """The part of the model's ``from_pretrained`` kwargs a tokenizer takes (the Hub revision)."""
+    return {k: v for k, v in model_kwargs.items() if k == "revision"}
+
+
 def _load_causal_lm(location: str, kwargs: dict):
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    tok_kwargs = {k: v for k, v in kwargs.items() if k == "revision"}
-    tokenizer = AutoTokenizer.from_pretrained(location, **tok_kwargs)
+    tokenizer = AutoTokenizer.from_pretrained(location, **_tokenizer_kwargs(kwargs))
     model = AutoModelForCausalLM.from_pretrained(location, dtype=torch.float32, **kwargs)
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
@@ -524,14 +528,14 @@ def _load_from(spec: ModelSpec, source: Source, progress: Progress | None) -> Lo
         elif spec.loader == SEQUENCE_CLASSIFICATION:
             from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-            tokenizer = AutoTokenizer.from_pretrained(source.location, **{k: v for k, v in kwargs.items() if k == "revision"})
+            tokenizer = AutoTokenizer.from_pretrained(source.location, **_tokenizer_kwargs(kwargs))
             model = AutoModelForSequenceClassification.from_pretrained(
                 source.location, dtype=torch.float32, **kwargs
             )
         elif spec.loader == ENCODER:
             from transformers import AutoModel, AutoTokenizer
 
-            tokenizer = AutoTokenizer.from_pretrained(source.location, **{k: v for k, v in kwargs.items() if k == "revision"})
+            tokenizer = AutoTokenizer.from_pretrained(source.location, **_tokenizer_kwargs(kwargs))
             model = AutoModel.from_pretrained(source.location, dtype=torch.float32, **kwargs)
         else:  # pragma: no cover - catalog is validated by tests
             raise ValueError(f"Unknown loader {spec.loader!r} for {spec.key}")
