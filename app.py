@@ -1,4 +1,4 @@
-"""LLM Lab router: page config, navigation, shared sidebar."""
+"""LLM Lab router: page config, links, language, presenter mode, navigation, shared sidebar."""
 from __future__ import annotations
 
 import os
@@ -10,22 +10,44 @@ warnings.filterwarnings("ignore", message=".*torch.classes.*")
 
 import streamlit as st  # noqa: E402
 
-st.set_page_config(page_title="LLM Lab", page_icon="🧪", layout="wide")
+from components import i18n, ui  # noqa: E402
 
+st.set_page_config(page_title="LLM Lab", page_icon="🧪", layout="wide")  # i18n: ok (product name)
+
+# A shared link's language / presenter settings apply before anything is drawn.
+ui.begin_link()
+if ui.LANG_KEY not in st.session_state:
+    st.session_state[ui.LANG_KEY] = i18n.DEFAULT_LANG
+if ui.PRESENTER_KEY not in st.session_state:
+    st.session_state[ui.PRESENTER_KEY] = False
+
+t = ui.t
 PAGES = [
-    st.Page("app_pages/home.py", title="Home", icon="🏠", url_path="home", default=True),
-    st.Page("app_pages/generation.py", title="Text generation", icon="✍️", url_path="generation"),
-    st.Page("app_pages/sentiment.py", title="Sentiment", icon="🙂", url_path="sentiment"),
-    st.Page("app_pages/classification.py", title="Classification", icon="🏷️", url_path="classification"),
-    st.Page("app_pages/embeddings.py", title="Embedding explorer", icon="🧭", url_path="embeddings"),
-    st.Page("app_pages/attention.py", title="Attention visualizer", icon="🔍", url_path="attention"),
+    st.Page("app_pages/home.py", title=t("app.nav.home"), icon="🏠", url_path="home", default=True),
+    st.Page("app_pages/generation.py", title=t("app.nav.generation"), icon="✍️", url_path="generation"),
+    st.Page("app_pages/sentiment.py", title=t("app.nav.sentiment"), icon="🙂", url_path="sentiment"),
+    st.Page("app_pages/classification.py", title=t("app.nav.classification"), icon="🏷️", url_path="classification"),
+    st.Page("app_pages/embeddings.py", title=t("app.nav.embeddings"), icon="🧭", url_path="embeddings"),
+    st.Page("app_pages/attention.py", title=t("app.nav.attention"), icon="🔍", url_path="attention"),
 ]
 
 page = st.navigation(PAGES)
 with st.sidebar:
-    st.caption(
-        "LLM Lab shows how language models work on real pretrained weights. "
-        "Bundled models run offline; Hub models load from huggingface.co when it is reachable."
+    st.segmented_control(t("ui.language"), list(i18n.LANGS), key=ui.LANG_KEY, persist_state="session",
+                         format_func=lambda code: i18n.LANG_NAMES[code], required=True)
+    st.toggle(t("ui.presenter"), key=ui.PRESENTER_KEY, persist_state="session", help=t("ui.presenter_help"))
+    st.caption(t("ui.sidebar_about"))
+if ui.presenter():
+    # Our own static stylesheet (no user text): bigger type for a projector.
+    st.html(
+        "<style>"
+        "[data-testid='stMain'] {font-size: 1.25rem;}"
+        "[data-testid='stMain'] p, [data-testid='stMain'] li, [data-testid='stMain'] label {font-size: 1.2rem !important;}"
+        "[data-testid='stMain'] h1 {font-size: 3rem !important;}"
+        "[data-testid='stMain'] h2, [data-testid='stMain'] h3 {font-size: 2rem !important;}"
+        "[data-testid='stMain'] code, [data-testid='stMain'] pre {font-size: 1.15rem !important;}"
+        "[data-testid='stMetricValue'] {font-size: 2.6rem !important;}"
+        "</style>"  # i18n: ok (CSS)
     )
 try:
     page.run()

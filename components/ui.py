@@ -13,14 +13,27 @@ Conventions every page follows:
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import streamlit as st
 
+from components import i18n, permalink
 from components.catalog import ModelSpec, get_spec, models_for
 from components.loading import LoadedModel, ModelUnavailableError
+from components.permalink import BOOL, CHOICE, INT, Param
 
 PERSIST_PREFIX = "p_"
+PAGE_FILES = {
+    "home": "app_pages/home.py",
+    "generation": "app_pages/generation.py",
+    "sentiment": "app_pages/sentiment.py",
+    "classification": "app_pages/classification.py",
+    "embeddings": "app_pages/embeddings.py",
+    "attention": "app_pages/attention.py",
+}
+"""Page id -> script path (the ids are also the URL paths and ``curated/<id>.json`` names)."""
 
 
 def persist_key(name: str) -> str:
@@ -40,7 +53,7 @@ def status_badge(spec: ModelSpec) -> str:
     return "Hub" if not hub_offline_forced() else "Hub · offline"
 
 
-def model_picker(task: str, name: str, label: str = "Model", help: str | None = None,
+def model_picker(task: str, name: str, label: str | None = None, help: str | None = None,
                  container=None) -> str:
     """Selectbox over the catalog models of ``task``; returns the chosen catalog key.
 
@@ -54,11 +67,11 @@ def model_picker(task: str, name: str, label: str = "Model", help: str | None = 
     if st.session_state.get(key) not in keys:
         st.session_state[key] = keys[0]
     return where.selectbox(
-        label,
+        label or t("ui.model.label"),
         keys,
         key=key, persist_state="session",
         format_func=lambda k: f"{get_spec(k).display_name}  [{status_badge(get_spec(k))}]",
-        help=help or "Bundled models run offline. Hub models download from huggingface.co on first use.",
+        help=help or t("ui.model.help"),
     )
 
 
@@ -70,18 +83,22 @@ def model_error(exc: ModelUnavailableError, picker_name: str | None = None) -> N
         def _switch(key: str = persist_key(picker_name), value: str = alt.key) -> None:
             st.session_state[key] = value
 
-        st.button(f"Use {alt.display_name}", on_click=_switch, key=f"switch_{picker_name}", type="primary")
+        st.button(t("ui.model.use_alt", name=alt.display_name), on_click=_switch, key=f"switch_{picker_name}", type="primary")
 
 
 def load_or_explain(key: str, picker_name: str | None = None) -> LoadedModel | None:
-    """``cache.get_model(key)``, or None after showing :func:`model_error`."""
+    """``cache.get_model(key)``, or None after showing :func:`model_error`. Notices the
+    loader attached (e.g. "cache not writable, loaded without caching") show as info boxes."""
     from components.cache import get_model
 
     try:
-        return get_model(key)
+        loaded = get_model(key)
     except ModelUnavailableError as exc:
         model_error(exc, picker_name)
         return None
+    for note in getattr(loaded, "notices", None) or []:
+        st.info(str(note), icon="ℹ️")
+    return loaded
 
 
 def explainer(title: str, body_md: str, expanded: bool = False) -> None:
@@ -163,5 +180,242 @@ def run_guarded(fn: Callable, *args, **kwargs):
         model_error(exc)
     except Exception as exc:  # last line of defence: never a traceback in the UI
         logging.getLogger("llm_lab").exception("unexpected error")
-        st.error(f"Something went wrong: {type(exc).__name__}: {exc}", icon="⚠️")
+        st.error(t("ui.error.unexpected", error=f"{type(exc).__name__}: {exc}"), icon="⚠️")
     return None
+
+
+# ====================================================================== language
+LANG_KEY = PERSIST_PREFIX + "lang"
+PRESENTER_KEY = PERSIST_PREFIX + "presenter"
+
+
+def lang() -> str:
+    """The session's UI language code (``"en"`` or ``"zh"``)."""
+    return i18n.normalize_lang(st.session_state.get(LANG_KEY))
+
+
+def t(key: str, **values) -> str:
+    """UI string ``key`` (``"<namespace>.<name>"``, see :mod:`components.i18n`) in the
+    session's language, placeholders filled from ``values``."""
+    return i18n.translate(lang(), key, **values)
+
+
+def presenter() -> bool:
+    """Whether presenter mode is on (large type, advanced controls hidden, curated examples)."""
+    return bool(st.session_state.get(PRESENTER_KEY, False))
+
+
+# ====================================================================== permalinks
+GLOBAL_SCHEMA: list[Param] = [
+    Param("lang", LANG_KEY, CHOICE, i18n.DEFAULT_LANG, choices=i18n.LANGS),
+    Param("present", PRESENTER_KEY, BOOL, False),
+]
+_WRITTEN = "_link_written"   # canonical form of the query we last wrote (per session)
+_FRESH = "_link_fresh"       # query params of a link that just arrived, until a page takes them
+_NOTICES = "_link_notices"
+
+
+def begin_link() -> None:
+    """Router hook, before navigation: if the URL carries parameters this session did not
+    write (a shared link, a cross-link, a reload), apply the global ones (language,
+    presenter mode) and keep the rest for the page's :func:`bind_link`. Never raises."""
+    try:
+        incoming = st.query_params.to_dict()
+    except Exception:  # noqa: BLE001 - malformed query: behave as if none
+        incoming = {}
+    if incoming and permalink.canonical(incoming) != st.session_state.get(_WRITTEN):
+        values, notices = permalink.parse(incoming, GLOBAL_SCHEMA)
+        st.session_state.update(values)
+        st.session_state[_FRESH] = incoming
+        st.session_state[_NOTICES] = notices
+        st.session_state[_WRITTEN] = permalink.canonical(incoming)
+    else:
+        st.session_state.pop(_FRESH, None)
+
+
+def _page_schema(page: str, schema: Sequence[Param]) -> list[Param]:
+    return [*schema, Param("ex", f"{PERSIST_PREFIX}present_{page}", INT, 0, 0, 99)]
+
+
+def bind_link(page: str, schema: Sequence[Param]) -> bool:
+    """Page hook, at the top before any widget: put each parameter's default into session
+    state if absent (so widgets are created *without* ``value=``/``index=``), then apply a
+    just-arrived link's valid values (invalid ones are ignored with a notice).
+
+    Returns:
+        True when the link asked to compute the result on opening (``run=1``): treat it like
+        a press of the page's main button.
+    """
+    full = _page_schema(page, schema)
+    for p in full:
+        if p.state not in st.session_state:
+            st.session_state[p.state] = p.default
+    incoming = st.session_state.pop(_FRESH, None)
+    if not incoming:
+        return False
+    values, notices = permalink.parse(incoming, full)
+    st.session_state.update(values)
+    st.session_state[_NOTICES] = st.session_state.get(_NOTICES, []) + notices
+    return permalink.wants_run(incoming)
+
+
+def _base_url(page: str) -> str:
+    try:
+        url = st.context.url or ""
+    except Exception:  # noqa: BLE001
+        url = ""
+    if not url:
+        return f"/{page}" if page != "home" else "/"
+    parts = urlsplit(url)
+    path = "/" + page if page != "home" else "/"
+    prefix = parts.path.rsplit("/", 1)[0] if parts.path.count("/") > 1 else ""
+    return urlunsplit((parts.scheme, parts.netloc, prefix + path, "", ""))
+
+
+def publish_link(page: str, schema: Sequence[Param], runnable: bool = True) -> str:
+    """Page hook, after the widgets: write the current inputs into the address bar
+    (``st.query_params``), and put a "copy link" box in the sidebar.
+
+    Args:
+        page: page id (a key of :data:`PAGE_FILES`).
+        schema: the page's parameters (as given to :func:`bind_link`).
+        runnable: add ``run=1`` to the copied link, so opening it computes the result.
+
+    Returns:
+        The shareable URL (absolute when the browser's URL is known).
+    """
+    full = [*GLOBAL_SCHEMA, *_page_schema(page, schema)]
+    params, notices = permalink.encode(st.session_state, full)
+    if permalink.canonical(params) != st.session_state.get(_WRITTEN):
+        st.query_params.from_dict(params)
+        st.session_state[_WRITTEN] = permalink.canonical(params)
+    shared = dict(params)
+    if runnable:
+        shared[permalink.RUN] = "1"
+    url = _base_url(page) + ("?" + urlencode(shared) if shared else "")
+    with st.sidebar.popover(t("ui.link.button"), icon="🔗", width="stretch"):
+        st.caption(t("ui.link.help"))
+        st.code(url, language=None, wrap_lines=True)
+        for key, vals in notices:
+            st.caption(t(key, **vals))
+    for key, vals in st.session_state.pop(_NOTICES, []):
+        st.info(t(key, **vals), icon="🔗")
+    return url
+
+
+def link_button(label: str, page: str, params: dict[str, Any], key: str, icon: str | None = None,
+                container=None) -> None:
+    """A cross-link: a button that opens ``page`` prefilled with ``params`` (plain Python
+    values, encoded with :func:`components.permalink.free_encode`; the target page validates
+    them like any link) and ``run=1``."""
+    where = container or st
+    if where.button(label, key=key, icon=icon):
+        query = permalink.free_encode(params)
+        query[permalink.RUN] = "1"
+        if lang() != i18n.DEFAULT_LANG:
+            query["lang"] = lang()
+        if presenter():
+            query["present"] = "1"
+        st.switch_page(PAGE_FILES[page], query_params=query)
+
+
+# ====================================================================== presenter mode
+def curated_example(page: str) -> dict | None:
+    """In presenter mode, a stepper over the page's curated examples (``curated/<page>.json``,
+    precomputed, so they show before any model loads). Returns the current example
+    (``{"id", "title", "params", "result"}``) for the page to render, or None when presenter
+    mode is off or the page has no curated examples."""
+    from components import curated
+
+    if not presenter():
+        return None
+    examples = curated.load(page)
+    if not examples:
+        return None
+    key = f"{PERSIST_PREFIX}present_{page}"
+    index = int(st.session_state.get(key, 0)) % len(examples)
+    st.session_state[key] = index
+
+    def _step(delta: int) -> None:
+        st.session_state[key] = (int(st.session_state.get(key, 0)) + delta) % len(examples)
+
+    example = examples[index]
+    with st.container(border=True):
+        c1, c2, c3 = st.columns([1, 8, 1], vertical_alignment="center")
+        c1.button("◀", key=f"present_prev_{page}", on_click=_step, args=(-1,), help=t("ui.present.prev"))
+        title = example.get("title", {})
+        c2.markdown(f"**🎤 {t('ui.present.example', i=index + 1, n=len(examples))}** · "
+                    f"{escape_markdown(title.get(lang()) or title.get('en') or example.get('id', ''))}")
+        c3.button("▶", key=f"present_next_{page}", on_click=_step, args=(1,), help=t("ui.present.next"))
+    return example
+
+
+def escape_markdown(text: str) -> str:
+    """Backslash-escape markdown/LaTeX/HTML control characters so ``text`` shows literally
+    inside trusted markdown (for short labels; long user text belongs in :func:`show_literal`)."""
+    out = []
+    for ch in str(text):
+        if ch in "\\`*_{}[]()#+-.!|$<>~&=:\"'":
+            out.append("\\" + ch)
+        elif ch in "\n\r":
+            out.append(" ")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def apply_example_params(page: str, schema: Sequence[Param], example: dict) -> None:
+    """Put a curated example's inputs into the page's widgets (validated like a link)."""
+    values, _ = permalink.parse({k: permalink.encode_value(p, example["params"][k])
+                                 for p in schema for k in [p.name] if k in example.get("params", {})},
+                                schema)
+    st.session_state.update(values)
+
+
+# ====================================================================== export
+PLOTLY_CONFIG = {
+    "displaylogo": False,
+    "toImageButtonOptions": {"format": "png", "scale": 2},
+}
+
+
+def chart(fig, key: str, table=None, filename: str | None = None, height: int | None = None) -> None:
+    """A plotly chart with PNG export (modebar camera) and, when ``table`` (a DataFrame of
+    the plotted numbers) is given, a "Table" tab with those numbers and a CSV download.
+    Presenter mode enlarges fonts and height."""
+    if presenter():
+        fig.update_layout(font=dict(size=18), height=int((height or fig.layout.height or 450) * 1.25))
+    elif height:
+        fig.update_layout(height=height)
+    config = {**PLOTLY_CONFIG, "toImageButtonOptions": {**PLOTLY_CONFIG["toImageButtonOptions"],
+                                                        "filename": filename or key}}
+    if table is None:
+        st.plotly_chart(fig, key=key, config=config)
+        return
+    tab_chart, tab_table = st.tabs([t("ui.chart.chart"), t("ui.chart.table")])
+    with tab_chart:
+        st.plotly_chart(fig, key=key, config=config)
+    with tab_table:
+        data_table(table, f"{key}_table", filename=filename or key)
+
+
+def data_table(df, key: str, filename: str | None = None, **dataframe_kwargs) -> None:
+    """``st.dataframe`` plus a "CSV" download button (UTF-8 with BOM, opens in Excel)."""
+    dataframe_kwargs.setdefault("hide_index", True)
+    dataframe_kwargs.setdefault("width", "stretch")
+    st.dataframe(df, key=key, **dataframe_kwargs)
+    st.download_button(t("ui.table.csv"), data=lambda: df.to_csv(index=False).encode("utf-8-sig"),
+                       file_name=f"{filename or key}.csv", mime="text/csv", key=f"{key}_csv", icon="⬇️")
+
+
+def report_button(title: str, sections: Callable[[], list], filename: str, key: str,
+                  container=None) -> None:
+    """A download button for a standalone HTML report (:mod:`components.report`); the
+    ``sections`` callable builds its ``Section`` list only when the button is pressed."""
+    from components.report import build_report
+
+    def _data() -> bytes:
+        return build_report(title, sections(), lang=lang(), footer="LLM Lab").encode("utf-8")
+
+    (container or st).download_button(t("ui.report.button"), data=_data, file_name=f"{filename}.html",
+                                      mime="text/html", key=key, icon="📄")

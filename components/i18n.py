@@ -1,0 +1,84 @@
+"""UI strings in English and Simplified Chinese (中文), one place per language.
+
+Strings live in ``locales/<lang>/<namespace>.toml`` (``locales/en/`` and ``locales/zh/``);
+a key is ``"<namespace>.<name>"`` (nested TOML tables add dots: ``"generation.help.top_p"``).
+Values may carry ``{placeholders}`` filled by :func:`translate`. ``tests/test_i18n.py`` fails
+if a key or a placeholder is missing in either language.
+
+Pure module (no streamlit): charts and reports can translate too; the UI reads the current
+language through ``components.ui.t``.
+"""
+from __future__ import annotations
+
+import string
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+
+LOCALE_DIR = Path(__file__).resolve().parents[1] / "locales"
+LANGS: tuple[str, ...] = ("en", "zh")
+"""Supported language codes; the first is the default."""
+LANG_NAMES = {"en": "English", "zh": "中文"}
+DEFAULT_LANG = LANGS[0]
+
+
+def _flatten(prefix: str, table: dict, out: dict[str, str]) -> None:
+    for name, value in table.items():
+        key = f"{prefix}.{name}"
+        if isinstance(value, dict):
+            _flatten(key, value, out)
+        else:
+            out[key] = str(value)
+
+
+@lru_cache(maxsize=None)
+def strings(lang: str) -> dict[str, str]:
+    """All strings of ``lang`` as a flat ``{"namespace.key": text}`` dict.
+
+    Raises:
+        ValueError: ``lang`` is not one of :data:`LANGS`.
+        tomllib.TOMLDecodeError: a locale file is not valid TOML.
+    """
+    if lang not in LANGS:
+        raise ValueError(f"unknown language {lang!r}; expected one of {LANGS}")
+    out: dict[str, str] = {}
+    for path in sorted((LOCALE_DIR / lang).glob("*.toml")):
+        with path.open("rb") as fh:
+            _flatten(path.stem, tomllib.load(fh), out)
+    return out
+
+
+def placeholders(text: str) -> set[str]:
+    """Names of the ``{placeholders}`` in ``text`` (``str.format`` syntax)."""
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+class _Keep(dict):
+    """format_map helper: a placeholder without a value stays as ``{name}``."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def translate(lang: str, key: str, **values) -> str:
+    """The string ``key`` in ``lang``, with ``{placeholders}`` filled from ``values``.
+
+    Falls back to English, then to the key itself (so a missing string is visible, never an
+    exception). Values are inserted as given: callers escape them before any HTML.
+    """
+    lang = lang if lang in LANGS else DEFAULT_LANG
+    text = strings(lang).get(key)
+    if text is None:
+        text = strings(DEFAULT_LANG).get(key, key)
+    if values:
+        try:
+            return text.format_map(_Keep(values))
+        except (ValueError, IndexError):  # a stray brace in a translation: show it unformatted
+            return text
+    return text
+
+
+def normalize_lang(value: object) -> str:
+    """A supported language code for ``value`` (``"zh-CN"`` → ``"zh"``), else the default."""
+    code = str(value or "").strip().lower().replace("_", "-").split("-")[0]
+    return code if code in LANGS else DEFAULT_LANG
