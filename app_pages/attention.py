@@ -1,12 +1,19 @@
-"""Attention visualizer: every layer and head of a real model, and the formula recomputed."""
+"""Attention visualizer: every layer and head of a real model, and the formula recomputed.
+
+Page contract (docs/CONVENTIONS.md, "the page contract"): strings from
+``locales/<lang>/attention.toml``; inputs and settings in :data:`SCHEMA` (a link reproduces
+the view; ``run=1`` or simply opening with a text shows the result, the page always computes
+on open); presenter mode shows ``curated/attention.json`` before any model loads; every chart
+has its table and PNG export; one HTML report of the shown result.
+"""
 from __future__ import annotations
 
 import logging
 
-import pandas as pd
+import numpy as np
 import streamlit as st
 
-from components import ui
+from components import i18n, ui
 from components.attention import (
     DEFAULT_MAX_TOKENS,
     MAX_TOKENS_LIMIT,
@@ -20,32 +27,52 @@ from components.attention import (
     get_attention,
     is_float_precision,
     mean_over_heads,
+    snapshot,
 )
-from components.catalog import ATTENTION, get_spec
+from components.catalog import ATTENTION, get_spec, models_for
 from components.charts_attention import (
     COLOR_SCALES,
+    FORMULA_STEPS,
     attention_heatmap,
     formula_figures,
+    formula_tables,
+    head_summary_table,
     heads_small_multiples,
+    heads_table,
     layers_heads_grid,
+    matrix_table,
+    report_sections,
+    tokens_table,
 )
+from components.curated_attention import COREFERENCE, EXAMPLE_INPUTS
+from components.permalink import BOOL, CHOICE, INT, TEXT, Param
 
+PAGE = "attention"  # i18n: ok (page id)
 K = ui.persist_key
-EXAMPLES = {
-    "English: coreference": "The animal didn't cross the street because it was too tired.",
-    "中文: 天气 (the primer's example)": "今天的天气很好，适合出去散步。",
-    "English: repetition": "one two three four one two three four one two three four",
-    "Pair (encoders): question / answer": ("Where is the cat?", "The cat is sleeping on the warm windowsill."),
-}
-VIEWS = ["One head", "Overview", "Aggregates", "Formula step by step"]
-CAVEAT = (
-    "⚠️ Attention weights show where a head *looks*, not *why* the model decides: they are not a "
-    "faithful explanation of its output (Jain & Wallace 2019, *Attention is not Explanation*; "
-    "Wiegreffe & Pinter 2019, *Attention is not not Explanation*)."
-)
+t = ui.t
+VIEWS = ("head", "overview", "aggregate", "formula")  # i18n: ok (choice ids)
+AGGREGATES = ("mean", "rollout")  # i18n: ok (choice ids)
+MODEL_KEYS = tuple(s.key for s in models_for(ATTENTION))
+# Upper bound of layer/head in a link; the real range is checked once the model is known.
+MAX_INDEX = 255
+# Presenter mode: id of the curated example the user chose to run live (else: precomputed).
+LIVE_KEY = "_att_live_example"
+
+SCHEMA = [
+    Param("text", K("att_text"), TEXT, COREFERENCE),
+    Param("pair", K("att_pair"), TEXT, ""),
+    Param("model", K("att_model"), CHOICE, MODEL_KEYS[0], choices=MODEL_KEYS),
+    Param("layer", K("att_layer"), INT, 0, 0, MAX_INDEX),
+    Param("head", K("att_head"), INT, 0, 0, MAX_INDEX),
+    Param("view", K("att_view"), CHOICE, VIEWS[0], choices=VIEWS),
+    Param("agg", K("att_agg"), CHOICE, AGGREGATES[0], choices=AGGREGATES),
+    Param("cap", K("att_cap"), INT, DEFAULT_MAX_TOKENS, 8, MAX_TOKENS_LIMIT),
+    Param("hide", K("att_hide"), BOOL, False),
+    Param("cmap", K("att_cmap"), CHOICE, "cividis", choices=tuple(COLOR_SCALES)),
+]  # the page's query parameters (components/permalink.py)
 
 
-@st.cache_data(max_entries=8, ttl=3600, show_spinner="Running the model…")
+@st.cache_data(max_entries=8, ttl=3600, show_spinner=False)
 def cached_attention(model_key: str, text: str, text_pair: str | None, max_tokens: int) -> AttentionResult:
     """:func:`components.attention.get_attention`, cached on (model key, text, pair, cap)."""
     from components.cache import get_model
@@ -53,129 +80,226 @@ def cached_attention(model_key: str, text: str, text_pair: str | None, max_token
     return get_attention(get_model(model_key), text, text_pair, max_tokens=max_tokens)
 
 
-st.title("🔍 Attention visualizer · 注意力可视化")
-st.caption(
-    "Every layer and head of a real model: who attends to whom, and the formula "
-    "softmax(QKᵀ/√d_k)·V recomputed from the model's own weights for any head you pick."
-)
+def _sanitize_state() -> None:
+    """Values persisted by an older version of the page (or set by hand) that the widgets
+    cannot show fall back to the schema default."""
+    for p in SCHEMA:
+        value = st.session_state.get(p.state)
+        if p.kind == CHOICE and value not in p.choices:
+            st.session_state[p.state] = p.default
+        elif p.kind == TEXT and not isinstance(value, str):
+            st.session_state[p.state] = p.default
+        elif p.kind == INT and (not isinstance(value, int) or isinstance(value, bool)):
+            st.session_state[p.state] = p.default
+    cap = st.session_state[K("att_cap")]
+    st.session_state[K("att_cap")] = min(MAX_TOKENS_LIMIT, max(8, cap))
+
+
+def lang() -> str:
+    return ui.lang()
+
+
+def label_fn(key: str, **values):
+    """A ``format_func`` translating ``attention.<key>`` (``{k}`` = the option) in the language
+    of *this* run: bound now, because AppTest (and Streamlit when it re-reads widget state)
+    may call format functions outside the script run, where the session's language is unknown."""
+    current = lang()
+    return lambda k: i18n.translate(current, f"attention.{key}".replace("{k}", str(k)), **{
+        name: (k if v is None else v(k)) for name, v in values.items()})
+
+
+# ------------------------------------------------------------------ shared renderers
+def chart_with_table(fig, key: str, table, filename: str, on_select: bool = False) -> None:
+    """:func:`ui.chart`, or (for the clickable overview grid) the same chart/table tabs with
+    ``on_select`` -- ``ui.chart`` does not pass selection arguments through."""
+    if not on_select:
+        ui.chart(fig, key=key, table=table, filename=filename)
+        return
+    if ui.presenter():
+        fig.update_layout(font=dict(size=18), height=int((fig.layout.height or 450) * 1.25))
+    config = {**ui.PLOTLY_CONFIG,
+              "toImageButtonOptions": {**ui.PLOTLY_CONFIG["toImageButtonOptions"], "filename": filename}}
+    tab_chart, tab_table = st.tabs([t("ui.chart.chart"), t("ui.chart.table")])
+    with tab_chart:
+        st.plotly_chart(fig, key=key, config=config, on_select="rerun", selection_mode="points")
+    with tab_table:
+        ui.data_table(table, f"{key}_table", filename=filename)
+
+
+def render_head(matrix, labels, raws, layer: int, head: int, key: str, colorscale: str,
+                title: str | None = None, causal: bool = False) -> object:
+    """One head's heatmap (+ table, PNG) with the caveat beside it; returns the figure."""
+    fig = attention_heatmap(matrix, labels, raws, colorscale=colorscale, lang=lang(),
+                            title=title or t("attention.chart.head_title", layer=layer, head=head))
+    chart_col, note = st.columns([4, 1])
+    with chart_col:
+        chart_with_table(fig, key, matrix_table(matrix, labels, labels, lang()),
+                         filename=f"attention-layer{layer}-head{head}")
+    note.caption(t("attention.caveat"))
+    if causal:
+        note.caption(t("attention.causal_note"))
+    return fig
+
+
+def render_layer_heads(layer_attn, labels, layer: int, key: str, colorscale: str) -> object:
+    """Every head of one layer as small multiples (+ table); returns the figure."""
+    fig = heads_small_multiples(np.asarray(layer_attn), labels, layer, colorscale=colorscale, lang=lang())
+    chart_with_table(fig, key, heads_table(np.asarray(layer_attn), labels, lang()),
+                     filename=f"attention-layer{layer}-heads")
+    return fig
+
+
+def report(snap: dict, figures: list, tables: list, settings: dict, key: str) -> None:
+    """The page's one HTML report button for the shown result."""
+    current = lang()
+    ui.report_button(
+        t("attention.report.title"),
+        lambda: report_sections(snap, figures, tables, settings, lang=current),
+        filename="attention-report", key=key,
+    )
+
+
+def render_example(example: dict) -> None:
+    """A curated example from its JSON (no model needed), with the page's renderers."""
+    snap = example["result"]
+    colorscale = COLOR_SCALES["cividis"]
+    layer, head = int(snap["layer"]), int(snap["head"])
+    st.caption(t("attention.present.model_line", model=snap.get("model_name", snap["model"]),
+                 layers=snap["num_layers"], heads=snap["num_heads"], n=len(snap["labels"])))
+    ui.show_literal(snap["text"])
+    matrix = np.asarray(snap["matrix"], dtype=np.float64)
+    figures = [(t("attention.chart.head_title", layer=layer, head=head),
+                render_head(matrix, snap["labels"], snap["raw_tokens"], layer, head, "att_ex_head", colorscale,
+                            causal=snap.get("is_causal", False)))]
+    if snap.get("layer_heads"):
+        figures.append((t("attention.chart.layer_heads_heading", layer=layer),
+                        render_layer_heads(snap["layer_heads"], snap["labels"], layer, "att_ex_heads", colorscale)))
+    with st.expander(t("attention.msg.tokens_expander", n=len(snap["labels"]))):
+        ui.data_table(tokens_table(snap["labels"], snap["raw_tokens"], snap["input_ids"], snap["special"],
+                                  lang=lang()), "att_ex_tokens", filename="attention-tokens")
+    report(snap, figures, [(t("attention.report.matrix"), matrix_table(matrix, snap["labels"], snap["labels"],
+                                                                       lang()))],
+           {t("attention.report.source"): t("attention.report.precomputed")}, key="att_ex_report")
+
+
+# ------------------------------------------------------------------ top of the page
+run_requested = ui.bind_link(PAGE, SCHEMA)
+_sanitize_state()
+st.title(t("attention.title"))
+st.caption(t("attention.caption"))
+
+example = ui.curated_example(PAGE)
+showing_example = False
+if example is not None:
+    if run_requested:
+        st.session_state[LIVE_KEY] = example.get("id")
+    if st.session_state.get(LIVE_KEY) != example.get("id"):
+        showing_example = True
+        try:
+            render_example(example)
+        except (KeyError, TypeError, ValueError):  # a damaged file: say so, run live instead
+            logging.getLogger("llm_lab").exception("curated attention example unreadable")  # i18n: ok (log)
+            st.warning(t("attention.present.broken"), icon="⚠️")
+        st.caption(t("ui.present.precomputed"))
+
+        def _go_live(ex: dict = example) -> None:
+            ui.apply_example_params(PAGE, SCHEMA, ex)
+            st.session_state[LIVE_KEY] = ex.get("id")
+
+        st.button(t("ui.present.use_inputs"), on_click=_go_live, key="att_present_live", type="primary", icon="▶️")
+
+if showing_example:
+    ui.publish_link(PAGE, SCHEMA, runnable=False)
+    st.stop()
 
 # ------------------------------------------------------------------ inputs
 left, right = st.columns([3, 2], gap="large")
 with left:
     model_key = ui.model_picker(ATTENTION, "att_model")
     spec = get_spec(model_key)
-    if K("att_text") not in st.session_state:
-        st.session_state[K("att_text")] = EXAMPLES["English: coreference"]
-    if K("att_pair") not in st.session_state:
-        st.session_state[K("att_pair")] = ""
 
     def _load_example() -> None:
-        choice = st.session_state.get("att_example")
-        value = EXAMPLES.get(choice)
-        if isinstance(value, tuple):
-            st.session_state[K("att_text")], st.session_state[K("att_pair")] = value
-        elif value is not None:
-            st.session_state[K("att_text")] = value
-            st.session_state[K("att_pair")] = ""
+        text, pair_text = EXAMPLE_INPUTS.get(st.session_state.get("att_example"), (None, None))
+        if text is not None:
+            st.session_state[K("att_text")], st.session_state[K("att_pair")] = text, pair_text
 
-    st.selectbox("Load an example", ["—", *EXAMPLES], key="att_example", on_change=_load_example)
-    text = st.text_area("Sentence · 句子", key=K("att_text"), persist_state="session", height=90)
+    if not ui.presenter():
+        st.selectbox(t("attention.input.example"), [None, *EXAMPLE_INPUTS], key="att_example",
+                     on_change=_load_example, format_func=lambda k, f=label_fn("examples.{k}"): f(k) if k else "—")
+    text = st.text_area(t("attention.input.text"), key=K("att_text"), persist_state="session", height=90)
     pair = None
     if spec.is_causal:
-        st.caption(f"{spec.display_name} is a decoder: one text only (sentence pairs are for encoders).")
+        st.caption(t("attention.input.decoder_one_text", name=spec.display_name))
     else:
-        pair = st.text_input(
-            "Second sentence (optional) · 第二句",
-            key=K("att_pair"), persist_state="session",
-            help="Encoders read a pair as [CLS] first [SEP] second [SEP], with segment ids 0/1.",
-        )
+        pair = st.text_input(t("attention.input.pair"), key=K("att_pair"), persist_state="session",
+                             help=t("attention.input.pair_help"))
 with right:
-    st.session_state.setdefault(K("att_cap"), DEFAULT_MAX_TOKENS)
-    st.session_state.setdefault(K("att_hide"), False)
-    cap = st.slider("Token cap", 8, MAX_TOKENS_LIMIT, step=8, key=K("att_cap"), persist_state="session",
-                    help="Longer input is cut to this many tokens (a notice says so).")
-    cmap_name = st.selectbox("Colour scale", list(COLOR_SCALES), key=K("att_cmap"), persist_state="session")
-    hide_special = st.toggle("Hide special tokens ([CLS], [SEP], BOS …)", key=K("att_hide"), persist_state="session",
-                             help="Drops their rows and columns from the view. Rows are not renormalised.")
+    if not ui.presenter():
+        st.slider(t("attention.input.cap"), 8, MAX_TOKENS_LIMIT, step=8, key=K("att_cap"), persist_state="session",
+                  help=t("attention.input.cap_help"))
+        st.selectbox(t("attention.input.cmap"), list(COLOR_SCALES), key=K("att_cmap"), persist_state="session",
+                     format_func=label_fn("cmap.{k}"))
+        st.toggle(t("attention.input.hide"), key=K("att_hide"), persist_state="session",
+                  help=t("attention.input.hide_help"))
+cap = int(st.session_state[K("att_cap")])
+colorscale = COLOR_SCALES[st.session_state[K("att_cmap")]]
+hide_special = bool(st.session_state[K("att_hide")]) and not ui.presenter()
 
-ui.explainer(
-    "What you are seeing · 你看到的是什么",
-    """
-**Self-attention · 自注意力.** Every token makes a *query* q, a *key* k and a *value* v (three learned
-linear maps of its hidden state). Token *i* scores every token *j* with q_i·k_j/√d_k, a softmax turns the
-scores of row *i* into weights that sum to 1, and the head's output for *i* is the weighted sum of the
-values: **Attention(Q, K, V) = softmax(QKᵀ/√d_k)·V**. Each heatmap row is one such softmax: row = the
-token attending (query), column = the token attended to (key).
-
-**Multi-head · 多头.** Each layer runs several heads in parallel, each with its own W_Q, W_K, W_V, so
-each can learn a different pattern: the diagonal (itself), the previous token, the separator tokens as
-a "no-op" sink, or the word a pronoun refers to. Their outputs are concatenated and projected back.
-
-**Encoder vs decoder · 编码器与解码器.** MiniLM/BERT are bidirectional: every token sees every token.
-SmolLM2/GPT-2 are causal decoders (they generate left to right), so a **causal mask** sets the scores of
-future tokens to −∞ before the softmax: the upper triangle is exactly 0.
-
-**SmolLM2 details.** *Grouped-query attention (GQA):* 9 query heads share 3 key/value heads (heads 0–2
-use KV head 0, 3–5 KV head 1, 6–8 KV head 2) to save memory. *RoPE (rotary position embeddings):* position
-enters by rotating q and k by an angle proportional to the token's position, so q·k depends on the
-relative distance. *RMSNorm pre-norm:* the hidden state is normalised before entering attention.
-
-**Aggregates.** The mean over heads summarises a layer. *Attention rollout* (Abnar & Zuidema 2020) follows
-attention through the layers: per layer 0.5·mean + 0.5·I (the residual connection), rows renormalised, and
-multiplied from the first layer up.
-""",
-)
+ui.explainer(t("attention.explainer.title"), t("attention.explainer.body"))
 
 # ------------------------------------------------------------------ model + input checks
+pair_value = pair if isinstance(pair, str) and pair.strip() else None
+if not isinstance(text, str) or not text.strip():
+    ui.publish_link(PAGE, SCHEMA)
+    st.warning(t("attention.msg.empty"), icon="✏️")
+    st.stop()
 loaded = ui.load_or_explain(model_key, "att_model")
 if loaded is None:
-    st.stop()
-pair_value = pair if pair and pair.strip() else None
-if not isinstance(text, str) or not text.strip():
-    st.warning("The sentence is empty: type a sentence (or load an example) to see its attention.", icon="✏️")
+    ui.publish_link(PAGE, SCHEMA)
     st.stop()
 
 try:
-    result = cached_attention(model_key, text, pair_value, int(cap))
-except (AttentionInputError, AttentionUnavailableError) as exc:
-    st.error(str(exc), icon="⚠️")
+    with st.spinner(t("attention.msg.running", name=spec.display_name)):
+        result = cached_attention(model_key, text, pair_value, cap)
+except AttentionUnavailableError:
+    ui.publish_link(PAGE, SCHEMA)
+    st.error(t("attention.msg.no_attention", name=spec.display_name), icon="⚠️")
+    st.stop()
+except AttentionInputError as exc:
+    ui.publish_link(PAGE, SCHEMA)
+    st.error(t("attention.msg.bad_input", error=str(exc)), icon="⚠️")
     st.stop()
 except Exception as exc:  # never a traceback
-    logging.getLogger("llm_lab").exception("attention failed")
-    st.error(f"Could not compute the attention: {type(exc).__name__}: {exc}", icon="⚠️")
+    logging.getLogger("llm_lab").exception("attention failed")  # i18n: ok (log)
+    ui.publish_link(PAGE, SCHEMA)
+    st.error(t("attention.msg.failed", error=f"{type(exc).__name__}: {exc}"), icon="⚠️")
     st.stop()
 
 if result.truncated:
-    st.warning(
-        f"✂️ The input has {result.n_tokens_full} tokens, more than the cap of {result.max_tokens}: only the "
-        f"first {result.seq_len} tokens are shown"
-        + (" (a pair is cut from the longer sentence first)" if pair_value else "")
-        + ". Raise the token cap (max 256) to see more.",
-    )
-with st.expander(f"Tokens ({result.seq_len}) · 词元"):
-    st.dataframe(
-        pd.DataFrame({
-            "token": result.labels,
-            "raw token": result.raw_tokens,
-            "id": result.input_ids,
-            **({"segment": result.token_type_ids} if result.token_type_ids is not None and pair_value else {}),
-            "special": [p.special for p in result.pieces],
-        }),
-        width="stretch",
+    st.warning(t("attention.msg.truncated_pair" if pair_value else "attention.msg.truncated",
+                 full=result.n_tokens_full, cap=result.max_tokens, n=result.seq_len, limit=MAX_TOKENS_LIMIT),
+               icon="✂️")
+with st.expander(t("attention.msg.tokens_expander", n=result.seq_len)):
+    ui.data_table(
+        tokens_table(result.labels, result.raw_tokens, result.input_ids, [p.special for p in result.pieces],
+                     segments=result.token_type_ids if result.token_type_ids is not None and pair_value else None,
+                     lang=lang()),
+        "att_tokens", filename="attention-tokens",
         height=min(400, 36 + 35 * result.seq_len),
     )
 
 
-# ------------------------------------------------------------------ views (fragment)
+# ------------------------------------------------------------------ views
 def _clamp_selection(result: AttentionResult) -> None:
-    """Reset layer/head to valid values (e.g. after switching to a model with fewer layers)."""
-    for name, limit, what in (("att_layer", result.num_layers, "layers"), ("att_head", result.num_heads, "heads")):
+    """Layer/head out of this model's range (a link, or a switch to a smaller model) → 0,
+    with a notice."""
+    for name, limit, what in (("att_layer", result.num_layers, "layer"), ("att_head", result.num_heads, "head")):
         key = K(name)
         value = st.session_state.get(key)
         if not isinstance(value, int) or not 0 <= value < limit:
             if isinstance(value, int):
-                st.info(f"{spec.display_name} has {limit} {what}: {what[:-1]} {value} does not exist, "
-                        f"reset to 0.", icon="↩️")
+                st.info(t(f"attention.msg.reset_{what}", name=spec.display_name, limit=limit, value=value,
+                          last=limit - 1), icon="↩️")
             st.session_state[key] = 0
 
 
@@ -201,16 +325,16 @@ def _apply_grid_click(result: AttentionResult) -> None:
 
 def _layer_head(result: AttentionResult, with_head: bool = True) -> tuple[int, int]:
     c1, c2 = st.columns(2)
-    layer = c1.selectbox("Layer · 层", list(range(result.num_layers)), key=K("att_layer"), persist_state="session",
-                         format_func=lambda i: f"layer {i}")
+    layer = c1.selectbox(t("attention.sel.layer"), list(range(result.num_layers)), key=K("att_layer"),
+                         persist_state="session", format_func=label_fn("sel.layer_option", i=None))
     head = st.session_state[K("att_head")]
     if with_head:
         kv = result.num_key_value_heads
         group = result.num_heads // kv if kv else 1
         head = c2.selectbox(
-            "Head · 头", list(range(result.num_heads)), key=K("att_head"), persist_state="session",
-            format_func=(lambda h: f"head {h} (KV head {h // group})") if kv != result.num_heads
-            else (lambda h: f"head {h}"),
+            t("attention.sel.head"), list(range(result.num_heads)), key=K("att_head"), persist_state="session",
+            format_func=label_fn("sel.head_option_kv", h=None, kv=lambda h: h // group) if kv != result.num_heads
+            else label_fn("sel.head_option", h=None),
         )
     return int(layer), int(head)
 
@@ -222,14 +346,14 @@ def _view_tokens(result: AttentionResult, hide: bool):
         return None, labels, raws
     keep = ~result.special_mask
     if keep.all():
-        st.caption("This input has no special tokens to hide.")
+        st.caption(t("attention.msg.no_special"))
         return None, labels, raws
     if not keep.any():
-        st.warning("Every token is special: nothing left to show, showing all.")
+        st.warning(t("attention.msg.all_special"))
         return None, labels, raws
     hidden = [lab for lab, k in zip(labels, keep) if not k]
-    st.caption(f"Hidden: {', '.join(hidden)}. Rows are **not renormalised**: they now sum to less than 1 "
-               "by the weight the hidden tokens received.")
+    st.caption(t("attention.msg.hidden"))
+    ui.show_literal(" ".join(hidden))
     return keep, [lab for lab, k in zip(labels, keep) if k], [r for r, k in zip(raws, keep) if k]
 
 
@@ -237,120 +361,129 @@ def _show(matrix, keep):
     return matrix if keep is None else drop_tokens(matrix, keep)
 
 
-@st.fragment
-def views(result: AttentionResult, colorscale: str, hide: bool) -> None:
+def views(result: AttentionResult, colorscale: str, hide: bool) -> tuple[list, list, int, int]:
+    """The chosen view; returns (figures, tables) for the report and the (layer, head) shown."""
     _apply_grid_click(result)
     _clamp_selection(result)
-    view = st.radio("View", VIEWS, key=K("att_view"), persist_state="session", horizontal=True)
-    arch = "causal decoder" if result.is_causal else "bidirectional encoder"
-    st.caption(f"{spec.display_name}: {arch}, {result.num_layers} layers × {result.num_heads} heads"
-               + (f", {result.num_key_value_heads} key/value heads (GQA)"
-                  if result.num_key_value_heads != result.num_heads else "")
-               + f", {result.seq_len} tokens.")
+    view = st.radio(t("attention.view.label"), VIEWS, key=K("att_view"), persist_state="session", horizontal=True,
+                    format_func=label_fn("view.{k}"))
+    gqa = (t("attention.arch.gqa", kv=result.num_key_value_heads)
+           if result.num_key_value_heads != result.num_heads else "")
+    st.caption(t("attention.arch.summary", name=spec.display_name,
+                 arch=t("attention.arch.causal" if result.is_causal else "attention.arch.encoder"),
+                 layers=result.num_layers, heads=result.num_heads, gqa=gqa, n=result.seq_len))
+    figures, tables = [], []
 
-    if view == "One head":
+    if view == "head":
         layer, head = _layer_head(result)
         keep, labels, raws = _view_tokens(result, hide)
-        chart, note = st.columns([4, 1])
-        chart.plotly_chart(
-            attention_heatmap(_show(result.attentions[layer, head], keep), labels, raws,
-                              title=f"Layer {layer}, head {head}", colorscale=colorscale),
-            width="stretch", key="att_one_head",
-        )
-        note.caption(CAVEAT)
-        if result.is_causal:
-            note.caption("Decoder: the upper triangle is 0 (causal mask: no token sees the future).")
+        matrix = _show(result.attentions[layer, head], keep)
+        fig = render_head(matrix, labels, raws, layer, head, "att_one_head", colorscale, causal=result.is_causal)
+        figures.append((t("attention.chart.head_title", layer=layer, head=head), fig))
+        tables.append((t("attention.report.matrix"), matrix_table(matrix, labels, labels, lang())))
 
-    elif view == "Overview":
+    elif view == "overview":
         layer, _ = _layer_head(result, with_head=False)
-        keep, labels, _raws = _view_tokens(result, hide)
-        st.plotly_chart(heads_small_multiples(_show(result.attentions[layer], keep), labels, layer,
-                                              colorscale=colorscale), width="stretch", key="att_heads")
-        st.caption(CAVEAT)
-        st.markdown("**All layers × heads** — click a thumbnail to open it below (or use the selectors). "
-                    "Look for the diagonal, previous-token stripes and vertical [CLS]/[SEP] sinks.")
-        st.plotly_chart(
-            layers_heads_grid(_show(result.attentions, keep), colorscale=colorscale,
-                              highlight=(layer, int(st.session_state[K("att_head")]))),
-            width="stretch", key="att_grid_select", on_select="rerun", selection_mode="points",
-        )
         head = int(st.session_state[K("att_head")])
-        st.plotly_chart(
-            attention_heatmap(_show(result.attentions[layer, head], keep), labels, _raws,
-                              title=f"Opened: layer {layer}, head {head}", colorscale=colorscale),
-            width="stretch", key="att_opened",
-        )
-
-    elif view == "Aggregates":
-        kind = st.radio("Aggregate", ["Mean over heads", "Attention rollout (Abnar & Zuidema 2020)"],
-                        key=K("att_agg"), persist_state="session", horizontal=True)
-        layer, _ = _layer_head(result, with_head=False)
         keep, labels, raws = _view_tokens(result, hide)
-        if kind == "Mean over heads":
+        fig = render_layer_heads(_show(result.attentions[layer], keep), labels, layer, "att_heads", colorscale)
+        figures.append((t("attention.chart.layer_heads_heading", layer=layer), fig))
+        st.caption(t("attention.caveat"))
+        st.markdown(t("attention.overview_grid_md"))
+        shown = _show(result.attentions, keep)
+        grid = layers_heads_grid(shown, colorscale=colorscale, highlight=(layer, head), lang=lang())
+        chart_with_table(grid, "att_grid_select", head_summary_table(shown, lang()), "attention-all-heads",
+                         on_select=True)
+        figures.append((t("attention.chart.grid_heading"), grid))
+        matrix = _show(result.attentions[layer, head], keep)
+        opened = render_head(matrix, labels, raws, layer, head, "att_opened", colorscale,
+                             title=t("attention.chart.opened_title", layer=layer, head=head))
+        figures.append((t("attention.chart.opened_title", layer=layer, head=head), opened))
+        tables.append((t("attention.report.matrix"), matrix_table(matrix, labels, labels, lang())))
+
+    elif view == "aggregate":
+        kind = st.radio(t("attention.agg.label"), AGGREGATES, key=K("att_agg"), persist_state="session",
+                        horizontal=True, format_func=label_fn("agg.{k}"))
+        layer, _ = _layer_head(result, with_head=False)
+        head = int(st.session_state[K("att_head")])
+        keep, labels, raws = _view_tokens(result, hide)
+        if kind == "mean":
             matrix = mean_over_heads(result.attentions)[layer]
-            title, name = f"Mean over the {result.num_heads} heads of layer {layer}", "mean weight"
-            st.caption("Average of the heads' attention maps (rows still sum to 1).")
+            title = t("attention.agg.mean_title", heads=result.num_heads, layer=layer)
+            name = t("attention.agg.mean_value")
+            st.caption(t("attention.agg.mean_caption"))
         else:
             matrix = attention_rollout(result.attentions)[layer]
-            title, name = f"Attention rollout, layers 0–{layer}", "rollout"
-            st.caption("Attention rollout (Abnar & Zuidema 2020): per layer A′ = 0.5·mean_heads(A) + 0.5·I, "
-                       "rows renormalised, multiplied from layer 0 up to the chosen layer. An estimate of how "
-                       "much each input token flows into each position — also not an explanation.")
-        chart, note = st.columns([4, 1])
-        chart.plotly_chart(attention_heatmap(_show(matrix, keep), labels, raws, title=title,
-                                             colorscale=colorscale, value_name=name),
-                           width="stretch", key="att_aggregate")
-        note.caption(CAVEAT)
+            title, name = t("attention.agg.rollout_title", layer=layer), t("attention.agg.rollout_value")
+            st.caption(t("attention.agg.rollout_caption"))
+        matrix = _show(matrix, keep)
+        fig = attention_heatmap(matrix, labels, raws, title=title, colorscale=colorscale, value_name=name,
+                                lang=lang())
+        chart_col, note = st.columns([4, 1])
+        with chart_col:
+            chart_with_table(fig, "att_aggregate", matrix_table(matrix, labels, labels, lang()),
+                             filename=f"attention-{kind}-layer{layer}")
+        note.caption(t("attention.caveat"))
+        figures.append((title, fig))
+        tables.append((title, matrix_table(matrix, labels, labels, lang())))
 
     else:
         layer, head = _layer_head(result)
-        _formula(result, layer, head, colorscale)
+        figures, tables = _formula(result, layer, head, colorscale)
+    return figures, tables, layer, head
 
 
-def _formula(result: AttentionResult, layer: int, head: int, colorscale: str) -> None:
+def _formula_chart(figs, tabs, name: str, layer: int, head: int) -> None:
+    chart_with_table(figs[name], f"att_f_{name}", tabs[name], filename=f"attention-formula-{name}-l{layer}h{head}")
+
+
+def _formula(result: AttentionResult, layer: int, head: int, colorscale: str) -> tuple[list, list]:
     try:
         hc = explain_head(loaded, result, layer, head)
-    except UnsupportedArchitectureError as exc:
-        st.info(str(exc), icon="🧩")
-        return
+    except UnsupportedArchitectureError:
+        st.info(t("attention.formula.unsupported", name=spec.display_name, arch=result.architecture), icon="🧩")
+        return [], []
     except (IndexError, ValueError) as exc:
-        st.warning(str(exc))
-        return
+        st.warning(t("attention.formula.failed", error=str(exc)))
+        return [], []
     ok = is_float_precision(hc.max_abs_diff)
-    st.markdown(
-        f"**{'✅' if ok else '❌'} max |recomputed − model| = {hc.max_abs_diff:.2e}** "
-        f"({'at float32 precision, ≤ 1e-5' if ok else 'larger than float precision (1e-5)'}) — the "
-        f"weights below were recomputed by hand in float64 from layer {layer}'s own weights and compared "
-        "with the attentions the model returned."
-    )
-    figs = formula_figures(hc, result.labels, colorscale=colorscale)
-    gqa = (f" Grouped-query attention: query head {head} shares key/value head {hc.kv_head} "
-           f"(= {head} // {hc.num_heads // hc.num_key_value_heads}) with "
-           f"{hc.num_heads // hc.num_key_value_heads - 1} other heads."
+    st.markdown(t("attention.formula.parity_ok" if ok else "attention.formula.parity_bad",
+                  diff=f"{hc.max_abs_diff:.2e}", layer=layer))
+    figs = formula_figures(hc, result.labels, colorscale=colorscale, lang=lang())
+    tabs = formula_tables(hc, result.labels, lang=lang())
+    group = hc.num_heads // hc.num_key_value_heads
+    gqa = (t("attention.formula.gqa", head=head, kv=hc.kv_head, group=group, others=group - 1)
            if hc.num_key_value_heads != hc.num_heads else "")
-    rope = (" Rotary position embeddings (RoPE) rotate each (q, k) pair of dimensions by an angle "
-            "∝ position, using the model's own rotary_emb at positions 0…n−1." if hc.rope else "")
-    st.markdown(f"**1 · Input · 输入.** The hidden state entering layer {layer} "
-                f"({'embeddings' if layer == 0 else f'output of layer {layer - 1}'}), then the layer's input "
-                f"norm: {hc.norm}. Shape {hc.x.shape[0]} tokens × {hc.x.shape[1]}.")
-    st.plotly_chart(figs["x"], width="stretch", key="att_f_x")
-    st.markdown(f"**2 · Q, K, V** for head {head}: each token × d_k = {hc.d_k}.{gqa}{rope}")
-    c1, c2, c3 = st.columns(3)
-    c1.plotly_chart(figs["q"], width="stretch", key="att_f_q")
-    c2.plotly_chart(figs["k"], width="stretch", key="att_f_k")
-    c3.plotly_chart(figs["v"], width="stretch", key="att_f_v")
-    st.markdown(f"**3 · Scores, mask, softmax.** scores = Q·Kᵀ × {hc.scaling:.4g} (= 1/√{hc.d_k}); "
-                + ("the causal mask adds −∞ above the diagonal; " if result.is_causal else
-                   "no mask (an encoder is bidirectional, and one unpadded sequence needs no padding mask); ")
-                + "softmax over each row turns scores into weights that sum to 1.")
-    c1, c2, c3 = st.columns(3)
-    c1.plotly_chart(figs["scores"], width="stretch", key="att_f_scores")
-    c2.plotly_chart(figs["mask"], width="stretch", key="att_f_mask")
-    c3.plotly_chart(figs["weights"], width="stretch", key="att_f_weights")
-    st.markdown(f"**4 · Output.** weights · V: this head's contribution, {hc.output.shape[0]} × {hc.d_k}; the "
-                f"{result.num_heads} head outputs are concatenated and projected by the layer's output matrix.")
-    st.plotly_chart(figs["output"], width="stretch", key="att_f_output")
-    st.caption("The formula view always shows every token (special tokens included). " + CAVEAT)
+    rope = t("attention.formula.rope") if hc.rope else ""
+    entering = (t("attention.formula.embeddings") if layer == 0
+                else t("attention.formula.previous_output", prev=layer - 1))
+    norm = t(f"attention.formula.norm_{hc.architecture}")
+    st.markdown(t("attention.formula.step1", layer=layer, entering=entering, norm=norm,
+                  n=hc.x.shape[0], hidden=hc.x.shape[1]))
+    _formula_chart(figs, tabs, "x", layer, head)
+    st.markdown(t("attention.formula.step2", head=head, d_k=hc.d_k, gqa=gqa, rope=rope))
+    for col, name in zip(st.columns(3), ("q", "k", "v")):
+        with col:
+            _formula_chart(figs, tabs, name, layer, head)
+    st.markdown(t("attention.formula.step3", scaling=f"{hc.scaling:.4g}", d_k=hc.d_k,
+                  mask=t("attention.formula.mask_causal" if result.is_causal else "attention.formula.mask_none")))
+    for col, name in zip(st.columns(3), ("scores", "mask", "weights")):
+        with col:
+            _formula_chart(figs, tabs, name, layer, head)
+    st.markdown(t("attention.formula.step4", n=hc.output.shape[0], d_k=hc.d_k, heads=result.num_heads))
+    _formula_chart(figs, tabs, "output", layer, head)
+    st.caption(t("attention.formula.all_tokens") + " " + t("attention.caveat"))
+    titles = {name: t(f"attention.formula.heading_{name}") for name in FORMULA_STEPS}
+    return ([(titles[n], figs[n]) for n in ("weights", "scores")],
+            [(titles[n], tabs[n]) for n in ("weights", "scores")])
 
 
-views(result, COLOR_SCALES.get(cmap_name, "Viridis"), bool(hide_special))
+figures, tables, shown_layer, shown_head = views(result, colorscale, hide_special)
+ui.publish_link(PAGE, SCHEMA)
+snap = snapshot(result, shown_layer, shown_head, text, pair_value, spec.display_name, with_layer=False)
+report(snap, figures, tables, {
+    t("attention.report.view"): t(f"attention.view.{st.session_state[K('att_view')]}"),
+    t("attention.report.cap"): result.max_tokens,
+    t("attention.report.hide"): t("attention.report.yes" if hide_special else "attention.report.no"),
+    t("attention.report.colour"): t(f"attention.cmap.{st.session_state[K('att_cmap')]}"),
+}, key="att_report")

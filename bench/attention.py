@@ -9,7 +9,9 @@ For each bundled model and 16, 64, 128, 256 tokens it measures
 * ``explain_head``: the formula recomputed for one head (float64, no forward);
 * figure build time and payload = ``len(fig.to_json())`` in bytes (what ``st.plotly_chart``
   sends) for every view of the page. "One head" is the default view; the target is
-  <= 2 MB per view at 128 tokens.
+  <= 2 MB per view at 128 tokens;
+* table payload: the Arrow IPC bytes of the tables shown with the charts (every chart has a
+  "Table" tab with its numbers, sent with the page), per view.
 Times are the median of ``REPEATS`` runs after one warm-up, in seconds.
 """
 from __future__ import annotations
@@ -44,6 +46,20 @@ def _median_time(fn, repeats: int = REPEATS):
     return statistics.median(times), out
 
 
+def table_bytes(frames) -> int:
+    """Bytes of the Arrow IPC streams ``st.dataframe`` sends for ``frames`` (DataFrames)."""
+    import pyarrow as pa
+
+    total = 0
+    for df in frames:
+        sink = pa.BufferOutputStream()
+        table = pa.Table.from_pandas(df, preserve_index=False)
+        with pa.ipc.new_stream(sink, table.schema) as writer:
+            writer.write_table(table)
+        total += sink.getvalue().size
+    return total
+
+
 def main() -> None:
     import torch
 
@@ -52,8 +68,12 @@ def main() -> None:
     from components.charts_attention import (
         attention_heatmap,
         formula_figures,
+        formula_tables,
+        head_summary_table,
         heads_small_multiples,
+        heads_table,
         layers_heads_grid,
+        matrix_table,
         payload_bytes,
     )
     from components.loading import load_model
@@ -92,6 +112,15 @@ def main() -> None:
                 ],
                 "formula": lambda: list(formula_figures(hc, res.labels).values()),
             }
+            one = lambda m: [matrix_table(m, res.labels, res.labels)]  # noqa: E731
+            tables = {
+                "one head": lambda: one(res.attentions[layer, head]),
+                "overview": lambda: [heads_table(res.attentions[layer], res.labels),
+                                     head_summary_table(res.attentions), *one(res.attentions[layer, head])],
+                "aggregates (rollout)": lambda: one(attention_rollout(res.attentions)[layer]),
+                "aggregates (mean)": lambda: one(mean_over_heads(res.attentions)[layer]),
+                "formula": lambda: list(formula_tables(hc, res.labels).values()),
+            }
             for view, build in builders.items():
                 t_fig, figs = _median_time(build)
                 t0 = time.perf_counter()
@@ -99,20 +128,21 @@ def main() -> None:
                 t_json = time.perf_counter() - t0
                 rows.append(dict(model=key, tokens=res.seq_len, view=view, bare=t_bare, ours=t_ours,
                                  formula=t_formula, fig=t_fig + t_json, bytes=size,
-                                 diff=hc.max_abs_diff))
+                                 table=table_bytes(tables[view]()), diff=hc.max_abs_diff))
             print(f"{key:24s} {res.seq_len:4d} tokens: bare forward {t_bare:.3f} s, get_attention "
                   f"{t_ours:.3f} s (x{t_ours / t_bare:.2f}), explain_head {t_formula * 1000:.1f} ms, "
                   f"max|diff| {hc.max_abs_diff:.1e}", flush=True)
     lines = [
         "| model | tokens | bare forward (s) | get_attention (s) | ratio | formula (ms) | max abs diff "
-        "| view | figures + JSON (s) | payload (bytes) |",
-        "|---|---:|---:|---:|---:|---:|---:|---|---:|---:|",
+        "| view | figures + JSON (s) | payload (bytes) | tables (bytes) |",
+        "|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|",
     ]
     for r in rows:
         flag = " ⚠️" if r["tokens"] <= 128 and r["bytes"] > TARGET_BYTES else ""
         lines.append(
             f"| {r['model']} | {r['tokens']} | {r['bare']:.3f} | {r['ours']:.3f} | {r['ours'] / r['bare']:.2f} "
-            f"| {r['formula'] * 1000:.1f} | {r['diff']:.1e} | {r['view']} | {r['fig']:.3f} | {r['bytes']:,}{flag} |"
+            f"| {r['formula'] * 1000:.1f} | {r['diff']:.1e} | {r['view']} | {r['fig']:.3f} | {r['bytes']:,}{flag} "
+            f"| {r['table']:,} |"
         )
     table = "\n".join(lines)
     table += (f"\n\n{os.cpu_count()} CPUs, torch {torch.__version__}, {torch.get_num_threads()} threads; "

@@ -345,6 +345,82 @@ def drop_tokens(matrix: np.ndarray, keep: np.ndarray) -> np.ndarray:
     return np.asarray(matrix)[..., idx[:, None], idx[None, :]]
 
 
+def head_statistics(attentions: np.ndarray) -> dict[str, np.ndarray]:
+    """Summary numbers of every head (the table behind the layers x heads overview).
+
+    Args:
+        attentions: ``(layers, heads, seq, seq)``, rows sum to 1.
+
+    Returns:
+        ``{name: float64 (layers, heads)}`` with, averaged over query rows:
+        ``entropy`` -- Shannon entropy of a row in bits (0 = looks at one token,
+        log2(seq) = uniform); ``self`` -- weight on the token itself (diagonal);
+        ``previous`` -- weight on the previous token (NaN for one token); ``first`` -- weight
+        on the first token ([CLS] / the first text token of a decoder, a typical "attention
+        sink"), rows 1.. only (NaN for one token); ``max`` -- largest single weight.
+    """
+    att = np.asarray(attentions, dtype=np.float64)
+    n = att.shape[-1]
+    p = np.clip(att, 0.0, None)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ent = -np.where(p > 0, p * np.log2(np.where(p > 0, p, 1.0)), 0.0).sum(-1)
+    nan = np.full(att.shape[:2], np.nan)
+    return {
+        "entropy": ent.mean(-1) + 0.0,  # + 0.0: no "-0" for one-hot rows
+        "self": np.diagonal(att, axis1=-2, axis2=-1).mean(-1),
+        "previous": np.diagonal(att, offset=-1, axis1=-2, axis2=-1).mean(-1) if n > 1 else nan,
+        "first": att[..., 1:, 0].mean(-1) if n > 1 else nan,
+        "max": att.max(axis=(-2, -1)),
+    }
+
+
+SNAPSHOT_LAYER_MAX_TOKENS = 16
+"""A :func:`snapshot` keeps every head of the chosen layer only up to this many tokens."""
+
+
+def snapshot(result: AttentionResult, layer: int, head: int, text: str, pair: str | None = None,
+             model_name: str = "", with_layer: bool | None = None) -> dict:
+    """The shown result as plain JSON data (curated examples, reports): inputs, tokens and
+    the chosen head's matrix.
+
+    Args:
+        result: from :func:`get_attention`.
+        layer, head: the chosen head (clamped into range with :func:`valid_layer_head`).
+        text, pair: the input as typed (kept literally).
+        model_name: display name of the model.
+        with_layer: also keep every head of ``layer`` (rounded to 3 decimals, as the
+            thumbnails show them); None = only when ``seq <= SNAPSHOT_LAYER_MAX_TOKENS``.
+
+    Returns:
+        ``{"model", "model_name", "text", "pair", "layer", "head", "labels", "raw_tokens",
+        "input_ids", "special", "is_causal", "num_layers", "num_heads",
+        "num_key_value_heads", "n_tokens_full", "max_tokens", "matrix" (seq x seq, 4
+        decimals), "layer_heads" (heads x seq x seq, 3 decimals, or None)}``.
+    """
+    layer, head = valid_layer_head(result, layer, head)
+    keep_layer = result.seq_len <= SNAPSHOT_LAYER_MAX_TOKENS if with_layer is None else with_layer
+    return {
+        "model": result.model_key,
+        "model_name": model_name or result.model_key,
+        "text": text,
+        "pair": pair or None,
+        "layer": layer,
+        "head": head,
+        "labels": list(result.labels),
+        "raw_tokens": list(result.raw_tokens),
+        "input_ids": [int(i) for i in result.input_ids],
+        "special": [bool(s) for s in result.special_mask],
+        "is_causal": bool(result.is_causal),
+        "num_layers": result.num_layers,
+        "num_heads": result.num_heads,
+        "num_key_value_heads": result.num_key_value_heads,
+        "n_tokens_full": result.n_tokens_full,
+        "max_tokens": result.max_tokens,
+        "matrix": np.round(result.attentions[layer, head].astype(np.float64), 4).tolist(),
+        "layer_heads": np.round(result.attentions[layer].astype(np.float64), 3).tolist() if keep_layer else None,
+    }
+
+
 def valid_layer_head(result: AttentionResult, layer: int | None, head: int | None) -> tuple[int, int]:
     """Clamp a (layer, head) choice into range for ``result`` (e.g. after a model switch)."""
     layer = layer if isinstance(layer, int) and 0 <= layer < result.num_layers else 0
@@ -506,6 +582,7 @@ def is_float_precision(diff: float, tol: float = 1e-5) -> bool:
 __all__ = [
     "AttentionInputError", "AttentionResult", "AttentionUnavailableError", "HeadComputation",
     "UnsupportedArchitectureError", "attention_rollout", "drop_tokens", "explain_head",
-    "get_attention", "is_float_precision", "mean_over_heads", "valid_layer_head",
+    "get_attention", "head_statistics", "is_float_precision", "mean_over_heads", "snapshot",
+    "valid_layer_head",
     "DEFAULT_MAX_TOKENS", "MAX_TOKENS_LIMIT",
 ]

@@ -47,10 +47,10 @@ def status_badge(spec: ModelSpec) -> str:
     from components.loading import bundled_dir, hub_offline_forced, local_dir
 
     if bundled_dir(spec) is not None:
-        return "bundled"
+        return t("ui.badge.bundled")
     if local_dir(spec) is not None:
-        return "local"
-    return "Hub" if not hub_offline_forced() else "Hub · offline"
+        return t("ui.badge.local")
+    return t("ui.badge.hub") if not hub_offline_forced() else t("ui.badge.hub_offline")
 
 
 def model_picker(task: str, name: str, label: str | None = None, help: str | None = None,
@@ -189,9 +189,41 @@ LANG_KEY = PERSIST_PREFIX + "lang"
 PRESENTER_KEY = PERSIST_PREFIX + "presenter"
 
 
+_LANG_OVERRIDE = __import__("threading").local()
+_last_lang = {"code": i18n.DEFAULT_LANG}
+
+
 def lang() -> str:
-    """The session's UI language code (``"en"`` or ``"zh"``)."""
-    return i18n.normalize_lang(st.session_state.get(LANG_KEY))
+    """The session's UI language code (``"en"`` or ``"zh"``).
+
+    Outside a script run (a download button's deferred data callable, AppTest resolving a
+    ``format_func``) there is no session: the language captured when the widget was drawn
+    (:func:`_language`) or, failing that, the last one seen in this thread is used.
+    """
+    override = getattr(_LANG_OVERRIDE, "code", None)
+    if override:
+        return override
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    if get_script_run_ctx(suppress_warning=True) is None:
+        return _last_lang["code"]
+    code = i18n.normalize_lang(st.session_state.get(LANG_KEY))
+    _last_lang["code"] = code
+    return code
+
+
+class _language:
+    """Context manager: make :func:`lang` return ``code`` in this thread (deferred callables)."""
+
+    def __init__(self, code: str):
+        self.code = code
+
+    def __enter__(self):
+        self.previous = getattr(_LANG_OVERRIDE, "code", None)
+        _LANG_OVERRIDE.code = self.code
+
+    def __exit__(self, *exc):
+        _LANG_OVERRIDE.code = self.previous
 
 
 def t(key: str, **values) -> str:
@@ -379,24 +411,32 @@ PLOTLY_CONFIG = {
 }
 
 
-def chart(fig, key: str, table=None, filename: str | None = None, height: int | None = None) -> None:
+def chart(fig, key: str, table=None, filename: str | None = None, height: int | None = None,
+          on_select: str = "ignore", selection_mode=("points", "box", "lasso")):
     """A plotly chart with PNG export (modebar camera) and, when ``table`` (a DataFrame of
     the plotted numbers) is given, a "Table" tab with those numbers and a CSV download.
-    Presenter mode enlarges fonts and height."""
+    Presenter mode enlarges fonts and height.
+
+    Returns:
+        The selection state of ``st.plotly_chart`` when ``on_select="rerun"`` (2-D charts
+        only; ``event.selection.points`` lists the picked points), else None.
+    """
     if presenter():
         fig.update_layout(font=dict(size=18), height=int((height or fig.layout.height or 450) * 1.25))
     elif height:
         fig.update_layout(height=height)
     config = {**PLOTLY_CONFIG, "toImageButtonOptions": {**PLOTLY_CONFIG["toImageButtonOptions"],
                                                         "filename": filename or key}}
+    select = {} if on_select == "ignore" else {"on_select": on_select, "selection_mode": selection_mode}
     if table is None:
-        st.plotly_chart(fig, key=key, config=config)
-        return
+        event = st.plotly_chart(fig, key=key, config=config, **select)
+        return event if select else None
     tab_chart, tab_table = st.tabs([t("ui.chart.chart"), t("ui.chart.table")])
     with tab_chart:
-        st.plotly_chart(fig, key=key, config=config)
+        event = st.plotly_chart(fig, key=key, config=config, **select)
     with tab_table:
         data_table(table, f"{key}_table", filename=filename or key)
+    return event if select else None
 
 
 def data_table(df, key: str, filename: str | None = None, **dataframe_kwargs) -> None:
@@ -414,8 +454,11 @@ def report_button(title: str, sections: Callable[[], list], filename: str, key: 
     ``sections`` callable builds its ``Section`` list only when the button is pressed."""
     from components.report import build_report
 
-    def _data() -> bytes:
-        return build_report(title, sections(), lang=lang(), footer="LLM Lab").encode("utf-8")
+    code = lang()
+
+    def _data() -> bytes:  # runs when the button is pressed, outside the script run
+        with _language(code):
+            return build_report(title, sections(), lang=code, footer="LLM Lab").encode("utf-8")
 
     (container or st).download_button(t("ui.report.button"), data=_data, file_name=f"{filename}.html",
                                       mime="text/html", key=key, icon="📄")

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from components import i18n, palettes
 from components.attention import (
     AttentionInputError,
     AttentionUnavailableError,
@@ -16,10 +17,17 @@ from components.attention import (
     drop_tokens,
     explain_head,
     get_attention,
+    head_statistics,
     mean_over_heads,
+    snapshot,
 )
 from components.charts_attention import (
+    COLOR_SCALES,
     attention_heatmap,
+    formula_tables,
+    head_summary_table,
+    heads_table,
+    matrix_table,
     formula_figures,
     heads_small_multiples,
     layers_heads_grid,
@@ -252,6 +260,59 @@ def test_formula_figures(smollm2, smol_chinese):
     assert "KV head 1" in figs["k"].layout.title.text
 
 
+def test_chart_and_table_language_palette_and_numbers(smollm2, smol_chinese):
+    """Charts take the UI language; heatmaps use cividis, signed steps the project's diverging
+    scale; every table holds exactly the plotted numbers."""
+    res = smol_chinese
+    zh = attention_heatmap(res.attentions[2, 1], res.labels, res.raw_tokens, lang="zh")
+    assert zh.layout.xaxis.title.text == i18n.translate("zh", "attention.chart.key_axis")
+    assert "从" in zh.data[0].hovertemplate
+    assert COLOR_SCALES["cividis"] == palettes.SEQUENTIAL == "cividis"
+    assert zh.data[0].colorscale == attention_heatmap(np.eye(2), ["a", "b"], colorscale="cividis").data[0].colorscale
+    table = matrix_table(res.attentions[2, 1], res.labels, res.labels)
+    assert table.shape == (res.seq_len, res.seq_len + 1)
+    np.testing.assert_allclose(table.iloc[:, 1:].to_numpy(), np.round(res.attentions[2, 1], 4), atol=1e-9)
+    assert table.columns[0] == i18n.translate("en", "attention.table.corner")
+    hc = explain_head(smollm2, res, 1, 4)
+    figs = formula_figures(hc, res.labels, lang="zh")
+    tabs = formula_tables(hc, res.labels)
+    assert list(tabs) == list(figs)
+    assert [c[1] for c in figs["q"].data[0].colorscale] == [c[1] for c in palettes.DIVERGING]
+    np.testing.assert_allclose(tabs["weights"].iloc[:, 1:].to_numpy(), np.round(hc.weights, 4))
+    assert np.isinf(tabs["mask"].iloc[0, 2]) and tabs["mask"].iloc[2, 1] == 0.0
+    heads = heads_table(res.attentions[0], res.labels)
+    assert len(heads) == 9 * res.seq_len
+    big = heads_table(res.attentions[0], res.labels, max_cells=100)  # too many cells: one summary row per head
+    assert len(big) == 9 and i18n.translate("en", "attention.table.entropy") in big.columns
+
+
+def test_head_statistics_by_hand_and_on_the_model(minilm_pair):
+    eye = np.eye(3)[None, None]
+    prev = np.array([[1, 0, 0], [1, 0, 0], [0, 1, 0]], dtype=float)[None, None]
+    stats = head_statistics(np.concatenate([eye, prev], axis=1))
+    np.testing.assert_allclose(stats["self"][0], [1.0, 1 / 3])
+    np.testing.assert_allclose(stats["previous"][0], [0.0, 1.0])
+    np.testing.assert_allclose(stats["entropy"][0], [0.0, 0.0])
+    assert str(stats["entropy"][0, 0]) == "0.0"  # not "-0.0"
+    uniform = np.full((1, 1, 4, 4), 0.25)
+    assert np.isclose(head_statistics(uniform)["entropy"][0, 0], 2.0)  # log2(4) bits
+    res = minilm_pair
+    table = head_summary_table(res.attentions)
+    assert len(table) == 6 * 12
+    first = head_statistics(res.attentions)["first"]
+    np.testing.assert_allclose(table[i18n.translate("en", "attention.table.first")], np.round(first.ravel(), 4))
+
+
+def test_snapshot_is_plain_json_and_clamps(minilm_pair):
+    res = minilm_pair
+    snap = snapshot(res, 99, 3, "a <b>", "It was very tired.", "MiniLM")
+    assert snap["layer"] == 0 and snap["head"] == 3 and snap["text"] == "a <b>"
+    assert json.loads(json.dumps(snap)) == snap
+    np.testing.assert_allclose(snap["matrix"], res.attentions[0, 3], atol=5e-5)
+    assert snap["layer_heads"] is None  # more than 16 tokens: only the chosen head is kept
+    assert snap["special"].count(True) == 3
+
+
 # --------------------------------------------------------------------------- page (AppTest)
 def _open(app):
     at = app
@@ -265,27 +326,36 @@ def _texts(at, kind):
     return " ".join(e.value for e in at.get(kind))
 
 
+def _en(key, **values):
+    return i18n.translate("en", f"attention.{key}", **values)
+
+
 def test_page_default_smollm2_every_view(app):
     at = _open(app)  # default model: the bundled SmolLM2 (first bundled attention model)
     assert not at.exception
     assert at.selectbox(key="p_att_model").value == "smollm2-135m-instruct"
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)
-    assert spec["data"][0]["type"] == "heatmap"
-    assert "Layer 0, head 0" in spec["layout"]["title"]["text"]
+    assert spec["data"][0]["type"] == "heatmap" and spec["data"][0]["colorscale"][0][1] == "#00224e"  # cividis
+    assert spec["layout"]["title"]["text"] == _en("chart.head_title", layer=0, head=0)
     assert "Jain & Wallace" in _texts(at, "caption")
-    for view in ("Overview", "Aggregates", "Formula step by step"):
+    assert at.get("download_button")  # CSV of the table + the HTML report
+    for view in ("overview", "aggregate", "formula"):
         at.radio(key="p_att_view").set_value(view).run()
         assert not at.exception, view
         assert at.get("plotly_chart")
-        if view == "Aggregates":
-            at.radio(key="p_att_agg").set_value("Attention rollout (Abnar & Zuidema 2020)").run()
+        assert at.query_params["view"] in (view, [view])  # the link follows the view
+        if view == "aggregate":
+            at.radio(key="p_att_agg").set_value("rollout").run()
             assert not at.exception
             title = json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]["title"]["text"]
-            assert "rollout" in title.lower()
+            assert title == _en("agg.rollout_title", layer=0)
     at.selectbox(key="p_att_layer").set_value(25).run()
     at.selectbox(key="p_att_head").set_value(8).run()
     assert not at.exception
-    assert "✅" in _texts(at, "markdown") and "KV head 2" in _texts(at, "markdown")
+    md = _texts(at, "markdown")
+    assert "✅" in md and _en("formula.gqa", head=8, kv=2, group=3, others=2) in md
+    # every formula chart has its table: 8 charts, 8 tables of the same numbers
+    assert len(at.get("plotly_chart")) == 8 and len(at.dataframe) >= 8
 
 
 def test_page_minilm_pair_hide_special_and_switch_resets(app):
@@ -294,14 +364,14 @@ def test_page_minilm_pair_hide_special_and_switch_resets(app):
     at.selectbox(key="p_att_model").set_value("all-minilm-l6-v2").run()  # 6 layers x 12 heads
     assert not at.exception
     assert at.selectbox(key="p_att_layer").value == 0
-    assert "reset to 0" in _texts(at, "info")
+    assert _en("msg.reset_layer", name="all-MiniLM-L6-v2 (bundled)", limit=6, last=5, value=25) in _texts(at, "info")
     at.text_input(key="p_att_pair").input("It was very tired.").run()
     at.toggle(key="p_att_hide").set_value(True).run()
     assert not at.exception
     assert "not renormalised" in _texts(at, "caption")
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert not any("[CLS]" in c or "[SEP]" in c for c in spec["data"][0]["x"])
-    at.radio(key="p_att_view").set_value("Formula step by step").run()
+    at.radio(key="p_att_view").set_value("formula").run()
     assert not at.exception and "✅" in _texts(at, "markdown")
 
 
@@ -309,12 +379,12 @@ def test_page_bad_inputs(app):
     at = _open(app)
     at.text_area(key="p_att_text").input("   ").run()
     assert not at.exception
-    assert "empty" in _texts(at, "warning")
+    assert _en("msg.empty") in _texts(at, "warning")
     assert at.text_area(key="p_att_text").value == "   "  # nothing typed is lost
     long = "word " * 200
     at.text_area(key="p_att_text").input(long).run()
     assert not at.exception
-    assert "cap of 64" in _texts(at, "warning") and "201 tokens" in _texts(at, "warning")
+    assert _en("msg.truncated", full=201, cap=64, n=64, limit=256) in _texts(at, "warning")
     assert at.text_area(key="p_att_text").value == long
 
 
