@@ -10,18 +10,32 @@ Cache policy (also in the README):
 
 Cached objects are shared by every session and never mutated; computations hold
 ``LoadedModel.lock`` (see :mod:`components.loading`).
+
+Failures are never cached: ``st.cache_resource`` stores nothing when the loader raises, and
+:func:`get_model` turns any unexpected exception into :class:`ModelUnavailableError` (which
+``ui.load_or_explain`` shows as a message), so the next rerun simply tries again.
 """
 from __future__ import annotations
 
 import streamlit as st
 
 from components.catalog import get_spec
-from components.loading import LoadedModel, cache_root, load_model, needs_conversion
+from components.loading import (
+    LoadedModel,
+    ModelUnavailableError,
+    _alternative,
+    _log_event,
+    bundled_dir,
+    cache_root,
+    ensure_gguf_converted,
+    load_model,
+    needs_conversion,
+)
 
 MODEL_CACHE_ENTRIES = 4
 
 # (key, cache dir) pairs whose bundled GGUF conversion this process already found complete.
-# ``needs_conversion`` re-reads the manifest and hashes 2 MiB of the weights (~15 ms, more on
+# ``needs_conversion`` re-reads the manifest and hashes ~4 MiB of the weights (~15 ms, more on
 # a busy CPU), and ``get_model`` runs on every rerun of every model page: check once per
 # process. (Should the disk cache vanish later, a reload still converts, under the spinner.)
 _CONVERSION_CHECKED: set[tuple[str, str]] = set()
@@ -45,21 +59,41 @@ def get_model(key: str) -> LoadedModel:
     """Cached :class:`LoadedModel` for catalog ``key``, loading it with visible progress.
 
     Shows a spinner naming the model and its rough load time; when the bundled GGUF must be
-    converted first (first run only), shows a progress bar for that conversion instead.
+    converted first (first run only), shows a progress bar for that conversion instead. A
+    cache directory that cannot be written is not an error: the model then loads straight
+    from the GGUF and ``LoadedModel.notices`` says so.
 
     Raises:
-        KeyError: ``key`` is not catalogued.
-        ModelUnavailableError: see :func:`components.loading.load_model`.
+        KeyError: ``key`` is not catalogued (before any file or network access).
+        ModelUnavailableError: see :func:`components.loading.load_model`; also any other
+            exception of the load, wrapped with a message (nothing is cached, so the next
+            call retries from scratch).
     """
     spec = get_spec(key)
     checked = (key, str(cache_root()))
-    if checked not in _CONVERSION_CHECKED:
-        if needs_conversion(spec):
-            from components.loading import bundled_dir, ensure_gguf_converted
-
-            bar = st.progress(0.0, text=f"Preparing {spec.display_name} (first run only)")
-            ensure_gguf_converted(spec, bundled_dir(spec), lambda f, m: bar.progress(min(f, 1.0), text=m))
-            bar.empty()
-        _CONVERSION_CHECKED.add(checked)
-    with st.spinner(f"Loading {spec.display_name} (~{max(1, spec.size_mb // 150)} s)…"):
-        return _cached_model(key)
+    try:
+        if checked not in _CONVERSION_CHECKED:
+            if needs_conversion(spec):
+                bar = st.progress(0.0, text=f"Preparing {spec.display_name} (first run only)")
+                try:
+                    ensure_gguf_converted(spec, bundled_dir(spec),
+                                          lambda f, m: bar.progress(min(f, 1.0), text=m))
+                except OSError as exc:  # e.g. disk full: the load reads the GGUF directly instead
+                    _log_event(f"model-cache conversion failed key={key}: {exc}")
+                finally:
+                    bar.empty()
+            _CONVERSION_CHECKED.add(checked)
+        with st.spinner(f"Loading {spec.display_name} (~{max(1, spec.size_mb // 150)} s)…"):
+            return _cached_model(key)
+    except ModelUnavailableError:
+        _CONVERSION_CHECKED.discard(checked)
+        raise
+    except Exception as exc:  # anything else: a message for the page, never a traceback
+        _CONVERSION_CHECKED.discard(checked)
+        _log_event(f"model-load error key={key}: {type(exc).__name__}: {exc}"[:400])
+        raise ModelUnavailableError(
+            spec,
+            f"{spec.display_name} could not be loaded ({type(exc).__name__}: {str(exc)[:300]}). "
+            "Nothing was kept from this attempt: rerun the page (or choose the model again) to retry.",
+            _alternative(spec),
+        ) from exc

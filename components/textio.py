@@ -1,18 +1,47 @@
 """Text and CSV input shared by every page that takes a batch of texts.
 
 Pure pandas; no streamlit. Every function returns the data plus human-readable notices
-about what it changed (encoding fallback, dropped blank rows ...), and raises
-:class:`InputError` with a clear message for input it cannot use.
+about what it changed (encoding fallback, dropped blank rows, rows over the cap ...), and
+raises :class:`InputError` with a clear message for input it cannot use.
+
+Limits (see README, "Security"):
+* upload size: ``server.maxUploadSize`` of ``.streamlit/config.toml`` (megabytes, MiB as
+  Streamlit counts them), read from that file -- one number for Streamlit's uploader and
+  :func:`read_csv_bytes`;
+* rows: at most ``MAX_ROWS`` CSV rows / text lines are read; the rest are dropped with a
+  notice (pages apply their own, smaller per-run caps on top).
 """
 from __future__ import annotations
 
 import io
+import tomllib
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 
 ENCODINGS = ("utf-8-sig", "cp1252")  # utf-8-sig also strips a BOM; cp1252 never fails to decode
-DEFAULT_MAX_BYTES = 20 * 1024 * 1024  # matches server.maxUploadSize in .streamlit/config.toml
+CONFIG_FILE = Path(__file__).resolve().parents[1] / ".streamlit" / "config.toml"
+STREAMLIT_DEFAULT_UPLOAD_MB = 200  # Streamlit's own default when the option is not set
+MAX_ROWS = 100_000  # CSV rows / pasted lines read per input
+
+
+def upload_limit_mb(config_file: Path = CONFIG_FILE) -> int:
+    """``server.maxUploadSize`` (megabytes) from the app's ``.streamlit/config.toml``.
+
+    Returns Streamlit's default (200) when the file or the option is missing, as Streamlit
+    itself would. Raises nothing: an unreadable file also gives the default.
+    """
+    try:
+        with open(config_file, "rb") as handle:
+            value = tomllib.load(handle).get("server", {}).get("maxUploadSize")
+        return int(value) if value is not None and int(value) > 0 else STREAMLIT_DEFAULT_UPLOAD_MB
+    except (OSError, ValueError, TypeError, tomllib.TOMLDecodeError):
+        return STREAMLIT_DEFAULT_UPLOAD_MB
+
+
+UPLOAD_LIMIT_MB = upload_limit_mb()
+DEFAULT_MAX_BYTES = UPLOAD_LIMIT_MB * 1024 * 1024  # bytes; Streamlit counts an upload MB as MiB
 
 
 class InputError(ValueError):
@@ -38,23 +67,35 @@ class CsvTable:
         return [str(c) for c in self.frame.columns]
 
 
-def read_csv_bytes(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> CsvTable:
+def too_large_message(size_bytes: int, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
+    """The friendly message for an upload of ``size_bytes`` over ``max_bytes`` (both bytes)."""
+    limit_mb, size_mb = max_bytes / 2**20, size_bytes / 2**20
+    limit = f"{limit_mb:g} MB"
+    shown = f"{size_mb:.1f}" if round(size_mb, 1) > limit_mb else f"{size_mb:.4f}"
+    return (
+        f"The file is {shown} MB, over the upload limit of {limit} "
+        "(server.maxUploadSize in .streamlit/config.toml). Split it into smaller files or "
+        "upload fewer rows."
+    )
+
+
+def read_csv_bytes(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES, max_rows: int = MAX_ROWS) -> CsvTable:
     """Decode and parse CSV bytes: UTF-8 (BOM stripped), else Windows-1252.
 
     Args:
         data: raw file content.
-        max_bytes: size cap in bytes.
+        max_bytes: size cap in bytes (default: the app's upload limit, ``DEFAULT_MAX_BYTES``).
+        max_rows: data rows kept (header excluded); further rows are not parsed and a notice
+            says so.
 
     Raises:
-        InputError: empty file, over ``max_bytes``, not parseable as CSV, or no rows.
+        InputError: empty file, over ``max_bytes`` (message names the limit in MB), not
+            parseable as CSV, or no rows.
     """
     if not data:
         raise InputError("The uploaded file is empty.")
     if len(data) > max_bytes:
-        raise InputError(
-            f"The file is {len(data) / 2**20:.1f} MB; the limit is {max_bytes / 2**20:.0f} MB. "
-            "Upload fewer rows."
-        )
+        raise InputError(too_large_message(len(data), max_bytes))
     notices: list[str] = []
     text = None
     encoding = ""
@@ -68,11 +109,15 @@ def read_csv_bytes(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> CsvTable:
     if encoding != "utf-8-sig":
         notices.append(f"The file is not UTF-8; it was read as {encoding} (Windows Western European).")
     try:
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=True)
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=True,
+                            nrows=max_rows + 1)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
         raise InputError(f"The file could not be read as CSV: {exc}") from None
     if frame.shape[1] == 0 or frame.empty:
         raise InputError("The CSV has no data rows.")
+    if len(frame) > max_rows:
+        frame = frame.iloc[:max_rows]
+        notices.append(f"The file has more than {max_rows:,} rows; only the first {max_rows:,} were read.")
     frame.columns = [str(c).strip() for c in frame.columns]
     return CsvTable(frame=frame, encoding=encoding, notices=notices)
 
@@ -109,8 +154,12 @@ def column_texts(table: CsvTable, column: str, label_column: str | None = None) 
     return out, notices
 
 
-def split_lines(text: str) -> tuple[list[str], list[str]]:
+def split_lines(text: str, max_items: int = MAX_ROWS) -> tuple[list[str], list[str]]:
     """One item per non-blank line (surrounding whitespace kept out of the count).
+
+    Args:
+        text: the pasted text.
+        max_items: items kept; further lines are dropped with a notice.
 
     Returns:
         (items, notices). Raises InputError when there is no non-blank line.
@@ -121,11 +170,16 @@ def split_lines(text: str) -> tuple[list[str], list[str]]:
         raise InputError("The input is empty: type at least one line of text.")
     blank = sum(1 for line in lines if not line.strip())
     notices = [f"{blank} blank line(s) ignored."] if blank and len(lines) > 1 else []
+    if len(items) > max_items:
+        notices.append(f"{len(items):,} lines given; only the first {max_items:,} were read.")
+        items = items[:max_items]
     return items, notices
 
 
-def parse_labelled_lines(text: str, sep: str = "|") -> tuple[pd.DataFrame, list[str]]:
+def parse_labelled_lines(text: str, sep: str = "|", max_items: int = MAX_ROWS) -> tuple[pd.DataFrame, list[str]]:
     """Lines of ``text | label`` (label optional; the LAST ``sep`` splits, so text may contain it).
+
+    At most ``max_items`` lines are read (see :func:`split_lines`).
 
     Returns:
         (frame with ``text`` and ``label`` ("" when none), notices).
@@ -133,7 +187,7 @@ def parse_labelled_lines(text: str, sep: str = "|") -> tuple[pd.DataFrame, list[
     Raises:
         InputError: no non-blank line.
     """
-    items, notices = split_lines(text)
+    items, notices = split_lines(text, max_items=max_items)
     texts, labels = [], []
     for item in items:
         if sep in item:
