@@ -55,6 +55,12 @@ def _cached_model(key: str) -> LoadedModel:
     return load_model(get_spec(key), configured_dirs())
 
 
+def _t(key: str, **values) -> str:
+    from components.ui import t
+
+    return t(key, **values)
+
+
 def get_model(key: str) -> LoadedModel:
     """Cached :class:`LoadedModel` for catalog ``key``, loading it with visible progress.
 
@@ -74,7 +80,7 @@ def get_model(key: str) -> LoadedModel:
     try:
         if checked not in _CONVERSION_CHECKED:
             if needs_conversion(spec):
-                bar = st.progress(0.0, text=f"Preparing {spec.display_name} (first run only)")
+                bar = st.progress(0.0, text=_t("ui.model.preparing", name=spec.display_name))
                 try:
                     ensure_gguf_converted(spec, bundled_dir(spec),
                                           lambda f, m: bar.progress(min(f, 1.0), text=m))
@@ -83,7 +89,7 @@ def get_model(key: str) -> LoadedModel:
                 finally:
                     bar.empty()
             _CONVERSION_CHECKED.add(checked)
-        with st.spinner(f"Loading {spec.display_name} (~{max(1, spec.size_mb // 150)} s)…"):
+        with st.spinner(_t("ui.model.loading", name=spec.display_name, seconds=max(1, spec.size_mb // 150))):
             return _cached_model(key)
     except ModelUnavailableError:
         _CONVERSION_CHECKED.discard(checked)

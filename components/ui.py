@@ -77,7 +77,10 @@ def model_picker(task: str, name: str, label: str | None = None, help: str | Non
 
 def model_error(exc: ModelUnavailableError, picker_name: str | None = None) -> None:
     """Show a model-loading failure: what, why, and a button switching to the bundled model."""
-    st.error(str(exc), icon="🔌")
+    if lang() == i18n.DEFAULT_LANG:
+        st.error(str(exc), icon="🔌")
+    else:  # a translated headline; the loader's technical details (commands, paths) follow as is
+        st.error(t("ui.model.unavailable", name=exc.spec.display_name) + "\n\n" + str(exc), icon="🔌")
     alt = exc.alternative
     if alt is not None and picker_name is not None:
         def _switch(key: str = persist_key(picker_name), value: str = alt.key) -> None:
