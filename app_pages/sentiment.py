@@ -1,5 +1,8 @@
 """Sentiment: rules (VADER) vs data (MiniLM + logistic regression) vs prompting (SmolLM2)
-vs a fine-tuned classifier (DistilBERT SST-2, Hub), side by side, with attribution."""
+vs a fine-tuned classifier (DistilBERT SST-2, Hub), side by side, with word attributions.
+
+Every visible string comes from ``locales/<lang>/sentiment.toml`` (``ui.t``); the inputs and
+settings are in :data:`SCHEMA` (permalink); presenter mode shows ``curated/sentiment.json``."""
 from __future__ import annotations
 
 import codecs
@@ -13,64 +16,85 @@ from components import sentiment as S
 from components import textio, ui
 from components.catalog import MINILM, SMOLLM2, get_spec
 from components.loading import availability
+from components.permalink import BOOL, CHOICE, TEXT, Param
 
-SST2_KEY = "distilbert-sst2"
+PAGE = "sentiment"  # i18n: ok (page id)
+SST2_KEY = "distilbert-sst2"  # i18n: ok (catalog key)
 MAX_BATCH = 200  # texts per batch run (the LLM needs ~0.1-0.5 s per text on CPU)
+MAP_MAX = 500    # texts sent to the embedding map (its own cap)
 K = ui.persist_key
+t = ui.t
+SINGLE, LINES, CSV = "single", "lines", "csv"  # i18n: ok (input mode ids)
+EXAMPLES = {
+    "positive": "The battery lasts all week and the screen is gorgeous. Best phone I've owned!",  # i18n: ok (model input)
+    "negative": "We waited an hour for our food and the waiter never apologised.",  # i18n: ok (model input)
+    "negation": "The hotel was not bad at all, and the staff were not unfriendly.",  # i18n: ok (model input)
+    "news": "Shares fell sharply after the company warned of weaker demand.",  # i18n: ok (model input)
+    "emoji": "Finally finished my thesis 🎉 so happy right now!",  # i18n: ok (model input)
+    "chinese": "这家餐厅的菜很好吃，服务也很周到。",
+}
+APPROACH_MODEL = {S.VADER: None, S.HEAD: MINILM, S.LLM: SMOLLM2, S.SST2: SST2_KEY}
 
 
 def _hub_default() -> bool:
     """The Hub model starts switched on only where it can load (no red box on a first visit offline)."""
-    return availability(get_spec("distilbert-sst2")) != "unavailable here"
-INPUT_SINGLE, INPUT_LINES, INPUT_CSV = "Single text", "Batch: one text per line", "Batch: CSV upload"
-EXAMPLES = {
-    "Product review (positive)": "The battery lasts all week and the screen is gorgeous. Best phone I've owned!",
-    "Service review (negative)": "We waited an hour for our food and the waiter never apologised.",
-    "Negation": "The hotel was not bad at all, and the staff were not unfriendly.",
-    "News-like": "Shares fell sharply after the company warned of weaker demand.",
-    "Social post with emoji": "Finally finished my thesis 🎉 so happy right now!",
-}
+    return availability(get_spec(SST2_KEY)) != "unavailable here"  # i18n: ok (status code)
 
-st.title("🙂 Sentiment · 情感分析")
-st.caption(
-    "Four generations of NLP on the same text: hand-written rules, a classifier trained on "
-    "labelled data, a prompted language model, and a fine-tuned transformer (Hub)."
-)
-ui.explainer(
-    "What you are seeing · 你看到的是什么",
-    """
-**Rule-driven → data-driven → prompting · 从规则驱动到数据驱动再到提示**
 
-1. **Rules (VADER)** — people wrote a lexicon of ~7,500 words with a valence each
-   (*great* +3.1, *terrible* −2.5) plus rules for negation (*not good*), boosters (*very*),
-   *but*, CAPS and "!!!". The score is their sum squashed into [−1, 1]. Transparent, fast,
-   but blind to words and phrasings the authors did not foresee. 规则：人工编写词典与规则。
-2. **Data-driven (MiniLM + logistic regression)** — a *pre-trained* sentence encoder
-   (all-MiniLM-L6-v2, frozen: not changed) turns each text into a 384-number vector; a
-   logistic-regression *head* is **fine-tuned** on 300 labelled sentences shipped with the
-   app (`data/sentiment/train.csv`). Only the head's 385 weights are trained. 数据驱动：
-   预训练编码器 + 在标注数据上训练的小分类头。
-3. **Prompting (SmolLM2-135M-Instruct)** — no training at all: the prompt asks the model,
-   and we read its next-token probabilities for the words " positive" and " negative".
-   This is **prompt engineering**: edit the prompt, add few-shot examples, and watch the
-   scores move. Small models are biased towards one label; **contextual calibration**
-   (Zhao et al. 2021, *Calibrate before use*) measures that bias on a content-free input
-   ("N/A") and divides it out. 提示工程：不训练，只改提示词。
-4. **Fine-tuned transformer (DistilBERT SST-2, Hub only)** — the whole network was trained
-   on movie-review sentences: pre-training + full fine-tuning. 预训练 + 微调。
+SCHEMA = [
+    Param("input", K("sent_input"), CHOICE, SINGLE, choices=(SINGLE, LINES, CSV)),
+    Param("text", K("sent_text"), TEXT, EXAMPLES["positive"]),
+    Param("texts", K("sent_lines"), TEXT, ""),
+    Param("vader", K("sent_vader"), BOOL, True),
+    Param("head", K("sent_head"), BOOL, True),
+    Param("llm", K("sent_llm"), BOOL, True),
+    Param("hub", K("sent_hub"), BOOL, _hub_default()),
+    Param("attr", K("sent_attr"), BOOL, True),
+    Param("prompt", K("sent_mode"), CHOICE, S.DEFAULT_MODE, choices=(S.COMPLETE, S.CHAT)),
+    Param("template", K("sent_template"), TEXT, S.DEFAULT_TEMPLATE, max_chars=4000),
+    Param("fewshot", K("sent_fewshot"), BOOL, False),
+    Param("calib", K("sent_calibrate"), BOOL, False),
+]
+LIVE = "sent_live"  # presenter mode: live analysis asked for (button / link)  # i18n: ok
 
-**Which words drove the decision?** *Leave-one-out occlusion*: remove one word, re-score,
-and colour the word by how much P(positive) dropped (green = the word pushed towards
-positive, red = towards negative). For VADER the compound score is used; VADER's own
-per-word valences are shown too.
+run_requested = ui.bind_link(PAGE, SCHEMA)
+if run_requested:
+    st.session_state[LIVE] = True
 
-**Evaluation** — accuracy and confusion matrix on 170 held-out sentences
-(`data/sentiment/test.csv`) that no approach was trained on.
-""",
-)
+
+# ------------------------------------------------------------------ small helpers
+def label_names() -> dict[str, str]:
+    """Label key -> translated label."""
+    return {k: t(f"sentiment.label.{k}") for k in (S.NEGATIVE, S.NEUTRAL, S.POSITIVE)}
+
+
+def short_name(approach: str) -> str:
+    return t(f"sentiment.approach_short.{approach}")
+
+
+def long_name(approach: str) -> str:
+    return t(f"sentiment.approach.{approach}")
+
+
+def notice_text(notice) -> str:
+    key, values = notice
+    return t(key, **dict(values))
+
+
+def textio_text(message: str) -> str:
+    """A message of :mod:`components.textio` in the UI language (known ones translated)."""
+    return notice_text(S.textio_notice(message))
+
+
+def _settings() -> S.PromptSettings:
+    return S.PromptSettings(template=st.session_state.get(K("sent_template")) or "",
+                            few_shot=bool(st.session_state.get(K("sent_fewshot"))),
+                            calibrate=bool(st.session_state.get(K("sent_calibrate"))),
+                            mode=st.session_state.get(K("sent_mode"), S.DEFAULT_MODE))
+
 
 # ------------------------------------------------------------------ cached computations
-@st.cache_resource(max_entries=2, show_spinner="Training the logistic-regression head on MiniLM embeddings (300 sentences, first use only)…")
+@st.cache_resource(max_entries=2, show_spinner=False)
 def _head(data_hash: str) -> S.SentimentHead:
     """Head trained once per training-set content (``data_hash`` = sha256 of train.csv)."""
     from components.cache import get_model
@@ -78,23 +102,27 @@ def _head(data_hash: str) -> S.SentimentHead:
     return S.train_head(get_model(MINILM))
 
 
-def _settings_tuple(settings: S.PromptSettings) -> tuple:
-    return dataclasses.astuple(settings)
+def _head_with_spinner(data_hash: str) -> S.SentimentHead:
+    with st.spinner(t("sentiment.head_training")):
+        return _head(data_hash)
 
 
 @st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
 def _single(approach: str, model_key: str | None, text: str, settings: tuple, attribution: bool,
-            data_hash: str) -> S.SentimentResult:
+            data_hash: str) -> dict:
+    """One approach on one text -> :func:`components.sentiment.result_dict`."""
     from components.cache import get_model
 
     if approach == S.VADER:
-        return S.vader_sentiment(text, attribution)
+        return S.result_dict(S.vader_sentiment(text, attribution))
     loaded = get_model(model_key)
     if approach == S.HEAD:
-        return S.head_sentiment(loaded, _head(data_hash), text, attribution)
-    if approach == S.LLM:
-        return S.llm_sentiment(loaded, text, S.PromptSettings(*settings), attribution)
-    return S.sst2_sentiment(loaded, text, attribution)
+        res = S.head_sentiment(loaded, _head(data_hash), text, attribution)
+    elif approach == S.LLM:
+        res = S.llm_sentiment(loaded, text, S.PromptSettings(*settings), attribution)
+    else:
+        res = S.sst2_sentiment(loaded, text, attribution)
+    return S.result_dict(res)
 
 
 @st.cache_data(max_entries=16, ttl=3600, show_spinner=False)
@@ -128,14 +156,123 @@ def _evaluation(approach: str, model_key: str | None, settings: tuple, data_hash
     return S.evaluate(approach, loaded, head, S.PromptSettings(*settings))
 
 
+# ------------------------------------------------------------------ renderers (live and curated)
+def render_attribution_matrix(results: list[dict], key: str) -> tuple | None:
+    """Heatmap + table of every approach's word weights, words in text order. Returns
+    (figure, table) for the report, or None when no approach computed attributions."""
+    with_attr = [r for r in results if r.get("attribution")]
+    if not with_attr:
+        return None
+    longest = max(with_attr, key=lambda r: len(r["attribution"]))
+    words = [p[0] for p in longest["attribution"]]
+    rows, table = {}, pd.DataFrame({t("sentiment.col.word"): words})
+    for r in with_attr:
+        weights = [p[1] for p in r["attribution"]] + [None] * (len(words) - len(r["attribution"]))
+        rows[short_name(r["approach"])] = weights[:len(words)]
+        table[short_name(r["approach"])] = weights[:len(words)]
+    fig = charts.attribution_heatmap(words, rows, colorbar_title=t("sentiment.chart.weight"))
+    st.markdown(f"**{t('sentiment.attr.matrix_heading')}**")
+    st.caption(t("sentiment.attr.matrix_caption"))
+    ui.chart(fig, key=f"{key}_attr_matrix", table=table, filename="sentiment_attributions")
+    return fig, table
+
+
+def render_single(results: list[dict], key: str, show_timing: bool) -> list:
+    """One column per approach: label, scores, notices, highlighted words; then the
+    attribution matrix. Works on live results and on the curated JSON alike.
+
+    Returns:
+        figures for the report: ``[(heading, figure)]``.
+    """
+    names = label_names()
+    figures = []
+    cols = st.columns(max(1, len(results)), gap="medium")
+    for col, res in zip(cols, results):
+        approach = res["approach"]
+        with col:
+            st.subheader(short_name(approach), divider="gray", help=long_name(approach))
+            st.metric(t("sentiment.metric.label"), names.get(res["label"], res["label"]),
+                      help=t("sentiment.metric.help"))
+            if approach == S.VADER:
+                fig = charts.probability_bars(res["scores"], value_name=t("sentiment.chart.proportion"), names=names)
+            else:
+                fig = charts.probability_bars(res["scores"], value_name=t("sentiment.chart.probability"), names=names)
+            table = pd.DataFrame({t("sentiment.col.label"): [names.get(k, k) for k in res["scores"]],
+                                  t("sentiment.col.value"): list(res["scores"].values())})
+            ui.chart(fig, key=f"{key}_bars_{approach}", table=table, filename=f"sentiment_{approach}")
+            figures.append((short_name(approach), fig))
+            if approach == S.VADER:
+                st.caption(t("sentiment.vader.compound", compound=f"{res['extra']['compound']:+.3f}"))
+            if show_timing and "seconds" in res:
+                timing = t("sentiment.timing", ms=f"{res['seconds'] * 1000:.1f}")
+                if res["attribution"]:
+                    timing += " · " + t("sentiment.timing_occlusion", s=f"{res['attribution_seconds']:.2f}")
+                st.caption(timing)
+            for notice in res.get("notices", []):
+                st.info(notice_text(notice), icon="ℹ️")
+            if approach == S.VADER and res["extra"].get("word_valences"):
+                title = t("sentiment.vader.valences" if res["extra"].get("valences_aligned")
+                          else "sentiment.vader.valences_stripped")
+                st.markdown(charts.attribution_html(res["extra"]["word_valences"], title), unsafe_allow_html=True)
+            if res.get("attribution"):
+                title = t("sentiment.attr.title_vader" if approach == S.VADER else "sentiment.attr.title_prob")
+                st.markdown(charts.attribution_html(res["attribution"], title), unsafe_allow_html=True)
+            if approach == S.LLM:
+                ex = res["extra"]
+                calibrated_used = bool(res.get("calibration_used", False))
+                if not ui.presenter():
+                    st.markdown(f"**{t('sentiment.calib.heading')}**")
+                    cal_fig = charts.before_after_bars(
+                        ex["uncalibrated"], ex["calibrated"], ex["content_free"], names=names,
+                        series_names={k: t(f"sentiment.calib.{k}") for k in ("content_free", "uncalibrated", "calibrated")},
+                        y_title=t("sentiment.chart.probability"))
+                    cal_table = pd.DataFrame({
+                        t("sentiment.col.label"): [names[k] for k in ex["uncalibrated"]],
+                        t("sentiment.calib.content_free"): list(ex["content_free"].values()),
+                        t("sentiment.calib.uncalibrated"): list(ex["uncalibrated"].values()),
+                        t("sentiment.calib.calibrated"): list(ex["calibrated"].values())})
+                    ui.chart(cal_fig, key=f"{key}_calibration", table=cal_table, filename="sentiment_calibration")
+                    figures.append((t("sentiment.calib.heading"), cal_fig))
+                    st.caption(t("sentiment.calib.caption",
+                                 before=f"{ex['uncalibrated']['positive']:.3f}",
+                                 after=f"{ex['calibrated']['positive']:.3f}",
+                                 used=t("sentiment.calib.used" if calibrated_used else "sentiment.calib.not_used"),
+                                 cf=f"{ex['content_free']['positive']:.3f}",
+                                 mass=f"{ex['label_mass']:.1%}"))
+                with st.expander(t("sentiment.calib.exact_prompt")):
+                    ui.show_literal(ex["prompt"])
+    matrix = render_attribution_matrix(results, key)
+    if matrix is not None:
+        figures.append((t("sentiment.attr.matrix_heading"), matrix[0]))
+    return figures
+
+
+# ------------------------------------------------------------------ header
+st.title(t("sentiment.title"))
+st.caption(t("sentiment.caption"))
+ui.explainer(t("sentiment.explainer.title"), t("sentiment.explainer.body"))
+
+report_sections = None  # callable for the page's one report button, set by whatever is shown
+
+# ------------------------------------------------------------------ presenter mode: curated example first
+example = ui.curated_example(PAGE)
+if example is not None:
+    result = example["result"]
+    st.caption(t("ui.present.precomputed"))
+    ui.show_literal(result["text"])
+    curated_figures = render_single(result["results"], key="sent_curated", show_timing=False)
+
+    def _run_example(ex=example) -> None:
+        ui.apply_example_params(PAGE, SCHEMA, ex)
+        st.session_state[LIVE] = True
+
+    st.button(t("ui.present.use_inputs"), key="sent_present_live", on_click=_run_example, icon="▶️")
+    report_sections = (lambda r=result, f=curated_figures: S.report_sections(  # noqa: E731
+        r["text"], r["results"], f, S.PromptSettings(), True, ui.lang()))
+    st.divider()
+
 # ------------------------------------------------------------------ inputs
 data_hash = S.dataset_hash()
-if K("sent_text") not in st.session_state:
-    st.session_state[K("sent_text")] = EXAMPLES["Product review (positive)"]
-if K("sent_template") not in st.session_state:
-    st.session_state[K("sent_template")] = S.DEFAULT_TEMPLATE
-if st.session_state.get(K("sent_mode")) not in (S.COMPLETE, S.CHAT):
-    st.session_state[K("sent_mode")] = S.DEFAULT_MODE
 
 
 def _load_example() -> None:
@@ -149,105 +286,146 @@ def _reset_prompt() -> None:
     st.session_state[K("sent_mode")] = S.DEFAULT_MODE
 
 
+upload = None
 left, right = st.columns([3, 2], gap="large")
 with left:
-    input_mode = st.radio("Input", [INPUT_SINGLE, INPUT_LINES, INPUT_CSV], key=K("sent_input"), persist_state="session", horizontal=True)
-    texts: list[str] = []
-    input_notices: list[str] = []
-    input_problem: str | None = None
-    if input_mode == INPUT_SINGLE:
-        st.selectbox("Load an example", ["—", *EXAMPLES], key="sent_example", on_change=_load_example)
-        st.text_area("Text to analyse", key=K("sent_text"), persist_state="session", height=110)
-    elif input_mode == INPUT_LINES:
-        st.text_area("Texts, one per line", key=K("sent_lines"), persist_state="session", height=160,
-                     placeholder="I loved it.\nIt broke after a day.")
+    input_mode = st.radio(t("sentiment.input.label"), [SINGLE, LINES, CSV], key=K("sent_input"),
+                          persist_state="session", horizontal=True,
+                          format_func=lambda m: t(f"sentiment.input.{m}"))
+    if input_mode == SINGLE:
+        st.selectbox(t("sentiment.example.label"), ["none", *EXAMPLES], key="sent_example", on_change=_load_example,
+                     format_func=lambda k: t(f"sentiment.example.{k}"))
+        st.text_area(t("sentiment.text.label"), key=K("sent_text"), persist_state="session", height=110)
+    elif input_mode == LINES:
+        st.text_area(t("sentiment.lines.label"), key=K("sent_lines"), persist_state="session", height=160,
+                     placeholder=t("sentiment.lines.placeholder"), help=t("sentiment.lines.help", n=MAX_BATCH))
     else:
-        upload = st.file_uploader("CSV file (UTF-8 or Windows-1252; first row = column names)", type=["csv"],
-                                  key="sent_csv")
+        upload = st.file_uploader(t("sentiment.csv.label"), type=["csv"], key="sent_csv",  # i18n: ok (file type)
+                                  help=t("sentiment.lines.help", n=MAX_BATCH))
+        st.caption(t("sentiment.csv.not_in_link"))
 with right:
-    include_hub = st.toggle("Include DistilBERT SST-2 (Hub)", key=K("sent_hub"), persist_state="session",
-                            value=_hub_default(),
-                            help="A fine-tuned transformer downloaded from huggingface.co; unavailable offline.")
-    show_attr = st.toggle(f"Which words mattered ({S.ATTRIBUTION_METHOD})", key=K("sent_attr"), persist_state="session", value=True,
-                          help="Re-scores the text once per word with that word removed (single text only).")
-    with st.expander("Prompt for the language model · 提示词", expanded=False):
-        st.radio("Prompt format", [S.COMPLETE, S.CHAT], key=K("sent_mode"), persist_state="session", horizontal=True,
-                 format_func=lambda m: {S.COMPLETE: "Plain completion", S.CHAT: "Chat template"}[m])
-        st.text_area("Prompt template ({text} is replaced by your text)", key=K("sent_template"), persist_state="session", height=110)
-        st.button("Reset prompt", on_click=_reset_prompt, key="sent_reset_prompt")
-        few_shot = st.toggle("Few-shot: prepend 4 labelled examples", key=K("sent_fewshot"), persist_state="session", value=False)
-        calibrate = st.toggle('Contextual calibration against "N/A"', key=K("sent_calibrate"), persist_state="session", value=False,
-                              help="Zhao et al. 2021: divide label probabilities by those the prompt gives a "
-                              "content-free input, then renormalise.")
+    st.toggle(long_name(S.VADER), key=K("sent_vader"), persist_state="session", help=t("sentiment.method.vader_help"))
+    st.toggle(long_name(S.HEAD), key=K("sent_head"), persist_state="session", help=t("sentiment.method.head_help"))
+    st.toggle(long_name(S.LLM), key=K("sent_llm"), persist_state="session", help=t("sentiment.method.llm_help"))
+    if not ui.presenter():
+        st.toggle(long_name(S.SST2), key=K("sent_hub"), persist_state="session", help=t("sentiment.method.hub_help"))
+        st.toggle(t("sentiment.attr.toggle"), key=K("sent_attr"), persist_state="session",
+                  help=t("sentiment.attr.toggle_help"))
+        with st.expander(t("sentiment.prompt.expander"), expanded=False):
+            st.radio(t("sentiment.prompt.format"), [S.COMPLETE, S.CHAT], key=K("sent_mode"), persist_state="session",
+                     horizontal=True, format_func=lambda m: t(f"sentiment.prompt.{m}"))
+            st.text_area(t("sentiment.prompt.template"), key=K("sent_template"), persist_state="session", height=110)
+            st.button(t("sentiment.prompt.reset"), on_click=_reset_prompt, key="sent_reset_prompt")
+            st.toggle(t("sentiment.prompt.fewshot"), key=K("sent_fewshot"), persist_state="session")
+            st.toggle(t("sentiment.prompt.calibrate"), key=K("sent_calibrate"), persist_state="session",
+                      help=t("sentiment.prompt.calibrate_help"))
+    if ui.presenter():
+        if st.button(t("sentiment.present.analyse"), key="sent_present_run", type="primary", icon="▶️"):
+            st.session_state[LIVE] = True
 
-template = st.session_state.get(K("sent_template"), S.DEFAULT_TEMPLATE)
-settings = S.PromptSettings(template=template, few_shot=bool(few_shot), calibrate=bool(calibrate),
-                            mode=st.session_state.get(K("sent_mode"), S.DEFAULT_MODE))
+ui.publish_link(PAGE, SCHEMA, runnable=True)
+
+settings = _settings()
+show_attr = bool(st.session_state.get(K("sent_attr")))
+hub_on = bool(st.session_state.get(K("sent_hub"))) and not ui.presenter()
 template_error = None
-try:
-    S.check_template(template)
-except S.SentimentInputError as exc:
-    template_error = str(exc)
-    st.warning(f"Prompt template: {exc} The prompting column is skipped until then.", icon="✏️")
+if st.session_state.get(K("sent_llm")):
+    try:
+        S.check_template(settings.template)
+    except S.SentimentInputError as exc:
+        template_error = exc
+        st.warning(t("sentiment.prompt.template_warning", problem=t(exc.key, **exc.values)), icon="✏️")
+
+approaches = [a for a, on in ((S.VADER, K("sent_vader")), (S.HEAD, K("sent_head")), (S.LLM, K("sent_llm")))
+              if st.session_state.get(on)]
+if template_error is not None:
+    approaches.remove(S.LLM)
+if hub_on:
+    approaches.append(S.SST2)
+
+
+def _finish() -> None:
+    """The page's one report button (for whatever result is shown), then stop."""
+    if report_sections is not None:
+        ui.report_button(t("sentiment.report.title"), report_sections, filename="sentiment_report",
+                         key="sent_report")
+
+
+if ui.presenter() and not st.session_state.get(LIVE):
+    _finish()
+    st.stop()
 
 # ------------------------------------------------------------------ read the input
-if input_mode == INPUT_SINGLE:
+texts: list[str] = []
+input_notices: list[str] = []
+input_problem: str | None = None
+if input_mode == SINGLE:
     try:
-        text, input_notices = S.check_text(st.session_state.get(K("sent_text"), ""))
-        texts = [text]
+        text, notices = S.check_text(st.session_state.get(K("sent_text"), ""))
+        texts, input_notices = [text], [notice_text(n) for n in notices]
     except S.SentimentInputError as exc:
-        input_problem = str(exc)
-elif input_mode == INPUT_LINES:
+        input_problem = t(exc.key, **exc.values)
+elif input_mode == LINES:
     try:
-        texts, input_notices = textio.split_lines(st.session_state.get(K("sent_lines"), ""))
+        texts, notes = textio.split_lines(st.session_state.get(K("sent_lines"), ""))
+        input_notices = [textio_text(n) for n in notes]
     except textio.InputError as exc:
-        input_problem = str(exc)
+        input_problem = textio_text(str(exc))
 else:
     if upload is None:
-        input_problem = "Upload a CSV file with one text per row."
+        input_problem = t("sentiment.csv.need_file")
     else:
         data = upload.getvalue()
         max_mb = float(st.get_option("server.maxUploadSize"))
         try:
             table = textio.read_csv_bytes(data, max_bytes=int(max_mb * 1024 * 1024))
             if data.startswith(codecs.BOM_UTF8):
-                input_notices.append("The file starts with a UTF-8 byte-order mark (BOM); it was removed.")
-            input_notices += table.notices
+                input_notices.append(t("sentiment.csv.bom"))
+            input_notices += [textio_text(n) for n in table.notices]
             columns = table.columns
+            guess = next((c for c in columns if c.lower() in ("text", "review", "sentence")), columns[0])  # i18n: ok
             chosen = st.session_state.get(K("sent_csv_column"))
             if chosen is not None and chosen not in columns:
-                st.warning(
-                    f"Column {chosen!r} is not in this file. Columns found: "
-                    + ", ".join(repr(c) for c in columns) + ". Pick one below.", icon="🗂️")
-                guess = next((c for c in columns if c.lower() in ("text", "review", "sentence")), columns[0])
+                st.warning(t("sentiment.csv.missing_column", column=repr(chosen),
+                             columns=", ".join(repr(c) for c in columns)), icon="🗂️")
                 st.session_state[K("sent_csv_column")] = guess
             elif chosen is None:
-                st.session_state[K("sent_csv_column")] = next(
-                    (c for c in columns if c.lower() in ("text", "review", "sentence")), columns[0])
-            column = left.selectbox("Column with the texts", columns, key=K("sent_csv_column"), persist_state="session")
+                st.session_state[K("sent_csv_column")] = guess
+            column = left.selectbox(t("sentiment.csv.column"), columns, key=K("sent_csv_column"),
+                                    persist_state="session")
             frame, col_notices = textio.column_texts(table, column)
-            input_notices += col_notices
+            input_notices += [textio_text(n) for n in col_notices]
             texts = frame["text"].tolist()
         except textio.InputError as exc:
-            input_problem = str(exc)
+            input_problem = textio_text(str(exc))
 
 if input_problem:
     st.warning(input_problem, icon="✏️")
+    _finish()
     st.stop()
-if len(texts) > MAX_BATCH:
-    input_notices.append(f"{len(texts)} texts given; only the first {MAX_BATCH} are analysed.")
-    texts = texts[:MAX_BATCH]
+if input_mode != SINGLE:
+    capped, n_long = [], 0
+    for item in texts:  # each batch text: same character cap as a single text
+        try:
+            item, notes = S.check_text(item)
+        except S.SentimentInputError:
+            continue
+        capped.append(item)
+        n_long += bool(notes)
+    texts = capped
+    if n_long:
+        input_notices.append(t("sentiment.batch.long", n=n_long, limit=f"{S.MAX_CHARS:,}"))
+    if len(texts) > MAX_BATCH:
+        input_notices.append(t("sentiment.batch.cap", n=len(texts), limit=MAX_BATCH))
+        texts = texts[:MAX_BATCH]
 ui.notices(input_notices)
-
-# ------------------------------------------------------------------ approaches available
-approaches: list[tuple[str, str | None]] = [(S.VADER, None), (S.HEAD, MINILM)]
-if template_error is None:
-    approaches.append((S.LLM, SMOLLM2))
-if include_hub:
-    approaches.append((S.SST2, SST2_KEY))
+if not approaches:
+    st.warning(t("sentiment.no_approach"), icon="☝️")
+    _finish()
+    st.stop()
 
 
-def _available(approach: str, key: str | None) -> bool:
+def _available(key: str | None) -> bool:
     """Load (cached) the approach's model, or show the clear "unavailable" message."""
     if key is None:
         return True
@@ -255,128 +433,126 @@ def _available(approach: str, key: str | None) -> bool:
         return ui.load_or_explain(key) is not None
 
 
-def _highlight(pieces: list[tuple[str, float]], title: str) -> None:
-    if not pieces:
-        return
-    scale = max(abs(w) for _, w in pieces) or 1.0
-    html = ui.highlighted_tokens_html([(w + " ", v / scale) for w, v in pieces], title)
-    st.markdown(html, unsafe_allow_html=True)
-
-
 # ------------------------------------------------------------------ single text
-if input_mode == INPUT_SINGLE:
+if input_mode == SINGLE:
     text = texts[0]
-    cols = st.columns(len(approaches), gap="medium")
-    for col, (approach, key) in zip(cols, approaches):
-        with col:
-            st.subheader(S.SHORT_NAMES[approach], divider="gray", help=S.APPROACH_NAMES[approach])
-            if not _available(approach, key):
-                continue
-            result = ui.run_guarded(_single, approach, key, text, _settings_tuple(settings), show_attr, data_hash)
-            if result is None:
-                continue
-            st.metric("Label", result.label,
-                      help="VADER: compound ≥ 0.05 positive, ≤ −0.05 negative, else neutral. "
-                      "Others: the more probable label.")
-            if approach == S.VADER:
-                st.plotly_chart(charts.probability_bars(result.scores, value_name="proportion"),
-                                key=f"sent_bars_{approach}")
-                st.caption(f"Compound score {result.extra['compound']:+.3f} (−1 … +1). "
-                           "Bars: VADER's share of negative / neutral / positive words.")
-            else:
-                st.plotly_chart(charts.probability_bars(result.scores), key=f"sent_bars_{approach}")
-            timing = f"⏱ {result.seconds * 1000:.1f} ms"
-            if result.attribution:
-                timing += f" · occlusion {result.attribution_seconds:.2f} s"
-            st.caption(timing)
-            ui.notices(result.notices)
-            if approach == S.VADER:
-                _highlight(result.extra["word_valences"], "VADER's own per-word valences (after its rules)")
-            if result.attribution:
-                _highlight(result.attribution, f"{S.ATTRIBUTION_METHOD} (compound score)" if approach == S.VADER
-                           else f"{S.ATTRIBUTION_METHOD} (drop in P(positive))")
+    if S.HEAD in approaches and _available(MINILM):
+        ui.run_guarded(_head_with_spinner, data_hash)
+    results = []
+    for approach in approaches:
+        key = APPROACH_MODEL[approach]
+        if key is not None and not _available(key):
+            continue
+        with st.spinner(t("sentiment.spinner_single", approach=long_name(approach))):
+            res = ui.run_guarded(_single, approach, key, text, dataclasses.astuple(settings), show_attr, data_hash)
+        if res is not None:
             if approach == S.LLM:
-                ex = result.extra
-                st.markdown("**Calibration · 校准** (before / after)")
-                st.plotly_chart(charts.before_after_bars(ex["uncalibrated"], ex["calibrated"], ex["content_free"]),
-                                key="sent_calibration")
-                st.caption(
-                    f'P(positive) {ex["uncalibrated"]["positive"]:.3f} before → {ex["calibrated"]["positive"]:.3f} '
-                    f'after calibration ({"used" if settings.calibrate else "not used"} for the label). '
-                    f'For "N/A" the prompt gives P(positive) = {ex["content_free"]["positive"]:.3f}. '
-                    f"The two label words hold {ex['label_mass']:.1%} of the next-token probability."
-                )
-                with st.expander("Exact prompt the model read"):
-                    ui.show_literal(ex["prompt"])
+                res = {**res, "calibration_used": settings.calibrate}
+            results.append(res)
+    if results:
+        figures = render_single(results, key="sent_live", show_timing=not ui.presenter())
+        report_sections = lambda: S.report_sections(text, results, figures, settings, show_attr, ui.lang())  # noqa: E731
 
 # ------------------------------------------------------------------ batch
 else:
-    st.subheader(f"Batch results · 批量结果 ({len(texts)} texts)")
-    table = pd.DataFrame({"text": texts})
+    names = label_names()
+    st.subheader(t("sentiment.batch.heading", n=len(texts)))
+    table = pd.DataFrame({t("sentiment.col.text"): texts})
     used: dict[str, str] = {}
+    predicted: dict[str, list[str]] = {}
     timing_rows = []
-    for approach, key in approaches:
-        if not _available(approach, key):
+    if S.HEAD in approaches and _available(MINILM):
+        ui.run_guarded(_head_with_spinner, data_hash)
+    for approach in approaches:
+        key = APPROACH_MODEL[approach]
+        if key is not None and not _available(key):
             continue
-        with st.spinner(f"{S.APPROACH_NAMES[approach]} on {len(texts)} texts…"):
-            out = ui.run_guarded(_batch, approach, key, tuple(texts), _settings_tuple(settings), data_hash)
+        with st.spinner(t("sentiment.batch.spinner", approach=long_name(approach), n=len(texts))):
+            out = ui.run_guarded(_batch, approach, key, tuple(texts), dataclasses.astuple(settings), data_hash)
         if out is None:
             continue
         labels, p, seconds = out
-        name = S.APPROACH_NAMES[approach]
-        table[f"{approach}_label"] = labels
-        table[f"{approach}_p_positive"] = [round(v, 4) for v in p]
-        used[name] = f"{approach}_label"
-        timing_rows.append({"approach": name, "seconds": round(seconds, 3),
-                            "ms per text": round(1000 * seconds / len(texts), 2)})
-    st.dataframe(table, width="stretch", hide_index=True)
+        name = short_name(approach)
+        label_col = t("sentiment.col.batch_label", approach=name)
+        table[label_col] = [names.get(v, v) for v in labels]
+        table[t("sentiment.col.batch_p", approach=name)] = [round(v, 4) for v in p]
+        predicted[approach] = labels
+        used[name] = approach
+        timing_rows.append({t("sentiment.col.approach"): long_name(approach), t("sentiment.col.seconds"): round(seconds, 3),
+                            t("sentiment.col.ms_per_text"): round(1000 * seconds / len(texts), 2)})
+    ui.data_table(table, key="sent_batch_table", filename="sentiment_results")
+    dist_fig = None
     if used:
-        st.plotly_chart(charts.label_distribution(table, used), key="sent_label_dist")
-        st.dataframe(pd.DataFrame(timing_rows), hide_index=True)
-    csv_bytes = table.to_csv(index=False).encode("utf-8")  # served by a callable on click
-    st.download_button("Download results (CSV)", lambda: csv_bytes,
-                       file_name="sentiment_results.csv", mime="text/csv", key="sent_download")
-    st.caption("VADER's p_positive column is (compound + 1) / 2, a rescaled score, not a probability.")
+        key_table = pd.DataFrame({a: predicted[a] for a in predicted})
+        dist_fig = charts.label_distribution(key_table, {n: a for n, a in used.items()}, names=names,
+                                             y_title=t("sentiment.chart.texts"))
+        counts = pd.DataFrame({t("sentiment.col.approach"): list(used),
+                               **{names[lab]: [int((key_table[a] == lab).sum()) for a in used.values()]
+                                  for lab in (S.NEGATIVE, S.NEUTRAL, S.POSITIVE)}})
+        ui.chart(dist_fig, key="sent_label_dist", table=counts, filename="sentiment_label_counts")
+        if not ui.presenter():
+            ui.data_table(pd.DataFrame(timing_rows), key="sent_batch_timing", filename="sentiment_timing")
+        # cross-link: colour the embedding map by one approach's predicted labels
+        choice = st.radio(t("sentiment.map_labels_from"), list(predicted), key="sent_map_from", horizontal=True,
+                          format_func=short_name, index=len(predicted) - 1)
+        shown = min(len(texts), MAP_MAX)
+        ui.link_button(t("sentiment.see_on_map"), "embeddings",
+                       {"texts": texts[:shown], "labels": [names.get(v, v) for v in predicted[choice][:shown]],
+                        "label_title": t("sentiment.predicted_label", approach=short_name(choice))},
+                       key="sent_to_map", icon="🧭")
+    if S.VADER in predicted:
+        st.caption(t("sentiment.batch.vader_note"))
+    report_sections = lambda: S.batch_report_sections(  # noqa: E731
+        texts, table, [(t("sentiment.chart.label_counts"), dist_fig)] if dist_fig is not None else [],
+        settings, list(predicted), ui.lang())
+
+_finish()
 
 # ------------------------------------------------------------------ evaluation
+if ui.presenter():
+    st.stop()
 st.divider()
-st.subheader("Evaluation on the held-out set · 评估")
+st.subheader(t("sentiment.eval.heading"))
 test = S.load_dataset("test")
-st.caption(
-    f"{len(test)} labelled sentences ({(test.label == S.POSITIVE).sum()} positive, "
-    f"{(test.label == S.NEGATIVE).sum()} negative; reviews, social posts, news-like) in "
-    "`data/sentiment/test.csv`, written for this project (CC0-1.0) and never used for training. "
-    "VADER's 'neutral' counts as wrong. The prompting row uses the prompt settings above."
-)
-if st.button("Evaluate every approach", key="sent_eval_run", type="primary"):
+st.caption(t("sentiment.eval.caption", n=len(test), pos=int((test.label == S.POSITIVE).sum()),
+             neg=int((test.label == S.NEGATIVE).sum())))
+if st.button(t("sentiment.eval.button"), key="sent_eval_run", type="primary"):
     st.session_state["sent_eval_on"] = True
 if st.session_state.get("sent_eval_on"):
     test_hash = S.dataset_hash(S.TEST_CSV)
-    results = []
-    for approach, key in approaches:
-        if not _available(approach, key):
+    evals = []
+    for approach in approaches:
+        key = APPROACH_MODEL[approach]
+        if key is not None and not _available(key):
             continue
-        with st.spinner(f"Evaluating {S.APPROACH_NAMES[approach]} on {len(test)} texts…"):
-            ev = ui.run_guarded(_evaluation, approach, key, _settings_tuple(settings), data_hash, test_hash)
+        with st.spinner(t("sentiment.eval.spinner", approach=long_name(approach), n=len(test))):
+            ev = ui.run_guarded(_evaluation, approach, key, dataclasses.astuple(settings), data_hash, test_hash)
         if ev is not None:
-            results.append(ev)
-    if results:
+            evals.append(ev)
+    if evals:
+        names = label_names()
         rows = []
-        for ev in results:
-            row = {"approach": S.APPROACH_NAMES[ev.approach], "accuracy": round(ev.accuracy, 3),
-                   "ms per text": round(ev.seconds_per_text * 1000, 2)}
+        for ev in evals:
+            row = {t("sentiment.col.approach"): long_name(ev.approach), t("sentiment.col.accuracy"): round(ev.accuracy, 3),
+                   t("sentiment.col.ms_per_text"): round(ev.seconds_per_text * 1000, 2), t("sentiment.col.note"): ""}
             if ev.approach == S.LLM:
-                row["note"] = (f"uncalibrated {ev.extra['accuracy_uncalibrated']:.3f} · "
-                               f"calibrated {ev.extra['accuracy_calibrated']:.3f}")
+                row[t("sentiment.col.note")] = t("sentiment.eval.llm_note",
+                                                 raw=f"{ev.extra['accuracy_uncalibrated']:.3f}",
+                                                 cal=f"{ev.extra['accuracy_calibrated']:.3f}")
             rows.append(row)
-        st.dataframe(pd.DataFrame(rows), hide_index=True, key="sent_eval_table")
-        st.plotly_chart(charts.accuracy_bars([(S.APPROACH_NAMES[e.approach], e.accuracy) for e in results]),
-                        key="sent_eval_acc")
-        cm_cols = st.columns(len(results))
-        for col, ev in zip(cm_cols, results):
+        eval_table = pd.DataFrame(rows)
+        ui.data_table(eval_table, key="sent_eval_table", filename="sentiment_evaluation")
+        acc_fig = charts.accuracy_bars([(long_name(e.approach), e.accuracy) for e in evals],
+                                       x_title=t("sentiment.chart.accuracy"))
+        ui.chart(acc_fig, key="sent_eval_acc", table=eval_table, filename="sentiment_accuracy")
+        cm_cols = st.columns(len(evals))
+        for col, ev in zip(cm_cols, evals):
             with col:
-                st.plotly_chart(charts.confusion_heatmap(ev.confusion, S.SHORT_NAMES[ev.approach]),
-                                key=f"sent_cm_{ev.approach}")
+                cm = ev.confusion.copy()
+                cm_table = cm.rename(index=names, columns=names).reset_index(names=t("sentiment.chart.true"))
+                ui.chart(charts.confusion_heatmap(ev.confusion, short_name(ev.approach),
+                                                  x_title=t("sentiment.chart.predicted"),
+                                                  y_title=t("sentiment.chart.true"), names=names),
+                         key=f"sent_cm_{ev.approach}", table=cm_table, filename=f"sentiment_confusion_{ev.approach}")
 else:
-    st.caption("Click to run. VADER and the head take seconds; the language model needs one forward pass "
-               "per text (minutes on a busy CPU; few-shot prompts are ~5x longer). Results are cached.")
+    st.caption(t("sentiment.eval.hint"))

@@ -8,7 +8,11 @@ Prints, on the shipped ``data/classification/topics.csv`` (60 texts, 4 labels):
 2. zero-shot accuracy (single-label argmax) of embedding similarity;
 3. cross-validated accuracy of the trained logistic-regression head;
 4. time of ``zero_shot_similarity`` vs bare ``SentenceTransformer.encode`` + a matrix product
-   (ratio, same run, best of 3).
+   (ratio, same run, best of 3);
+5. a hostile 100 000-character paste: the page's path (cut to ``MAX_TEXT_CHARS`` characters, then
+   256 tokens) vs bare ``encode`` of the whole string (which tokenizes all of it), and whether the
+   two give the same embedding (the cut must not change what the model reads);
+6. rendering the curated presenter examples from ``curated/classification.json`` (no model).
 """
 from __future__ import annotations
 
@@ -73,6 +77,22 @@ def main() -> None:
     base = best_of(bare)
     print(f"zero_shot_similarity {ours * 1000:.0f} ms vs bare encode+matmul {base * 1000:.0f} ms "
           f"-> ratio {ours / base:.2f}")
+
+    long = "The referee blew the whistle and the crowd cheered. " * 1925          # ~100 000 characters
+    ours_long = best_of(lambda: C.zero_shot_similarity(loaded, [long], labels))
+    bare_long = best_of(lambda: loaded.sentence_model.encode([long], normalize_embeddings=True,
+                                                             show_progress_bar=False))
+    cut = C.encode(loaded, [long[:C.MAX_TEXT_CHARS]])[0][0]
+    full = loaded.sentence_model.encode([long], normalize_embeddings=True, show_progress_bar=False)[0]
+    print(f"{len(long):,}-character text: page {ours_long * 1000:.0f} ms (4 labels) vs bare encode "
+          f"{bare_long * 1000:.0f} ms -> ratio {ours_long / bare_long:.2f}; "
+          f"max |embedding difference| after the {C.MAX_TEXT_CHARS:,}-character cut {np.abs(cut - full).max():.1e}")
+
+    from components import curated
+
+    examples = curated.load("classification")
+    render = best_of(lambda: [C.zero_shot_from_payload(e["result"]).wide() for e in examples])
+    print(f"curated examples: {len(examples)} rebuilt from JSON in {render * 1000:.1f} ms (no model)")
 
 
 if __name__ == "__main__":

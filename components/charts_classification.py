@@ -2,6 +2,9 @@
 
 Every label or text placed in a figure is ``html.escape``d: plotly renders a subset of
 HTML in tick labels, hover text and annotations, and labels are typed by users.
+Titles, axis names and hover words come from ``locales/<lang>/classification.toml``
+(``classification.chart.*``) in the language ``lang``. Colours: Okabe–Ito (categorical)
+and cividis (heatmap) from :mod:`components.palettes` (colour-blind safe).
 """
 from __future__ import annotations
 
@@ -10,15 +13,21 @@ import html
 import pandas as pd
 import plotly.graph_objects as go
 
-SINGLE_COLOUR = "#0072B2"   # Okabe-Ito blue
-MULTI_COLOUR = "#009E73"    # Okabe-Ito green
+from components import i18n, palettes
+
+SINGLE_COLOUR = palettes.OKABE_ITO[0]   # blue: a distribution over the labels
+MULTI_COLOUR = palettes.OKABE_ITO[2]    # bluish green: independent probabilities
 
 
 def _esc(text) -> str:
     return html.escape(str(text), quote=True)
 
 
-def label_scores_bar(scores: pd.DataFrame, multi_label: bool, title: str = "") -> go.Figure:
+def _t(lang: str, name: str, **values) -> str:
+    return i18n.translate(lang, f"classification.chart.{name}", **values)
+
+
+def label_scores_bar(scores: pd.DataFrame, multi_label: bool, title: str = "", lang: str = "en") -> go.Figure:
     """Horizontal bars of label probabilities for ONE text.
 
     Args:
@@ -27,6 +36,7 @@ def label_scores_bar(scores: pd.DataFrame, multi_label: bool, title: str = "") -
         multi_label: True for independent probabilities (a dashed 0.5 line is drawn),
             False for a distribution that sums to 1.
         title: figure title (escaped here).
+        lang: language of the subtitle, axis title and hover words.
 
     Returns:
         figure with one ``go.Bar`` trace, best label on top, x axis fixed to [0, 1].
@@ -34,8 +44,9 @@ def label_scores_bar(scores: pd.DataFrame, multi_label: bool, title: str = "") -
     frame = scores.sort_values("score", ascending=True)
     labels = [_esc(l) for l in frame["label"]]
     hover_raw = frame["raw"] if "raw" in frame.columns else [None] * len(frame)
+    prob, raw = _t(lang, "probability"), _t(lang, "raw")
     hover = [
-        f"{lab}<br>probability {s:.3f}" + (f"<br>raw {r:+.4f}" if r is not None else "")
+        f"{lab}<br>{prob} {s:.3f}" + (f"<br>{raw} {r:+.4f}" if r is not None else "")
         for lab, s, r in zip(labels, frame["score"], hover_raw)
     ]
     fig = go.Figure(go.Bar(
@@ -44,11 +55,11 @@ def label_scores_bar(scores: pd.DataFrame, multi_label: bool, title: str = "") -
         text=[f"{s:.2f}" for s in frame["score"]], textposition="outside",
         hovertext=hover, hoverinfo="text",
     ))
-    subtitle = ("independent per label (need not sum to 1)" if multi_label
-                else f"distribution over labels (sums to {frame['score'].sum():.2f})")
+    subtitle = (_t(lang, "multi_sub") if multi_label
+                else _t(lang, "single_sub", sum=f"{frame['score'].sum():.2f}"))
     fig.update_layout(
-        title=_esc(title) + (" — " if title else "") + subtitle,
-        xaxis=dict(range=[0, 1.12], title="probability"),
+        title=_esc(title) + (" — " if title else "") + _esc(subtitle),
+        xaxis=dict(range=[0, 1.12], title=prob),
         yaxis=dict(title=None, automargin=True),
         height=max(180, 60 + 32 * len(frame)), margin=dict(l=10, r=10, t=50, b=40),
     )
@@ -57,12 +68,13 @@ def label_scores_bar(scores: pd.DataFrame, multi_label: bool, title: str = "") -
     return fig
 
 
-def confusion_heatmap(confusion: pd.DataFrame, title: str = "Confusion matrix (cross-validated)") -> go.Figure:
-    """Heatmap of a confusion matrix.
+def confusion_heatmap(confusion: pd.DataFrame, title: str | None = None, lang: str = "en") -> go.Figure:
+    """Heatmap of a confusion matrix (cividis).
 
     Args:
         confusion: counts, index = true label, columns = predicted label (same order).
-        title: figure title (escaped here).
+        title: figure title (escaped here); default ``classification.chart.confusion_title``.
+        lang: language of the title, axis titles and hover words.
 
     Returns:
         figure with one ``go.Heatmap``; each cell annotated with its count; true labels
@@ -71,15 +83,17 @@ def confusion_heatmap(confusion: pd.DataFrame, title: str = "Confusion matrix (c
     rows = [_esc(r) for r in confusion.index]
     cols = [_esc(c) for c in confusion.columns]
     z = confusion.to_numpy()
+    true_word, pred_word, count_word = _t(lang, "true_label"), _t(lang, "predicted_label"), _t(lang, "examples")
     fig = go.Figure(go.Heatmap(
-        z=z, x=cols, y=rows, colorscale="Blues", showscale=False,
+        z=z, x=cols, y=rows, colorscale=palettes.SEQUENTIAL, showscale=False,
         text=z, texttemplate="%{text}",
-        hovertemplate="true %{y}<br>predicted %{x}<br>%{z} example(s)<extra></extra>",
+        hovertemplate=f"{_esc(true_word)}: %{{y}}<br>{_esc(pred_word)}: %{{x}}<br>"
+                      f"{_esc(count_word)}: %{{z}}<extra></extra>",
     ))
     fig.update_layout(
-        title=_esc(title),
-        xaxis=dict(title="predicted label", side="bottom", type="category"),
-        yaxis=dict(title="true label", autorange="reversed", type="category", automargin=True),
+        title=_esc(title if title is not None else _t(lang, "confusion_title")),
+        xaxis=dict(title=pred_word, side="bottom", type="category"),
+        yaxis=dict(title=true_word, autorange="reversed", type="category", automargin=True),
         height=max(260, 120 + 40 * len(rows)), margin=dict(l=10, r=10, t=50, b=40),
     )
     return fig

@@ -1,7 +1,11 @@
-"""Plotly figures for the Sentiment page. Pure: data in, ``go.Figure`` out.
+"""Plotly figures (and one HTML snippet) for the Sentiment page. Pure: data in, ``go.Figure`` out.
 
-Every piece of user or model text placed in labels or hover is ``html.escape``d (plotly
-renders a subset of HTML there).
+Every visible word comes in as an argument, already translated by the page (``ui.t``); label
+*keys* (``"positive"``, ``"negative"``, ``"neutral"``) pick the colours, ``names`` maps them to
+the words shown. Every piece of user or model text placed in labels or hover is
+``html.escape``d (plotly renders a subset of HTML there). Colours come from
+:mod:`components.palettes` (Okabe–Ito; cividis for the confusion matrix; the diverging
+vermillion ↔ blue pair for signed attributions).
 """
 from __future__ import annotations
 
@@ -11,8 +15,11 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 import plotly.graph_objects as go
 
-COLOURS = {"positive": "#009E73", "negative": "#D55E00", "neutral": "#999999"}  # Okabe-Ito
-DEFAULT_COLOUR = "#0072B2"
+from components import palettes
+
+COLOURS = {"positive": palettes.POSITIVE, "negative": palettes.NEGATIVE, "neutral": palettes.NEUTRAL}
+DEFAULT_COLOUR = palettes.OKABE_ITO[2]
+LABEL_ORDER = ("negative", "neutral", "positive")
 
 
 def _esc(text) -> str:
@@ -20,19 +27,24 @@ def _esc(text) -> str:
     return html.escape(str(text), quote=False)
 
 
+def _name(names: Mapping[str, str] | None, key: str) -> str:
+    return _esc((names or {}).get(key, key))
+
+
 def probability_bars(scores: Mapping[str, float], title: str = "", value_name: str = "probability",
-                     height: int = 170) -> go.Figure:
+                     names: Mapping[str, str] | None = None, height: int = 170) -> go.Figure:
     """Horizontal bars of label -> value (0..1), one colour per label.
 
     Args:
-        scores: e.g. ``{"negative": 0.1, "positive": 0.9}``.
+        scores: label key -> value, e.g. ``{"negative": 0.1, "positive": 0.9}``.
         title: figure title (escaped).
-        value_name: word shown in the hover ("probability", "proportion" ...).
+        value_name: word shown in the hover ("probability", "proportion" ..., translated).
+        names: label key -> displayed (translated) label.
     """
     labels = list(scores)
     values = [float(scores[k]) for k in labels]
     fig = go.Figure(go.Bar(
-        x=values, y=[_esc(k) for k in labels], orientation="h",
+        x=values, y=[_name(names, k) for k in labels], orientation="h",
         marker_color=[COLOURS.get(k, DEFAULT_COLOUR) for k in labels],
         text=[f"{v:.2f}" for v in values], textposition="auto",
         hovertemplate="%{y}: %{x:.3f} " + _esc(value_name) + "<extra></extra>",
@@ -46,70 +58,145 @@ def probability_bars(scores: Mapping[str, float], title: str = "", value_name: s
 
 
 def before_after_bars(before: Mapping[str, float], after: Mapping[str, float],
-                      content_free: Mapping[str, float] | None = None, height: int = 220) -> go.Figure:
+                      content_free: Mapping[str, float] | None = None,
+                      series_names: Mapping[str, str] | None = None, names: Mapping[str, str] | None = None,
+                      y_title: str = "probability", height: int = 220) -> go.Figure:
     """Grouped bars: label probabilities before and after contextual calibration (and the
-    content-free input's distribution, which calibration divides by)."""
+    content-free input's distribution, which calibration divides by).
+
+    Args:
+        series_names: ``{"content_free", "uncalibrated", "calibrated"}`` -> legend text.
+        names: label key -> displayed label. y_title: axis title.
+    """
     labels = list(before)
-    series = [("uncalibrated", before, "#BBBBBB"), ("calibrated", after, DEFAULT_COLOUR)]
+    sn = {"content_free": "content-free input (N/A)", "uncalibrated": "uncalibrated",
+          "calibrated": "calibrated", **(series_names or {})}
+    series = [(sn["uncalibrated"], before, "#BBBBBB"), (sn["calibrated"], after, palettes.OKABE_ITO[0])]
     if content_free is not None:
-        series.insert(0, ("content-free input (N/A)", content_free, "#E69F00"))
+        series.insert(0, (sn["content_free"], content_free, palettes.OKABE_ITO[1]))
     fig = go.Figure()
     for name, data, colour in series:
-        fig.add_bar(name=_esc(name), x=[_esc(k) for k in labels], y=[float(data[k]) for k in labels],
+        fig.add_bar(name=_esc(name), x=[_name(names, k) for k in labels], y=[float(data[k]) for k in labels],
                     marker_color=colour, text=[f"{float(data[k]):.2f}" for k in labels],
                     textposition="auto",
                     hovertemplate=_esc(name) + " · %{x}: %{y:.3f}<extra></extra>")
     fig.update_layout(barmode="group", height=height, margin=dict(l=10, r=10, t=5, b=5),
-                      yaxis=dict(range=[0, 1], title="probability"),
+                      yaxis=dict(range=[0, 1], title=_esc(y_title)),
                       legend=dict(orientation="h", y=-0.25))
     return fig
 
 
-def label_distribution(table: pd.DataFrame, approach_columns: Mapping[str, str], height: int = 300) -> go.Figure:
-    """Grouped bar chart: how many texts each approach put in each label.
+def attribution_heatmap(words: Sequence[str], rows: Mapping[str, Sequence[float | None]], title: str = "",
+                        colorbar_title: str = "weight", height: int | None = None) -> go.Figure:
+    """Word attributions of several approaches side by side: one row per approach, one
+    column per word (text order), signed colour (:data:`palettes.DIVERGING`, centred on 0:
+    blue = towards positive, vermillion = towards negative), the weight printed in each cell.
 
     Args:
-        table: batch results, one row per text.
-        approach_columns: display name -> column of ``table`` holding that approach's labels.
+        words: column labels (escaped; repeated words get a ``#position`` suffix so columns
+            never merge; words over 24 characters are shortened with "…").
+        rows: approach name (translated) -> one weight per word (None / NaN = not computed).
+        title, colorbar_title: translated titles.
     """
-    labels = ["negative", "neutral", "positive"]
-    fig = go.Figure()
-    for label in labels:
-        counts = [int((table[col] == label).sum()) for col in approach_columns.values()]
-        if label == "neutral" and not any(counts):
-            continue
-        fig.add_bar(name=label, x=[_esc(n) for n in approach_columns], y=counts,
-                    marker_color=COLOURS[label],
-                    hovertemplate="%{x}<br>" + label + ": %{y} texts<extra></extra>")
-    fig.update_layout(barmode="group", height=height, margin=dict(l=10, r=10, t=5, b=5),
-                      yaxis=dict(title="texts"), legend=dict(orientation="h", y=-0.2))
-    return fig
-
-
-def confusion_heatmap(confusion: pd.DataFrame, title: str = "", height: int = 260) -> go.Figure:
-    """Heatmap of a confusion matrix (rows = true label, columns = predicted), counts shown."""
-    z = confusion.to_numpy()
-    rows = [_esc(r) for r in confusion.index]
-    cols = [_esc(c) for c in confusion.columns]
+    seen: dict[str, int] = {}
+    ticks = []
+    for i, w in enumerate(words):
+        shown = w if len(w) <= 24 else w[:23] + "…"
+        seen[shown] = seen.get(shown, 0) + 1
+        ticks.append(_esc(shown if seen[shown] == 1 else f"{shown} #{i + 1}"))
+    z = [[None if v is None or v != v else float(v) for v in vals] for vals in rows.values()]
+    span = max([abs(v) for r in z for v in r if v is not None] + [1e-9])
     fig = go.Figure(go.Heatmap(
-        z=z, x=cols, y=rows, colorscale="Blues", showscale=False,
-        text=z, texttemplate="%{text}",
-        hovertemplate="true %{y} · predicted %{x}: %{z}<extra></extra>",
+        z=z, x=ticks, y=[_esc(n) for n in rows], colorscale=palettes.DIVERGING, zmid=0,
+        zmin=-span, zmax=span, texttemplate="%{z:+.2f}", xgap=1, ygap=1,
+        colorbar=dict(title=dict(text=_esc(colorbar_title))),
+        hovertemplate="%{y} · %{x}: %{z:+.4f}<extra></extra>",
     ))
     fig.update_layout(
-        title=_esc(title) if title else None, height=height, margin=dict(l=10, r=10, t=30 if title else 5, b=5),
-        xaxis=dict(title="predicted", side="bottom"), yaxis=dict(title="true", autorange="reversed"),
+        title=_esc(title) if title else None, height=height or 120 + 45 * len(rows),
+        margin=dict(l=10, r=10, t=30 if title else 5, b=5),
+        xaxis=dict(type="category", tickangle=-45), yaxis=dict(autorange="reversed", type="category"),
     )
     return fig
 
 
-def accuracy_bars(accuracies: Sequence[tuple[str, float]], height: int = 240) -> go.Figure:
+def attribution_html(pieces: Sequence[Sequence], title: str = "") -> str:
+    """The text re-assembled from its words, each tinted by its signed weight (scaled to the
+    largest absolute weight): blue = towards positive, vermillion = towards negative; the exact
+    weight on hover. Every string is escaped, so the result is safe for
+    ``st.markdown(..., unsafe_allow_html=True)`` and for reports.
+
+    Args:
+        pieces: ``[(word, weight, spaced)]`` (``spaced``: whitespace before the word; when a
+            piece has only two fields a space is put between words).
+        title: a small heading (escaped).
+    """
+    scale = max([abs(float(p[1])) for p in pieces] + [1e-12])
+    spans = []
+    for i, piece in enumerate(pieces):
+        word, weight = str(piece[0]), float(piece[1])
+        spaced = bool(piece[2]) if len(piece) > 2 else i > 0
+        w = max(-1.0, min(1.0, weight / scale))
+        rgb = "0,114,178" if w >= 0 else "213,94,0"  # palettes.POSITIVE / palettes.NEGATIVE
+        spans.append(
+            (" " if spaced and i > 0 else "")
+            + f'<span title="{weight:+.4f}" style="background:rgba({rgb},{0.6 * abs(w):.2f});'
+            f'padding:1px 2px;border-radius:3px;white-space:pre-wrap">{html.escape(word)}</span>'
+        )
+    head = f"<div style='font-size:0.8em;opacity:0.7'>{html.escape(title)}</div>" if title else ""
+    return head + "<div style='line-height:1.9;white-space:pre-wrap'>" + "".join(spans) + "</div>"
+
+
+def label_distribution(table: pd.DataFrame, approach_columns: Mapping[str, str],
+                       names: Mapping[str, str] | None = None, y_title: str = "texts",
+                       height: int = 300) -> go.Figure:
+    """Grouped bar chart: how many texts each approach put in each label.
+
+    Args:
+        table: batch results, one row per text; label columns hold label keys.
+        approach_columns: displayed approach name -> column of ``table`` holding its label keys.
+        names: label key -> displayed label. y_title: axis title.
+    """
+    fig = go.Figure()
+    for label in LABEL_ORDER:
+        counts = [int((table[col] == label).sum()) for col in approach_columns.values()]
+        if label == "neutral" and not any(counts):
+            continue
+        fig.add_bar(name=_name(names, label), x=[_esc(n) for n in approach_columns], y=counts,
+                    marker_color=COLOURS[label],
+                    hovertemplate="%{x}<br>" + _name(names, label) + ": %{y}<extra></extra>")
+    fig.update_layout(barmode="group", height=height, margin=dict(l=10, r=10, t=5, b=5),
+                      yaxis=dict(title=_esc(y_title)), legend=dict(orientation="h", y=-0.2))
+    return fig
+
+
+def confusion_heatmap(confusion: pd.DataFrame, title: str = "", x_title: str = "predicted",
+                      y_title: str = "true", names: Mapping[str, str] | None = None,
+                      height: int = 260) -> go.Figure:
+    """Heatmap (cividis) of a confusion matrix (rows = true label, columns = predicted), counts shown."""
+    z = confusion.to_numpy()
+    rows = [_name(names, r) for r in confusion.index]
+    cols = [_name(names, c) for c in confusion.columns]
+    fig = go.Figure(go.Heatmap(
+        z=z, x=cols, y=rows, colorscale=palettes.SEQUENTIAL, showscale=False,
+        text=z, texttemplate="%{text}",
+        hovertemplate=_esc(y_title) + " %{y} · " + _esc(x_title) + " %{x}: %{z}<extra></extra>",
+    ))
+    fig.update_layout(
+        title=_esc(title) if title else None, height=height, margin=dict(l=10, r=10, t=30 if title else 5, b=5),
+        xaxis=dict(title=_esc(x_title), side="bottom"), yaxis=dict(title=_esc(y_title), autorange="reversed"),
+    )
+    return fig
+
+
+def accuracy_bars(accuracies: Sequence[tuple[str, float]], x_title: str = "held-out accuracy",
+                  height: int = 240) -> go.Figure:
     """Horizontal bars: held-out accuracy per approach (names escaped)."""
     names = [_esc(n) for n, _ in accuracies]
     values = [float(a) for _, a in accuracies]
-    fig = go.Figure(go.Bar(x=values, y=names, orientation="h", marker_color=DEFAULT_COLOUR,
+    fig = go.Figure(go.Bar(x=values, y=names, orientation="h", marker_color=palettes.OKABE_ITO[0],
                            text=[f"{v:.1%}" for v in values], textposition="auto",
                            hovertemplate="%{y}: %{x:.3f}<extra></extra>"))
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=5, b=5),
-                      xaxis=dict(range=[0, 1], title="held-out accuracy"), yaxis=dict(autorange="reversed"))
+                      xaxis=dict(range=[0, 1], title=_esc(x_title)), yaxis=dict(autorange="reversed"))
     return fig

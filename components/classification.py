@@ -27,6 +27,9 @@ forward pass per text and is exactly what the encoder sees when used elsewhere i
 
 Every function returns its data plus human-readable ``notices`` (things it adapted), and
 raises :class:`components.textio.InputError` with a clear message for input it cannot use.
+Messages are in the language ``lang`` (``"en"`` / ``"zh"``, strings in
+``locales/<lang>/classification.toml``, keys ``classification.msg.*``); results that carry
+messages are cached per language by the page.
 """
 from __future__ import annotations
 
@@ -38,6 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from components import i18n
 from components.textio import InputError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,6 +53,13 @@ MAX_LABEL_CHARS = 100
 """Longest label accepted (a label is a short name, and the NLI hypothesis must fit the model)."""
 MAX_TEXTS = 500
 """Cap on texts per batch (zero-shot and classify-new-text); the rest are dropped with a notice."""
+MAX_TEXT_CHARS = 20_000
+"""Characters of one text kept before tokenizing (the rest is cut with a notice). The encoders
+read at most 256 (MiniLM) / 512-1024 (NLI) tokens, i.e. a few thousand characters of prose, so
+the cut changes nothing the model sees in practice and bounds tokenizer time for 100 000-character
+pastes."""
+MAX_TEMPLATE_CHARS = 300
+"""Longest hypothesis template (one short sentence)."""
 MAX_TRAIN_EXAMPLES = 2000
 """Cap on training examples (encoding them takes about 2 s per 100 on a laptop CPU)."""
 MAX_NLI_PAIRS = 2000
@@ -92,13 +103,29 @@ HEAD_SEED = 0
 MAX_FOLDS = 5
 
 EXAMPLE_SETS = {
-    "topics": ("Topics: sports / politics / technology / food (60 examples)", "topics.csv"),
+    "topics": ("classification.train.set_topics", "topics.csv"),
 }
-"""Shipped labelled sets for "train your own": key -> (description, file in DATA_DIR)."""
+"""Shipped labelled sets for "train your own": key -> (i18n key of the description, file in DATA_DIR)."""
+HEAD_EXAMPLE_TEXTS = (
+    "The home side equalised with a header in stoppage time.",
+    "Preheat the oven and grease the baking tin.",
+)
+"""Default new texts for the trained head (one sports, one food sentence)."""
+SLOT = "{}"
+"""The template placeholder, passed into messages as a value (``{slot}``)."""
+
+
+def msg(lang: str, name: str, **values) -> str:
+    """Message ``classification.msg.<name>`` in ``lang`` with ``values`` filled in."""
+    return i18n.translate(lang, f"classification.msg.{name}", **values)
+
+
+def _quoted(items) -> str:
+    return ", ".join(repr(str(i)) for i in items)
 
 
 # --------------------------------------------------------------------------- inputs
-def parse_labels(raw: str, max_labels: int = MAX_LABELS) -> tuple[list[str], list[str]]:
+def parse_labels(raw: str, max_labels: int = MAX_LABELS, lang: str = "en") -> tuple[list[str], list[str]]:
     """Labels from a comma-separated string.
 
     Trims each label, drops blanks (",,", trailing commas) and case-insensitive duplicates
@@ -126,55 +153,43 @@ def parse_labels(raw: str, max_labels: int = MAX_LABELS) -> tuple[list[str], lis
         seen.add(folded)
         labels.append(part)
     if not labels:
-        raise InputError(
-            "No labels: type at least one label, separated by commas (e.g. sports, politics, food)."
-        )
+        raise InputError(msg(lang, "no_labels"))
     too_long = [l for l in labels if len(l) > MAX_LABEL_CHARS]
     if too_long:
-        raise InputError(
-            f"A label is longer than {MAX_LABEL_CHARS} characters ({len(too_long[0])}): labels are short "
-            "names such as 'sports'. Separate labels with commas."
-        )
+        raise InputError(msg(lang, "label_too_long", max=MAX_LABEL_CHARS, n=len(too_long[0])))
     if blanks and len(parts) > 1:
-        notices.append(f"{blanks} empty label(s) between commas ignored.")
+        notices.append(msg(lang, "empty_labels", n=blanks))
     if duplicates:
-        notices.append(
-            "Duplicate label(s) dropped (compared ignoring case): " + ", ".join(repr(d) for d in duplicates) + "."
-        )
+        notices.append(msg(lang, "duplicate_labels", labels=_quoted(duplicates)))
     if len(labels) > max_labels:
-        notices.append(
-            f"{len(labels)} labels given; only the first {max_labels} are used "
-            f"(dropped: {', '.join(repr(l) for l in labels[max_labels:])})."
-        )
+        notices.append(msg(lang, "too_many_labels", n=len(labels), max=max_labels,
+                           dropped=_quoted(labels[max_labels:])))
         labels = labels[:max_labels]
     return labels, notices
 
 
-def check_template(template: str) -> str:
-    """Validate a hypothesis template: it must contain ``{}`` exactly once.
+def check_template(template: str, lang: str = "en") -> str:
+    """Validate a hypothesis template: it must contain ``{}`` exactly once and be at most
+    ``MAX_TEMPLATE_CHARS`` characters long.
 
     Returns:
         the template unchanged.
 
     Raises:
-        InputError: no ``{}``, more than one, or other braces that ``str.format`` would
-            misread (e.g. ``{label}``).
+        InputError: no ``{}``, more than one, other braces that ``str.format`` would
+            misread (e.g. ``{label}``), or too long.
     """
     template = template or ""
-    count = template.count("{}")
+    if len(template) > MAX_TEMPLATE_CHARS:
+        raise InputError(msg(lang, "template_too_long", n=len(template), max=MAX_TEMPLATE_CHARS))
+    count = template.count(SLOT)
     if count == 0:
-        raise InputError(
-            "The template needs the placeholder {} where the label goes, e.g. "
-            f"'{DEFAULT_TEMPLATE}'."
-        )
+        raise InputError(msg(lang, "template_no_slot", slot=SLOT, example=DEFAULT_TEMPLATE))
     if count > 1:
-        raise InputError(f"The template has {{}} {count} times; use it exactly once.")
-    rest = template.replace("{}", "")
+        raise InputError(msg(lang, "template_twice", slot=SLOT, n=count))
+    rest = template.replace(SLOT, "")
     if "{" in rest or "}" in rest:
-        raise InputError(
-            "The template may contain braces only as the single placeholder {} "
-            "(write the label slot as {} and remove other braces)."
-        )
+        raise InputError(msg(lang, "template_braces", slot=SLOT))
     return template
 
 
@@ -183,8 +198,32 @@ def hypothesis(template: str, label: str) -> str:
     return template.format(label)
 
 
-def clean_texts(texts: list[str], max_texts: int = MAX_TEXTS) -> tuple[list[str], list[str]]:
-    """Drop empty/whitespace texts and cap the count.
+def cap_batch(items: list, max_texts: int = MAX_TEXTS, lang: str = "en") -> tuple[list, list[str]]:
+    """The first ``max_texts`` items of a batch, with a notice when more were given."""
+    if len(items) <= max_texts:
+        return list(items), []
+    return list(items[:max_texts]), [msg(lang, "texts_capped", n=len(items), max=max_texts)]
+
+
+def clip_chars(texts: list[str], max_chars: int = MAX_TEXT_CHARS, lang: str = "en") -> tuple[list[str], list[str]]:
+    """Cut every text to its first ``max_chars`` characters (before tokenizing).
+
+    Returns:
+        (texts, notices naming the cut texts by 1-based position).
+    """
+    over = [i for i, t in enumerate(texts) if len(t) > max_chars]
+    if not over:
+        return list(texts), []
+    named = "; ".join(msg(lang, "named_chars", i=i + 1, preview=_preview(texts[i]), n=len(texts[i]))
+                      for i in over[:10])
+    more = msg(lang, "and_more", n=len(over) - 10) if len(over) > 10 else ""
+    return ([t[:max_chars] for t in texts],
+            [msg(lang, "text_clipped", n=len(over), max=max_chars, named=named + more)])
+
+
+def clean_texts(texts: list[str], max_texts: int = MAX_TEXTS, lang: str = "en") -> tuple[list[str], list[str]]:
+    """Drop empty/whitespace texts, cap the count (``max_texts``) and each text's length
+    (``MAX_TEXT_CHARS``).
 
     Returns:
         (texts stripped of surrounding whitespace, notices).
@@ -195,14 +234,13 @@ def clean_texts(texts: list[str], max_texts: int = MAX_TEXTS) -> tuple[list[str]
     texts = [str(t) for t in texts]
     kept = [t.strip() for t in texts if t.strip()]
     if not kept:
-        raise InputError("The text is empty: type or paste some text to classify.")
+        raise InputError(msg(lang, "text_empty"))
     notices = []
     if len(kept) < len(texts):
-        notices.append(f"{len(texts) - len(kept)} empty text(s) ignored.")
-    if len(kept) > max_texts:
-        notices.append(f"{len(kept)} texts given; only the first {max_texts} are classified.")
-        kept = kept[:max_texts]
-    return kept, notices
+        notices.append(msg(lang, "texts_blank", n=len(texts) - len(kept)))
+    kept, capped = cap_batch(kept, max_texts, lang)
+    kept, clipped = clip_chars(kept, MAX_TEXT_CHARS, lang)
+    return kept, notices + capped + clipped
 
 
 def _preview(text: str, n: int = 40) -> str:
@@ -210,16 +248,15 @@ def _preview(text: str, n: int = 40) -> str:
     return one_line if len(one_line) <= n else one_line[: n - 1] + "…"
 
 
-def _truncation_notice(lengths: list[int], texts: list[str], limit: int, what: str) -> list[str]:
+def _truncation_notice(lengths: list[int], texts: list[str], limit: int, what: str,
+                       lang: str = "en") -> list[str]:
     over = [i for i, n in enumerate(lengths) if n > limit]
     if not over:
         return []
-    named = "; ".join(f"#{i + 1} '{_preview(texts[i])}' ({lengths[i]} tokens)" for i in over[:10])
-    more = f"; and {len(over) - 10} more" if len(over) > 10 else ""
-    return [
-        f"{len(over)} text(s) are longer than the {limit}-token limit of {what} and were truncated "
-        f"(policy: truncate, the rest of the text is not read): {named}{more}."
-    ]
+    named = "; ".join(msg(lang, "named_tokens", i=i + 1, preview=_preview(texts[i]), n=lengths[i])
+                      for i in over[:10])
+    more = msg(lang, "and_more", n=len(over) - 10) if len(over) > 10 else ""
+    return [msg(lang, "truncated", n=len(over), limit=limit, model=what, named=named + more)]
 
 
 # --------------------------------------------------------------------------- encoder
@@ -228,7 +265,7 @@ def encoder_limit(loaded) -> int:
     return int(loaded.sentence_model.max_seq_length)
 
 
-def encode(loaded, texts: list[str]) -> tuple[np.ndarray, list[str]]:
+def encode(loaded, texts: list[str], lang: str = "en") -> tuple[np.ndarray, list[str]]:
     """Unit-length sentence embeddings with the bundled sentence-transformers model.
 
     Args:
@@ -249,7 +286,8 @@ def encode(loaded, texts: list[str]) -> tuple[np.ndarray, list[str]]:
             list(texts), batch_size=ENCODE_BATCH, normalize_embeddings=True,
             convert_to_numpy=True, show_progress_bar=False,
         )
-    return np.asarray(emb, dtype=np.float32), _truncation_notice(lengths, texts, limit, loaded.spec.display_name)
+    return np.asarray(emb, dtype=np.float32), _truncation_notice(lengths, texts, limit, loaded.spec.display_name,
+                                                                 lang)
 
 
 def _softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -308,14 +346,11 @@ def score_column(label: str) -> str:
     return f"p({label})"
 
 
-def _semantics(multi_label: bool, n_labels: int) -> str:
+def semantics(multi_label: bool, n_labels: int, lang: str = "en") -> str:
+    """One line saying what the scores mean (one label / multi-label / single-label)."""
     if n_labels == 1:
-        return ("One label: its score is an independent probability that the label applies, "
-                "not a share (a share of one label would always be 100 %).")
-    if multi_label:
-        return ("Multi-label: each label's probability is independent (0-1); several can be high "
-                "at once and they need not add up to 1.")
-    return "Single-label: the probabilities are shares of one choice between the labels and add up to 1."
+        return msg(lang, "semantics_one")
+    return msg(lang, "semantics_multi" if multi_label else "semantics_single")
 
 
 def _tidy(texts, labels, hyps, raw: np.ndarray, scores: np.ndarray) -> pd.DataFrame:
@@ -351,7 +386,8 @@ def similarity_scores(cosine: np.ndarray, multi_label: bool,
 
 
 def zero_shot_similarity(loaded, texts: list[str], labels: list[str],
-                         template: str = DEFAULT_TEMPLATE, multi_label: bool = False) -> ZeroShotResult:
+                         template: str = DEFAULT_TEMPLATE, multi_label: bool = False,
+                         lang: str = "en") -> ZeroShotResult:
     """Zero-shot classification by cosine similarity of sentence embeddings.
 
     Args:
@@ -360,6 +396,7 @@ def zero_shot_similarity(loaded, texts: list[str], labels: list[str],
         labels: k >= 1 labels (see :func:`parse_labels`).
         template: hypothesis template with one ``{}``.
         multi_label: independent probabilities per label instead of a distribution.
+        lang: language of the notices (``"en"`` / ``"zh"``).
 
     Returns:
         :class:`ZeroShotResult` with ``raw`` = cosine in [-1, 1] and ``score`` from
@@ -368,24 +405,24 @@ def zero_shot_similarity(loaded, texts: list[str], labels: list[str],
     Raises:
         InputError: empty texts, no labels, bad template.
     """
-    template = check_template(template)
+    template = check_template(template, lang)
     if not labels:
-        raise InputError("No labels: type at least one label.")
-    texts, notices = clean_texts(texts)
+        raise InputError(msg(lang, "no_labels"))
+    texts, notices = clean_texts(texts, lang=lang)
     hyps = [hypothesis(template, l) for l in labels]
-    text_emb, trunc = encode(loaded, texts)           # (n, d)
-    hyp_emb, _ = encode(loaded, hyps)                  # (k, d)
+    text_emb, trunc = encode(loaded, texts, lang)     # (n, d)
+    hyp_emb, _ = encode(loaded, hyps, lang)            # (k, d)
     cosine = text_emb @ hyp_emb.T                      # (n, k), unit vectors -> cosine
     multi = multi_label or len(labels) == 1
     scores = similarity_scores(cosine, multi)
     notices += trunc
     if len(labels) == 1:
-        notices.append(_semantics(True, 1))
+        notices.append(semantics(True, 1, lang))
     return ZeroShotResult(_tidy(texts, labels, hyps, cosine, scores), "similarity", multi, list(labels),
-                          notices, _semantics(multi, len(labels)))
+                          notices, semantics(multi, len(labels), lang))
 
 
-def nli_label_ids(config) -> tuple[int, int]:
+def nli_label_ids(config, lang: str = "en") -> tuple[int, int]:
     """(entailment index, contradiction index) of an NLI classifier's logits.
 
     Labels are matched case-insensitively by prefix ("entail...", "contradict...") in
@@ -404,10 +441,7 @@ def nli_label_ids(config) -> tuple[int, int]:
             pairs[str(label).lower()] = int(idx)
     entail = next((i for l, i in pairs.items() if l.startswith("entail")), None)
     if entail is None:
-        raise InputError(
-            "This model has no 'entailment' label (labels: "
-            + ", ".join(sorted(pairs)) + "), so it cannot do NLI zero-shot classification."
-        )
+        raise InputError(msg(lang, "nli_no_entailment", labels=", ".join(sorted(pairs))))
     contra = next((i for l, i in pairs.items() if l.startswith("contradict")), None)
     if contra is None:
         contra = (int(config.num_labels) - 1) if entail == 0 else 0
@@ -423,7 +457,7 @@ def nli_limit(loaded) -> int:
     return limit
 
 
-def nli_logits(loaded, texts: list[str], hyps: list[str]) -> tuple[np.ndarray, list[str]]:
+def nli_logits(loaded, texts: list[str], hyps: list[str], lang: str = "en") -> tuple[np.ndarray, list[str]]:
     """Raw logits of every (premise=text, hypothesis) pair.
 
     Pairs are run in batches of ``NLI_BATCH_PAIRS`` under ``loaded.lock``; premises are
@@ -450,7 +484,8 @@ def nli_logits(loaded, texts: list[str], hyps: list[str]) -> tuple[np.ndarray, l
                 out = loaded.model(**enc)
                 chunks.append(out.logits.float().cpu().numpy())   # (b, n_classes)
     logits = np.concatenate(chunks).astype(np.float64).reshape(len(texts), len(hyps), -1)
-    return logits, _truncation_notice(lengths, texts, limit, loaded.spec.display_name + " (text + hypothesis)")
+    return logits, _truncation_notice(lengths, texts, limit,
+                                      msg(lang, "nli_pair_what", model=loaded.spec.display_name), lang)
 
 
 def nli_scores(logits: np.ndarray, entail: int, contra: int, multi_label: bool) -> np.ndarray:
@@ -468,12 +503,13 @@ def nli_scores(logits: np.ndarray, entail: int, contra: int, multi_label: bool) 
 
 
 def zero_shot_nli(loaded, texts: list[str], labels: list[str],
-                  template: str = DEFAULT_TEMPLATE, multi_label: bool = False) -> ZeroShotResult:
+                  template: str = DEFAULT_TEMPLATE, multi_label: bool = False,
+                  lang: str = "en") -> ZeroShotResult:
     """Zero-shot classification with an NLI sequence classifier (premise = text).
 
     Args:
         loaded: a ``LoadedModel`` of loader sequence-classification with an entailment label.
-        texts, labels, template, multi_label: as in :func:`zero_shot_similarity`.
+        texts, labels, template, multi_label, lang: as in :func:`zero_shot_similarity`.
 
     Returns:
         :class:`ZeroShotResult` with ``raw`` = entailment logit and ``score`` from
@@ -482,27 +518,24 @@ def zero_shot_nli(loaded, texts: list[str], labels: list[str],
     Raises:
         InputError: empty texts, no labels, bad template, too many pairs, not an NLI model.
     """
-    template = check_template(template)
+    template = check_template(template, lang)
     if not labels:
-        raise InputError("No labels: type at least one label.")
-    entail, contra = nli_label_ids(loaded.model.config)
-    texts, notices = clean_texts(texts)
+        raise InputError(msg(lang, "no_labels"))
+    entail, contra = nli_label_ids(loaded.model.config, lang)
+    texts, notices = clean_texts(texts, lang=lang)
     max_texts = max(1, MAX_NLI_PAIRS // len(labels))
     if len(texts) > max_texts:
-        notices.append(
-            f"NLI runs the model once per (text, label) pair; with {len(labels)} labels only the first "
-            f"{max_texts} texts are classified (cap {MAX_NLI_PAIRS} pairs)."
-        )
+        notices.append(msg(lang, "nli_pairs_capped", k=len(labels), n=max_texts, max=MAX_NLI_PAIRS))
         texts = texts[:max_texts]
     hyps = [hypothesis(template, l) for l in labels]
-    logits, trunc = nli_logits(loaded, texts, hyps)
+    logits, trunc = nli_logits(loaded, texts, hyps, lang)
     multi = multi_label or len(labels) == 1
     scores = nli_scores(logits, entail, contra, multi)
     notices += trunc
     if len(labels) == 1:
-        notices.append(_semantics(True, 1))
+        notices.append(semantics(True, 1, lang))
     return ZeroShotResult(_tidy(texts, labels, hyps, logits[..., entail], scores), "nli", multi,
-                          list(labels), notices, _semantics(multi, len(labels)))
+                          list(labels), notices, semantics(multi, len(labels), lang))
 
 
 # --------------------------------------------------------------------------- train your own
@@ -531,12 +564,12 @@ class CvPlan:
     notices: list[str]
 
 
-def prepare_examples(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+def prepare_examples(frame: pd.DataFrame, lang: str = "en") -> tuple[pd.DataFrame, list[str]]:
     """Clean labelled examples for training.
 
     Strips text and labels, drops rows with a blank text or label (counted), merges labels
     that differ only in case (first spelling kept), drops exact duplicate rows, caps at
-    ``MAX_TRAIN_EXAMPLES``.
+    ``MAX_TRAIN_EXAMPLES`` examples and each text at ``MAX_TEXT_CHARS`` characters.
 
     Args:
         frame: with columns ``text`` and ``label``.
@@ -553,45 +586,35 @@ def prepare_examples(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     notices: list[str] = []
     blank = (df["text"] == "") | (df["label"] == "")
     if blank.any():
-        notices.append(
-            f"{int(blank.sum())} example(s) without a text or a label were ignored "
-            "(write each example as 'text | label')."
-        )
+        notices.append(msg(lang, "examples_blank", n=int(blank.sum())))
     df = df[~blank]
     if df.empty:
-        raise InputError(
-            "No labelled examples: give at least two classes with examples, one per line as "
-            "'text | label', or load the example set."
-        )
+        raise InputError(msg(lang, "no_examples"))
     first: dict[str, str] = {}
     for label in df["label"]:
         first.setdefault(label.casefold(), label)
     merged = df["label"].map(lambda l: first[l.casefold()])
     if (merged != df["label"]).any():
-        notices.append("Labels that differ only in capitals were merged (e.g. 'Sports' and 'sports').")
+        notices.append(msg(lang, "labels_merged"))
     df = df.assign(label=merged)
     dup = df.duplicated()
     if dup.any():
-        notices.append(f"{int(dup.sum())} duplicate example(s) ignored.")
+        notices.append(msg(lang, "examples_dup", n=int(dup.sum())))
         df = df[~dup]
     if len(df) > MAX_TRAIN_EXAMPLES:
-        notices.append(f"{len(df)} examples given; only the first {MAX_TRAIN_EXAMPLES} are used.")
+        notices.append(msg(lang, "examples_capped", n=len(df), max=MAX_TRAIN_EXAMPLES))
         df = df.iloc[:MAX_TRAIN_EXAMPLES]
     classes = df["label"].unique().tolist()
     if len(classes) < 2:
-        raise InputError(
-            f"All examples have the same label ({classes[0]!r}). A classifier learns to tell classes "
-            "apart, so it needs at least two labels: add examples of another class."
-        )
+        raise InputError(msg(lang, "one_class", label=repr(classes[0])))
     if len(classes) > MAX_LABELS:
-        raise InputError(
-            f"{len(classes)} different labels; at most {MAX_LABELS} are supported. "
-            "Check the label column (is it the text column by mistake?)."
-        )
-    return df.reset_index(drop=True), notices
+        raise InputError(msg(lang, "too_many_classes", n=len(classes), max=MAX_LABELS))
+    clipped, clip_notices = clip_chars(df["text"].tolist(), MAX_TEXT_CHARS, lang)
+    notices += clip_notices
+    return df.assign(text=clipped).reset_index(drop=True), notices
 
 
-def cv_plan(labels: list[str] | pd.Series, max_folds: int = MAX_FOLDS) -> CvPlan:
+def cv_plan(labels: list[str] | pd.Series, max_folds: int = MAX_FOLDS, lang: str = "en") -> CvPlan:
     """Number of stratified cross-validation folds: ``min(max_folds, smallest class count)``.
 
     Stratified k-fold needs every class in every fold, so at least 2 examples per class are
@@ -600,19 +623,12 @@ def cv_plan(labels: list[str] | pd.Series, max_folds: int = MAX_FOLDS) -> CvPlan
     counts = pd.Series(list(labels)).value_counts()
     smallest = int(counts.min())
     if smallest < 2:
-        few = ", ".join(repr(l) for l in counts[counts < 2].index)
-        return CvPlan(0, [
-            f"Cross-validation needs at least 2 examples of every class; {few} has only 1. "
-            "The classifier is still trained on all examples, but its accuracy cannot be "
-            "estimated: add more examples of that class."
-        ])
+        few = _quoted(counts[counts < 2].index)
+        return CvPlan(0, [msg(lang, "cv_too_few", few=few)])
     folds = min(max_folds, smallest)
     notices = []
     if folds < max_folds:
-        notices.append(
-            f"The smallest class has {smallest} examples, so cross-validation uses {folds} folds "
-            f"instead of {max_folds} (every fold must contain every class)."
-        )
+        notices.append(msg(lang, "cv_fewer_folds", n=smallest, folds=folds, max=max_folds))
     return CvPlan(folds, notices)
 
 
@@ -654,7 +670,7 @@ def _new_head():
     return LogisticRegression(C=HEAD_C, max_iter=2000, random_state=HEAD_SEED)
 
 
-def train_head(loaded, frame: pd.DataFrame) -> TrainResult:
+def train_head(loaded, frame: pd.DataFrame, lang: str = "en") -> TrainResult:
     """Train a logistic-regression head on frozen sentence embeddings and cross-validate it.
 
     Only the head (k x d weights + k biases) is trained; the encoder is not changed.
@@ -663,6 +679,7 @@ def train_head(loaded, frame: pd.DataFrame) -> TrainResult:
         loaded: the bundled MiniLM ``LoadedModel``.
         frame: labelled examples (``text``, ``label``), cleaned by :func:`prepare_examples`
             here again (idempotent).
+        lang: language of the notices.
 
     Returns:
         :class:`TrainResult`. Cross-validation: ``StratifiedKFold(folds, shuffle=True,
@@ -675,12 +692,12 @@ def train_head(loaded, frame: pd.DataFrame) -> TrainResult:
     from sklearn.metrics import confusion_matrix
     from sklearn.model_selection import StratifiedKFold, cross_val_predict, cross_val_score
 
-    df, notices = prepare_examples(frame)
-    X, trunc = encode(loaded, df["text"].tolist())      # (n, 384), frozen encoder
+    df, notices = prepare_examples(frame, lang)
+    X, trunc = encode(loaded, df["text"].tolist(), lang)      # (n, 384), frozen encoder
     notices += trunc
     y = df["label"].to_numpy()
     counts = df["label"].value_counts()
-    plan = cv_plan(y)
+    plan = cv_plan(y, lang=lang)
     notices += plan.notices
     classes = sorted(counts.index.tolist())
     cv_acc = None
@@ -706,7 +723,8 @@ def train_head(loaded, frame: pd.DataFrame) -> TrainResult:
     )
 
 
-def classify_with_head(loaded, result: TrainResult, texts: list[str]) -> tuple[pd.DataFrame, list[str]]:
+def classify_with_head(loaded, result: TrainResult, texts: list[str],
+                       lang: str = "en") -> tuple[pd.DataFrame, list[str]]:
     """Classify new texts with a trained head (same frozen encoder).
 
     Returns:
@@ -716,8 +734,8 @@ def classify_with_head(loaded, result: TrainResult, texts: list[str]) -> tuple[p
     Raises:
         InputError: no non-blank text.
     """
-    texts, notices = clean_texts(texts)
-    X, trunc = encode(loaded, texts)
+    texts, notices = clean_texts(texts, lang=lang)
+    X, trunc = encode(loaded, texts, lang)
     proba = result.head.predict_proba(X)                 # (n, k)
     labels = [str(c) for c in result.head.classes_]
     frame = _tidy(texts, labels, labels, proba, proba).drop(columns=["hypothesis", "raw"])
@@ -764,3 +782,108 @@ def to_csv_bytes(frame: pd.DataFrame) -> bytes:
             safe[col] = safe[col].map(_safe)
     return safe.to_csv(index=False, quoting=csv.QUOTE_MINIMAL, float_format="%.4f").encode("utf-8-sig")
 
+
+
+# --------------------------------------------------------------------------- serialisation
+PAYLOAD_COLUMNS = ("text_id", "text", "label", "hypothesis", "raw", "score")
+
+
+def zero_shot_payload(result: ZeroShotResult) -> dict:
+    """A zero-shot result as plain JSON data (curated presenter examples).
+
+    Returns:
+        ``{"method", "multi_label", "labels", "scores": {column: list}}`` with the tidy
+        columns :data:`PAYLOAD_COLUMNS`. Language-neutral: notices and the semantics line are
+        not stored, and neither are ranks (re-derived on load, so labels whose scores tie --
+        e.g. two Chinese labels that both tokenize to ``[UNK]`` -- cannot flip between machines).
+    """
+    return {"method": result.method, "multi_label": bool(result.multi_label), "labels": list(result.labels),
+            "scores": {c: result.scores[c].tolist() for c in PAYLOAD_COLUMNS}}
+
+
+def zero_shot_from_payload(payload: dict, lang: str = "en") -> ZeroShotResult:
+    """Inverse of :func:`zero_shot_payload`: ranks from the stored scores (stable: ties keep
+    label order), semantics line in ``lang``.
+
+    Raises:
+        KeyError / ValueError / TypeError: the payload is not one written by :func:`zero_shot_payload`.
+    """
+    frame = pd.DataFrame({c: payload["scores"][c] for c in PAYLOAD_COLUMNS})
+    labels = [str(l) for l in payload["labels"]]
+    n, k = int(frame["text_id"].max()) + 1, len(labels)
+    if len(frame) != n * k:
+        raise ValueError("scores do not cover every (text, label) pair")
+    frame = frame.sort_values(["text_id"], kind="stable")
+    texts = frame.drop_duplicates("text_id")["text"].tolist()
+    hyps = frame["hypothesis"].tolist()[:k]
+    raw = frame["raw"].to_numpy(dtype=float).reshape(n, k)
+    scores = frame["score"].to_numpy(dtype=float).reshape(n, k)
+    multi = bool(payload["multi_label"])
+    return ZeroShotResult(_tidy(texts, labels, hyps, raw, scores), str(payload["method"]), multi, labels, [],
+                          semantics(multi, len(labels), lang))
+
+
+# --------------------------------------------------------------------------- report
+def report_sections(zs: dict | None, tr: dict | None, lang: str = "en") -> list:
+    """Sections of the page's HTML report (:mod:`components.report`), strings in ``lang``.
+
+    Args:
+        zs: the zero-shot part, or None: ``result`` (:class:`ZeroShotResult`), ``texts``,
+            ``rows`` (1-based), ``labels``, ``model`` (catalog key), ``template``, ``mode``
+            (``"single"``/``"lines"``/``"csv"``), ``table`` (per-text DataFrame as shown),
+            ``figure`` (bar chart of text ``row``), ``row``, ``chart_table`` (its numbers).
+        tr: the trained-head part, or None: ``result`` (:class:`TrainResult`), optionally
+            ``confusion_figure`` + ``confusion_table`` and ``new`` (``table``, ``figure``, ``row``).
+        lang: report language.
+
+    Returns:
+        ``list[components.report.Section]``: inputs, labels, method and settings, scores table
+        and chart(s); all text is escaped by :func:`components.report.build_report`.
+    """
+    from components.catalog import get_spec
+    from components.report import Section
+
+    def t(name: str, **values) -> str:
+        return i18n.translate(lang, f"classification.{name}", **values)
+
+    yes_no = {True: t("report.yes"), False: t("report.no")}
+    out: list = []
+    if zs:
+        result = zs["result"]
+        mode = zs.get("mode")
+        out += [
+            Section(t("report.zero_shot"), "markdown", result.semantics),
+            Section(t("report.inputs"), "table",
+                    pd.DataFrame({t("results.row"): zs["rows"], t("results.text"): zs["texts"]})),
+            Section(t("report.labels"), "text", "\n".join(zs["labels"])),
+            Section(t("report.settings"), "kv", {
+                t("report.method"): t(f"report.{result.method}"),
+                t("report.model"): get_spec(zs["model"]).display_name,
+                t("report.template"): zs["template"],
+                t("report.multi_label"): yes_no[bool(result.multi_label)],
+                t("report.mode"): t(f"mode.{mode}") if mode in ("single", "lines", "csv") else str(mode),
+                t("report.n_texts"): len(zs["texts"]),
+            }),
+            Section(t("report.scores"), "table", zs["table"]),
+            Section(t("report.chart", row=zs["row"]), "figure", zs["figure"]),
+            Section(t("report.chart", row=zs["row"]), "table", zs["chart_table"]),
+        ]
+    if tr:
+        head = tr["result"]
+        cv = f"{head.cv_accuracy:.1%}" if head.cv_accuracy is not None else t("train.not_estimated")
+        out.append(Section(t("report.train"), "kv", {
+            t("report.method"): t("report.head", c=HEAD_C, seed=HEAD_SEED),
+            t("train.metric_count"): f"{head.n_examples} · {len(head.classes)}",
+            t("train.metric_cv"): cv,
+            t("report.folds"): head.folds,
+            t("report.baseline"): f"{head.majority_baseline:.1%}",
+            t("report.labels"): ", ".join(head.classes),
+        }))
+        if "confusion_figure" in tr:
+            out += [Section(t("report.confusion"), "figure", tr["confusion_figure"]),
+                    Section(t("report.confusion"), "table", tr["confusion_table"])]
+        if tr.get("new"):
+            new = tr["new"]
+            out += [Section(t("report.new_scores"), "table", new["table"]),
+                    Section(t("report.new_chart", row=new["row"]), "figure", new["figure"])]
+    return out

@@ -82,3 +82,27 @@ def normalize_lang(value: object) -> str:
     """A supported language code for ``value`` (``"zh-CN"`` → ``"zh"``), else the default."""
     code = str(value or "").strip().lower().replace("_", "-").split("-")[0]
     return code if code in LANGS else DEFAULT_LANG
+
+
+_language_provider = lambda: DEFAULT_LANG  # noqa: E731 - replaced by components.ui at import
+
+
+def set_language_provider(provider) -> None:
+    """Register ``provider() -> lang`` (the UI registers the session's language), so pure
+    modules can word their messages in the user's language without importing streamlit."""
+    global _language_provider
+    _language_provider = provider
+
+
+def current_lang() -> str:
+    """The language of the current user (the registered provider's answer, else English)."""
+    try:
+        return normalize_lang(_language_provider())
+    except Exception:  # noqa: BLE001 - no session (tests, scripts): English
+        return DEFAULT_LANG
+
+
+def message(key: str, **values) -> str:
+    """:func:`translate` in :func:`current_lang` — for messages built in pure modules
+    (errors, notices) that the UI shows as they are."""
+    return translate(current_lang(), key, **values)

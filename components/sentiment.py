@@ -89,7 +89,30 @@ CHAT_ANSWER_PREFIX = "Sentiment:"  # opens the assistant turn in chat mode
 
 
 class SentimentInputError(ValueError):
-    """Text or settings that cannot be scored; the message says why and what to do."""
+    """Text or settings that cannot be scored; the message says why and what to do.
+
+    Attributes:
+        key: i18n key of the message (``locales/<lang>/sentiment.toml``), for the UI.
+        values: placeholders of that message.
+    """
+
+    def __init__(self, message: str, key: str = "sentiment.error.invalid", **values) -> None:
+        super().__init__(message)
+        self.key = key
+        self.values = values
+
+
+Notice = tuple[str, dict]
+"""A message for the user about what was changed in the input: (i18n key, placeholder values);
+the page translates it (``ui.t(key, **values)``), :func:`notice_text` does it outside the UI."""
+
+
+def notice_text(notice: Notice, lang: str = "en") -> str:
+    """A :data:`Notice` as text in ``lang`` (``components.i18n``)."""
+    from components import i18n
+
+    key, values = notice
+    return i18n.translate(lang, key, **dict(values))
 
 
 @dataclass
@@ -102,10 +125,13 @@ class SentimentResult:
         scores: label -> probability (VADER: its neg/neu/pos proportions, which sum to 1).
         p_positive: P(positive) in [0, 1] (VADER: (compound + 1) / 2, a rescaled score).
         seconds: wall time of the prediction itself, seconds (attribution excluded).
-        attribution: ``[(word, weight)]`` leave-one-out weights, one per whitespace word
-            (weight = score(text) - score(text without the word)); ``[]`` when not computed.
+        attribution: ``[(word, weight, spaced)]`` leave-one-out weights, one per unit of
+            :func:`units_of` (a whitespace word, or one CJK character), word exactly as typed;
+            weight = score(text) - score(text without the unit); ``spaced`` = whitespace came
+            before the unit in the text (for re-assembling it). ``[]`` when not computed.
         attribution_seconds: wall time of the occlusion passes, seconds.
-        notices: what was changed about the input (truncation ...), for the user.
+        notices: what was changed about the input (truncation ...), for the user, as
+            :data:`Notice` tuples (i18n key, values).
         extra: approach-specific detail (VADER ``compound``/``word_valences``; LLM
             ``uncalibrated``/``calibrated``/``content_free``/``prompt``).
     """
@@ -117,8 +143,55 @@ class SentimentResult:
     seconds: float
     attribution: list[tuple[str, float]] = field(default_factory=list)
     attribution_seconds: float = 0.0
-    notices: list[str] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
     extra: dict = field(default_factory=dict)
+
+
+def result_dict(result: SentimentResult, timings: bool = True) -> dict:
+    """A result as plain JSON-able data -- what the page renders and what presenter mode ships
+    in ``curated/sentiment.json`` (``timings=False`` leaves out the wall times, which differ
+    from run to run).
+
+    Returns:
+        ``{"approach", "label", "scores", "p_positive", "attribution": [[word, weight, spaced]],
+        "notices": [[key, values]], "extra"}`` (+ ``"seconds"``, ``"attribution_seconds"``).
+    """
+    out = {
+        "approach": result.approach, "label": result.label,
+        "scores": {k: float(v) for k, v in result.scores.items()},
+        "p_positive": float(result.p_positive),
+        "attribution": [[w, float(v), bool(sp)] for w, v, sp in result.attribution],
+        "notices": [[k, dict(v)] for k, v in result.notices],
+        "extra": dict(result.extra),
+    }
+    if timings:
+        out["seconds"] = float(result.seconds)
+        out["attribution_seconds"] = float(result.attribution_seconds)
+    return out
+
+
+_TEXTIO = (  # components.textio (shared, English messages) -> our i18n keys
+    (re.compile(r"^(\d+) blank line\(s\) ignored\.$"), "sentiment.textio.blank_lines", ("n",)),
+    (re.compile(r"^The input is empty"), "sentiment.textio.empty", ()),
+    (re.compile(r"^The file is not UTF-8; it was read as (\S+)"), "sentiment.textio.cp1252", ("encoding",)),
+    (re.compile(r"^(\d+) row\(s\) with blank text were dropped\.$"), "sentiment.textio.blank_rows", ("n",)),
+    (re.compile(r"^The uploaded file is empty"), "sentiment.textio.file_empty", ()),
+    (re.compile(r"^The file is ([\d.]+) MB; the limit is (\d+) MB"), "sentiment.textio.too_big", ("mb", "limit")),
+    (re.compile(r"^The CSV has no data rows"), "sentiment.textio.no_rows", ()),
+    (re.compile(r"^The file could not be read as CSV: (.*)$", re.S), "sentiment.textio.not_csv", ("error",)),
+    (re.compile(r"^Column (.+) has no non-blank text\.$"), "sentiment.textio.no_text", ("column",)),
+)
+
+
+def textio_notice(message: str) -> Notice:
+    """A message of :mod:`components.textio` (English text) as a :data:`Notice` with our i18n
+    key, so the page can show it in the UI language; an unknown message becomes
+    ``("sentiment.textio.other", {"message": message})`` (shown as it is)."""
+    for pattern, key, names in _TEXTIO:
+        m = pattern.match(str(message))
+        if m:
+            return key, dict(zip(names, m.groups()))
+    return "sentiment.textio.other", {"message": str(message)}
 
 
 # --------------------------------------------------------------------------- input checks
@@ -133,12 +206,11 @@ def check_text(text: str | None) -> tuple[str, list[str]]:
     """
     text = (text or "").strip()
     if not text:
-        raise SentimentInputError("The text is empty: type or paste some text to analyse.")
-    notices = []
+        raise SentimentInputError("The text is empty: type or paste some text to analyse.",
+                                  "sentiment.error.empty")
+    notices: list[Notice] = []
     if len(text) > MAX_CHARS:
-        notices.append(
-            f"The text has {len(text):,} characters; only the first {MAX_CHARS:,} are analysed."
-        )
+        notices.append(("sentiment.notice.chars_cut", {"n": f"{len(text):,}", "limit": f"{MAX_CHARS:,}"}))
         text = text[:MAX_CHARS]
     return text, notices
 
@@ -150,18 +222,72 @@ def check_template(template: str | None) -> str:
         SentimentInputError: empty template, or no ``{text}`` in it.
     """
     if not (template or "").strip():
-        raise SentimentInputError("The prompt template is empty. Write a prompt containing {text}.")
+        raise SentimentInputError("The prompt template is empty. Write a prompt containing {text}.",
+                                  "sentiment.error.template_empty")
     if PLACEHOLDER not in template:
         raise SentimentInputError(
             "The prompt template has no {text} placeholder, so the model would never see your "
-            "text. Add {text} where the text should go."
+            "text. Add {text} where the text should go.", "sentiment.error.template_placeholder"
         )
     return template
 
 
 def words_of(text: str) -> list[str]:
-    """Whitespace-separated words (the units of occlusion)."""
-    return re.findall(r"\S+", text)
+    """Whitespace-separated words (``str.split``, as VADER splits)."""
+    return text.split()
+
+
+_CJK = re.compile(r"[\u2e80-\u2fdf\u3000-\u303f\u3040-\u30ff\u3100-\u31ff\u3400-\u4dbf"
+                  r"\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]")
+
+
+def units_of(text: str) -> list[tuple[int, int, bool]]:
+    """The units of occlusion: whitespace-separated words, except that every CJK character
+    (Chinese, Japanese, Korean, incl. full-width punctuation) is a unit of its own -- Chinese is
+    written without spaces, so a whitespace word can be a whole sentence.
+
+    Returns:
+        ``[(start, end, spaced)]``: character offsets into ``text`` (``text[start:end]`` is the
+        unit as typed) and whether whitespace precedes it.
+    """
+    out: list[tuple[int, int, bool]] = []
+    for match in re.finditer(r"[^\s]+", text):
+        start, word = match.start(), match.group()
+        spaced = start > 0
+        run = None
+        for i, ch in enumerate(word):
+            if _CJK.match(ch):
+                if run is not None:
+                    out.append((start + run, start + i, spaced))
+                    spaced, run = False, None
+                out.append((start + i, start + i + 1, spaced))
+                spaced = False
+            elif run is None:
+                run = i
+        if run is not None:
+            out.append((start + run, start + len(word), spaced))
+    return out
+
+
+def without_unit(text: str, start: int, end: int) -> str:
+    """``text`` with ``text[start:end]`` removed. A unit standing alone between whitespace
+    takes one neighbouring whitespace run with it (the following one, at the end of the text
+    the preceding one), so no double space is left; a unit touching other characters (a CJK
+    character inside a sentence) is cut out alone, so its neighbours do not merge."""
+    left_free = start == 0 or text[start - 1].isspace()
+    after = end
+    while after < len(text) and text[after].isspace():
+        after += 1
+    if not left_free:
+        return text[:start] + text[end:]
+    if after > end:
+        return text[:start] + text[after:]
+    if end == len(text):
+        before = start
+        while before > 0 and text[before - 1].isspace():
+            before -= 1
+        return text[:before]
+    return text[:start] + text[end:]
 
 
 def _binary_label(p_positive: float) -> str:
@@ -173,31 +299,29 @@ def occlusion(
     text: str,
     score_fn: Callable[[list[str]], Sequence[float]],
     max_words: int = MAX_OCCLUSION_WORDS,
-) -> tuple[list[tuple[str, float]], list[str]]:
-    """Leave-one-out occlusion: how much the score drops when each word is removed.
+) -> tuple[list[tuple[str, float, bool]], list[Notice]]:
+    """Leave-one-out occlusion: how much the score drops when each unit is removed.
 
     Args:
         text: the input text.
         score_fn: maps a list of texts to one score each (here P(positive) or VADER compound);
-            it is called once, on ``[text] + [text without word i for each i]``.
-        max_words: words beyond this are not occluded (weight 0; a notice says so).
+            it is called once, on ``[text] + [text without unit i for each i]`` (units:
+            :func:`units_of`; everything else in the text is left exactly as typed).
+        max_words: units beyond this are not occluded (weight 0; a notice says so).
 
     Returns:
-        ([(word, score(text) - score(text without word))] for every word, notices).
+        ([(unit as typed, score(text) - score(text without it), spaced)] for every unit, notices).
     """
-    words = words_of(text)
-    n = min(len(words), max_words)
-    variants = [" ".join(words[:i] + words[i + 1:]) for i in range(n)]
+    units = units_of(text)
+    n = min(len(units), max_words)
+    variants = [without_unit(text, a, b) for a, b, _ in units[:n]]
     scores = [float(s) for s in score_fn([text] + variants)]
     base = scores[0]
-    weights = [(words[i], base - scores[i + 1]) for i in range(n)]
-    weights += [(w, 0.0) for w in words[n:]]
-    notices = []
-    if len(words) > n:
-        notices.append(
-            f"{ATTRIBUTION_METHOD}: only the first {n} of {len(words)} words were occluded "
-            "(one extra model pass per word); later words show weight 0."
-        )
+    weights = [(text[a:b], base - scores[i + 1], sp) for i, (a, b, sp) in enumerate(units[:n])]
+    weights += [(text[a:b], 0.0, sp) for a, b, sp in units[n:]]
+    notices: list[Notice] = []
+    if len(units) > n:
+        notices.append(("sentiment.notice.occlusion_cut", {"n": n, "total": len(units)}))
     return weights, notices
 
 
@@ -263,6 +387,36 @@ def vader_word_valences(text: str) -> tuple[list[tuple[str, float]], dict]:
     return [(w, float(v)) for w, v in zip(words, sentiments)], scores
 
 
+def vader_valences_by_word(text: str) -> tuple[list[tuple[str, float, bool]], bool]:
+    """VADER's per-word valences (:func:`vader_word_valences`) on the words *as typed*.
+
+    VADER splits on whitespace, strips edge punctuation from each word (``<b>x</b>`` becomes
+    ``b>x</b``) and replaces each emoji by its description (one emoji -> several words). Both
+    steps are local to one whitespace word, so running them on each typed word alone gives
+    VADER's tokens in order; the valences of a typed word's tokens are summed.
+
+    Returns:
+        ([(word as typed, summed valence, spaced)] -- ``spaced``: whitespace came before the
+        word), aligned) where ``aligned`` is False if the per-word tokens did not reproduce
+        VADER's token list (then the words are VADER's own tokens, punctuation stripped).
+    """
+    from vaderSentiment.vaderSentiment import SentiText
+
+    valences, _ = vader_word_valences(text)
+    analyzer = vader_analyzer()
+    typed = list(re.finditer(r"\S+", text))
+    counts = [len(SentiText(_vader_clean(analyzer, m.group())).words_and_emoticons) for m in typed]
+    tokens = [w for w, _ in valences]
+    per_word = [w for m in typed for w in SentiText(_vader_clean(analyzer, m.group())).words_and_emoticons]
+    if per_word != tokens:  # defensive: never seen, but fall back to VADER's own tokens
+        return [(w, v, i > 0) for i, (w, v) in enumerate(valences)], False
+    out, pos = [], 0
+    for m, k in zip(typed, counts):
+        out.append((m.group(), float(sum(v for _, v in valences[pos:pos + k])), m.start() > 0))
+        pos += k
+    return out, True
+
+
 def vader_label(compound: float) -> str:
     """VADER README thresholds: >= 0.05 positive, <= -0.05 negative, else neutral."""
     if compound >= VADER_POS_THRESHOLD:
@@ -278,7 +432,8 @@ def vader_sentiment(text: str, attribution: bool = True) -> SentimentResult:
     Returns:
         label from the compound score; ``scores`` = VADER's neg/neu/pos proportions;
         ``p_positive`` = (compound + 1) / 2; attribution on the compound score;
-        ``extra``: ``compound``, ``word_valences`` (see :func:`vader_word_valences`).
+        ``extra``: ``compound``, ``word_valences`` ``[[word as typed, valence, spaced]]``
+        and ``valences_aligned`` (see :func:`vader_valences_by_word`).
 
     Raises:
         SentimentInputError: empty text.
@@ -286,7 +441,7 @@ def vader_sentiment(text: str, attribution: bool = True) -> SentimentResult:
     text, notices = check_text(text)
     analyzer = vader_analyzer()
     raw, seconds = _timed(analyzer.polarity_scores, text)
-    valences, _ = vader_word_valences(text)
+    valences, aligned = vader_valences_by_word(text)
     result = SentimentResult(
         approach=VADER,
         label=vader_label(raw["compound"]),
@@ -294,7 +449,8 @@ def vader_sentiment(text: str, attribution: bool = True) -> SentimentResult:
         p_positive=(raw["compound"] + 1) / 2,
         seconds=seconds,
         notices=notices,
-        extra={"compound": raw["compound"], "word_valences": valences},
+        extra={"compound": raw["compound"], "word_valences": [list(v) for v in valences],
+               "valences_aligned": aligned},
     )
     if attribution:
         def score(texts):
@@ -339,13 +495,10 @@ def count_tokens(loaded, text: str) -> int:
         return len(loaded.tokenizer(text, add_special_tokens=True, verbose=False)["input_ids"])
 
 
-def _truncation_notice(n_tokens: int, limit: int, what: str) -> list[str]:
+def _truncation_notice(n_tokens: int, limit: int, what: str) -> list[Notice]:
     if n_tokens <= limit:
         return []
-    return [
-        f"The text is {n_tokens} tokens long; {what} reads at most {limit} tokens, so it was "
-        f"truncated to the first {limit} (the rest is ignored by this approach)."
-    ]
+    return [("sentiment.notice.truncated", {"n": n_tokens, "limit": limit, "what": what})]
 
 
 def embed(loaded, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
@@ -587,7 +740,7 @@ def llm_sentiment(loaded, text: str, settings: PromptSettings = PromptSettings()
     text, notices = check_text(text)
     check_template(settings.template)
     text, n_tokens = truncate_tokens(loaded, text, LLM_MAX_TEXT_TOKENS)
-    notices += _truncation_notice(n_tokens, LLM_MAX_TEXT_TOKENS, "the prompting approach")
+    notices += _truncation_notice(n_tokens, LLM_MAX_TEXT_TOKENS, loaded.spec.display_name)
     (labels, p, detail), seconds = _timed(llm_predict, loaded, [text], settings)
     p_pos = float(p[0])
     as_dict = lambda row: {NEGATIVE: float(row[0]), POSITIVE: float(row[1])}  # noqa: E731
@@ -748,3 +901,89 @@ def evaluate(approach: str, loaded=None, head: SentimentHead | None = None,
         raise ValueError(f"unknown approach {approach!r}")
     return evaluate_predictions(approach, truth, pred, time.perf_counter() - start, extra)
 
+
+
+# --------------------------------------------------------------------------- report
+def _tr(lang: str, key: str, **values) -> str:
+    from components import i18n
+
+    return i18n.translate(lang, key, **values)
+
+
+def results_table(results: Sequence[dict], lang: str = "en") -> pd.DataFrame:
+    """One row per approach (translated headers and labels): approach, label, P(positive),
+    VADER compound. ``results``: :func:`result_dict` dicts."""
+    return pd.DataFrame({
+        _tr(lang, "sentiment.col.approach"): [_tr(lang, f"sentiment.approach.{r['approach']}") for r in results],
+        _tr(lang, "sentiment.col.label"): [_tr(lang, f"sentiment.label.{r['label']}") for r in results],
+        _tr(lang, "sentiment.col.p_positive"): [round(float(r["p_positive"]), 4) for r in results],
+        _tr(lang, "sentiment.col.compound"): [r["extra"].get("compound") for r in results],
+    })
+
+
+def settings_summary(approaches: Sequence[str], settings: PromptSettings, attribution: bool,
+                     lang: str = "en") -> dict[str, str]:
+    """The settings that shaped a result, translated, for a report's key/value table."""
+    yes_no = lambda flag: _tr(lang, "sentiment.report.yes" if flag else "sentiment.report.no")  # noqa: E731
+    out = {_tr(lang, "sentiment.report.approaches"):
+           ", ".join(_tr(lang, f"sentiment.approach.{a}") for a in approaches),
+           _tr(lang, "sentiment.attr.toggle"): yes_no(attribution)}
+    if LLM in approaches:
+        out[_tr(lang, "sentiment.prompt.format")] = _tr(lang, f"sentiment.prompt.{settings.mode}")
+        out[_tr(lang, "sentiment.prompt.template")] = settings.template
+        out[_tr(lang, "sentiment.prompt.fewshot")] = yes_no(settings.few_shot)
+        out[_tr(lang, "sentiment.prompt.calibrate")] = yes_no(settings.calibrate)
+    return out
+
+
+def report_sections(text: str, results: Sequence[dict], figures: Sequence[tuple], settings: PromptSettings,
+                    attribution: bool, lang: str = "en") -> list:
+    """Sections of the HTML report (:mod:`components.report`) for one analysed text.
+
+    Args:
+        text: the analysed text (shown literally; the report escapes it).
+        results: :func:`result_dict` dicts, one per approach.
+        figures: ``[(heading, plotly Figure)]`` as shown on the page.
+        settings, attribution: what shaped the result.
+        lang: report language.
+
+    Returns:
+        ``list[components.report.Section]``: inputs, settings, results table, per-approach
+        word highlights (escaped HTML from :func:`components.charts_sentiment.attribution_html`),
+        notices, the LLM's exact prompt, the figures.
+    """
+    from components.charts_sentiment import attribution_html
+    from components.report import Section
+
+    secs = [Section(_tr(lang, "ui.report.inputs"), "text", text),
+            Section(_tr(lang, "ui.report.settings"), "kv",
+                    settings_summary([r["approach"] for r in results], settings, attribution, lang)),
+            Section(_tr(lang, "ui.report.outputs"), "table", results_table(results, lang))]
+    for res in results:
+        name = _tr(lang, f"sentiment.approach.{res['approach']}")
+        if res["approach"] == VADER and res["extra"].get("word_valences"):
+            secs.append(Section(_tr(lang, "sentiment.vader.valences"), "html",
+                                attribution_html(res["extra"]["word_valences"])))
+        if res.get("attribution"):
+            secs.append(Section(_tr(lang, "sentiment.report.attribution", approach=name), "html",
+                                attribution_html(res["attribution"])))
+        for key, values in res.get("notices", []):
+            secs.append(Section(name, "markdown", _tr(lang, key, **dict(values))))
+        if res["approach"] == LLM:
+            secs.append(Section(_tr(lang, "sentiment.calib.exact_prompt"), "text", res["extra"]["prompt"]))
+    secs += [Section(heading, "figure", fig) for heading, fig in figures]
+    return secs
+
+
+def batch_report_sections(texts: Sequence[str], table: pd.DataFrame, figures: Sequence[tuple],
+                          settings: PromptSettings, approaches: Sequence[str], lang: str = "en") -> list:
+    """Sections of the HTML report for a batch: the texts, settings, the per-text results
+    table (as shown on the page) and the figures ``[(heading, Figure)]``."""
+    from components.report import Section
+
+    return [
+        Section(_tr(lang, "ui.report.inputs"), "table", pd.DataFrame({_tr(lang, "sentiment.col.text"): list(texts)})),
+        Section(_tr(lang, "ui.report.settings"), "kv", settings_summary(approaches, settings, False, lang)),
+        Section(_tr(lang, "ui.report.outputs"), "table", table),
+        *[Section(heading, "figure", fig) for heading, fig in figures],
+    ]

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from components.i18n import message
+
 ENCODINGS = ("utf-8-sig", "cp1252")  # utf-8-sig also strips a BOM; cp1252 never fails to decode
 CONFIG_FILE = Path(__file__).resolve().parents[1] / ".streamlit" / "config.toml"
 STREAMLIT_DEFAULT_UPLOAD_MB = 200  # Streamlit's own default when the option is not set
@@ -72,11 +74,7 @@ def too_large_message(size_bytes: int, max_bytes: int = DEFAULT_MAX_BYTES) -> st
     limit_mb, size_mb = max_bytes / 2**20, size_bytes / 2**20
     limit = f"{limit_mb:g} MB"
     shown = f"{size_mb:.1f}" if round(size_mb, 1) > limit_mb else f"{size_mb:.4f}"
-    return (
-        f"The file is {shown} MB, over the upload limit of {limit} "
-        "(server.maxUploadSize in .streamlit/config.toml). Split it into smaller files or "
-        "upload fewer rows."
-    )
+    return message("textio.too_large", size=shown, limit=limit)
 
 
 def read_csv_bytes(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES, max_rows: int = MAX_ROWS) -> CsvTable:
@@ -93,7 +91,7 @@ def read_csv_bytes(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES, max_rows: in
             parseable as CSV, or no rows.
     """
     if not data:
-        raise InputError("The uploaded file is empty.")
+        raise InputError(message("textio.file_empty"))
     if len(data) > max_bytes:
         raise InputError(too_large_message(len(data), max_bytes))
     notices: list[str] = []
@@ -107,17 +105,17 @@ def read_csv_bytes(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES, max_rows: in
             continue
     assert text is not None  # cp1252 with errors is impossible: use replace as last resort
     if encoding != "utf-8-sig":
-        notices.append(f"The file is not UTF-8; it was read as {encoding} (Windows Western European).")
+        notices.append(message("textio.cp1252", encoding=encoding))
     try:
         frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=True,
                             nrows=max_rows + 1)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
-        raise InputError(f"The file could not be read as CSV: {exc}") from None
+        raise InputError(message("textio.not_csv", error=str(exc))) from None
     if frame.shape[1] == 0 or frame.empty:
-        raise InputError("The CSV has no data rows.")
+        raise InputError(message("textio.no_rows"))
     if len(frame) > max_rows:
         frame = frame.iloc[:max_rows]
-        notices.append(f"The file has more than {max_rows:,} rows; only the first {max_rows:,} were read.")
+        notices.append(message("textio.row_cap", max_rows=f"{max_rows:,}"))
     frame.columns = [str(c).strip() for c in frame.columns]
     return CsvTable(frame=frame, encoding=encoding, notices=notices)
 
@@ -134,10 +132,8 @@ def column_texts(table: CsvTable, column: str, label_column: str | None = None) 
     """
     for col in (column, label_column):
         if col is not None and col not in table.frame.columns:
-            raise InputError(
-                f"Column {col!r} is not in the file. Columns found: "
-                + ", ".join(repr(c) for c in table.columns)
-            )
+            raise InputError(message("textio.no_column", column=repr(col),
+                                     columns=", ".join(repr(c) for c in table.columns)))
     out = pd.DataFrame({"row": range(1, len(table.frame) + 1), "text": table.frame[column].astype(str)})
     if label_column is not None:
         out["label"] = table.frame[label_column].astype(str).str.strip()
@@ -146,11 +142,11 @@ def column_texts(table: CsvTable, column: str, label_column: str | None = None) 
         blank |= out["label"] == ""
     notices = []
     if blank.any():
-        what = "text or label" if label_column is not None else "text"
-        notices.append(f"{int(blank.sum())} row(s) with blank {what} were dropped.")
+        notices.append(message("textio.blank_rows_labelled" if label_column is not None else "textio.blank_rows",
+                               n=int(blank.sum())))
     out = out[~blank].reset_index(drop=True)
     if out.empty:
-        raise InputError(f"Column {column!r} has no non-blank text.")
+        raise InputError(message("textio.no_text", column=repr(column)))
     return out, notices
 
 
@@ -167,11 +163,11 @@ def split_lines(text: str, max_items: int = MAX_ROWS) -> tuple[list[str], list[s
     lines = (text or "").splitlines()
     items = [line.strip() for line in lines if line.strip()]
     if not items:
-        raise InputError("The input is empty: type at least one line of text.")
+        raise InputError(message("textio.empty"))
     blank = sum(1 for line in lines if not line.strip())
-    notices = [f"{blank} blank line(s) ignored."] if blank and len(lines) > 1 else []
+    notices = [message("textio.blank_lines", n=blank)] if blank and len(lines) > 1 else []
     if len(items) > max_items:
-        notices.append(f"{len(items):,} lines given; only the first {max_items:,} were read.")
+        notices.append(message("textio.line_cap", n=f"{len(items):,}", max_items=f"{max_items:,}"))
         items = items[:max_items]
     return items, notices
 

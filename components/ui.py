@@ -53,6 +53,15 @@ def status_badge(spec: ModelSpec) -> str:
     return t("ui.badge.hub") if not hub_offline_forced() else t("ui.badge.hub_offline")
 
 
+def _picker_label(spec: ModelSpec) -> str:
+    """"name  [badge]", without repeating a badge the display name already says ("(bundled)")."""
+    badge = status_badge(spec)
+    if spec.display_name.lower().find(f"({i18n.translate('en', 'ui.badge.bundled')}") >= 0 \
+            and badge == t("ui.badge.bundled"):
+        return spec.display_name
+    return f"{spec.display_name}  [{badge}]"
+
+
 def model_picker(task: str, name: str, label: str | None = None, help: str | None = None,
                  container=None) -> str:
     """Selectbox over the catalog models of ``task``; returns the chosen catalog key.
@@ -70,7 +79,7 @@ def model_picker(task: str, name: str, label: str | None = None, help: str | Non
         label or t("ui.model.label"),
         keys,
         key=key, persist_state="session",
-        format_func=lambda k: f"{get_spec(k).display_name}  [{status_badge(get_spec(k))}]",
+        format_func=lambda k: _picker_label(get_spec(k)),
         help=help or t("ui.model.help"),
     )
 
@@ -129,7 +138,8 @@ def highlighted_tokens_html(pieces: list[tuple[str, float]], title: str = "") ->
     spans = []
     for text, weight in pieces:
         w = max(-1.0, min(1.0, float(weight)))
-        colour = f"rgba(0,158,115,{abs(w):.2f})" if w >= 0 else f"rgba(213,94,0,{abs(w):.2f})"
+        # Okabe–Ito blue (positive) / vermillion (negative): components.palettes
+        colour = f"rgba(0,114,178,{abs(w):.2f})" if w >= 0 else f"rgba(213,94,0,{abs(w):.2f})"
         spans.append(
             f'<span title="{weight:+.3f}" style="background:{colour};padding:1px 2px;'
             f'border-radius:3px;white-space:pre-wrap">{escape(text)}</span>'
@@ -215,6 +225,9 @@ def lang() -> str:
     return code
 
 
+i18n.set_language_provider(lambda: lang())
+
+
 class _language:
     """Context manager: make :func:`lang` return ``code`` in this thread (deferred callables)."""
 
@@ -289,6 +302,10 @@ def bind_link(page: str, schema: Sequence[Param]) -> bool:
     if not incoming:
         return False
     values, notices = permalink.parse(incoming, full)
+    # A link describes the whole page: settings it leaves out are at their defaults (links
+    # omit defaults), not whatever this session had before.
+    for p in full:
+        st.session_state[p.state] = p.default
     st.session_state.update(values)
     st.session_state[_NOTICES] = st.session_state.get(_NOTICES, []) + notices
     return permalink.wants_run(incoming)
@@ -447,8 +464,24 @@ def data_table(df, key: str, filename: str | None = None, **dataframe_kwargs) ->
     dataframe_kwargs.setdefault("hide_index", True)
     dataframe_kwargs.setdefault("width", "stretch")
     st.dataframe(df, key=key, **dataframe_kwargs)
-    st.download_button(t("ui.table.csv"), data=lambda: df.to_csv(index=False).encode("utf-8-sig"),
+    st.download_button(t("ui.table.csv"), data=lambda: csv_bytes(df),
                        file_name=f"{filename or key}.csv", mime="text/csv", key=f"{key}_csv", icon="⬇️")
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_bytes(df) -> bytes:
+    """``df`` as CSV (UTF-8 with BOM, so Excel reads 中文 right). Text cells that a
+    spreadsheet would run as a formula (starting ``= + - @``, tab or CR; OWASP "CSV
+    injection") get a leading apostrophe; numbers are untouched."""
+    import pandas as pd
+
+    safe = df.copy()
+    for col in safe.columns:
+        if not (pd.api.types.is_numeric_dtype(safe[col]) or pd.api.types.is_bool_dtype(safe[col])):
+            safe[col] = safe[col].map(lambda v: "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v)
+    return safe.to_csv(index=False).encode("utf-8-sig")
 
 
 def report_button(title: str, sections: Callable[[], list], filename: str, key: str,

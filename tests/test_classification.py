@@ -12,7 +12,13 @@ import pandas as pd
 import pytest
 
 from components import classification as C
+from components.i18n import translate
 from components.textio import InputError
+
+
+def en(key: str, **values) -> str:
+    """An English UI string of this page (``classification.<key>``)."""
+    return translate("en", f"classification.{key}", **values)
 
 SPORTS = "The striker scored twice and the team won the cup final in extra time."
 LABELS = ["politics", "sports", "technology", "food"]
@@ -278,6 +284,13 @@ def _texts(at, kind):
     return [str(e.value) for e in at.get(kind)]
 
 
+def _results_table(at) -> pd.DataFrame:
+    """The per-text results table (the one with a row column), headers back to their keys."""
+    names = {en(f"results.{k}"): k for k in ("row", "text", "top_label", "top_score")}
+    frames = [d.value for d in at.dataframe if en("results.row") in d.value.columns]
+    return frames[0].rename(columns=names)
+
+
 def _all_messages(at):
     """Warnings, errors and infos with the markdown escapes removed (see markdown_literal)."""
     raw = " ".join(_texts(at, "warning") + _texts(at, "error") + _texts(at, "info"))
@@ -287,7 +300,7 @@ def _all_messages(at):
 def test_page_default_runs(app):
     at = _page(app)
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Cross-validated accuracy"] == "100.0%"
+    assert metrics[en("train.metric_cv")] == "100.0%"
     charts = at.get("plotly_chart")
     assert len(charts) == 3                     # zero-shot bar, confusion matrix, new-text bar
     spec = json.loads(charts[0].proto.spec)
@@ -295,7 +308,10 @@ def test_page_default_runs(app):
     assert bar["y"][-1] == "sports"             # best label on top for the default sports text
     assert sum(bar["x"]) == pytest.approx(1.0, abs=1e-6)
     assert any("fine-tuning" in e.label.lower() for e in at.expander)
-    assert len(at.get("download_button")) == 2
+    keys = {b.key for b in at.get("download_button")}
+    # CSV of every table (chart tables included) and the page's one HTML report
+    assert keys == {"zs_bar_table_csv", "zs_table_csv", "tr_confusion_table_csv", "tr_counts_csv",
+                    "tr_new_bar_table_csv", "tr_new_table_csv", "classification_report"}
 
 
 @pytest.mark.parametrize("labels, message", [
@@ -326,7 +342,8 @@ def test_page_user_text_shown_literally(app):
     assert not at.exception
     infos = " ".join(_texts(at, "info"))
     assert r"\*\*BOLD\*\*" in infos                       # duplicate notice, escaped
-    hyp = [c for c in _texts(at, "caption") if c.startswith("Hypotheses")][0]
+    prefix = en("zs.hypotheses", items="")
+    hyp = [c for c in _texts(at, "caption") if re.sub(r"\\(.)", r"\1", c).startswith(prefix)][0]
     assert r"\$x\$" in hyp and r"\*\*bold\*\*" in hyp
     bar = json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]
     assert "**bold**" in bar["y"] and "$x$" in bar["y"]        # plotly labels: html-escaped only
@@ -375,9 +392,9 @@ def test_page_batch_csv(app):
     csv = "\ufeffid,sentence\n1,The striker scored a goal.\n2,\n3,Bake the cake for an hour.\n".encode("utf-8")
     at.file_uploader(key="zs_csv").set_value(("texts.csv", csv, "text/csv")).run()
     assert not at.exception
-    assert at.selectbox(key="p_zs_csv_col").value == "sentence"     # BOM stripped from the header
+    assert at.selectbox(key="p_zs_csv_text").value == "sentence"     # BOM stripped from the header
     assert "1 row(s) with blank text were dropped" in _all_messages(at)
-    table = at.dataframe[0].value
+    table = _results_table(at)
     assert table["row"].tolist() == [1, 3] and table["top_label"].tolist() == ["sports", "food"]
     # a file without the remembered column: the columns are listed
     at.file_uploader(key="zs_csv").set_value(("other.csv", b"body\nhello world\n", "text/csv")).run()
@@ -386,11 +403,11 @@ def test_page_batch_csv(app):
     # not UTF-8: read as cp1252 with a notice
     at.file_uploader(key="zs_csv").set_value(("cp.csv", "body\nCaf\xe9 food is great\n".encode("cp1252"), "text/csv")).run()
     assert not at.exception and "not UTF-8" in _all_messages(at)
-    assert "Café" in at.dataframe[0].value["text"].iloc[0]
+    assert "Café" in _results_table(at)["text"].iloc[0]
     # over the upload cap
     big = b"body\n" + b"x" * (21 * 1024 * 1024)
     at.file_uploader(key="zs_csv").set_value(("big.csv", big, "text/csv")).run()
-    assert not at.exception and "the limit is" in _all_messages(at)
+    assert not at.exception and "upload limit" in _all_messages(at)
 
 
 def test_page_train_bad_data(app):
@@ -401,13 +418,13 @@ def test_page_train_bad_data(app):
     one_each = "The match was great | sports\nA goal in extra time | sports\nBake bread | food"
     at.text_area(key="p_tr_lines").set_value(one_each).run()
     assert not at.exception and "at least 2 examples" in _all_messages(at)
-    assert {m.label: m.value for m in at.metric}["Cross-validated accuracy"] == "not estimated"
+    assert {m.label: m.value for m in at.metric}[en("train.metric_cv")] == en("train.not_estimated")
     assert at.text_area(key="p_tr_lines").value == one_each
     at.text_area(key="p_tr_lines").set_value("   ").run()
     assert not at.exception and "text | label" in _all_messages(at)
     at.button(key="tr_load_set").click().run()
     assert not at.exception
-    assert {m.label: m.value for m in at.metric}["Examples · classes"] == "60 · 4"
+    assert {m.label: m.value for m in at.metric}[en("train.metric_count")] == "60 · 4"
 
 
 def test_page_train_csv(app):

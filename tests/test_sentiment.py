@@ -35,18 +35,57 @@ def test_vader_matches_library_and_signs():
     valences = dict(S.vader_word_valences("The movie was not good")[0])
     assert valences["good"] < 0
     # occlusion: removing "wonderful" lowers the compound score -> positive weight
-    weights = dict(S.vader_sentiment("The staff were wonderful").attribution)
+    weights = {w: v for w, v, _ in S.vader_sentiment("The staff were wonderful").attribution}
     assert weights["wonderful"] > 0.3 and abs(weights["The"]) < 1e-9
+
+
+def test_vader_valences_on_the_words_as_typed():
+    """VADER strips edge punctuation (``<b>great</b>`` -> ``b>great</b``) and spells out emoji;
+    the page shows its valences on the words as typed, summed per typed word."""
+    from vaderSentiment.vaderSentiment import SentiText
+
+    text = "<b>x</b> is GREAT!! 🎉so not bad"
+    tokens, _ = S.vader_word_valences(text)
+    assert "b>x</b" in [w for w, _ in tokens]  # VADER's own token
+    words, aligned = S.vader_valences_by_word(text)
+    assert aligned and [w for w, _, _ in words] == text.split()
+    assert [sp for _, _, sp in words] == [False] + [True] * (len(words) - 1)
+    # the emoji word carries the sum of its description's valences ("party popper" + "so")
+    emoji_tokens = SentiText(S._vader_clean(S.vader_analyzer(), "🎉so")).words_and_emoticons
+    assert len(emoji_tokens) >= 2
+    assert sum(v for _, v, _ in words) == pytest.approx(sum(v for _, v in tokens))
+    assert dict((w, v) for w, v, _ in words)["GREAT!!"] > 0
+    assert dict((w, v) for w, v, _ in words)["bad"] > 0  # negated by "not": flipped to positive
+
+
+def test_occlusion_units_keep_the_text_as_typed():
+    text = "这家菜很好吃。 Nice  day"
+    units = S.units_of(text)
+    assert [text[a:b] for a, b, _ in units] == ["这", "家", "菜", "很", "好", "吃", "。", "Nice", "day"]
+    assert [sp for _, _, sp in units] == [False] * 7 + [True, True]
+    # removing a character inside Chinese does not merge its neighbours with the next word
+    assert S.without_unit(text, 6, 7) == "这家菜很好吃 Nice  day"
+    assert S.without_unit(text, 8, 12) == "这家菜很好吃。 day"
+    assert S.without_unit(text, 14, 17) == "这家菜很好吃。 Nice"
+    seen = []
+    weights, notices = S.occlusion(text, lambda ts: seen.extend(ts) or [len(x) for x in ts], max_words=3)
+    assert seen[0] == text and len(seen) == 4 and notices[0][0] == "sentiment.notice.occlusion_cut"
+    assert weights[0] == ("这", 1.0, False) and weights[-1] == ("day", 0.0, True)
 
 
 # --------------------------------------------------------------------------- bad input
 def test_bad_inputs_raise_clear_errors():
     with pytest.raises(S.SentimentInputError, match="empty"):
         S.check_text("   \n\t ")
+    try:
+        S.check_text("")
+    except S.SentimentInputError as exc:
+        assert exc.key == "sentiment.error.empty"
     with pytest.raises(S.SentimentInputError, match=r"\{text\}"):
         S.check_template("Classify this review:")
     text, notices = S.check_text("a" * (S.MAX_CHARS + 10))
-    assert len(text) == S.MAX_CHARS and notices
+    assert len(text) == S.MAX_CHARS and notices[0][0] == "sentiment.notice.chars_cut"
+    assert "20,000" in S.notice_text(notices[0]) and "20,000" in S.notice_text(notices[0], "zh")
 
 
 def test_calibration_moves_towards_the_biased_against_label():
@@ -85,12 +124,12 @@ def test_head_held_out_accuracy(minilm, head):
 def test_head_single_text_occlusion_and_truncation(minilm, head):
     res = S.head_sentiment(minilm, head, "The hotel was wonderful and the staff were friendly.")
     assert res.label == S.POSITIVE and sum(res.scores.values()) == pytest.approx(1.0)
-    weights = dict(res.attribution)
+    weights = {w: v for w, v, _ in res.attribution}
     assert weights["wonderful"] > 0
     assert len(res.attribution) == len(S.words_of("The hotel was wonderful and the staff were friendly."))
     long = " ".join(["The service was slow."] * 80)  # > 256 MiniLM tokens
     res_long = S.head_sentiment(minilm, head, long, attribution=False)
-    assert any("truncated" in n and "256" in n for n in res_long.notices)
+    assert any("truncated" in S.notice_text(n) and "256" in S.notice_text(n) for n in res_long.notices)
 
 
 # --------------------------------------------------------------------------- LLM prompting
@@ -135,7 +174,7 @@ def test_llm_calibration_and_few_shot(smollm2):
 
 def test_llm_occlusion_sign(smollm2):
     res = S.llm_sentiment(smollm2, "The food was excellent.", S.PromptSettings(calibrate=True))
-    weights = dict(res.attribution)
+    weights = {w: v for w, v, _ in res.attribution}
     assert set(weights) == {"The", "food", "was", "excellent."}
     assert weights["excellent."] > 0
     assert weights["excellent."] == max(weights.values())
@@ -156,7 +195,7 @@ def test_sst2_tiny_distilbert_through_loader(tmp_path, as_local_model):
     assert len(res.attribution) == 7 and res.seconds >= 0
     # longer than the tiny model's 128 positions: truncated with a notice, still scores
     long = S.sst2_sentiment(loaded, "great " * 300, attribution=False)
-    assert any("truncated" in n for n in long.notices)
+    assert any("truncated" in S.notice_text(n) for n in long.notices)
     ev = S.evaluate(S.SST2, loaded)
     assert ev.n == len(S.load_dataset("test")) and 0 <= ev.accuracy <= 1
 
@@ -245,7 +284,7 @@ def test_page_batch_csv_bad_inputs(app):
 
     at = _open(app)
     at.toggle(key="p_sent_hub").set_value(False)
-    at.radio(key="p_sent_input").set_value("Batch: one text per line").run()
+    at.radio(key="p_sent_input").set_value("lines").run()
     assert any("empty" in w for w in _texts(at, "warning"))  # nothing typed yet
     at.text_area(key="p_sent_lines").set_value("I loved it.\n\n   \nIt broke after a day.").run()
     assert not at.exception
@@ -253,7 +292,7 @@ def test_page_batch_csv_bad_inputs(app):
     assert any("blank line" in i for i in _texts(at, "info"))
     assert at.get("download_button")
 
-    at.radio(key="p_sent_input").set_value("Batch: CSV upload").run()
+    at.radio(key="p_sent_input").set_value("csv").run()
     up = at.file_uploader(key="sent_csv")
     # not UTF-8 (cp1252 bytes) + BOM-free: fallback notice
     up.set_value(("r.csv", "text\nCaf\xe9 was great\nTerrible caf\xe9\n".encode("cp1252"), "text/csv")).run()
@@ -296,8 +335,11 @@ def test_page_evaluation_panel(app):
     at.text_area(key="p_sent_template").set_value("no placeholder here").run()
     at.button(key="sent_eval_run").click().run()
     assert not at.exception, at.exception
-    table = at.dataframe[0].value
-    acc = dict(zip(table["approach"], table["accuracy"]))
+    from components.i18n import translate
+
+    col_approach, col_acc = translate("en", "sentiment.col.approach"), translate("en", "sentiment.col.accuracy")
+    table = next(d.value for d in at.dataframe if col_acc in d.value.columns)
+    acc = dict(zip(table[col_approach], table[col_acc]))
     assert acc[S.APPROACH_NAMES[S.HEAD]] >= 0.85
     assert 0.5 < acc[S.APPROACH_NAMES[S.VADER]] < 1
     titles = [c.proto.spec for c in at.get("plotly_chart")]

@@ -133,3 +133,27 @@ def test_switching_language_is_written_into_the_link(app):
     app.session_state["p_lang"] = "en"
     app.run()
     assert app.title[0].value == "🧪 LLM Lab" and app.query_params.get("lang") is None
+
+
+def test_csv_download_defuses_spreadsheet_formulas():
+    from components.ui import csv_bytes
+
+    df = pd.DataFrame({"text": ['=HYPERLINK("http://x","y")', "+1", "@SUM(A1)", "plain 中文", "-x"],
+                       "score": [-0.5, 1.0, 2.0, 3.0, 4.0]})
+    out = csv_bytes(df).decode("utf-8-sig").splitlines()
+    assert out[1] == "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",-0.5"
+    assert out[2] == "'+1,1.0" and out[3] == "'@SUM(A1),2.0" and out[4] == "plain 中文,3.0" and out[5] == "'-x,4.0"
+
+
+def test_a_link_resets_settings_it_leaves_out(app):
+    """A link omits defaults, so opening it must not keep this session's other settings."""
+    app.run()
+    app.session_state["p_presenter"] = True
+    app.session_state["p_present_home"] = 3
+    app.run()
+    app.query_params.clear() if hasattr(app.query_params, "clear") else None
+    app.query_params["lang"] = "zh"   # a new link: only the language
+    app.run()
+    assert not app.exception
+    assert app.session_state["p_present_home"] == 0      # page setting back to its default
+    assert app.title[0].value.endswith("大模型实验室")
