@@ -1,8 +1,13 @@
 """Embedding explorer: texts or words in, a PCA (or t-SNE) map of their vectors out,
-with search, nearest neighbours in the full space, and "where would my sentence land?"."""
-from __future__ import annotations
+with search, nearest neighbours in the full space, and "where would my sentence land?".
 
-import io
+Page contract (docs/CONVENTIONS.md, issue 8): strings from ``locales/<lang>/embeddings.toml``,
+a permalink (:data:`SCHEMA`), presenter mode with the curated maps of
+``curated/embeddings.json``, CSV/PNG/HTML export. Cross-link target of the sentiment and
+classification pages (``texts`` + ``labels`` + ``label_title`` + ``run=1``) and source of the
+link to classification (the selected point's text).
+"""
+from __future__ import annotations
 
 import numpy as np
 import pandas as pd
@@ -11,66 +16,104 @@ import streamlit as st
 from components import charts_embeddings as charts
 from components import embeddings as emb
 from components import ui
-from components.catalog import EMBEDDINGS, MINILM, SENTENCE_TRANSFORMER, SMOLLM2, get_spec
-from components.textio import InputError, column_texts, parse_labelled_lines, read_csv_bytes
+from components.catalog import EMBEDDINGS, MINILM, SENTENCE_TRANSFORMER, SMOLLM2, get_spec, models_for
+from components.permalink import BOOL, CHOICE, FLOAT, INT, TEXT, TEXTS, Param
+from components.textio import CsvTable, InputError, column_texts, parse_labelled_lines, read_csv_bytes
 
+PAGE = "embeddings"  # i18n: ok
 K = ui.persist_key
-INPUT_MODES = ("Example set", "Type or paste", "Upload CSV")
-METHOD_LABELS = {
-    emb.SENTENCE: "Sentence embeddings (all-MiniLM-L6-v2)",
-    emb.HIDDEN: "Mean-pooled hidden states (SmolLM2, choose the layer)",
-    emb.WORD: "Word / token embeddings (input embedding matrix)",
-}
-DEFAULT_MODEL = {emb.SENTENCE: MINILM, emb.HIDDEN: SMOLLM2, emb.WORD: SMOLLM2}
-DEFAULT_TEXT = "dog | animal\ncat | animal\nrun | verb\nhouse | building\nhorse | animal\nwalk | verb\nschool | building\n"
-NONE = "(none)"
-# Streamlit >= 1.6x: keep a widget's value (and what the browser shows) while it is not rendered,
-# e.g. while a bad input stops the page before it (ui.keep_widget_state alone restores the value
-# on the server but the re-mounted widget showed its default).
-SESSION = "session"
+t = ui.t
+SESSION = "session"  # persist_state: keep a widget's value while it is not rendered
+EXAMPLE, TYPED, CSV = "example", "typed", "csv"
+INPUT_MODES = (EXAMPLE, TYPED, CSV)
+DEFAULT_MODEL = {emb.SENTENCE: MINILM, emb.HIDDEN: SMOLLM2, emb.WORD: MINILM}  # WordPiece keeps whole words
+MODEL_KEYS = tuple(s.key for s in models_for(EMBEDDINGS))
+SETS = {s.name: s for s in emb.example_sets()}
+WORD_SETS = [s.name for s in emb.example_sets("words")]
+DEFAULT_TEXT = "dog | animal\ncat | animal\nrun | verb\nhouse | building\nhorse | animal\nwalk | verb\nschool | building\n"  # i18n: ok (example data, not UI text)
+NONE = "\x00none"  # the CSV "no label column" choice (cannot be a column name)
 TEXT_COLUMN_HINTS = ("text", "sentence", "sentences", "review", "content", "body", "comment", "word")
-LABEL_COLUMN_HINTS = ("label", "labels", "topic", "category", "class", "group", "tag")
+LABEL_COLUMN_HINTS = ("label", "labels", "topic", "category", "class", "group", "tag", "prediction")
+PICKER = "emb_model"  # one model picker for every method, so it never unmounts
+LABEL_MAX_CHARS = 200
 
-EXPLAINER = """
-**Word embeddings · 词向量.** A model turns every token into a vector of numbers (here 384 or 576 of them).
-Training pushes words used in similar contexts to similar vectors — the idea behind **Word2Vec** and
-**GloVe**: *dog* lands near *cat*, *run* near *walk*, *house* near *school*. 语义相近的词，向量也相近。
+# What a link carries about the items. Not widget keys: they are filled from the current input
+# before the link is published, and written into the widgets when a link brings new values.
+L_SRC, L_TEXTS, L_LABELS = "emb_link_src", "emb_link_texts", "emb_link_labels"
+LIVE = "emb_live"  # presenter mode: compute the live map (after "run live", run=1 or the button)
 
-- **Word / token embeddings** are rows of the model's input embedding matrix: one fixed vector per
-  token, before any attention layer (a word split into several tokens gets the average of their rows).
-- **Sentence embeddings** (all-MiniLM-L6-v2) run the whole transformer and average its last layer over the
-  tokens; the model was fine-tuned so that paraphrases get close vectors. 句向量：整句话一个向量。
-- **Hidden states** of SmolLM2 (a GPT-style decoder) averaged over the tokens: early layers stay close to
-  the token embeddings, later layers carry more context.
+# the query parameters of this page (see components/permalink.py)
+SCHEMA = [
+    Param("src", L_SRC, CHOICE, EXAMPLE, choices=(EXAMPLE, TYPED)),
+    Param("set", K("emb_example"), CHOICE, next(iter(SETS)), choices=tuple(SETS)),
+    Param("texts", L_TEXTS, TEXTS, []),
+    Param("labels", L_LABELS, TEXTS, [], max_chars=LABEL_MAX_CHARS),
+    Param("label_title", K("emb_label_title"), TEXT, "", max_chars=LABEL_MAX_CHARS),
+    Param("method", K("emb_method"), CHOICE, emb.SENTENCE, choices=emb.METHODS),
+    Param("model", K(PICKER), CHOICE, MINILM, choices=MODEL_KEYS),
+    Param("layer", K("emb_layer"), INT, 20, 0, 64),
+    Param("proj", K("emb_proj"), CHOICE, emb.PCA, choices=(emb.PCA, emb.TSNE)),
+    Param("dims", K("emb_dims"), CHOICE, 2, choices=(2, 3)),
+    Param("perp", K("emb_perp"), FLOAT, 30.0, 2.0, 100.0),
+    Param("colour", K("emb_colour"), BOOL, True),
+    Param("k", K("emb_k"), INT, 8, 1, 50),
+    Param("pt", K("emb_point"), INT, 0, -1, emb.MAX_ITEMS - 1),
+    Param("q", K("emb_query"), TEXT, ""),
+    Param("search", K("emb_search"), TEXT, "", max_chars=LABEL_MAX_CHARS),
+]
 
-**The map · 投影.** Vectors with hundreds of dimensions cannot be drawn. **PCA** (principal component
-analysis) is a *linear* projection onto the 2 or 3 directions in which the points vary most; the axis titles
-and the scree bar say how much of the total variance each direction keeps (**explained variance ratio**).
-What is close on the map is usually close in the full space, but not always — the **nearest neighbours**
-table is computed with cosine similarity in the full space, not on the map. **t-SNE** is *non-linear*: it
-keeps each point's neighbours close but distorts distances between clusters. 主成分分析是线性投影；t-SNE 是非线性的。
-"""
 
-st.title("🧭 Embedding explorer · 词向量")
-st.caption(
-    "Put sentences or single words through a real model, see the vectors as a map, and find "
-    "which items are closest in meaning. Similar meanings land close."
-)
-ui.explainer("What you are seeing · 你看到的是什么", EXPLAINER)
+def msg(obj) -> str:
+    """A component notice / input error in the session's language."""
+    return emb.message(obj, ui.lang())
+
+
+# ------------------------------------------------------------------ link in
+_before = {name: st.session_state.get(name) for name in (L_SRC, L_TEXTS, L_LABELS)}
+run_requested = ui.bind_link(PAGE, SCHEMA)
+_link_notes: list[str] = []
+if any(st.session_state.get(name) != (_before[name] if _before[name] is not None else p.default)
+       for name in _before for p in SCHEMA if p.state == name):
+    # a link (or a cross-link) brought items: show them in the text area
+    link_texts = [x for x in st.session_state[L_TEXTS] if x.strip()]
+    link_labels = st.session_state[L_LABELS] or None
+    if link_labels is not None and len(link_labels) != len(st.session_state[L_TEXTS]):
+        _link_notes.append(t("embeddings.link.labels_mismatch", labels=len(link_labels),
+                             texts=len(st.session_state[L_TEXTS])))
+        link_labels = None
+    elif link_labels is not None:
+        link_labels = [lab for x, lab in zip(st.session_state[L_TEXTS], link_labels) if x.strip()]
+    if link_texts:
+        body, flattened = emb.compose_lines(link_texts, link_labels)
+        st.session_state[K("emb_text")] = body
+        st.session_state[K("emb_input")] = TYPED
+        if flattened:
+            _link_notes.append(t("embeddings.link.flattened", n=flattened))
+    elif st.session_state[L_SRC] in INPUT_MODES:
+        st.session_state[K("emb_input")] = st.session_state[L_SRC]
+if run_requested:
+    st.session_state[LIVE] = True
+
+st.title(t("embeddings.title"))
+st.caption(t("embeddings.caption"))
+ui.explainer(t("embeddings.explainer.title"), t("embeddings.explainer.body"))
+for note in _link_notes:
+    st.info(note, icon="🔗")
 
 
 # ------------------------------------------------------------------ cached work
 @st.cache_data(max_entries=6, ttl=3600, show_spinner=False)
 def cached_embeddings(model_key: str, method: str, layer: int | None, digest: str,
-                      _texts: list[str], _rows: list[int]) -> emb.Embeddings:
-    """Embeddings per (model key, method, layer, texts digest); a progress bar while encoding."""
+                      _texts: list[str], _rows: list[int], _label: str) -> emb.Embeddings:
+    """Embeddings per (model key, method, layer, texts digest); a progress bar while encoding.
+    ``_label`` is the progress bar's text (not part of the cache key)."""
     from components.cache import get_model
 
     loaded = get_model(model_key)
-    bar = st.progress(0.0, text=f"Encoding {len(_texts):,} item(s) with {loaded.spec.display_name}…")
+    bar = st.progress(0.0, text=_label)
 
     def report(fraction: float) -> None:
-        bar.progress(min(1.0, fraction), text=f"Encoding {len(_texts):,} item(s)… {100 * fraction:.0f}%")
+        bar.progress(min(1.0, fraction), text=f"{_label} {100 * fraction:.0f}%")
 
     try:
         if method == emb.WORD:
@@ -82,19 +125,15 @@ def cached_embeddings(model_key: str, method: str, layer: int | None, digest: st
         bar.empty()
 
 
-@st.cache_data(max_entries=12, ttl=3600, show_spinner="Projecting…")
-def cached_projection(emb_id: str, method: str, dims: int, _vectors: np.ndarray) -> emb.Projection:
-    """Projection per (embeddings id, method, dims): switching 2-D/3-D or colours never re-encodes."""
-    return emb.project(_vectors, method, dims)
+@st.cache_data(max_entries=12, ttl=3600, show_spinner=False)
+def cached_projection(emb_id: str, method: str, dims: int, perplexity: float, _vectors: np.ndarray) -> emb.Projection:
+    """Projection per (embeddings id, method, dims, perplexity): switching 2-D/3-D or colours never re-encodes."""
+    return emb.project(_vectors, method, dims, perplexity)
 
 
-@st.cache_data(max_entries=6, ttl=3600, show_spinner=False)
-def cached_nearest_all(emb_id: str, _vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    return emb.nearest_for_all(_vectors)
-
-
-@st.cache_data(max_entries=64, ttl=3600, show_spinner="Embedding your query…")
+@st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
 def cached_query(model_key: str, method: str, layer: int | None, query: str) -> emb.Embeddings:
+    """Embedding of one query text with the map's model and method."""
     from components.cache import get_model
 
     loaded = get_model(model_key)
@@ -111,11 +150,121 @@ def cached_csv(data: bytes) -> tuple[pd.DataFrame, str, list[str]]:
     return table.frame, table.encoding, table.notices
 
 
-def stop_with(message: str, kind: str = "warning") -> None:
-    getattr(st, kind)(message, icon={"warning": "⚠️", "error": "🚫", "info": "ℹ️"}[kind])
-    st.stop()
+# ------------------------------------------------------------------ renderers (live and curated)
+def map_chart(fig, key: str, table: pd.DataFrame, filename: str, selectable: bool):
+    """``ui.chart`` plus click selection: the same PNG config, presenter sizing and Table tab,
+    with ``on_select="rerun"`` for 2-D maps (ui.chart does not pass ``on_select`` through).
+    Returns the selection state, or None."""
+    if ui.presenter():
+        fig.update_layout(font=dict(size=18), height=int((fig.layout.height or 450) * 1.25))
+    config = {**ui.PLOTLY_CONFIG, "toImageButtonOptions": {**ui.PLOTLY_CONFIG["toImageButtonOptions"],
+                                                           "filename": filename}}
+    tab_chart, tab_table = st.tabs([t("ui.chart.chart"), t("ui.chart.table")])
+    event = None
+    with tab_chart:
+        if selectable:
+            event = st.plotly_chart(fig, key=key, config=config, on_select="rerun", selection_mode="points")
+        else:
+            st.plotly_chart(fig, key=key, config=config)
+    with tab_table:
+        ui.data_table(table, f"{key}_table", filename=filename)
+    return event
 
 
+def map_title(result: dict) -> str:
+    title = t("embeddings.map.title", n=f"{len(result['texts']):,}", method=t(f"embeddings.method_short.{result['method']}"),
+              model=get_spec(result["model"]).display_name)
+    if result.get("layer") is not None and result["method"] == emb.HIDDEN:
+        title += t("embeddings.map.layer", layer=result["layer"])
+    return title
+
+
+def render_metrics(result: dict) -> None:
+    m1, m2, m3 = st.columns(3)
+    m1.metric(t("embeddings.metric.items"), f"{len(result['texts']):,}")
+    m2.metric(t("embeddings.metric.dims"), f"{result['vector_dims']}")
+    mc = result.get("mean_cosine")
+    m3.metric(t("embeddings.metric.mean_cosine"), "–" if mc is None or not np.isfinite(mc) else f"{mc:.3f}",
+              help=t("embeddings.metric.mean_cosine_help"))
+
+
+def render_variance(result: dict, key: str) -> None:
+    if not result.get("scree"):
+        st.caption(t("embeddings.map.tsne_no_variance"))
+        return
+    scree_col, text_col = st.columns([2, 3])
+    with scree_col:
+        ui.chart(charts.scree_bar(np.asarray(result["scree"]), used=int(result["dims"]), lang=ui.lang()),
+                 key=f"{key}_scree", table=charts.display_frame(charts.variance_frame(result), ui.lang()),
+                 filename="explained-variance")
+    kept = 100 * float(sum(result["explained_variance_ratio_"]))
+    text_col.markdown(t("embeddings.map.kept", kept=f"{kept:.1f}", d=result["vector_dims"], m=len(result["scree"]))
+                      + " " + t("embeddings.map.kept_low" if kept < 50 else "embeddings.map.kept_high"))
+
+
+def render_neighbours(result: dict, which: str, key: str) -> None:
+    frame = emb.neighbours_frame(result, which)
+    if frame is None:
+        return
+    st.markdown(t(f"embeddings.nn.heading_{'query' if which == 'query_neighbours' else 'item'}",
+                  d=result["vector_dims"]))
+    ui.data_table(charts.display_frame(frame, ui.lang()), key, filename=f"neighbours-{which}",
+                  column_config={t("embeddings.col.cosine"): st.column_config.NumberColumn(format="%.3f")})
+
+
+def render_selected(result: dict, key: str) -> None:
+    """The selected point: its text literally, its neighbours, and "Classify this text"."""
+    if result.get("selected") is None:
+        return
+    text = result["texts"][result["selected"]]
+    st.markdown(t("embeddings.selected.heading", row=result["rows"][result["selected"]]))
+    ui.show_literal(text)
+    ui.link_button(t("embeddings.classify_this"), "classification", {"text": text, "mode": "single"},
+                   key=f"{key}_classify", icon="🏷️")
+    render_neighbours(result, "neighbours", f"{key}_nn_item")
+
+
+def render_query(result: dict, key: str) -> None:
+    if not result.get("query"):
+        return
+    st.markdown(t("embeddings.query.heading"))
+    ui.show_literal(result["query"])
+    if result.get("query_xy") is None:
+        st.info(t("embeddings.query.tsne"), icon="ℹ️")
+    render_neighbours(result, "query_neighbours", f"{key}_nn_query")
+
+
+def report(result: dict, source: str, key: str) -> None:
+    lang = ui.lang()  # captured now: the download runs outside the script thread
+    model_name, title = get_spec(result["model"]).display_name, map_title(result)
+    ui.report_button(t("embeddings.report.title"),
+                     lambda: charts.report_sections(result, lang, model_name, title, source),
+                     filename="embedding-map", key=key)
+
+
+# ------------------------------------------------------------------ presenter mode: curated maps
+example = ui.curated_example(PAGE)
+if example is not None:
+    cur = dict(example["result"])
+    if cur.get("set") in SETS:  # the legend title in the session's language
+        cur["label_title"] = SETS[cur["set"]].label_title(ui.lang())
+    render_metrics(cur)
+    map_chart(charts.result_map(cur, title=map_title(cur), lang=ui.lang()), "emb_cur_map",
+              charts.display_frame(emb.points_frame(cur), ui.lang()), "embedding-map", selectable=False)
+    render_variance(cur, "emb_cur")
+    render_selected(cur, "emb_cur")
+    render_query(cur, "emb_cur")
+    st.caption(t("ui.present.precomputed"))
+    if st.button(t("ui.present.use_inputs"), key="emb_cur_live", type="primary", icon="▶️"):
+        ui.apply_example_params(PAGE, SCHEMA, example)
+        st.session_state[LIVE] = True
+        st.session_state[K("emb_input")] = st.session_state[L_SRC]
+    if not st.session_state.get(LIVE):
+        report(cur, SETS[cur["set"]].title(ui.lang()) if cur.get("set") in SETS else "", "emb_report_cur")
+    st.divider()
+
+
+# ------------------------------------------------------------------ 1. input
 class Problem(Exception):
     """An input problem: shown (and the page stopped) only after the source widgets are drawn,
     so the model picker never disappears and nothing chosen is lost."""
@@ -125,109 +274,117 @@ class Problem(Exception):
         self.kind = kind
 
 
-def defer(message: str, kind: str = "warning"):
-    raise Problem(message, kind)
+def stop_with(message: str, kind: str = "warning") -> None:
+    getattr(st, kind)(message, icon={"warning": "⚠️", "error": "🚫", "info": "ℹ️"}[kind])
+    st.stop()
 
 
-# ------------------------------------------------------------------ 1. input
-st.subheader("1 · Items · 输入")
-st.session_state.setdefault(K("emb_input"), INPUT_MODES[0])
-mode = st.radio("Input", INPUT_MODES, key=K("emb_input"), persist_state=SESSION, horizontal=True, label_visibility="collapsed")
-def read_items(mode: str) -> tuple[pd.DataFrame, list[str], bool]:
-    """The items of the chosen input: (frame with text[, label], row; notices; is a word list).
+def read_items(mode: str, method: str) -> tuple[pd.DataFrame, list[str], str, str]:
+    """The items of the chosen input.
+
+    Returns:
+        (frame with ``text`` [, ``label``] and ``row``; notices; legend title; source description).
 
     Raises:
         Problem: nothing usable (the message says why and what to do).
     """
     notes: list[str] = []
-    suggest_words = False
-
-    if mode == "Example set":
-        sets = {s.name: s for s in emb.example_sets()}
-        if st.session_state.get(K("emb_example")) not in sets:
-            st.session_state[K("emb_example")] = next(iter(sets))
-        name = st.selectbox("Example set", list(sets), key=K("emb_example"), persist_state=SESSION,
-                            format_func=lambda n: sets[n].title)
-        frame = sets[name].frame()
+    if mode == EXAMPLE:
+        names = WORD_SETS if method == emb.WORD else list(SETS)  # word vectors: word lists only
+        if st.session_state.get(K("emb_example")) not in names:
+            st.session_state[K("emb_example")] = names[0]
+        name = st.selectbox(t("embeddings.input.set"), names, key=K("emb_example"), persist_state=SESSION,
+                            format_func=lambda n: SETS[n].title(ui.lang()))
+        frame = SETS[name].frame()
         frame["row"] = np.arange(1, len(frame) + 1)
-        suggest_words = sets[name].kind == "words"
-    elif mode == "Type or paste":
+        return frame, notes, SETS[name].label_title(ui.lang()), SETS[name].title(ui.lang())
+    if mode == TYPED:
         st.session_state.setdefault(K("emb_text"), DEFAULT_TEXT)
-        text = st.text_area(
-            "One item per line: `text | label` (the label is optional and colours the points)",
-            key=K("emb_text"), persist_state=SESSION, height=200,
-            help="Everything after the last `|` is the label. Blank lines are ignored. "
-                 f"Up to {emb.MAX_ITEMS:,} items are mapped; more are sampled.",
-        )
+        c1, c2 = st.columns([4, 1])
+        text = c1.text_area(t("embeddings.input.text"), key=K("emb_text"), persist_state=SESSION, height=200,
+                            help=t("embeddings.input.text_help", cap=f"{emb.MAX_ITEMS:,}"))
+        title = c2.text_input(t("embeddings.input.label_title"), key=K("emb_label_title"), persist_state=SESSION,
+                              max_chars=LABEL_MAX_CHARS, placeholder=t("embeddings.chart.legend_label"))
         try:
             frame, notes = parse_labelled_lines(text)
         except InputError as exc:
-            defer(f"{exc} Or pick an example set above.")
+            raise Problem(t("embeddings.input.empty", error=msg(exc))) from None
         frame["row"] = np.arange(1, len(frame) + 1)
         if frame["label"].eq("").all():
             frame = frame.drop(columns="label")
-    else:
-        upload = st.file_uploader(
-            "CSV file (UTF-8 or Windows-1252; first row = column names)", type=["csv", "txt"], key="emb_csv",
-            help="Up to 20 MB (server.maxUploadSize). Choose the text column and an optional label column below.",
-        )
-        if upload is None:
-            defer("Upload a CSV file, or choose an example set / type items above.", "info")
-        try:
-            raw, encoding, csv_notes = cached_csv(upload.getvalue())
-        except InputError as exc:
-            defer(f"{emb.md_code(upload.name)}: {exc}", "error")
-        from components.textio import CsvTable
-
-        table = CsvTable(frame=raw, encoding=encoding, notices=list(csv_notes))
-        columns = table.columns
-        text_key, label_key = K("emb_csv_text"), K("emb_csv_label")
-        remembered = st.session_state.get(text_key)
-        if remembered is not None and remembered not in columns:
-            st.warning(
-                f"Column {emb.md_code(remembered)} (chosen before) is not in {emb.md_code(upload.name)}. "
-                "Columns found: " + ", ".join(emb.md_code(c) for c in columns) + ". Choose the text column below.",
-                icon="⚠️")
-        if st.session_state.get(text_key) not in columns:
-            hinted = [c for c in columns if c.strip().lower() in TEXT_COLUMN_HINTS]
-            lengths = {c: raw[c].astype(str).str.len().mean() for c in columns}
-            st.session_state[text_key] = hinted[0] if hinted else max(columns, key=lambda c: lengths[c])
-        if st.session_state.get(label_key) not in [NONE, *columns]:
-            hinted = [c for c in columns if c.strip().lower() in LABEL_COLUMN_HINTS and c != st.session_state[text_key]]
-            st.session_state[label_key] = hinted[0] if hinted else NONE
-        c1, c2 = st.columns(2)
-        text_col = c1.selectbox("Text column", columns, key=text_key, persist_state=SESSION)
-        label_col = c2.selectbox("Label / colour column (optional)", [NONE, *columns], key=label_key, persist_state=SESSION)
-        try:
-            frame, notes = column_texts(table, text_col, None if label_col == NONE else label_col)
-        except InputError as exc:
-            defer(str(exc))
-        notes = table.notices + notes
-        st.caption(f"{emb.md_code(upload.name)}: {len(raw):,} rows, columns " + ", ".join(emb.md_code(c) for c in columns)
-                   + f" · read as {encoding}.")
-
-    return frame, notes, suggest_words
+        return frame, notes, title, t("embeddings.input.typed_source")
+    upload = st.file_uploader(t("embeddings.input.csv"), type=["csv", "txt"], key="emb_csv",
+                              help=t("embeddings.input.csv_help"))
+    if upload is None:
+        raise Problem(t("embeddings.input.csv_missing"), "info")
+    name = emb.md_code(upload.name)
+    try:
+        raw, encoding, csv_notes = cached_csv(upload.getvalue())
+    except InputError as exc:
+        raise Problem(f"{name}: {msg(exc)}", "error") from None
+    table = CsvTable(frame=raw, encoding=encoding, notices=list(csv_notes))
+    columns = table.columns
+    text_key, label_key = K("emb_csv_text"), K("emb_csv_label")
+    remembered = st.session_state.get(text_key)
+    if remembered is not None and remembered not in columns:
+        st.warning(t("embeddings.input.column_gone", column=emb.md_code(remembered), file=name,
+                     columns=", ".join(emb.md_code(c) for c in columns)), icon="⚠️")
+    if st.session_state.get(text_key) not in columns:
+        hinted = [c for c in columns if c.strip().lower() in TEXT_COLUMN_HINTS]
+        lengths = {c: raw[c].astype(str).str.len().mean() for c in columns}
+        st.session_state[text_key] = hinted[0] if hinted else max(columns, key=lambda c: lengths[c])
+    if st.session_state.get(label_key) not in [NONE, *columns]:
+        hinted = [c for c in columns if c.strip().lower() in LABEL_COLUMN_HINTS and c != st.session_state[text_key]]
+        st.session_state[label_key] = hinted[0] if hinted else NONE
+    c1, c2 = st.columns(2)
+    text_col = c1.selectbox(t("embeddings.input.text_column"), columns, key=text_key, persist_state=SESSION)
+    label_col = c2.selectbox(t("embeddings.input.label_column"), [NONE, *columns], key=label_key, persist_state=SESSION,
+                             format_func=lambda c: t("embeddings.input.no_label_column") if c == NONE else c)
+    try:
+        frame, notes = column_texts(table, text_col, None if label_col == NONE else label_col)
+    except InputError as exc:
+        raise Problem(msg(exc)) from None
+    st.caption(t("embeddings.input.csv_summary", file=name, rows=f"{len(raw):,}",
+                 columns=", ".join(emb.md_code(c) for c in columns), encoding=encoding))
+    return frame, table.notices + notes, "" if label_col == NONE else label_col, upload.name
 
 
+st.subheader(t("embeddings.input.heading"))
+if st.session_state.get(K("emb_input")) not in INPUT_MODES:
+    st.session_state[K("emb_input")] = EXAMPLE
+mode = st.radio(t("embeddings.input.mode"), INPUT_MODES, key=K("emb_input"), persist_state=SESSION, horizontal=True,
+                label_visibility="collapsed", format_func=lambda m: t(f"embeddings.input.modes.{m}"))
+if st.session_state.get(K("emb_method")) not in emb.METHODS:
+    st.session_state[K("emb_method")] = emb.SENTENCE
 try:
-    frame, notes, suggest_words = read_items(mode)
+    frame, notes, label_title, source = read_items(mode, st.session_state[K("emb_method")])
 except Problem as exc:
-    frame, notes, suggest_words, input_problem = None, [], False, exc
+    frame, notes, label_title, source, input_problem = None, [], "", "", exc
 else:
     input_problem = None
+
+# what a copied link carries about the items (typed and CSV items travel as a list)
+if frame is not None and mode in (TYPED, CSV):
+    st.session_state[L_SRC] = TYPED
+    st.session_state[L_TEXTS] = frame["text"].astype(str).tolist()
+    st.session_state[L_LABELS] = frame["label"].astype(str).tolist() if "label" in frame.columns else []
+else:
+    st.session_state[L_SRC] = TYPED if mode == TYPED else EXAMPLE
+    st.session_state[L_TEXTS], st.session_state[L_LABELS] = [], []
+
+if frame is not None:
     keep, sample_notes = emb.sample_items(len(frame), cap=emb.MAX_ITEMS)
     if len(keep) < len(frame):
         frame = frame.iloc[keep].reset_index(drop=True)
-        st.warning(sample_notes[0], icon="🎲")
-    ui.notices(notes)
-    with st.expander(f"The {len(frame):,} item(s) (shown literally)"):
-        st.dataframe(frame.drop(columns="row").head(5_000), hide_index=True, width="stretch")
+        st.warning(msg(sample_notes[0]), icon="🎲")
+    ui.notices([msg(n) for n in notes])
+    with st.expander(t("embeddings.input.items", n=f"{len(frame):,}")):
+        shown = frame.drop(columns="row").head(5_000)
+        st.dataframe(charts.display_frame(shown, ui.lang()), hide_index=True, width="stretch")
 
 # ------------------------------------------------------------------ 2. source
-st.subheader("2 · Embedding source · 向量来源")
-st.session_state.setdefault(K("emb_method"), emb.SENTENCE)
+st.subheader(t("embeddings.source.heading"))
 left, right = st.columns([3, 2])
-PICKER = "emb_model"  # one picker for every method, so it never unmounts
 
 
 def _method_changed() -> None:
@@ -236,183 +393,144 @@ def _method_changed() -> None:
 
 
 with left:
-    method = st.radio("How to turn items into vectors", emb.METHODS, key=K("emb_method"), persist_state=SESSION,
-                      format_func=METHOD_LABELS.get, on_change=_method_changed)
-if suggest_words and method != emb.WORD:
-    st.info("This example is a word list: try **Word / token embeddings** to see the primer's "
-            "static word vectors (Word2Vec/GloVe-style).", icon="💡")
-picker = PICKER
-st.session_state.setdefault(K(picker), DEFAULT_MODEL[method])
-with right:
-    model_key = ui.model_picker(EMBEDDINGS, picker, label="Model (catalog)")
+    method = st.radio(t("embeddings.source.method"), emb.METHODS, key=K("emb_method"), persist_state=SESSION,
+                      format_func=lambda m: t(f"embeddings.method.{m}"), on_change=_method_changed)
+if mode == EXAMPLE and frame is not None and SETS[st.session_state[K("emb_example")]].kind == "words" \
+        and method != emb.WORD:
+    st.info(t("embeddings.source.try_words"), icon="💡")
+if st.session_state.get(K(PICKER)) not in MODEL_KEYS:
+    st.session_state[K(PICKER)] = DEFAULT_MODEL[method]
+if ui.presenter():
+    model_key = st.session_state[K(PICKER)]
+else:
+    with right:
+        model_key = ui.model_picker(EMBEDDINGS, PICKER, label=t("embeddings.source.model"))
+
+# a click on the 2-D map selects that item (state of the chart from the previous run)
+if frame is not None:
+    map_key = f"emb_map_{st.session_state.get(K('emb_proj'))}_{st.session_state.get(K('emb_dims'))}"
+    picked = emb.selected_item((st.session_state.get(map_key) or {}).get("selection"), len(frame))
+    if picked is not None and picked != st.session_state.get("emb_last_pick"):
+        st.session_state[K("emb_point")] = picked
+    st.session_state["emb_last_pick"] = picked
+
+ui.publish_link(PAGE, SCHEMA, runnable=True)
+
 if input_problem is not None:
     stop_with(str(input_problem), input_problem.kind)
 assert frame is not None
+if ui.presenter() and not st.session_state.get(LIVE):
+    st.button(t("embeddings.compute"), key="emb_compute", type="primary", icon="🧭",
+              on_click=lambda: st.session_state.__setitem__(LIVE, True))
+    st.stop()
+
 texts = frame["text"].astype(str).tolist()
 labels = frame["label"].astype(str).tolist() if "label" in frame.columns else None
 rows = [int(r) for r in frame["row"]]
-loaded = ui.load_or_explain(model_key, picker)
+loaded = ui.load_or_explain(model_key, PICKER)
 if loaded is None:
     st.stop()
 spec = get_spec(model_key)
 layer: int | None = None
 if method == emb.SENTENCE and spec.loader != SENTENCE_TRANSFORMER:
-    st.info(f"{spec.display_name} is not a sentence-transformers model: its sentence vectors are the "
-            "mean of its last layer's hidden states.", icon="ℹ️")
+    st.info(t("embeddings.source.not_st", model=spec.display_name), icon="ℹ️")
     layer = emb.num_layers(loaded)
 elif method == emb.HIDDEN:
     n_layers = emb.num_layers(loaded)
     if not isinstance(st.session_state.get(K("emb_layer")), int) or not 0 <= st.session_state[K("emb_layer")] <= n_layers:
         st.session_state[K("emb_layer")] = (2 * n_layers) // 3
-    layer = right.slider("Layer (0 = token embeddings, last = output)", 0, n_layers, key=K("emb_layer"), persist_state=SESSION)
+    if ui.presenter():
+        layer = int(st.session_state[K("emb_layer")])
+    else:
+        layer = right.slider(t("embeddings.source.layer"), 0, n_layers, key=K("emb_layer"), persist_state=SESSION,
+                             help=t("embeddings.source.layer_help"))
     if len(texts) > 2_000:
-        st.info(f"{spec.display_name} hidden states for {len(texts):,} texts take a few minutes on this "
-                "CPU (each text runs through every layer); sentence embeddings are much faster.", icon="⏱️")
+        st.info(t("embeddings.source.slow", model=spec.display_name, n=f"{len(texts):,}"), icon="⏱️")
 
-emb_key = (model_key, method, layer, emb.texts_digest(texts))
+digest = emb.texts_digest(texts)
 try:
-    result = cached_embeddings(model_key, method, layer, emb_key[3], texts, rows)
+    result_emb = cached_embeddings(model_key, method, layer, digest, texts, rows,
+                                   t("embeddings.source.encoding", n=f"{len(texts):,}", model=spec.display_name))
 except InputError as exc:
-    stop_with(str(exc))
-emb_id = "|".join(str(x) for x in emb_key)
-vectors = result.vectors
-ui.notices(result.notices)
-if result.pieces is not None:
-    with st.expander("Tokens behind each word vector"):
-        st.dataframe(pd.DataFrame({"item": texts, "tokens averaged": [" + ".join(p) for p in result.pieces]}),
+    stop_with(msg(exc))
+emb_id = "|".join(str(x) for x in (model_key, method, layer, digest))
+vectors = result_emb.vectors
+ui.notices([msg(n) for n in result_emb.notices])
+if result_emb.pieces is not None:
+    with st.expander(t("embeddings.source.pieces")):
+        st.dataframe(pd.DataFrame({t("embeddings.col.text"): texts,
+                                   t("embeddings.col.tokens"): [" + ".join(p) for p in result_emb.pieces]}),
                      hide_index=True, width="stretch")
-stats = emb.summary_stats(vectors)
-m1, m2, m3 = st.columns(3)
-m1.metric("Items", f"{len(texts):,}")
-m2.metric("Dimensions per vector", f"{vectors.shape[1]}")
-m3.metric("Mean cosine between items", f"{stats['mean_cosine']:.3f}" if np.isfinite(stats["mean_cosine"]) else "–")
 
+# ------------------------------------------------------------------ 3. map
+st.subheader(t("embeddings.map.heading"))
+c1, c2, c3, c4 = st.columns([2, 1.2, 1.3, 3])
+proj_method = c1.radio(t("embeddings.map.projection"), (emb.PCA, emb.TSNE), key=K("emb_proj"), persist_state=SESSION,
+                       horizontal=True, format_func=lambda p: t(f"embeddings.proj.{p}"))
+dims = c2.radio(t("embeddings.map.dims"), (2, 3), key=K("emb_dims"), persist_state=SESSION, horizontal=True,
+                format_func=lambda d: f"{d}-D")
+colour = c3.toggle(t("embeddings.map.colour"), help=t("embeddings.map.colour_help"), key=K("emb_colour"),
+                   persist_state=SESSION, disabled=labels is None)
+search = c4.text_input(t("embeddings.map.search"), key=K("emb_search"), persist_state=SESSION,
+                       max_chars=LABEL_MAX_CHARS)
+perplexity = float(st.session_state[K("emb_perp")])
+if not ui.presenter():
+    a1, a2 = st.columns(2)
+    a1.number_input(t("embeddings.map.k"), min_value=1, max_value=50, key=K("emb_k"), persist_state=SESSION)
+    if proj_method == emb.TSNE:
+        perplexity = a2.slider(t("embeddings.map.perplexity"), 2.0, 100.0, step=1.0, key=K("emb_perp"),
+                               persist_state=SESSION, help=t("embeddings.map.perplexity_help"))
+k = int(st.session_state[K("emb_k")])
+query = st.text_input(t("embeddings.query.label"), key=K("emb_query"), persist_state=SESSION,
+                      placeholder=t("embeddings.query.placeholder"))
 
-# ------------------------------------------------------------------ 3. map (fragment)
-@st.fragment
-def explore(emb_id: str, texts: list[str], labels: list[str] | None, rows: list[int],
-            vectors: np.ndarray, model_key: str, method: str, layer: int | None) -> None:
-    st.subheader("3 · Map · 投影")
-    c1, c2, c3, c4 = st.columns([2, 1.2, 1.3, 3])
-    st.session_state.setdefault(K("emb_proj"), emb.PCA)
-    st.session_state.setdefault(K("emb_dims"), 2)
-    st.session_state.setdefault(K("emb_colour"), True)
-    proj_method = c1.radio("Projection", (emb.PCA, emb.TSNE), key=K("emb_proj"), persist_state=SESSION, horizontal=True,
-                           format_func={emb.PCA: "PCA (linear)", emb.TSNE: "t-SNE (non-linear)"}.get)
-    dims = c2.radio("Dimensions", (2, 3), key=K("emb_dims"), persist_state=SESSION, horizontal=True, format_func=lambda d: f"{d}-D")
-    colour = c3.toggle("Colour", help="Colour the points by their label", key=K("emb_colour"), persist_state=SESSION, disabled=labels is None)
-    search = c4.text_input("Search (highlights items containing this text)", key=K("emb_search"), persist_state=SESSION)
+if proj_method == emb.TSNE and len(texts) > emb.TSNE_MAX_ITEMS:
+    st.warning(t("embeddings.map.tsne_cap", cap=f"{emb.TSNE_MAX_ITEMS:,}", n=f"{len(texts):,}"), icon="⏱️")
+    proj_method = emb.PCA
+try:
+    with st.spinner(t("embeddings.map.projecting")):
+        proj = cached_projection(emb_id, proj_method, int(dims), perplexity, vectors)
+except InputError as exc:
+    stop_with(msg(exc))
+ui.notices([msg(n) for n in proj.notices])
 
-    if proj_method == emb.TSNE and len(texts) > emb.TSNE_MAX_ITEMS:
-        st.warning(f"t-SNE is limited to {emb.TSNE_MAX_ITEMS:,} items here (you have {len(texts):,}); "
-                   "showing PCA instead.", icon="⏱️")
-        proj_method = emb.PCA
+hits = emb.matches(texts, search)
+if search.strip():
+    st.caption(t("embeddings.map.search_hits", n=f"{int(hits.sum()):,}", q=emb.md_code(search.strip())))
+
+query_vector, query_notes = None, []
+if query.strip():
     try:
-        proj = cached_projection(emb_id, proj_method, int(dims), vectors)
+        qemb = cached_query(model_key, method, layer, query.strip())
+        query_vector, query_notes = qemb.vectors[0], qemb.notices
     except InputError as exc:
-        st.warning(str(exc), icon="⚠️")
-        return
-    ui.notices(proj.notices)
+        st.warning(msg(exc), icon="⚠️")
 
-    hits = emb.matches(texts, search)
-    if search.strip():
-        st.caption(f"{int(hits.sum()):,} item(s) contain {emb.md_code(search.strip())}.")
+map_area = st.container()
+# the selected point: a click on the 2-D map, or this list (3-D maps, keyboard users)
+pool = np.flatnonzero(hits) if hits.any() else np.arange(len(texts))
+options = [-1, *pool[:1000].tolist()]
+if st.session_state.get(K("emb_point")) not in options:
+    st.session_state[K("emb_point")] = int(pool[0])
+point = st.selectbox(t("embeddings.selected.pick"), options, key=K("emb_point"), persist_state=SESSION,
+                     help=t("embeddings.selected.pick_help"),
+                     format_func=lambda i: t("embeddings.selected.none") if i < 0
+                     else f"#{rows[i]}: {emb.hover_text(texts[i], 80)}")
+result = emb.map_result(
+    texts, vectors, proj, labels=labels, label_title=label_title, rows=rows, model_key=model_key, method=method,
+    layer=layer, perplexity=perplexity, selected=None if point is None or point < 0 else int(point), k=k,
+    query=query.strip(), query_vector=query_vector)
+ui.notices([msg(n) for n in query_notes])
 
-    # neighbours of a chosen point: options = search matches (or the first items)
-    pool = np.flatnonzero(hits) if hits.any() else np.arange(len(texts))
-    options = [-1, *pool[:1000].tolist()]
-    if st.session_state.get(K("emb_point")) not in options:
-        st.session_state[K("emb_point")] = int(pool[0])  # the first (matching) item
-    st.session_state.setdefault(K("emb_k"), 8)
-    q1, q2, q3 = st.columns([3, 3, 1])
-    point = q1.selectbox(
-        "Nearest neighbours of… (type in Search to find an item)", options, key=K("emb_point"), persist_state=SESSION,
-        format_func=lambda i: "— none —" if i < 0 else f"#{rows[i]}: {emb.hover_text(texts[i], 80)}",
-    )
-    query = q2.text_input("…or a new sentence: where would it land? · 我的句子会落在哪里？", key=K("emb_query"), persist_state=SESSION,
-                          placeholder="e.g. The goalkeeper made a great save")
-    k = q3.number_input("k", min_value=1, max_value=50, key=K("emb_k"), persist_state=SESSION)
+with map_area:
+    render_metrics(result)
+    fig = charts.result_map(result, title=map_title(result), lang=ui.lang(), colour=bool(colour),
+                            highlight=hits if search.strip() else None)
+    map_chart(fig, f"emb_map_{st.session_state[K('emb_proj')]}_{st.session_state[K('emb_dims')]}",
+              charts.display_frame(emb.points_frame(result), ui.lang()), "embedding-map", selectable=int(dims) == 2)
+    st.caption(t("embeddings.map.hint_2d" if int(dims) == 2 else "embeddings.map.hint_3d"))
+    render_variance(result, "emb")
 
-    neighbour_tables = []
-    selected, near = None, []
-    if point is not None and point >= 0:
-        nn = emb.nearest_neighbours(vectors, int(point), k=int(k))
-        selected, near = int(point), nn["index"].tolist()
-        neighbour_tables.append(("item", texts[selected], nn))
-    query_xy, query_text = None, ""
-    if query.strip():
-        try:
-            qemb = cached_query(model_key, method, layer, query.strip())
-            nnq = emb.nearest_neighbours(vectors, qemb.vectors[0], k=int(k))
-            neighbour_tables.append(("query", query.strip(), nnq))
-            query_xy, query_text = emb.project_query(proj, qemb.vectors[0]), query.strip()
-            if query_xy is None:
-                st.info("t-SNE cannot place a new point on an existing map (it has no transform); "
-                        "switch to PCA to see where your sentence lands. Its neighbours are below.", icon="ℹ️")
-            ui.notices(qemb.notices)
-        except InputError as exc:
-            st.warning(str(exc), icon="⚠️")
-
-    fig = charts.scatter_map(
-        proj.coords, texts, labels if colour else None, proj.axis_titles,
-        highlight=hits if search.strip() else None, query_point=query_xy, query_text=query_text,
-        selected=selected, neighbours=near, nonlinear=proj.method == emb.TSNE,
-        title=f"{len(texts):,} items · {METHOD_LABELS[method].split(' (')[0]} · {get_spec(model_key).display_name}"
-              + (f" · layer {layer}" if method == emb.HIDDEN else ""),
-    )
-    st.plotly_chart(fig, config=charts.png_config(), key="emb_map")
-    if proj.scree is not None:
-        scree_col, text_col = st.columns([2, 3])
-        scree_col.plotly_chart(charts.scree_bar(proj.scree, used=int(dims)), config=charts.png_config("scree"),
-                               key="emb_scree")
-        kept = 100 * float(proj.explained_variance_ratio_.sum())
-        text_col.markdown(
-            f"The map keeps **{kept:.1f}%** of the total variance of the {vectors.shape[1]}-dimensional "
-            f"vectors (bars: the first {len(proj.scree)} principal components; dark = the map's axes). "
-            + ("Most of the variance is not on the map, so trust the neighbours table (full space) over "
-               "distances on the map." if kept < 50 else
-               "Distances on the map are a fair picture of the full space.")
-        )
-    st.caption("Hover a point to read its text · drag to zoom, double-click to reset · the camera icon "
-               "in the chart's toolbar downloads a PNG.")
-
-    # neighbours tables (cosine in the full space)
-    tables = []
-    for kind, source, nn in neighbour_tables:
-        table = pd.DataFrame({
-            "rank": nn["rank"], "row": [rows[i] for i in nn["index"]],
-            "text": [texts[i] for i in nn["index"]],
-            **({"label": [labels[i] for i in nn["index"]]} if labels is not None else {}),
-            "cosine similarity": nn["cosine"].round(4),
-        })
-        st.markdown(f"**Nearest neighbours of the {kind}** (cosine similarity in all {vectors.shape[1]} dimensions):")
-        ui.show_literal(source)
-        st.dataframe(table, hide_index=True, width="stretch", column_config={
-            "cosine similarity": st.column_config.NumberColumn(format="%.3f")})
-        tables.append(table.assign(neighbours_of=kind, source_text=source))
-
-    # downloads
-    best, score = cached_nearest_all(emb_id, vectors)
-    axis = [t.split(" (")[0].replace(" ", "") for t in proj.axis_titles]
-    coords = pd.DataFrame(proj.coords, columns=axis)
-    out = pd.DataFrame({"row": rows, "text": texts, **({"label": labels} if labels is not None else {})})
-    out = pd.concat([out, coords], axis=1)
-    out["nearest_row"] = [rows[i] if i >= 0 else None for i in best]
-    out["nearest_text"] = [texts[i] if i >= 0 else "" for i in best]
-    out["nearest_cosine"] = np.round(score, 4)
-    d1, d2 = st.columns(2)
-    buf = io.StringIO()
-    out.to_csv(buf, index=False)
-    # data as callables: built on click, so no media file is registered on every render (a
-    # session leaving the page mid-render otherwise logs "Download Button source error - 404")
-    coords_csv = buf.getvalue().encode("utf-8")
-    d1.download_button("⬇️ Coordinates + nearest neighbour (CSV)", lambda: coords_csv,
-                       file_name="embedding_map.csv", mime="text/csv", on_click="ignore", key="emb_dl_coords")
-    if tables:
-        neighbours_csv = pd.concat(tables).to_csv(index=False).encode("utf-8")
-        d2.download_button("⬇️ Neighbours tables (CSV)", lambda: neighbours_csv,
-                           file_name="embedding_neighbours.csv", mime="text/csv", on_click="ignore",
-                           key="emb_dl_nn")
-
-
-explore(emb_id, texts, labels, rows, vectors, model_key, method, layer)
+render_selected(result, "emb")
+render_query(result, "emb")
+report(result, source, "emb_report")

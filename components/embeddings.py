@@ -17,7 +17,10 @@ Then :func:`project` (PCA, linear, with ``explained_variance_ratio_``; or t-SNE,
 (cosine similarity in the full embedding space, never in the 2-D/3-D projection).
 
 Every model call holds ``loaded.lock`` (shared cached models, see CONVENTIONS.md).
-Bad input raises :class:`components.textio.InputError` with a message for the user.
+Bad input raises :class:`EmbeddingInputError` (a :class:`components.textio.InputError`) whose
+``key``/``values`` name a string of ``locales/<lang>/embeddings.toml``; notices are
+:class:`Note` objects of the same kind, so the page shows both in the user's language
+(``str()`` of either is the English text).
 """
 from __future__ import annotations
 
@@ -31,6 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from components import i18n
 from components.textio import InputError, parse_labelled_lines
 
 Progress = Callable[[float], None]
@@ -53,6 +57,46 @@ HOVER_CHARS = 200
 DATA_DIR = Path(__file__).resolve().parents[1] / "data" / "embeddings"
 
 
+@dataclass(frozen=True)
+class Note:
+    """A message for the user: an i18n key of ``locales/<lang>/embeddings.toml`` and the
+    values of its placeholders (already formatted; user text wrapped in :func:`md_code`).
+
+    ``str(note)`` is the English text; :meth:`text` translates.
+    """
+
+    key: str
+    values: dict = field(default_factory=dict)
+
+    def text(self, lang: str = i18n.DEFAULT_LANG) -> str:
+        """The message in ``lang`` (``"en"``/``"zh"``)."""
+        return i18n.translate(lang, self.key, **self.values)
+
+    def __str__(self) -> str:
+        return self.text(i18n.DEFAULT_LANG)
+
+
+class EmbeddingInputError(InputError):
+    """Unusable input, with a translatable message (``key``, ``values`` as in :class:`Note`);
+    ``str(exc)`` is the English text."""
+
+    def __init__(self, key: str, **values: Any):
+        self.key = key
+        self.values = values
+        super().__init__(i18n.translate(i18n.DEFAULT_LANG, key, **values))
+
+    def text(self, lang: str = i18n.DEFAULT_LANG) -> str:
+        """The message in ``lang``."""
+        return i18n.translate(lang, self.key, **self.values)
+
+
+def message(obj: Any, lang: str = i18n.DEFAULT_LANG) -> str:
+    """A :class:`Note` / :class:`EmbeddingInputError` in ``lang``; anything else as ``str``
+    (e.g. English messages of :mod:`components.textio`)."""
+    text = getattr(obj, "text", None)
+    return text(lang) if callable(text) else str(obj)
+
+
 @dataclass
 class Embeddings:
     """Vectors for a list of texts.
@@ -65,7 +109,7 @@ class Embeddings:
         token_counts: ``(n,)`` tokens per text before truncation (special tokens included
             for sentences / hidden states; without them for words).
         truncated: indices of texts cut at the model's limit.
-        notices: human-readable statements about what was changed or averaged.
+        notices: :class:`Note` s about what was changed or averaged.
         pieces: for ``WORD``: per text, the readable tokens whose rows were averaged.
     """
 
@@ -91,7 +135,7 @@ class Projection:
         pca: the fitted ``sklearn.decomposition.PCA`` (PCA only) -- use it to place new points.
         scree: ``(m,)`` explained variance ratio of the first m <= 10 components (PCA only),
             for the scree bar.
-        notices: what was adapted (e.g. t-SNE perplexity).
+        notices: :class:`Note` s about what was adapted (e.g. t-SNE perplexity).
     """
 
     coords: np.ndarray
@@ -139,12 +183,10 @@ def _row_notices(truncated: list[int], counts: np.ndarray, limit: int, texts: Se
     for i in truncated[:MAX_ROW_NOTICES]:
         row = rows[i] if rows is not None else i + 1
         preview = texts[i][:40] + ("…" if len(texts[i]) > 40 else "")
-        out.append(
-            f"Row {row} ({md_code(preview)}) has {int(counts[i])} tokens; {what} reads only the first "
-            f"{limit}, so the rest of that text is not in its vector."
-        )
+        out.append(Note("embeddings.msg.truncated_row", {
+            "row": row, "preview": md_code(preview), "tokens": int(counts[i]), "model": what, "limit": limit}))
     if len(truncated) > MAX_ROW_NOTICES:
-        out.append(f"…and {len(truncated) - MAX_ROW_NOTICES} more row(s) were truncated at {limit} tokens.")
+        out.append(Note("embeddings.msg.truncated_more", {"n": len(truncated) - MAX_ROW_NOTICES, "limit": limit}))
     return out
 
 
@@ -165,9 +207,9 @@ def _token_counts(loaded, texts: Sequence[str], add_special_tokens: bool = True)
 def _check_texts(texts: Sequence[str]) -> list[str]:
     texts = [str(t) for t in texts]
     if not texts:
-        raise InputError("There is nothing to embed: the input is empty.")
+        raise EmbeddingInputError("embeddings.msg.nothing")
     if any(not t.strip() for t in texts):
-        raise InputError("Some items are blank; remove empty lines or cells first.")
+        raise EmbeddingInputError("embeddings.msg.blank_items")
     return texts
 
 
@@ -244,7 +286,7 @@ def encode_sentences(
                            f"{loaded.spec.display_name} (max_seq_length)")
     dupes = len(texts) - len(uniq_texts)
     if dupes:
-        notices.append(f"{dupes} repeated text(s) were encoded once and share a point position.")
+        notices.append(Note("embeddings.msg.repeated", {"n": dupes}))
     return Embeddings(vectors=vectors, method=SENTENCE, model_key=loaded.spec.key,
                       token_counts=counts, truncated=truncated, notices=notices)
 
@@ -296,7 +338,7 @@ def hidden_state_embeddings(
     texts = _check_texts(texts)
     n_layers = num_layers(loaded)
     if not 0 <= int(layer) <= n_layers:
-        raise InputError(f"Layer must be between 0 and {n_layers} for {loaded.spec.display_name}.")
+        raise EmbeddingInputError("embeddings.msg.layer_range", n=n_layers, model=loaded.spec.display_name)
     ctx = int(getattr(loaded, "context_length", max_tokens) or max_tokens)
     limit = min(int(max_tokens), ctx)
     counts = _token_counts(loaded, texts)
@@ -352,7 +394,8 @@ def word_embeddings(loaded, words: Sequence[str]) -> Embeddings:
         enc = loaded.tokenizer(list(words), add_special_tokens=False, return_attention_mask=False)
         for i, ids in enumerate(enc["input_ids"]):
             if not ids:
-                raise InputError(f"{md_code(words[i])} produced no token for {loaded.spec.display_name}.")
+                raise EmbeddingInputError("embeddings.msg.no_token", word=md_code(words[i]),
+                                          model=loaded.spec.display_name)
             vectors[i] = matrix[torch.tensor(ids)].mean(dim=0).float().numpy()
             counts[i] = len(ids)
             pieces.append(token_labels(loaded.tokenizer, ids))
@@ -360,17 +403,11 @@ def word_embeddings(loaded, words: Sequence[str]) -> Embeddings:
     notices = []
     if multi:
         examples = "; ".join(f"{md_code(words[i])} → {md_code(' + '.join(pieces[i]))}" for i in multi[:5])
-        more = f" (and {len(multi) - 5} more)" if len(multi) > 5 else ""
-        notices.append(
-            f"{len(multi)} of {len(words)} item(s) are several tokens for this tokenizer; each one's "
-            f"vector is the average of its token rows: {examples}{more}."
-        )
+        examples += " …" if len(multi) > 5 else ""
+        notices.append(Note("embeddings.msg.multi_token", {"n": len(multi), "total": len(words), "examples": examples}))
     long = [i for i in range(len(words)) if len(words[i].split()) > 3]
     if long:
-        notices.append(
-            f"{len(long)} item(s) look like sentences, not words: token embeddings ignore word order "
-            "and context. Use sentence embeddings or hidden states for sentences."
-        )
+        notices.append(Note("embeddings.msg.sentences_as_words", {"n": len(long)}))
     return Embeddings(vectors=vectors, method=WORD, model_key=loaded.spec.key,
                       token_counts=counts, notices=notices, pieces=pieces)
 
@@ -379,25 +416,20 @@ def word_embeddings(loaded, words: Sequence[str]) -> Embeddings:
 def _check_matrix(vectors: np.ndarray, dims: int, what: str) -> np.ndarray:
     X = np.asarray(vectors, dtype=np.float64)
     if X.ndim != 2 or X.shape[0] == 0:
-        raise InputError("There are no embeddings to project.")
+        raise EmbeddingInputError("embeddings.msg.no_embeddings")
     if dims not in (2, 3):
-        raise InputError("Choose a 2-D or 3-D map.")
+        raise EmbeddingInputError("embeddings.msg.dims")
     if not np.isfinite(X).all():
         bad = int((~np.isfinite(X).all(axis=1)).sum())
-        raise InputError(f"{bad} embedding(s) contain NaN or infinite values; they cannot be projected.")
+        raise EmbeddingInputError("embeddings.msg.not_finite", n=bad)
     n = X.shape[0]
     if n <= dims:
-        raise InputError(
-            f"A {dims}-D {what} needs at least {dims + 1} items (you have {n}): {n} points span at most "
-            f"{n - 1} direction(s). Add items or choose {'2-D' if dims == 3 and n >= 3 else 'more items'}."
-        )
+        raise EmbeddingInputError("embeddings.msg.too_few_items", dims=dims, what=what, need=dims + 1, n=n,
+                                  span=n - 1)
     var = X.var(axis=0).sum()
     scale = float((X ** 2).mean()) if X.size else 0.0
     if not var > 1e-12 * max(scale, 1e-30):
-        raise InputError(
-            "All items have the same embedding (e.g. identical texts), so there is no variance "
-            "to project. Add different items."
-        )
+        raise EmbeddingInputError("embeddings.msg.no_variance")
     return X
 
 
@@ -419,17 +451,15 @@ def pca_project(vectors: np.ndarray, dims: int = 2) -> Projection:
     """
     from sklearn.decomposition import PCA as SkPCA
 
-    X = _check_matrix(vectors, dims, "PCA map")
+    X = _check_matrix(vectors, dims, "PCA")
     n, d = X.shape
     m = min(10, n - 1, d)
     full = SkPCA(n_components=max(m, dims), random_state=0).fit(X)
     ratios = np.asarray(full.explained_variance_ratio_, dtype=np.float64)
     if not np.isfinite(ratios).all() or ratios[dims - 1] < 1e-9:
-        raise InputError(
-            f"The items vary along fewer than {dims} independent directions (PC{dims} explains "
-            f"{100 * max(0.0, float(np.nan_to_num(ratios[dims - 1]))):.1f}% of the variance), e.g. many "
-            f"identical texts. Add more varied items{' or choose 2-D' if dims == 3 else ''}."
-        )
+        raise EmbeddingInputError(
+            "embeddings.msg.few_directions", dims=dims,
+            pct=f"{100 * max(0.0, float(np.nan_to_num(ratios[dims - 1]))):.1f}")
     pca = SkPCA(n_components=dims, random_state=0).fit(X)
     coords = pca.transform(X).astype(np.float32)
     return Projection(coords=coords, method=PCA,
@@ -451,22 +481,19 @@ def tsne_project(vectors: np.ndarray, dims: int = 2, perplexity: float = 30.0, s
     Raises:
         InputError: as :func:`pca_project`, fewer than 5 items, or more than ``TSNE_MAX_ITEMS``.
     """
-    from sklearn.manifold import TSNE
+    from sklearn.manifold import TSNE as SkTSNE  # not ``TSNE``: that name is this module's "tsne" constant
 
-    X = _check_matrix(vectors, dims, "t-SNE map")
+    X = _check_matrix(vectors, dims, "t-SNE")
     n = X.shape[0]
     if n < 5:
-        raise InputError(f"t-SNE needs at least 5 items (you have {n}); use PCA.")
+        raise EmbeddingInputError("embeddings.msg.tsne_few", n=n)
     if n > TSNE_MAX_ITEMS:
-        raise InputError(
-            f"t-SNE is limited to {TSNE_MAX_ITEMS:,} items here (you have {n:,}): it would take minutes "
-            "on this CPU. Use PCA, or search/sample fewer items."
-        )
+        raise EmbeddingInputError("embeddings.msg.tsne_many", cap=f"{TSNE_MAX_ITEMS:,}", n=f"{n:,}")
     perp = tsne_perplexity(n, perplexity)
     notices = []
     if perp != perplexity:
-        notices.append(f"t-SNE perplexity set to {perp:.1f} (it must stay below the {n} items).")
-    model = TSNE(n_components=dims, perplexity=perp, init="pca", metric="cosine",
+        notices.append(Note("embeddings.msg.perplexity", {"perp": f"{perp:.1f}", "n": n}))
+    model = SkTSNE(n_components=dims, perplexity=perp, init="pca", metric="cosine",
                  random_state=seed, max_iter=500)
     coords = model.fit_transform(X.astype(np.float32)).astype(np.float32)
     return Projection(coords=coords, method=TSNE, notices=notices)
@@ -526,9 +553,9 @@ def nearest_neighbours(vectors: np.ndarray, query: np.ndarray | int, k: int = 10
         exclude = None
         q = np.asarray(query, dtype=np.float32).reshape(-1)
         if q.shape[0] != X.shape[1]:
-            raise InputError(f"The query vector has {q.shape[0]} dimensions; the map has {X.shape[1]}.")
+            raise EmbeddingInputError("embeddings.msg.query_dims", got=q.shape[0], want=X.shape[1])
     if not np.isfinite(q).all() or not np.any(q):
-        raise InputError("The query has no usable embedding (zero or not finite).")
+        raise EmbeddingInputError("embeddings.msg.query_zero")
     sims = cosine_similarities(X, q)
     if exclude is not None:
         sims = sims.copy()
@@ -564,15 +591,14 @@ def nearest_for_all(vectors: np.ndarray, chunk: int = 1024) -> tuple[np.ndarray,
 
 
 # --------------------------------------------------------------------------- items
-def sample_items(n: int, cap: int = MAX_ITEMS, seed: int = 0) -> tuple[np.ndarray, list[str]]:
+def sample_items(n: int, cap: int = MAX_ITEMS, seed: int = 0) -> tuple[np.ndarray, list[Note]]:
     """Indices to keep: all when ``n <= cap``, else a sorted random sample of ``cap``
     (seeded, so the same input gives the same sample), with a notice."""
     if n <= cap:
         return np.arange(n), []
     rng = np.random.default_rng(seed)
     keep = np.sort(rng.choice(n, size=cap, replace=False))
-    return keep, [f"{n:,} items is above the {cap:,}-item cap: a random sample of {cap:,} is shown "
-                  "(same sample every time for the same input)."]
+    return keep, [Note("embeddings.msg.sampled", {"n": f"{n:,}", "cap": f"{cap:,}"})]
 
 
 def matches(texts: Sequence[str], query: str) -> np.ndarray:
@@ -586,12 +612,22 @@ def matches(texts: Sequence[str], query: str) -> np.ndarray:
 # --------------------------------------------------------------------------- example sets
 @dataclass(frozen=True)
 class ExampleSet:
-    """A shipped example file (``data/embeddings/<name>.txt``, lines ``text | label``)."""
+    """A shipped example file (``data/embeddings/<name>.txt``, lines ``text | label``).
+
+    Its title and label name are UI strings: ``embeddings.sets.<name>.title`` / ``.label``.
+    """
 
     name: str
-    title: str
     kind: str  # "sentences" or "words": which embedding method suits it
     path: Path
+
+    def title(self, lang: str = i18n.DEFAULT_LANG) -> str:
+        """Display title in ``lang``."""
+        return i18n.translate(lang, f"embeddings.sets.{self.name}.title")
+
+    def label_title(self, lang: str = i18n.DEFAULT_LANG) -> str:
+        """What the labels of this set are (the legend title), in ``lang``."""
+        return i18n.translate(lang, f"embeddings.sets.{self.name}.label")
 
     def text(self) -> str:
         return self.path.read_text(encoding="utf-8")
@@ -602,18 +638,53 @@ class ExampleSet:
         return parse_labelled_lines(body)[0]
 
 
-EXAMPLES: tuple[tuple[str, str, str], ...] = (
-    ("sentences_topics", "Short sentences across 6 topics (sport, food, weather, tech, finance, 中文)", "sentences"),
-    ("words_primer", "The primer's words: dog, cat, run, house (+ a few neighbours)", "words"),
-    ("words_groups", "Word groups: animals, verbs, buildings, colours, numbers, 中文 words", "words"),
-    ("sentences_paraphrases", "Paraphrase pairs (each sentence has a twin)", "sentences"),
+EXAMPLES: tuple[tuple[str, str], ...] = (
+    ("sentences_topics", "sentences"),
+    ("sentences_parallel", "sentences"),
+    ("sentences_paraphrases", "sentences"),
+    ("words_analogies", "words"),
+    ("words_primer", "words"),
+    ("words_groups", "words"),
 )
+"""(file name, kind) of the shipped sets, in display order. The first set of each kind is the
+default for the methods that suit it (sentences: sentence embeddings / hidden states; words:
+word embeddings)."""
 
 
-def example_sets() -> list[ExampleSet]:
-    """The shipped example sets that exist on disk, in display order."""
-    return [ExampleSet(name, title, kind, DATA_DIR / f"{name}.txt")
-            for name, title, kind in EXAMPLES if (DATA_DIR / f"{name}.txt").is_file()]
+def example_sets(kind: str | None = None) -> list[ExampleSet]:
+    """The shipped example sets that exist on disk, in display order (only ``kind`` if given)."""
+    return [ExampleSet(name, k, DATA_DIR / f"{name}.txt")
+            for name, k in EXAMPLES if (DATA_DIR / f"{name}.txt").is_file() and kind in (None, k)]
+
+
+LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+"""Characters ``str.splitlines`` breaks a line at."""
+
+
+def compose_lines(texts: Sequence[str], labels: Sequence[str] | None = None, sep: str = "|") -> tuple[str, int]:
+    """Items as the text area's ``text | label`` lines (inverse of
+    :func:`components.textio.parse_labelled_lines` for ordinary texts).
+
+    A text without a label but containing ``sep`` gets a trailing ``" |"`` (empty label), so it
+    is read back whole; a line-break character inside a text or label (see
+    :data:`LINE_BREAKS`) becomes a space, and ``sep`` inside a label becomes ``"/"``.
+
+    Returns:
+        (the lines joined by ``"\\n"``, number of texts whose line breaks were replaced).
+    """
+    table = str.maketrans({ch: " " for ch in LINE_BREAKS})
+    lines, changed = [], 0
+    for i, text in enumerate(texts):
+        flat = str(text).translate(table)
+        changed += flat != str(text)
+        label = "" if labels is None else str(labels[i]).translate(table).replace(sep, "/").strip()
+        if label:
+            lines.append(f"{flat} {sep} {label}")
+        elif sep in flat:
+            lines.append(f"{flat} {sep}")
+        else:
+            lines.append(flat)
+    return "\n".join(lines), changed
 
 
 def hover_text(text: str, limit: int = HOVER_CHARS) -> str:
@@ -630,3 +701,136 @@ def summary_stats(vectors: np.ndarray) -> dict[str, float]:
     mean_cos = float((sub @ sub.T).sum() - n) / (n * (n - 1)) if n > 1 else math.nan
     return {"n": float(X.shape[0]), "d": float(X.shape[1]),
             "mean_norm": float(np.linalg.norm(X, axis=1).mean()), "mean_cosine": mean_cos}
+
+
+# --------------------------------------------------------------------------- result
+def _neighbour_dict(nn: pd.DataFrame) -> dict[str, list]:
+    return {"index": [int(i) for i in nn["index"]], "cosine": [float(c) for c in nn["cosine"]]}
+
+
+def map_result(
+    texts: Sequence[str],
+    vectors: np.ndarray,
+    projection: Projection,
+    *,
+    labels: Sequence[str] | None = None,
+    label_title: str = "",
+    rows: Sequence[int] | None = None,
+    model_key: str = "",
+    method: str = SENTENCE,
+    layer: int | None = None,
+    perplexity: float | None = None,
+    selected: int | None = None,
+    k: int = 8,
+    query: str = "",
+    query_vector: np.ndarray | None = None,
+    notices: Sequence[Note] = (),
+) -> dict[str, Any]:
+    """Everything the page shows for one map, as plain JSON-able data (the same structure is
+    rendered live and from ``curated/embeddings.json``).
+
+    Args:
+        texts: n items; vectors: their ``(n, d)`` embeddings; projection: their map.
+        labels: n labels (colours) or None; label_title: the legend title.
+        rows: display row numbers (default 1..n).
+        model_key, method, layer, perplexity: the settings (for the report and the title).
+        selected: index of the chosen item (its k nearest neighbours are listed), or None.
+        query, query_vector: a new text and its ``(d,)`` embedding (placed on a PCA map).
+        notices: :class:`Note` s to keep with the result.
+
+    Returns:
+        dict with ``texts``, ``labels``, ``label_title``, ``rows``, ``model``, ``method``,
+        ``layer``, ``projection``, ``dims``, ``perplexity``, ``coords`` ``(n, dims)``,
+        ``explained_variance_ratio_`` ``(dims,)`` or None, ``scree`` ``(m,)`` or None,
+        ``vector_dims`` (d), ``mean_cosine``, ``nearest`` (each item's nearest other item:
+        ``{"index", "cosine"}``), ``selected``, ``neighbours`` (``{"index", "cosine"}`` of the
+        selected item, cosine in the full space), ``query``, ``query_xy`` (None for t-SNE),
+        ``query_neighbours``.
+    """
+    n = len(texts)
+    best, score = nearest_for_all(vectors)
+    result: dict[str, Any] = {
+        "texts": [str(t) for t in texts],
+        "labels": None if labels is None else [str(x) for x in labels],
+        "label_title": str(label_title or ""),
+        "rows": list(range(1, n + 1)) if rows is None else [int(r) for r in rows],
+        "model": model_key, "method": method, "layer": None if layer is None else int(layer),
+        "projection": projection.method, "dims": int(projection.coords.shape[1]),
+        "perplexity": None if projection.method != TSNE or perplexity is None else float(perplexity),
+        "coords": np.asarray(projection.coords, dtype=float).tolist(),
+        "explained_variance_ratio_": (None if projection.explained_variance_ratio_ is None
+                                      else [float(r) for r in projection.explained_variance_ratio_]),
+        "scree": None if projection.scree is None else [float(r) for r in projection.scree],
+        "vector_dims": int(np.asarray(vectors).shape[1]),
+        "mean_cosine": summary_stats(vectors)["mean_cosine"],
+        "nearest": {"index": [int(i) for i in best],
+                    "cosine": [float(c) if np.isfinite(c) else None for c in score]},
+        "selected": None, "neighbours": None,
+        "query": "", "query_xy": None, "query_neighbours": None,
+        "notices": [{"key": x.key, "values": dict(x.values)} for x in notices if isinstance(x, Note)],
+    }
+    if selected is not None and 0 <= int(selected) < n:
+        result["selected"] = int(selected)
+        result["neighbours"] = _neighbour_dict(nearest_neighbours(vectors, int(selected), k=k))
+    if query and query_vector is not None:
+        result["query"] = str(query)
+        result["query_neighbours"] = _neighbour_dict(nearest_neighbours(vectors, query_vector, k=k))
+        xy = project_query(projection, query_vector)
+        result["query_xy"] = None if xy is None else [float(v) for v in xy]
+    return result
+
+
+def neighbours_frame(result: dict[str, Any], which: str = "neighbours") -> pd.DataFrame | None:
+    """The neighbours of the selected item (``which="neighbours"``) or of the query
+    (``"query_neighbours"``) as a DataFrame with ``rank``, ``row``, ``text``, [``label``],
+    ``cosine`` (English column ids; the page renames them for display). None if absent."""
+    nn = result.get(which)
+    if not nn:
+        return None
+    idx = nn["index"]
+    frame = pd.DataFrame({"rank": range(1, len(idx) + 1), "row": [result["rows"][i] for i in idx],
+                          "text": [result["texts"][i] for i in idx]})
+    if result.get("labels") is not None:
+        frame["label"] = [result["labels"][i] for i in idx]
+    frame["cosine"] = np.round(np.asarray(nn["cosine"], dtype=float), 4)
+    return frame
+
+
+def points_frame(result: dict[str, Any]) -> pd.DataFrame:
+    """One row per item: ``row``, ``text``, [``label``], the map coordinates (one column per
+    axis, ``x``/``y``/``z``), and its nearest other item (``nearest_row``, ``nearest_text``,
+    ``nearest_cosine``, full-space cosine)."""
+    coords = np.asarray(result["coords"], dtype=float).reshape(len(result["texts"]), -1)
+    frame = pd.DataFrame({"row": result["rows"], "text": result["texts"]})
+    if result.get("labels") is not None:
+        frame["label"] = result["labels"]
+    for j, axis in enumerate("xyz"[: coords.shape[1]]):
+        frame[axis] = np.round(coords[:, j], 4)
+    best = result["nearest"]["index"]
+    frame["nearest_row"] = [result["rows"][i] if i >= 0 else None for i in best]
+    frame["nearest_text"] = [result["texts"][i] if i >= 0 else "" for i in best]
+    frame["nearest_cosine"] = [None if c is None else round(float(c), 4) for c in result["nearest"]["cosine"]]
+    return frame
+
+
+def selected_item(selection: Any, n: int) -> int | None:
+    """The item index picked by a click on the map, from Streamlit's plotly selection state
+    (``{"points": [{"customdata": i | [i], ...}, ...]}``; every trace of
+    :func:`components.charts_embeddings.scatter_map` carries the item index as ``customdata``,
+    the query star carries -1). The last selected point counts; None when no item is selected
+    or the value is malformed/out of range (never raises)."""
+    try:
+        points = (selection or {}).get("points") or []
+    except AttributeError:
+        return None
+    for point in reversed(list(points)):
+        try:
+            data = point.get("customdata")
+            if isinstance(data, (list, tuple)):
+                data = data[0] if data else None
+            index = int(data)
+        except (AttributeError, TypeError, ValueError, OverflowError):
+            continue
+        if 0 <= index < n:
+            return index
+    return None

@@ -30,7 +30,7 @@ def test_sentence_embeddings_equal_sentence_transformers(minilm):
     np.testing.assert_allclose(got.vectors, expected, atol=1e-5, rtol=1e-4)
     assert seen[0] == 0.0 and seen[-1] == 1.0 and seen == sorted(seen)
     assert got.truncated == []
-    assert any("repeated" in n for n in got.notices)
+    assert any("repeated" in str(n) for n in got.notices)
 
 
 def test_sentence_truncation_notice_per_row(minilm):
@@ -38,7 +38,8 @@ def test_sentence_truncation_notice_per_row(minilm):
     got = emb.encode_sentences(minilm, ["short one", long], rows=[7, 8])
     assert got.truncated == [1]
     assert got.token_counts[1] > 256
-    assert len(got.notices) == 1 and "Row 8" in got.notices[0] and "256" in got.notices[0]
+    assert len(got.notices) == 1 and "Row 8" in str(got.notices[0]) and "256" in str(got.notices[0])
+    assert "第 8 行" in got.notices[0].text("zh")
     # the vector is the truncated text's, exactly as sentence-transformers encodes it
     np.testing.assert_allclose(got.vectors[1], minilm.sentence_model.encode([long])[0], atol=1e-5)
 
@@ -65,7 +66,7 @@ def test_word_embeddings_match_input_embedding_matrix(smollm2):
         np.testing.assert_allclose(got.vectors[i], matrix[ids].mean(axis=0), atol=1e-6)
         assert len(got.pieces[i]) == len(ids)
     multi = [w for w, p in zip(["dog", "cat", "house", "狗"], got.pieces) if len(p) > 1]
-    assert (multi and "average" in got.notices[0]) or (not multi and not got.notices)
+    assert (multi and "average" in str(got.notices[0])) or (not multi and not got.notices)
 
 
 def test_hidden_states_are_masked_means(smollm2):
@@ -128,8 +129,9 @@ def test_tsne_marks_nonlinear_and_adapts_perplexity():
     X = np.vstack([3 * e[0] + rng.normal(0, 0.1, (6, 8)), 3 * e[1] + rng.normal(0, 0.1, (6, 8))])
     proj = emb.project(X, emb.TSNE, 2)
     assert proj.coords.shape == (12, 2) and proj.explained_variance_ratio_ is None
+    assert proj.method == "tsne" and proj.axis_titles == ["t-SNE 1", "t-SNE 2"]  # was the sklearn class (shadowed name)
     assert emb.project_query(proj, X[0]) is None
-    assert "perplexity" in proj.notices[0] and emb.tsne_perplexity(12) == pytest.approx(11 / 3)
+    assert "perplexity" in str(proj.notices[0]) and emb.tsne_perplexity(12) == pytest.approx(11 / 3)
     # the two clusters stay apart: each point's nearest map neighbour is in its own cluster
     d = np.linalg.norm(proj.coords[:, None] - proj.coords[None], axis=-1) + np.eye(12) * 1e9
     assert all((d[i].argmin() < 6) == (i < 6) for i in range(12))
@@ -143,7 +145,7 @@ def test_md_code_shows_user_text_literally():
 
 def test_sampling_and_search():
     keep, notes = emb.sample_items(25_000, cap=20_000)
-    assert len(keep) == 20_000 and len(set(keep.tolist())) == 20_000 and "20,000" in notes[0]
+    assert len(keep) == 20_000 and len(set(keep.tolist())) == 20_000 and "20,000" in str(notes[0])
     assert np.array_equal(keep, emb.sample_items(25_000, cap=20_000)[0])
     assert emb.sample_items(10, cap=20)[1] == []
     assert emb.matches(["Dog run", "cat", "hot DOG"], "dog").tolist() == [True, False, True]
@@ -152,7 +154,11 @@ def test_sampling_and_search():
 
 def test_example_sets_parse():
     sets = {s.name: s for s in emb.example_sets()}
-    assert {"sentences_topics", "words_primer", "words_groups", "sentences_paraphrases"} <= set(sets)
+    assert {"sentences_topics", "words_primer", "words_groups", "sentences_paraphrases",
+            "words_analogies", "sentences_parallel"} <= set(sets)
+    assert {"king", "queen", "man", "woman", "Paris", "France", "北京"} <= set(sets["words_analogies"].frame()["text"])
+    parallel = sets["sentences_parallel"].frame()
+    assert (parallel["label"].value_counts() == 2).all()  # each sentence with its translation
     words = sets["words_primer"].frame()
     assert {"dog", "cat", "run", "house"} <= set(words["text"])
     topics = sets["sentences_topics"].frame()
@@ -175,7 +181,7 @@ def test_scatter_escapes_hover_and_marks_query():
     long = [h for h in hovers if h.startswith("xxx")][0]
     assert long.replace("<br>", "").endswith("…") and len(long.replace("<br>", "")) == 200
     names = [tr["name"] for tr in spec["data"]]
-    assert "&lt;i&gt;a&lt;/i&gt;" in names and "your query" in names and "search matches (1)" in names
+    assert "&lt;i&gt;a&lt;/i&gt;" in names and _en("embeddings.chart.query") in names and "search matches (1)" in names
     assert spec["layout"]["xaxis"]["title"]["text"] == "PC1 (60.0%)"
     base = [tr for tr in spec["data"] if tr["name"] in ("b", "&lt;i&gt;a&lt;/i&gt;")]
     assert all(tr["marker"]["opacity"] < 0.5 for tr in base)  # dimmed behind the match
@@ -197,6 +203,12 @@ def test_large_map_uses_webgl_and_stays_small():
 
 
 # --------------------------------------------------------------------------- page (AppTest)
+def _en(key, **values):
+    from components import i18n
+
+    return i18n.translate("en", key, **values)
+
+
 def _open(app):
     app.run()
     app.switch_page("app_pages/embeddings.py")
@@ -222,7 +234,7 @@ def test_page_example_set_default(app):
 
 def test_page_text_area_words_3d_and_query(app):
     at = _open(app)
-    at.radio(key="p_emb_input").set_value("Type or paste").run()
+    at.radio(key="p_emb_input").set_value("typed").run()
     at.text_area(key="p_emb_text").set_value("dog | animal\ncat | animal\nrun | verb\nhouse | building\n<b>x</b> & y")
     at.radio(key="p_emb_method").set_value(emb.WORD).run()
     at.radio(key="p_emb_dims").set_value(3).run()
@@ -233,12 +245,12 @@ def test_page_text_area_words_3d_and_query(app):
     at.text_input(key="p_emb_query").set_value("kitten").run()
     assert not at.exception
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)
-    assert any(tr.get("name") == "your query" for tr in spec["data"])
+    assert any(tr.get("name") == _en("embeddings.chart.query") for tr in spec["data"])
 
 
 def test_page_csv_upload_with_blank_cells_and_bom(app):
     at = _open(app)
-    at.radio(key="p_emb_input").set_value("Upload CSV").run()
+    at.radio(key="p_emb_input").set_value("csv").run()
     rows = ["id,sentence,topic"] + [f"{i},Sentence number {i} about {t},{t}" for i, t in
                                      enumerate(["sport", "food", "tech"] * 4)] + ["99,,food", "100,  ,tech"]
     data = ("\ufeff" + "\n".join(rows)).encode("utf-8")
@@ -257,7 +269,7 @@ def test_page_csv_upload_with_blank_cells_and_bom(app):
 ])
 def test_page_bad_text_inputs(app, text, message):
     at = _open(app)
-    at.radio(key="p_emb_input").set_value("Type or paste").run()
+    at.radio(key="p_emb_input").set_value("typed").run()
     at.text_area(key="p_emb_text").set_value(text).run()
     assert not at.exception, at.exception
     assert message in _messages(at)
@@ -270,7 +282,7 @@ def test_page_bad_text_inputs(app, text, message):
 ])
 def test_page_bad_csv(app, data, message):
     at = _open(app)
-    at.radio(key="p_emb_input").set_value("Upload CSV").run()
+    at.radio(key="p_emb_input").set_value("csv").run()
     at.file_uploader(key="emb_csv").set_value(("bad.csv", data, "text/csv")).run()
     assert not at.exception, at.exception
     assert message in _messages(at)
@@ -278,7 +290,7 @@ def test_page_bad_csv(app, data, message):
 
 def test_page_remembered_column_missing_lists_columns(app):
     at = _open(app)
-    at.radio(key="p_emb_input").set_value("Upload CSV").run()
+    at.radio(key="p_emb_input").set_value("csv").run()
     at.session_state["p_emb_csv_text"] = "review"
     at.file_uploader(key="emb_csv").set_value(("t.csv", b"title,body\na,b\nc,d\ne,f\ng,h\n", "text/csv")).run()
     assert not at.exception, at.exception
@@ -288,7 +300,7 @@ def test_page_remembered_column_missing_lists_columns(app):
 
 def test_page_truncation_notice_and_hub_unavailable(app):
     at = _open(app)
-    at.radio(key="p_emb_input").set_value("Type or paste").run()
+    at.radio(key="p_emb_input").set_value("typed").run()
     at.text_area(key="p_emb_text").set_value("a\nb c\nd e f\n" + "long " * 300).run()
     assert not at.exception, at.exception
     assert "Row 4" in _messages(at) and "256" in _messages(at)
@@ -301,7 +313,7 @@ def test_page_truncation_notice_and_hub_unavailable(app):
 def test_page_many_points_render_webgl_and_cap_samples(app, monkeypatch):
     monkeypatch.setattr(emb, "MAX_ITEMS", 1_200)  # the page reads the cap at run time
     at = _open(app)
-    at.radio(key="p_emb_input").set_value("Type or paste").run()
+    at.radio(key="p_emb_input").set_value("typed").run()
     at.radio(key="p_emb_method").set_value(emb.WORD)
     at.text_area(key="p_emb_text").set_value("\n".join(f"word{i} | g{i % 4}" for i in range(1_500))).run()
     assert not at.exception, at.exception
@@ -313,16 +325,16 @@ def test_page_many_points_render_webgl_and_cap_samples(app, monkeypatch):
 
 def test_page_upload_over_cap(app):
     at = _open(app)
-    at.radio(key="p_emb_input").set_value("Upload CSV").run()
+    at.radio(key="p_emb_input").set_value("csv").run()
     big = b"text\n" + b"x" * (21 * 1024 * 1024)
     at.file_uploader(key="emb_csv").set_value(("big.csv", big, "text/csv")).run()
     assert not at.exception, at.exception
-    assert re.search(r"big\.csv`: The file is [\d.]+ MB; the limit is \d+ MB", _messages(at))
+    assert re.search(r"big\.csv`: The file is [\d.]+ MB", _messages(at))
 
 
 def test_page_smollm2_hidden_states_layer(app):
     at = _open(app)
-    at.radio(key="p_emb_input").set_value("Type or paste").run()
+    at.radio(key="p_emb_input").set_value("typed").run()
     at.text_area(key="p_emb_text").set_value("The cat sleeps\nA dog barks\nStocks fell\nRates rose")
     at.radio(key="p_emb_method").set_value(emb.HIDDEN).run()
     assert at.selectbox(key="p_emb_model").value == "smollm2-135m-instruct"
