@@ -1,186 +1,156 @@
-"""Text generation: autoregressive sampling, streamed, with the next-token distribution."""
+"""Text generation: autoregressive sampling, streamed, with the next-token distribution.
+
+Page contract (docs/CONVENTIONS.md, issue 8): strings from ``locales/<lang>/generation.toml``,
+permalink via :data:`SCHEMA` (``run=1`` regenerates the same text: same seed), presenter mode
+with curated examples (``curated/generation.json``), CSV/PNG/HTML export.
+"""
 from __future__ import annotations
 
 import time
+from types import SimpleNamespace
 
+import pandas as pd
 import streamlit as st
 
+from components import generation as gen
 from components import ui
-from components.catalog import TEXT_GENERATION, get_spec
-from components.charts import next_token_figure
+from components.catalog import SMOLLM2, TEXT_GENERATION, get_spec, models_for
 from components.generation import (
     CHAT,
     COMPLETE,
+    MAX_NEW_TOKENS,
+    MAX_PROMPT_TOKENS,
     EmptyPromptError,
     GenerationSettings,
     GenerationStream,
+    NoChatTemplateError,
+    complete_characters,
+    distribution_record,
+    max_generation_seconds,
     next_token_distribution,
     next_token_logits,
     normalize_settings,
     prepare_inputs,
+    prompt_token_records,
+    sample_record,
+    settings_record,
 )
-from components.tokens import readable_tokens
+from components.permalink import BOOL, CHOICE, FLOAT, INT, TEXT, Param
 
-EXAMPLES = {
-    "English: story opening": "Once upon a time, in a small village by the sea,",
-    "中文: 天气 (the primer's example)": "今天的天气很好，适合出去散步。",
-    "Chat: explain attention": "Explain self-attention to a 10-year-old in two sentences.",
-    "Code: Python function": "def fibonacci(n):",
-}
+PAGE = "generation"  # i18n: ok (page id)
+t = ui.t
 K = ui.persist_key
+EXAMPLES = {  # example prompts are model input, not UI text: never translated
+    "story": "Once upon a time, in a small village by the sea,",  # i18n: ok (model input)
+    "weather": "今天的天气很好，适合出去散步。",
+    "chat": "Explain self-attention to a 10-year-old in two sentences.",  # i18n: ok (model input)
+    "code": "def fibonacci(n):",  # i18n: ok (model input)
+}
+_D = GenerationSettings()
+# SCHEMA: the query parameters of a generation link, every input and setting that shapes the text.
+SCHEMA = [
+    Param("prompt", K("gen_prompt"), TEXT, EXAMPLES["story"]),
+    Param("model", K("gen_model"), CHOICE, SMOLLM2, choices=tuple(s.key for s in models_for(TEXT_GENERATION))),
+    Param("mode", K("gen_mode"), CHOICE, COMPLETE, choices=(COMPLETE, CHAT)),
+    Param("sample", K("gen_sample"), BOOL, _D.do_sample),
+    Param("max_new", K("gen_max_new"), INT, _D.max_new_tokens, 1, MAX_NEW_TOKENS),
+    Param("temp", K("gen_temp"), FLOAT, _D.temperature, 0.0, 2.0),
+    Param("top_k", K("gen_topk"), INT, _D.top_k, 0, 200),
+    Param("top_p", K("gen_topp"), FLOAT, _D.top_p, 0.0, 1.0),
+    Param("rep", K("gen_rep"), FLOAT, _D.repetition_penalty, 1.0, 2.0),
+    Param("ngram", K("gen_ngram"), INT, _D.no_repeat_ngram_size, 0, 6),
+    Param("n", K("gen_n"), INT, _D.num_samples, 1, 4),
+    Param("seed", K("gen_seed"), INT, _D.seed, 0, 2**31 - 1),
+]
+RUN_LIVE = "gen_run_live"  # i18n: ok (state key)
+RESULTS = "gen_results"  # i18n: ok (state key)
 
-st.title("✍️ Text generation · 文本生成")
-st.caption(
-    "A GPT-style model writes one token at a time: it predicts a probability for every token in "
-    "its vocabulary, picks one, appends it, and repeats (autoregressive generation)."
-)
 
-# ------------------------------------------------------------------ inputs
-left, right = st.columns([3, 2], gap="large")
-with left:
-    model_key = ui.model_picker(TEXT_GENERATION, "gen_model")
-    spec = get_spec(model_key)
-    if K("gen_prompt") not in st.session_state:
-        st.session_state[K("gen_prompt")] = EXAMPLES["English: story opening"]
+# ------------------------------------------------------------------ renderers (live + curated)
+def _fmt_finish(reason: str) -> str:
+    return gen.finish_label(reason, t)
 
-    def _load_example() -> None:
-        choice = st.session_state.get("gen_example")
-        if choice in EXAMPLES:
-            st.session_state[K("gen_prompt")] = EXAMPLES[choice]
 
-    st.selectbox("Load an example prompt", ["—", *EXAMPLES], key="gen_example", on_change=_load_example)
-    modes = [COMPLETE, CHAT] if spec.chat else [COMPLETE]
-    if st.session_state.get(K("gen_mode")) not in modes:
-        st.session_state[K("gen_mode")] = COMPLETE
-    mode = st.radio(
-        "Mode",
-        modes,
-        key=K("gen_mode"), persist_state="session",
-        horizontal=True,
-        format_func=lambda m: {COMPLETE: "Complete text", CHAT: "Chat (instruction template)"}[m],
-        help="Complete text: the model continues your words. Chat: your words are wrapped in the "
-        "model's chat template as a user message, and the model writes the assistant's reply.",
-    )
-    if not spec.chat:
-        st.caption(f"{spec.display_name} is not instruction-tuned: only text completion.")
-    prompt = st.text_area("Prompt", key=K("gen_prompt"), persist_state="session", height=140)
-
-with right:
-    sampling = st.toggle("Sampling (off = greedy)", key=K("gen_sample"), persist_state="session", value=True,
-                         help="Greedy always takes the most likely token; sampling draws from the distribution.")
-    max_new_tokens = st.slider("Max new tokens (max_new_tokens)", 1, 512, 64, key=K("gen_max_new"), persist_state="session")
-    c1, c2 = st.columns(2)
-    temperature = c1.slider("Temperature", 0.0, 2.0, 0.8, 0.05, key=K("gen_temp"), persist_state="session", disabled=not sampling,
-                            help="Logits are divided by T before softmax: <1 sharpens, >1 flattens. 0 = greedy.")
-    top_k = c2.slider("Top-k (0 = off)", 0, 200, 50, key=K("gen_topk"), persist_state="session", disabled=not sampling)
-    top_p = c1.slider("Top-p (nucleus)", 0.0, 1.0, 0.95, 0.01, key=K("gen_topp"), persist_state="session", disabled=not sampling,
-                      help="Keep the smallest set of tokens whose probabilities add up to p (Holtzman et al. 2020).")
-    repetition_penalty = c2.slider("Repetition penalty", 1.0, 2.0, 1.0, 0.05, key=K("gen_rep"), persist_state="session",
-                                   help="Divides positive logits of tokens already present (CTRL, Keskar et al. 2019).")
-    no_repeat = c1.slider("No-repeat n-gram size", 0, 6, 0, key=K("gen_ngram"), persist_state="session",
-                          help="Forbid repeating any n-gram of this size (0 = off).")
-    num_samples = c2.slider("Samples", 1, 4, 1, key=K("gen_n"), persist_state="session")
-    seed = st.number_input("Seed", 0, 2**31 - 1, 42, key=K("gen_seed"), persist_state="session",
-                           help="Same seed + same settings → the same text, every time.")
-
-raw_settings = GenerationSettings(
-    max_new_tokens=int(max_new_tokens), do_sample=bool(sampling), temperature=float(temperature),
-    top_k=int(top_k), top_p=float(top_p), repetition_penalty=float(repetition_penalty),
-    no_repeat_ngram_size=int(no_repeat), num_samples=int(num_samples), seed=int(seed),
-)
-settings, setting_notices = normalize_settings(raw_settings)
-
-go_clicked = st.button("Generate", type="primary", key="gen_go")
-
-if not prompt or not prompt.strip():
-    st.warning("The prompt is empty: type some text for the model to continue.", icon="✏️")
-    st.stop()
-
-loaded = ui.load_or_explain(model_key, "gen_model")
-if loaded is None:
-    st.stop()
-
-try:
-    prepared = prepare_inputs(loaded, prompt, mode, settings.max_new_tokens)
-except (EmptyPromptError, ValueError) as exc:
-    st.warning(str(exc), icon="✏️")
-    st.stop()
-
-ui.notices(setting_notices + prepared.notices)
-
-# ------------------------------------------------------------------ generation
-st.subheader("Output")
-signature = (model_key, prepared.text, settings)
-if go_clicked:
-    results = []
-    for i in range(settings.num_samples):
-        if settings.num_samples > 1:
-            st.markdown(f"**Sample {i + 1}** (seed {settings.seed + i})")
-        box = st.empty()
-        stream = GenerationStream(loaded, prepared, settings, sample_index=i)
-        shown, last_paint = "", 0.0
-        counter = st.empty()
-        for delta in stream:
-            shown += delta
-            if time.perf_counter() - last_paint > 0.05:
-                box.code(shown + "▌", language=None, wrap_lines=True)
-                counter.caption(f"{len(stream.token_ids)} / {prepared.max_new_tokens} tokens · "
-                                "Streamlit's Stop button (top right) interrupts generation")
-                last_paint = time.perf_counter()
-        box.empty()
-        counter.empty()
-        results.append({"text": stream.text, "stats": stream.stats, "seed": settings.seed + i,
-                        "steps": stream.steps()})
-    st.session_state["gen_results"] = {"signature": signature, "results": results}
-
-saved = st.session_state.get("gen_results")
-if saved:
-    stale = saved["signature"] != signature
-    if stale:
-        st.caption("Showing the last output; the prompt or settings have changed since — press Generate to update.")
-    for i, res in enumerate(saved["results"]):
-        if len(saved["results"]) > 1:
-            st.markdown(f"**Sample {i + 1}** (seed {res['seed']})")
-        ui.show_literal(res["text"] if res["text"] else "(the model produced no text: it ended its answer at once)")
+def render_samples(result: dict, key: str) -> None:
+    """The generated text(s) of ``result`` (live or curated: ``{"samples", "settings", ...}``), each with its per-step
+    probabilities and statistics."""
+    samples = result["samples"]
+    for i, res in enumerate(samples):
+        if len(samples) > 1:
+            st.markdown("**" + ui.escape_markdown(t("generation.sample_heading", i=i + 1, seed=res["seed"])) + "**")
+        ui.show_literal(res["text"] if res["text"] else t("generation.no_text"))
         if res.get("steps"):
-            with st.expander("Step by step: each generated token and how likely the model found it"):
-                st.caption("Darker = higher probability under the model's raw distribution (softmax of "
-                           "that step's logits). Hover a token for its probability, rank and the top "
-                           "alternatives the model considered. Sampling sometimes picks a lower-ranked token.")
+            with st.expander(t("generation.steps_title")):
+                st.caption(t("generation.steps_caption"))
                 st.markdown(ui.probability_chips_html(res["steps"]), unsafe_allow_html=True)
         s = res["stats"]
+        if s.get("finish_reason") == "time":
+            st.warning(t("generation.time_limit", seconds=f"{result.get('max_seconds', max_generation_seconds()):g}",
+                         max=result["settings"]["max_new_tokens"]), icon="⏱️")
         m = st.columns(5)
-        m[0].metric("Prompt tokens", s.prompt_tokens)
-        m[1].metric("New tokens", s.new_tokens)
-        m[2].metric("Time to first token", f"{s.ttft_s:.2f} s")
-        m[3].metric("Tokens / s", f"{s.tokens_per_s:.1f}", help="Decoding speed after the first token.")
-        m[4].metric("Stopped at", {"eos": "end (EOS)", "length": "limit", "stopped": "interrupted"}.get(
-            s.finish_reason, s.finish_reason), help="EOS: the model ended its answer; limit: max new tokens reached.")
-else:
-    st.caption("Press **Generate** to stream a continuation.")
-
-# ------------------------------------------------------------------ tokens + next-token view
-st.subheader("What the model sees: your prompt as tokens")
+        m[0].metric(t("generation.metric.prompt_tokens"), s["prompt_tokens"])
+        m[1].metric(t("generation.metric.new_tokens"), s["new_tokens"])
+        if "ttft_s" in s:
+            m[2].metric(t("generation.metric.ttft"), t("generation.metric.seconds", value=f"{s['ttft_s']:.2f}"))
+            m[3].metric(t("generation.metric.tokens_per_s"), f"{s['tokens_per_s']:.1f}",
+                        help=t("generation.help.tokens_per_s"))
+        m[4].metric(t("generation.metric.finish"), _fmt_finish(s["finish_reason"]), help=t("generation.help.finish"))
 
 
+def _token_objects(records: list[dict]) -> list[SimpleNamespace]:
+    return [SimpleNamespace(label=r["token"], raw=r["raw"], token_id=r["id"]) for r in records]
+
+
+def render_prompt_tokens(records: list[dict], key: str) -> None:
+    """Token chips (readable label, raw string + id on hover) and the token table."""
+    st.caption(t("generation.tokens_caption", n=len(records)))
+    st.markdown(ui.token_chips_html(_token_objects(records)), unsafe_allow_html=True)
+    with st.expander(t("generation.tokens_table")):
+        ui.data_table(prompt_tokens_frame(records), key=f"{key}_tokens", filename="prompt-tokens")
+
+
+def distribution_frame(record: dict) -> pd.DataFrame:
+    """The plotted numbers of the next-token chart (translated headers)."""
+    return gen.distribution_frame(record, t)
+
+
+def distribution_figure(record: dict):
+    """The next-token chart, labels in the session's language."""
+    return gen.distribution_figure(record, t)
+
+
+def prompt_tokens_frame(records: list[dict]) -> pd.DataFrame:
+    """Prompt tokens as a table (translated headers)."""
+    return gen.prompt_tokens_frame(records, t)
+
+
+def render_distribution(record: dict, key: str) -> None:
+    """Next-token chart (+ table tab, PNG/CSV export) and the kept-token / entropy metrics."""
+    ui.chart(distribution_figure(record), key=f"{key}_next_chart", table=distribution_frame(record),
+             filename="next-token-distribution")
+    kept, ent = record["kept"], record["entropy_bits"]
+    k1, k2, k3 = st.columns(3)
+    k1.metric(t("generation.kept"), f"{kept['final']:,}", help=t("generation.kept_help", vocab=f"{kept['raw']:,}"))
+    k2.metric(t("generation.entropy_before"), t("generation.bits", value=f"{ent['raw']:.2f}"))
+    k3.metric(t("generation.entropy_after"), t("generation.bits", value=f"{ent['final']:.2f}"))
+
+
+def describe_settings(s: dict, mode: str) -> str:
+    """One translated line summarising mode and decoding settings (curated examples)."""
+    decoding = (t("generation.sampled", temperature=s["temperature"], top_k=s["top_k"], top_p=s["top_p"],
+                  seed=s["seed"]) if s["do_sample"] else t("generation.greedy"))
+    mode_label = t("generation.mode_chat") if mode == CHAT else t("generation.mode_complete")
+    return t("generation.precomputed_settings", mode=mode_label, decoding=decoding, max=s["max_new_tokens"])
+
+
+# ------------------------------------------------------------------ cached model work
 @st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
-def _pieces_for(key: str, ids: tuple[int, ...]):
+def _tokens_for(key: str, ids: tuple[int, ...]) -> list[dict]:
+    import torch
+
     from components.cache import get_model
 
-    model = get_model(key)
-    with model.lock:
-        return readable_tokens(model.tokenizer, list(ids))
-
-
-pieces = _pieces_for(model_key, tuple(int(t) for t in prepared.input_ids[0]))
-st.caption(f"{len(pieces)} tokens. Hover a token for its raw vocabulary string and id.")
-st.markdown(ui.token_chips_html(pieces), unsafe_allow_html=True)
-with st.expander("Token table (id, readable text, raw vocabulary string)"):
-    st.dataframe(
-        {"position": [p.index for p in pieces], "token": [p.label for p in pieces],
-         "raw": [p.raw for p in pieces], "id": [p.token_id for p in pieces]},
-        hide_index=True, width="stretch",
-    )
+    return prompt_token_records(get_model(key), torch.tensor([ids]))
 
 
 @st.cache_data(max_entries=32, ttl=3600, show_spinner=False)
@@ -192,69 +162,202 @@ def _logits_for(key: str, ids: tuple[int, ...]):
     return next_token_logits(get_model(key), torch.tensor([ids])).numpy()
 
 
-st.subheader("Next-token distribution · 下一个词的概率")
-st.caption(
-    "The model's probabilities for the very next token after your prompt, and how each decoding "
-    "setting reshapes them before one token is drawn. Move the sliders: this chart updates without "
-    "generating."
-)
-
-
-@st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
-def _distribution_for(key: str, ids: tuple[int, ...], do_sample: bool, temperature: float, top_k: int,
-                      top_p: float, repetition_penalty: float, no_repeat_ngram_size: int):
-    """Cached on exactly the settings that shape the distribution (not seed, length or samples)."""
+@st.cache_data(max_entries=32, ttl=3600, show_spinner=False)
+def _completions_for(key: str, ids: tuple[int, ...], partial: tuple[int, ...]) -> dict[int, str]:
     import torch
 
     from components.cache import get_model
 
-    dist_settings = GenerationSettings(do_sample=do_sample, temperature=temperature, top_k=top_k, top_p=top_p,
-                                       repetition_penalty=repetition_penalty,
-                                       no_repeat_ngram_size=no_repeat_ngram_size)
-    d = next_token_distribution(get_model(key), torch.tensor([ids]), dist_settings, top_n=12,
-                                logits=torch.from_numpy(_logits_for(key, ids)))
-    return d.table, d.kept, d.entropy_bits
+    return complete_characters(get_model(key), torch.tensor([ids]), list(partial))
 
 
-ids = tuple(int(t) for t in prepared.input_ids[0])
-table, kept, entropy_bits = _distribution_for(
-    model_key, ids, settings.do_sample, settings.temperature, settings.top_k, settings.top_p,
-    settings.repetition_penalty, settings.no_repeat_ngram_size)
-stages = ["p_raw"]
-if settings.repetition_penalty != 1.0 or settings.no_repeat_ngram_size:
-    stages.append("p_penalties")
-if settings.do_sample:
-    stages += ["p_temperature", "p_top_k", "p_top_p"]
-else:
-    stages.append("p_final")
-st.plotly_chart(next_token_figure(table, stages), key="gen_next_chart")
-k1, k2, k3 = st.columns(3)
-k1.metric("Tokens that can be drawn", f"{kept['final']:,}", help=f"of {kept['raw']:,} in the vocabulary")
-k2.metric("Entropy before", f"{entropy_bits['raw']:.2f} bits")
-k3.metric("Entropy after", f"{entropy_bits['final']:.2f} bits")
-with st.expander("Table of probabilities"):
-    st.dataframe(table.drop(columns=["token_id"]), hide_index=True, width="stretch",
-                 column_config={c: st.column_config.NumberColumn(format="%.4f") for c in table.columns
-                                if c.startswith("p_") or c == "logit"})
+@st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
+def _distribution_for(key: str, ids: tuple[int, ...], s: GenerationSettings) -> dict:
+    """Cached on exactly the settings that shape the distribution (seed, length and samples
+    are reset to defaults by the caller)."""
+    import torch
 
-ui.explainer(
-    "What you are seeing · 自回归生成与采样",
-    """
-**Autoregressive generation (自回归生成).** A causal language model is pre-trained to predict the next
-token. To write, it turns the last position's **logits** into probabilities with softmax, picks a token,
-appends it to the input and runs again — one token per step, which is why text streams.
+    from components.cache import get_model
 
-**Decoding settings (采样策略).**
-- *Greedy*: always the most likely token — deterministic, often repetitive.
-- *Temperature* T divides the logits: softmax(logits / T). T < 1 sharpens the distribution, T > 1 flattens it.
-- *Top-k* keeps only the k most likely tokens; *top-p* (nucleus) keeps the smallest set whose probabilities
-  sum to p — both cut the long tail of unlikely tokens, then the rest is renormalised.
-- *Repetition penalty* and *no-repeat n-gram* discourage loops.
+    d = next_token_distribution(get_model(key), torch.tensor([ids]), s, top_n=12,
+                                logits=torch.from_numpy(_logits_for(key, ids)),
+                                completions=lambda partial: _completions_for(key, ids, tuple(partial)))
+    return distribution_record(d, s)
 
-**Prompt engineering (提示工程).** In *Chat* mode your text is wrapped in the model's chat template, the
-format it was fine-tuned on for following instructions; in *Complete text* it simply continues.
 
-The bundled model is SmolLM2-135M-Instruct (4-bit GGUF, dequantized): tiny, fast on a CPU, and clearly
-weaker than large models — good for seeing the mechanism, not for facts.
-""",
+# ================================================================== page
+st.title(t("generation.title"))
+st.caption(t("generation.caption"))
+run_requested = ui.bind_link(PAGE, SCHEMA)
+
+# ------------------------------------------------------------------ presenter: curated example
+example = ui.curated_example(PAGE)
+if example is not None:
+    res = example["result"]
+    st.caption(describe_settings(res["settings"], res["mode"]))
+    ui.show_literal(res["prompt"])
+    render_samples(res, key="cur")
+    render_distribution(res["distribution"], key="cur")
+    st.caption(t("ui.present.precomputed"))
+
+    def _use_example(ex: dict = example) -> None:
+        ui.apply_example_params(PAGE, SCHEMA, ex)
+        st.session_state[RUN_LIVE] = True
+
+    st.button(t("ui.present.use_inputs"), key="gen_present_live", on_click=_use_example, icon="▶️")
+    st.divider()
+
+# ------------------------------------------------------------------ inputs
+left, right = st.columns([3, 2], gap="large")
+with left:
+    model_key = ui.model_picker(TEXT_GENERATION, "gen_model")
+    spec = get_spec(model_key)
+
+    def _load_example() -> None:
+        choice = st.session_state.get("gen_example")
+        if choice in EXAMPLES:
+            st.session_state[K("gen_prompt")] = EXAMPLES[choice]
+
+    st.selectbox(t("generation.example_picker"), ["", *EXAMPLES], key="gen_example", on_change=_load_example,
+                 format_func=lambda c: t(f"generation.examples.{c}") if c else "—")
+    modes = [COMPLETE, CHAT] if spec.chat else [COMPLETE]
+    if st.session_state.get(K("gen_mode")) not in modes:
+        st.session_state[K("gen_mode")] = COMPLETE
+    mode = st.radio(
+        t("generation.mode"), modes, key=K("gen_mode"), persist_state="session", horizontal=True,
+        format_func=lambda m: t("generation.mode_chat") if m == CHAT else t("generation.mode_complete"),
+        help=t("generation.help.mode"),
+    )
+    if not spec.chat:
+        st.caption(t("generation.no_chat", model=spec.display_name))
+    prompt = st.text_area(t("generation.prompt"), key=K("gen_prompt"), persist_state="session", height=140)
+
+with right:
+    sampling = st.toggle(t("generation.sampling"), key=K("gen_sample"), persist_state="session",
+                         help=t("generation.help.sampling"))
+    max_new_tokens = st.slider(
+        t("generation.max_new_tokens"), 1, MAX_NEW_TOKENS, key=K("gen_max_new"), persist_state="session",
+        help=t("generation.help.max_new_tokens", cap=MAX_NEW_TOKENS, seconds=f"{max_generation_seconds():g}"))
+    c1, c2 = st.columns(2)
+    temperature = c1.slider(t("generation.temperature"), 0.0, 2.0, step=0.05, key=K("gen_temp"),
+                            persist_state="session", disabled=not sampling, help=t("generation.help.temperature"))
+    top_k = c2.slider(t("generation.top_k"), 0, 200, key=K("gen_topk"), persist_state="session",
+                      disabled=not sampling, help=t("generation.help.top_k"))
+    top_p = c1.slider(t("generation.top_p"), 0.0, 1.0, step=0.01, key=K("gen_topp"), persist_state="session",
+                      disabled=not sampling, help=t("generation.help.top_p"))
+    if not ui.presenter():  # advanced controls; in presenter mode their values are kept
+        repetition_penalty = c2.slider(t("generation.repetition_penalty"), 1.0, 2.0, step=0.05, key=K("gen_rep"),
+                                       persist_state="session", help=t("generation.help.repetition_penalty"))
+        no_repeat = c1.slider(t("generation.no_repeat"), 0, 6, key=K("gen_ngram"), persist_state="session",
+                              help=t("generation.help.no_repeat"))
+        num_samples = c2.slider(t("generation.samples"), 1, 4, key=K("gen_n"), persist_state="session")
+        seed = st.number_input(t("generation.seed"), min_value=0, max_value=2**31 - 1, step=1, key=K("gen_seed"),
+                               persist_state="session", help=t("generation.help.seed"))
+    else:
+        repetition_penalty = st.session_state[K("gen_rep")]
+        no_repeat = st.session_state[K("gen_ngram")]
+        num_samples = st.session_state[K("gen_n")]
+        seed = st.session_state[K("gen_seed")]
+
+ui.publish_link(PAGE, SCHEMA, runnable=True)
+
+raw_settings = GenerationSettings(
+    max_new_tokens=int(max_new_tokens), do_sample=bool(sampling), temperature=float(temperature),
+    top_k=int(top_k), top_p=float(top_p), repetition_penalty=float(repetition_penalty),
+    no_repeat_ngram_size=int(no_repeat), num_samples=int(num_samples), seed=int(seed),
 )
+settings, setting_notices = normalize_settings(raw_settings)
+
+go_clicked = st.button(t("generation.generate"), type="primary", key="gen_go")
+go_clicked = go_clicked or run_requested or bool(st.session_state.pop(RUN_LIVE, False))
+
+if not prompt or not prompt.strip():
+    st.warning(t("generation.empty_prompt"), icon="✏️")
+    st.stop()
+
+loaded = ui.load_or_explain(model_key, "gen_model")
+if loaded is None:
+    st.stop()
+
+try:
+    prepared = prepare_inputs(loaded, prompt, mode, settings.max_new_tokens)
+except NoChatTemplateError:
+    st.warning(t("generation.no_chat_template", model=spec.display_name), icon="✏️")
+    st.stop()
+except EmptyPromptError:
+    st.warning(t("generation.empty_prompt"), icon="✏️")
+    st.stop()
+
+ui.notices([t(k, **v) for k, v in setting_notices + prepared.notices])
+
+# ------------------------------------------------------------------ generation
+st.subheader(t("generation.output"))
+signature = (model_key, prepared.text, settings)
+if go_clicked:
+    samples = []
+    limit = max_generation_seconds()
+    for i in range(settings.num_samples):
+        if settings.num_samples > 1:
+            st.markdown("**" + ui.escape_markdown(t("generation.sample_heading", i=i + 1, seed=settings.seed + i)) + "**")
+        box = st.empty()
+        counter = st.empty()
+        stream = GenerationStream(loaded, prepared, settings, sample_index=i, max_seconds=limit)
+        shown, last_paint = "", 0.0
+        for delta in stream:
+            shown += delta
+            if time.perf_counter() - last_paint > 0.05:
+                box.code(shown + "▌", language=None, wrap_lines=True)
+                counter.caption(t("generation.streaming", n=len(stream.token_ids), max=prepared.max_new_tokens))
+                last_paint = time.perf_counter()
+        box.empty()
+        counter.empty()
+        samples.append(sample_record(stream, timing=True))
+    st.session_state[RESULTS] = {
+        "signature": signature,
+        "result": {"model": model_key, "prompt": prompt, "mode": mode, "settings": settings_record(settings),
+                   "samples": samples, "max_seconds": limit},
+    }
+
+saved = st.session_state.get(RESULTS)
+current = None
+if saved:
+    if saved["signature"] != signature:
+        st.caption(t("generation.stale"))
+    else:
+        current = saved["result"]
+    render_samples(saved["result"], key="live")
+    generated = saved["result"]["samples"][0]["text"]
+    ui.link_button(t("generation.inspect_attention"), "attention",
+                   {"text": saved["result"]["prompt"] + generated, "model": saved["result"]["model"]},
+                   key="gen_to_attention", icon="🔍")
+else:
+    st.caption(t("generation.press_generate"))
+
+# ------------------------------------------------------------------ tokens + next-token view
+st.subheader(t("generation.tokens_heading"))
+ids = tuple(int(i) for i in prepared.input_ids[0])
+tokens = _tokens_for(model_key, ids)
+render_prompt_tokens(tokens, key="live")
+
+st.subheader(t("generation.next_heading"))
+st.caption(t("generation.next_caption"))
+dist_settings = GenerationSettings(do_sample=settings.do_sample, temperature=settings.temperature,
+                                   top_k=settings.top_k, top_p=settings.top_p,
+                                   repetition_penalty=settings.repetition_penalty,
+                                   no_repeat_ngram_size=settings.no_repeat_ngram_size)
+dist = _distribution_for(model_key, ids, dist_settings)
+render_distribution(dist, key="live")
+
+ui.report_button(
+    t("generation.report_title"),
+    lambda: gen.report_sections(
+        t, result=current, prompt=prompt, model_name=f"{spec.display_name} ({model_key})", mode=mode,
+        settings=settings, dist=dist,
+        steps_html=[ui.probability_chips_html(r["steps"]) for r in current["samples"]] if current else None,
+        tokens_html=ui.token_chips_html(_token_objects(tokens))),
+    filename="text-generation-report", key="gen",
+)
+
+ui.explainer(t("generation.explainer.title"),
+             t("generation.explainer.body", cap=MAX_NEW_TOKENS, seconds=f"{max_generation_seconds():g}",
+               prompt_cap=MAX_PROMPT_TOKENS))

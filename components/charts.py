@@ -10,8 +10,7 @@ import html
 import pandas as pd
 import plotly.graph_objects as go
 
-# Okabe-Ito colour-blind-safe palette
-OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
+from components.palettes import OKABE_ITO, categorical
 
 STAGE_LABELS = {
     "p_raw": "softmax(logits)",
@@ -21,6 +20,9 @@ STAGE_LABELS = {
     "p_top_p": "after top-p",
     "p_final": "sampled from",
 }
+"""English fallback names of the stages (the page passes translated ones)."""
+
+__all__ = ["OKABE_ITO", "STAGE_LABELS", "esc", "next_token_figure"]
 
 
 def esc(text: str) -> str:
@@ -28,37 +30,51 @@ def esc(text: str) -> str:
     return html.escape(str(text), quote=False)
 
 
-def next_token_figure(table: pd.DataFrame, stages: list[str]) -> go.Figure:
+def next_token_figure(table: pd.DataFrame, stages: list[str], stage_labels: dict[str, str] | None = None,
+                      y_title: str = "probability", hover: str = "token {token} (raw {raw}, id {id})",
+                      title: str | None = None) -> go.Figure:
     """Grouped bars: probability of each candidate token at each sampling stage.
 
     Args:
         table: ``NextTokenDistribution.table`` (columns ``token``, ``raw_token``, ``token_id``
             and the ``p_*`` stage columns), rows in display order.
         stages: ``p_*`` column names to draw, in pipeline order.
+        stage_labels: legend name per stage column (translated by the page; default
+            :data:`STAGE_LABELS`). Escaped here.
+        y_title: y-axis title (translated). Escaped here.
+        hover: hover line template with ``{token}``, ``{raw}``, ``{id}`` (translated; the
+            values are escaped before they are filled in).
+        title: optional chart title (escaped).
 
     Returns:
-        Figure with one bar trace per stage; x = token (position-indexed so duplicate labels
-        stay apart), y = probability in [0, 1].
+        Figure with one bar trace per stage (Okabe–Ito colours, colour-blind safe); x = token
+        (position-indexed so duplicate labels stay apart), y = probability in [0, 1].
     """
+    labels = {**STAGE_LABELS, **(stage_labels or {})}
     x = list(range(len(table)))
     ticktext = [esc(t) for t in table["token"]]
+    colours = categorical(len(stages))
+    head = esc(hover).replace("{token}", "%{customdata[0]}").replace("{raw}", "%{customdata[1]}") \
+        .replace("{id}", "%{customdata[2]}")
     fig = go.Figure()
     for i, stage in enumerate(stages):
+        name = esc(labels.get(stage, stage))
         fig.add_bar(
             x=x,
             y=table[stage].round(5),
-            name=STAGE_LABELS.get(stage, stage),
-            marker_color=OKABE_ITO[i % len(OKABE_ITO)],
+            name=name,
+            marker_color=colours[i],
             customdata=list(zip(ticktext, [esc(r) for r in table["raw_token"]], table["token_id"])),
-            hovertemplate="token %{customdata[0]} (raw %{customdata[1]}, id %{customdata[2]})"
-            "<br>p = %{y:.4f}<extra>" + esc(STAGE_LABELS.get(stage, stage)) + "</extra>",
+            hovertemplate=head + "<br>p = %{y:.4f}<extra>" + name + "</extra>",
         )
     fig.update_layout(
         barmode="group",
         height=360,
-        margin=dict(l=10, r=10, t=30, b=10),
+        margin=dict(l=10, r=10, t=50 if title else 30, b=10),
         legend=dict(orientation="h", y=1.12),
-        yaxis=dict(title="probability", rangemode="tozero"),
+        yaxis=dict(title=esc(y_title), rangemode="tozero"),
         xaxis=dict(tickmode="array", tickvals=x, ticktext=ticktext, tickangle=-40),
     )
+    if title:
+        fig.update_layout(title=dict(text=esc(title), y=0.98))
     return fig

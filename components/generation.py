@@ -12,14 +12,21 @@ implementation, so what users see is what the model really does. This module add
 * :func:`next_token_distribution` -- the logits of the next token pushed through the same
   ``transformers`` logits processors ``generate`` uses, stage by stage.
 
-No streamlit here.
+Per-request caps (issue 9), so one request cannot hold the shared model for minutes:
+:data:`MAX_NEW_TOKENS` new tokens, :data:`MAX_PROMPT_TOKENS` prompt tokens (cut from the
+left, with a notice) and :func:`max_generation_seconds` of wall-clock time per sample
+(``finish_reason == "time"``).
+
+Messages for the user are returned as :data:`Notice` tuples ``(i18n key, values)``; the page
+translates them (``locales/<lang>/generation.toml``, ``[notice]`` table). No streamlit here.
 """
 from __future__ import annotations
 
+import os
 import queue
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 
 import pandas as pd
@@ -32,9 +39,42 @@ COMPLETE = "complete"
 CHAT = "chat"
 MODES = (COMPLETE, CHAT)
 
+MAX_NEW_TOKENS = 512
+"""Largest ``max_new_tokens`` one request may ask for (the page's slider maximum, enforced
+again in :func:`normalize_settings` for links and programmatic callers)."""
+MAX_PROMPT_TOKENS = 512
+"""Prompt tokens kept at most (the end of the prompt; older tokens are cut with a notice).
+Measured on the 2-core machine under load (load average ~18): one forward pass of
+SmolLM2-135M (eager attention) over 1024 tokens took 30 s, so the page -- which runs two
+(generation + next-token view) -- keeps at most 512 prompt tokens, plus up to
+:data:`MAX_NEW_TOKENS` new ones. Tokenising the whole text first is cheap (100 000
+characters take ~0.05-0.5 s)."""
+MAX_GENERATION_SECONDS = 60.0
+"""Default wall-clock budget of one sample, seconds (see :func:`max_generation_seconds`)."""
+MAX_SECONDS_ENV = "LLM_LAB_MAX_GENERATION_SECONDS"
+
+Notice = tuple[str, dict]
+"""A message for the user: (i18n key under ``generation.notice``, placeholder values)."""
+
+
+def max_generation_seconds() -> float:
+    """Wall-clock budget of one sample in seconds: :data:`MAX_GENERATION_SECONDS`, or the
+    environment variable ``LLM_LAB_MAX_GENERATION_SECONDS`` when it holds a positive finite
+    number (operators; tests use a tiny value). Invalid values fall back to the default."""
+    raw = os.environ.get(MAX_SECONDS_ENV, "")
+    try:
+        value = float(raw)
+    except ValueError:
+        return MAX_GENERATION_SECONDS
+    return value if 0 < value < float("inf") else MAX_GENERATION_SECONDS
+
 
 class EmptyPromptError(ValueError):
     """The prompt is empty or whitespace only."""
+
+
+class NoChatTemplateError(ValueError):
+    """Chat mode was asked of a model without a chat template (not instruction-tuned)."""
 
 
 @dataclass(frozen=True)
@@ -66,30 +106,47 @@ class GenerationSettings:
     seed: int = 42
 
 
-def normalize_settings(settings: GenerationSettings) -> tuple[GenerationSettings, list[str]]:
+def normalize_settings(settings: GenerationSettings) -> tuple[GenerationSettings, list[Notice]]:
     """Make edge-case settings well-defined; return (settings, notices for the user).
 
-    * temperature <= 0 -> greedy (dividing logits by 0 is undefined; its limit is argmax);
-    * top_p <= 0 -> greedy (an empty nucleus keeps only the top token);
-    * greedy with num_samples > 1 -> one sample (greedy is deterministic: they would be equal);
-    * max_new_tokens < 1 -> 1.
+    * max_new_tokens < 1 -> 1; > :data:`MAX_NEW_TOKENS` -> :data:`MAX_NEW_TOKENS`;
+    * temperature <= 0 or not finite -> greedy (dividing logits by 0 is undefined; its limit
+      is argmax);
+    * top_p <= 0 -> greedy (an empty nucleus keeps only the top token); top_p > 1 -> 1;
+    * top_k < 0 -> 0 (off); repetition_penalty <= 0 or not finite -> 1.0 (off);
+      no_repeat_ngram_size < 0 -> 0; num_samples < 1 -> 1;
+    * greedy with num_samples > 1 -> one sample (greedy is deterministic: they would be equal).
+
+    Notices are ``(key, values)`` with keys under ``generation.notice``.
     """
-    notices: list[str] = []
+    import math
+
+    notices: list[Notice] = []
     s = settings
     if s.max_new_tokens < 1:
         s = replace(s, max_new_tokens=1)
-        notices.append("Max new tokens must be at least 1; using 1.")
-    if s.do_sample and s.temperature <= 0:
+        notices.append(("generation.notice.min_tokens", {}))
+    if s.max_new_tokens > MAX_NEW_TOKENS:
+        notices.append(("generation.notice.max_tokens", {"asked": s.max_new_tokens, "cap": MAX_NEW_TOKENS}))
+        s = replace(s, max_new_tokens=MAX_NEW_TOKENS)
+    if not math.isfinite(s.top_p) or s.top_p > 1:
+        s = replace(s, top_p=1.0)
+    if s.top_k < 0:
+        s = replace(s, top_k=0)
+    if not math.isfinite(s.repetition_penalty) or s.repetition_penalty <= 0:
+        s = replace(s, repetition_penalty=1.0)
+    if s.no_repeat_ngram_size < 0:
+        s = replace(s, no_repeat_ngram_size=0)
+    if s.num_samples < 1:
+        s = replace(s, num_samples=1)
+    if s.do_sample and (not math.isfinite(s.temperature) or s.temperature <= 0):
         s = replace(s, do_sample=False)
-        notices.append("Temperature 0 means always taking the most likely token: using greedy decoding.")
+        notices.append(("generation.notice.temperature_zero", {}))
     if s.do_sample and s.top_p <= 0:
         s = replace(s, do_sample=False)
-        notices.append("Top-p 0 keeps only the single most likely token: using greedy decoding.")
+        notices.append(("generation.notice.top_p_zero", {}))
     if not s.do_sample and s.num_samples > 1:
-        notices.append(
-            f"Greedy decoding is deterministic, so {s.num_samples} samples would be identical: "
-            "showing one. Switch on sampling to compare different continuations."
-        )
+        notices.append(("generation.notice.greedy_samples", {"n": s.num_samples}))
         s = replace(s, num_samples=1)
     return s, notices
 
@@ -105,7 +162,7 @@ class PreparedPrompt:
         prompt_tokens: seq.
         dropped_tokens: tokens cut from the left to fit the context (0 if none).
         max_new_tokens: tokens that will be generated at most (possibly clamped).
-        notices: messages for the user about changes made.
+        notices: :data:`Notice` s about changes made (keys under ``generation.notice``).
     """
 
     text: str
@@ -114,7 +171,7 @@ class PreparedPrompt:
     prompt_tokens: int
     dropped_tokens: int
     max_new_tokens: int
-    notices: list[str] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
 
 
 def build_prompt_text(loaded: LoadedModel, prompt: str, mode: str) -> str:
@@ -122,14 +179,15 @@ def build_prompt_text(loaded: LoadedModel, prompt: str, mode: str) -> str:
     user message (with the assistant turn opened) in ``"chat"`` mode.
 
     Raises:
-        ValueError: chat mode on a model without a chat template, or unknown mode.
+        NoChatTemplateError: chat mode on a model without a chat template.
+        ValueError: unknown mode.
     """
     if mode == COMPLETE:
         return prompt
     if mode != CHAT:
         raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
     if not getattr(loaded.tokenizer, "chat_template", None):
-        raise ValueError(
+        raise NoChatTemplateError(
             f"{loaded.spec.display_name} has no chat template (it is not instruction-tuned): "
             "use 'Complete text' mode."
         )
@@ -139,17 +197,26 @@ def build_prompt_text(loaded: LoadedModel, prompt: str, mode: str) -> str:
         )
 
 
-def prepare_inputs(loaded: LoadedModel, prompt: str, mode: str, max_new_tokens: int) -> PreparedPrompt:
+def prepare_inputs(loaded: LoadedModel, prompt: str, mode: str, max_new_tokens: int,
+                   max_prompt_tokens: int = MAX_PROMPT_TOKENS) -> PreparedPrompt:
     """Tokenise ``prompt`` for generation and fit it into the model's context window.
 
     Policy when prompt + ``max_new_tokens`` exceed the context length ``n_ctx``:
     ``max_new_tokens`` is kept (it is the user's output length) unless it alone needs more
     than half the window, in which case it is clamped to ``n_ctx // 2``; then the prompt is
-    cut from the left (oldest tokens first) to ``n_ctx - max_new_tokens`` tokens.
+    cut from the left (oldest tokens first) to ``n_ctx - max_new_tokens`` tokens. The prompt
+    is also cut from the left to ``max_prompt_tokens`` (compute cap, :data:`MAX_PROMPT_TOKENS`).
+    Only the tokenizer runs here (fast even for 100 000 characters), never the model.
+
+    Args:
+        prompt: the user's text (any characters; NUL and control characters are kept).
+        mode: :data:`COMPLETE` or :data:`CHAT`.
+        max_new_tokens: tokens the caller wants to generate.
+        max_prompt_tokens: prompt tokens kept at most (>= 1).
 
     Raises:
         EmptyPromptError: ``prompt`` is empty or whitespace only.
-        ValueError: see :func:`build_prompt_text`.
+        NoChatTemplateError / ValueError: see :func:`build_prompt_text`.
     """
     if not prompt or not prompt.strip():
         raise EmptyPromptError("The prompt is empty: type some text for the model to continue.")
@@ -157,20 +224,23 @@ def prepare_inputs(loaded: LoadedModel, prompt: str, mode: str, max_new_tokens: 
     with loaded.lock:
         ids = loaded.tokenizer(text, add_special_tokens=(mode == COMPLETE))["input_ids"]
     n_ctx = loaded.context_length
-    notices: list[str] = []
+    notices: list[Notice] = []
     if max_new_tokens > n_ctx // 2 and len(ids) + max_new_tokens > n_ctx:
-        notices.append(
-            f"{max_new_tokens} new tokens do not fit {loaded.spec.display_name}'s context of "
-            f"{n_ctx} tokens together with the prompt: generating at most {n_ctx // 2}."
-        )
+        notices.append(("generation.notice.new_tokens_clamped",
+                        {"asked": max_new_tokens, "model": loaded.spec.display_name, "n_ctx": n_ctx,
+                         "cap": n_ctx // 2}))
         max_new_tokens = n_ctx // 2
-    dropped = max(0, len(ids) + max_new_tokens - n_ctx)
+    keep = max(1, min(n_ctx - max_new_tokens, int(max_prompt_tokens)))
+    dropped = max(0, len(ids) - keep)
     if dropped:
         ids = ids[dropped:]
-        notices.append(
-            f"The prompt ({len(ids) + dropped} tokens) plus {max_new_tokens} new tokens exceed the "
-            f"context window of {n_ctx} tokens: the first {dropped} prompt tokens were cut."
-        )
+        if len(ids) + dropped + max_new_tokens > n_ctx and keep == n_ctx - max_new_tokens:
+            notices.append(("generation.notice.context_cut",
+                            {"total": len(ids) + dropped, "new": max_new_tokens, "n_ctx": n_ctx,
+                             "dropped": dropped}))
+        else:
+            notices.append(("generation.notice.prompt_cap",
+                            {"total": len(ids) + dropped, "cap": keep, "dropped": dropped}))
     input_ids = torch.tensor([ids], dtype=torch.long)  # (1, seq)
     return PreparedPrompt(
         text=text,
@@ -216,8 +286,9 @@ class GenerationStats:
         tokens_per_s: decoding throughput after the first token,
             (new_tokens - 1) / (t_last - t_first); equals new_tokens / total when only one.
         total_s: seconds from the call to the last token.
-        finish_reason: "eos" (the model ended its answer), "length" (hit max_new_tokens)
-            or "stopped".
+        finish_reason: "eos" (the model ended its answer), "length" (hit max_new_tokens),
+            "time" (hit the wall-clock cap, :func:`max_generation_seconds`) or "stopped"
+            (the consumer went away: page rerun / navigation / Stop).
     """
 
     prompt_tokens: int = 0
@@ -252,13 +323,19 @@ class _QueueStreamer:
 
 
 class _StopOnEvent:
-    """Stopping criterion: stop when the consumer goes away (page rerun / navigation)."""
+    """Stopping criterion: stop when the consumer goes away (page rerun / navigation), or
+    when ``deadline`` (a ``time.perf_counter()`` value) has passed -- then ``timed_out`` is
+    set. Checked after every generated token, so the overshoot is at most one step."""
 
-    def __init__(self, event: threading.Event):
+    def __init__(self, event: threading.Event, deadline: float = float("inf")):
         self.event = event
+        self.deadline = deadline
+        self.timed_out = False
 
     def __call__(self, input_ids, scores, **kwargs):
-        stop = self.event.is_set()
+        if not self.timed_out and time.perf_counter() >= self.deadline:
+            self.timed_out = True
+        stop = self.event.is_set() or self.timed_out
         return torch.full((input_ids.shape[0],), stop, dtype=torch.bool)
 
 
@@ -268,14 +345,20 @@ class GenerationStream:
 
     Generation runs in a background thread holding ``loaded.lock`` (seeded sampling uses
     torch's global RNG; the lock makes seeds reproducible under concurrent sessions).
-    Closing the iterator early stops generation at the next token.
+    Closing the iterator early stops generation at the next token. Generation also stops
+    after ``max_seconds`` of wall-clock time (default :func:`max_generation_seconds`,
+    counted from the moment the model's lock is acquired, prompt processing included), with
+    ``stats.finish_reason == "time"``.
     """
 
-    def __init__(self, loaded: LoadedModel, prepared: PreparedPrompt, settings: GenerationSettings, sample_index: int = 0):
+    def __init__(self, loaded: LoadedModel, prepared: PreparedPrompt, settings: GenerationSettings,
+                 sample_index: int = 0, max_seconds: float | None = None):
         self.loaded = loaded
         self.prepared = prepared
         self.settings = settings
         self.seed = settings.seed + sample_index
+        self.max_seconds = float(max_seconds) if max_seconds is not None else max_generation_seconds()
+        self._criterion: _StopOnEvent | None = None
         self.text = ""
         self.token_ids: list[int] = []
         self.stats = GenerationStats(prompt_tokens=prepared.prompt_tokens)
@@ -291,11 +374,14 @@ class GenerationStream:
             with self.loaded.lock, torch.inference_mode():
                 decoder = Utf8SafeDecoder(self.loaded.tokenizer, skip_special_tokens=True)
                 set_seed(self.seed)
+                # the budget counts from the call (time waiting for another session's lock
+                # is not charged to this request)
+                self._criterion = _StopOnEvent(self._stop, time.perf_counter() + self.max_seconds)
                 out = self.loaded.model.generate(
                     input_ids=self.prepared.input_ids,
                     attention_mask=self.prepared.attention_mask,
                     streamer=_QueueStreamer(self._queue, decoder),
-                    stopping_criteria=StoppingCriteriaList([_StopOnEvent(self._stop)]),
+                    stopping_criteria=StoppingCriteriaList([self._criterion]),
                     return_dict_in_generate=True,
                     output_logits=True,
                     **generate_kwargs(self.loaded, self.settings, self.prepared.max_new_tokens),
@@ -334,10 +420,17 @@ class GenerationStream:
         if self._error is not None:
             raise self._error
         n = len(self.token_ids)
-        if self._stop.is_set() and n < self.prepared.max_new_tokens and not (n and self.token_ids[-1] in eos_ids):
+        ended = bool(n and self.token_ids[-1] in eos_ids)
+        if ended:
+            reason = "eos"
+        elif n >= self.prepared.max_new_tokens:
+            reason = "length"
+        elif self._criterion is not None and self._criterion.timed_out:
+            reason = "time"
+        elif self._stop.is_set():
             reason = "stopped"
         else:
-            reason = "eos" if n and self.token_ids[-1] in eos_ids else "length"
+            reason = "length"
         self.stats = GenerationStats(
             prompt_tokens=self.prepared.prompt_tokens,
             new_tokens=n,
@@ -431,12 +524,71 @@ def next_token_logits(loaded: LoadedModel, input_ids: torch.Tensor) -> torch.Ten
     return out.logits[0, -1].float()  # (vocab,)
 
 
+def partial_character_ids(loaded: LoadedModel, token_ids: list[int]) -> list[int]:
+    """The ids among ``token_ids`` whose text alone is not a whole UTF-8 character (a byte
+    token such as ``‹E4 BD›``, the first bytes of a Chinese character)."""
+    from components.tokens import REPLACEMENT
+
+    with loaded.lock:
+        return [int(t) for t in token_ids
+                if REPLACEMENT in loaded.tokenizer.decode([int(t)], skip_special_tokens=False)]
+
+
+def complete_characters(loaded: LoadedModel, input_ids: torch.Tensor, token_ids: list[int],
+                        max_steps: int = 3) -> dict[int, str]:
+    """For next-token candidates that are only part of a UTF-8 character, the character the
+    model would most likely complete them to (greedy continuation, at most ``max_steps``
+    further tokens: a character has at most 4 bytes).
+
+    One forward pass over the prompt (KV cache kept), then ``max_steps`` single-token steps
+    for all candidates at once (the cache repeated per candidate).
+
+    Args:
+        input_ids: (1, seq) prompt ids.
+        token_ids: candidate ids, each a partial character (see :func:`partial_character_ids`).
+
+    Returns:
+        ``{token_id: completed text}`` (e.g. ``{4612: "你"}``); a candidate that does not form a
+        character within ``max_steps`` is left out.
+    """
+    from components.tokens import REPLACEMENT
+
+    if not token_ids:
+        return {}
+    cands = [int(t) for t in token_ids]
+    with loaded.lock, torch.inference_mode():
+        out = loaded.model(input_ids=input_ids, attention_mask=torch.ones_like(input_ids), use_cache=True)
+        past = out.cache  # transformers 5.x name of the KV cache (was past_key_values)
+        past.batch_repeat_interleave(len(cands))
+        seqs = [[c] for c in cands]
+        done: dict[int, str] = {}
+        step_ids = torch.tensor(cands, dtype=torch.long).unsqueeze(1)  # (B, 1)
+        length = input_ids.shape[1]
+        for _ in range(max_steps):
+            length += 1
+            mask = torch.ones((len(cands), length), dtype=torch.long)
+            out = loaded.model(input_ids=step_ids, attention_mask=mask, cache=past, use_cache=True)
+            past = out.cache
+            nxt = torch.argmax(out.logits[:, -1], dim=-1)  # (B,)
+            for b, tid in enumerate(nxt.tolist()):
+                seqs[b].append(int(tid))
+                if cands[b] not in done:
+                    text = loaded.tokenizer.decode(seqs[b], skip_special_tokens=True)
+                    if text and not text.startswith(REPLACEMENT):
+                        done[cands[b]] = text[0]  # the character the candidate's bytes begin
+            step_ids = nxt.unsqueeze(1)
+            if len(done) == len(cands):
+                break
+    return done
+
+
 def next_token_distribution(
     loaded: LoadedModel,
     input_ids: torch.Tensor,
     settings: GenerationSettings,
     top_n: int = 15,
     logits: torch.Tensor | None = None,
+    completions: dict[int, str] | Callable[[list[int]], dict[int, str]] | None = None,
 ) -> NextTokenDistribution:
     """Next-token probabilities after each sampling stage, using the processors
     ``generate`` applies, in its order (transformers ``GenerationMixin._get_logits_processor``):
@@ -447,6 +599,11 @@ def next_token_distribution(
         settings: normalised settings (see :func:`normalize_settings`).
         top_n: rows to show.
         logits: (vocab,) precomputed :func:`next_token_logits` (skips the forward pass).
+        completions: ``{token_id: character}`` for shown candidates that are only part of a
+            UTF-8 character (see :func:`complete_characters`), or a callable taking those ids
+            and returning that dict (e.g. a cached one); computed here when None and such
+            candidates are shown. Their label becomes ``"‹E4 BD›→你"`` (bytes, then the
+            character the model would most likely complete them to) instead of bare bytes.
 
     Returns:
         :class:`NextTokenDistribution`; ``p_raw`` equals ``softmax(logits)`` exactly.
@@ -494,6 +651,14 @@ def next_token_distribution(
     with loaded.lock:
         raw_tokens = loaded.tokenizer.convert_ids_to_tokens(shown)
         labels = [readable_tokens(loaded.tokenizer, [tid])[0].label for tid in shown]
+    partial = partial_character_ids(loaded, shown)
+    if partial:
+        if completions is None:
+            completions = complete_characters(loaded, input_ids, partial)
+        elif callable(completions):
+            completions = completions(partial)
+        labels = [f"{label}→{completions[tid]}" if tid in partial and completions.get(tid) else label
+                  for tid, label in zip(shown, labels)]
     table = pd.DataFrame(
         {
             "token_id": shown,
@@ -511,3 +676,165 @@ def next_token_distribution(
         probs=probs,
         logits=logits,
     )
+
+
+# --------------------------------------------------------------------------- JSON records
+# The page keeps its result, and presenter mode ships its curated examples, in one plain
+# JSON-able shape, so both are drawn by the same renderers.
+def display_stages(settings: GenerationSettings) -> list[str]:
+    """``p_*`` columns of :attr:`NextTokenDistribution.table` worth drawing for ``settings``:
+    ``p_raw``, ``p_penalties`` if a penalty is on, then temperature/top-k/top-p when
+    sampling, else ``p_final`` (the greedy one-hot)."""
+    stages = ["p_raw"]
+    if settings.repetition_penalty != 1.0 or settings.no_repeat_ngram_size:
+        stages.append("p_penalties")
+    if settings.do_sample:
+        stages += ["p_temperature", "p_top_k", "p_top_p"]
+    else:
+        stages.append("p_final")
+    return stages
+
+
+def distribution_record(dist: NextTokenDistribution, settings: GenerationSettings) -> dict:
+    """JSON-able view of ``dist``: ``table`` ({column: list}, ``token_id``, ``token``,
+    ``raw_token``, ``logit`` and the ``p_*`` columns), ``stages`` (:func:`display_stages`),
+    ``kept`` and ``entropy_bits`` (see :class:`NextTokenDistribution`)."""
+    return {
+        "table": {c: dist.table[c].tolist() for c in dist.table.columns},
+        "stages": display_stages(settings),
+        "kept": dict(dist.kept),
+        "entropy_bits": dict(dist.entropy_bits),
+    }
+
+
+def sample_record(stream: GenerationStream, timing: bool = True) -> dict:
+    """JSON-able result of one finished sample: ``text``, ``seed``, ``steps``
+    (:meth:`GenerationStream.steps`, alternatives as ``[token, p]`` pairs) and ``stats``
+    (``prompt_tokens``, ``new_tokens``, ``finish_reason``; with ``timing`` also ``ttft_s``,
+    ``tokens_per_s``, ``total_s`` in seconds -- left out of curated examples, which must be
+    reproducible)."""
+    s = stream.stats
+    stats = {"prompt_tokens": s.prompt_tokens, "new_tokens": s.new_tokens, "finish_reason": s.finish_reason}
+    if timing:
+        stats.update(ttft_s=s.ttft_s, tokens_per_s=s.tokens_per_s, total_s=s.total_s)
+    steps = [{**st, "alternatives": [[a, p] for a, p in st["alternatives"]]} for st in stream.steps()]
+    return {"text": stream.text, "seed": stream.seed, "steps": steps, "stats": stats}
+
+
+def prompt_token_records(loaded: LoadedModel, input_ids: torch.Tensor) -> list[dict]:
+    """Readable prompt tokens for display: one ``{"index", "token", "raw", "id"}`` per token
+    of ``input_ids`` ((1, seq) or (seq,)); see :func:`components.tokens.readable_tokens`."""
+    ids = input_ids.reshape(-1).tolist()
+    with loaded.lock:
+        pieces = readable_tokens(loaded.tokenizer, ids)
+    return [{"index": p.index, "token": p.label, "raw": p.raw, "id": p.token_id} for p in pieces]
+
+
+def settings_record(settings: GenerationSettings) -> dict:
+    """``settings`` as a plain dict (field name -> value)."""
+    from dataclasses import asdict
+
+    return asdict(settings)
+
+
+# --------------------------------------------------------------------------- display + report
+# ``tr(key, **values)`` is the caller's translation function (the page passes ``ui.t``).
+def finish_label(reason: str, tr: Callable[..., str]) -> str:
+    """Translated name of a ``finish_reason`` (eos / length / time / stopped)."""
+    return tr(f"generation.finish.{reason}") if reason in ("eos", "length", "time", "stopped") else reason
+
+
+def prompt_tokens_frame(records: list[dict], tr: Callable[..., str]) -> pd.DataFrame:
+    """Prompt tokens (:func:`prompt_token_records`) as a table with translated headers:
+    position, readable token, raw vocabulary string, id."""
+    return pd.DataFrame({
+        tr("generation.col.position"): [r["index"] for r in records],
+        tr("generation.col.token"): [r["token"] for r in records],
+        tr("generation.col.raw"): [r["raw"] for r in records],
+        tr("generation.col.id"): [r["id"] for r in records],
+    })
+
+
+def distribution_frame(record: dict, tr: Callable[..., str]) -> pd.DataFrame:
+    """The numbers the next-token chart plots (:func:`distribution_record`): token, raw
+    string, id, logit and one probability column per drawn stage, translated headers."""
+    table = pd.DataFrame(record["table"])
+    cols = {"token": tr("generation.col.token"), "raw_token": tr("generation.col.raw"),
+            "token_id": tr("generation.col.id"), "logit": tr("generation.col.logit")}
+    cols.update({s: tr(f"generation.stage.{s}") for s in record["stages"]})
+    return table[list(cols)].rename(columns=cols)
+
+
+def distribution_figure(record: dict, tr: Callable[..., str]):
+    """Plotly figure of a distribution record (:func:`components.charts.next_token_figure`)
+    with translated title, axis, legend and hover."""
+    from components.charts import next_token_figure
+
+    return next_token_figure(
+        pd.DataFrame(record["table"]), record["stages"],
+        stage_labels={s: tr(f"generation.stage.{s}") for s in record["stages"]},
+        y_title=tr("generation.chart.y"), hover=tr("generation.chart.hover"), title=tr("generation.chart.title"),
+    )
+
+
+def report_sections(tr: Callable[..., str], *, result: dict | None, prompt: str, model_name: str, mode: str,
+                    settings: GenerationSettings, dist: dict | None, steps_html: list[str] | None = None,
+                    tokens_html: str | None = None) -> list:
+    """Sections of the page's HTML report (:mod:`components.report`): prompt, model and every
+    setting (seed included), generated text(s) with their per-step probability chips,
+    statistics, prompt tokens, next-token chart and its table.
+
+    Args:
+        tr: translation function ``tr(key, **values)``.
+        result: the page's result (``{"samples": [sample_record...], ...}``) for exactly these
+            inputs, or None (nothing generated yet: the report says so).
+        steps_html / tokens_html: pre-escaped HTML chips (``ui.probability_chips_html`` /
+            ``ui.token_chips_html``), one per sample / for the prompt.
+        dist: :func:`distribution_record` of the prompt under ``settings``.
+
+    All plain text is escaped by :func:`components.report.build_report`.
+    """
+    from components.report import Section
+
+    r = "generation.report."
+    kv = {
+        tr(r + "model"): model_name,
+        tr(r + "mode"): tr("generation.mode_chat") if mode == CHAT else tr("generation.mode_complete"),
+        tr(r + "sampling"): tr(r + "yes") if settings.do_sample else tr(r + "no"),
+        tr(r + "max_new_tokens"): settings.max_new_tokens,
+        tr(r + "temperature"): settings.temperature,
+        tr(r + "top_k"): settings.top_k,
+        tr(r + "top_p"): settings.top_p,
+        tr(r + "repetition_penalty"): settings.repetition_penalty,
+        tr(r + "no_repeat"): settings.no_repeat_ngram_size,
+        tr(r + "samples"): settings.num_samples,
+        tr(r + "seed"): settings.seed,
+    }
+    sections = [Section(tr(r + "prompt"), "text", prompt), Section(tr(r + "settings"), "kv", kv)]
+    if result is None:
+        sections.append(Section(tr(r + "output"), "markdown", tr(r + "not_generated")))
+    else:
+        samples = result["samples"]
+        rows = []
+        for i, res in enumerate(samples):
+            head = tr(r + "output") if len(samples) == 1 else \
+                tr(r + "output") + " · " + tr("generation.sample_heading", i=i + 1, seed=res["seed"])
+            sections.append(Section(head, "text", res["text"]))
+            if steps_html and i < len(steps_html) and res.get("steps"):
+                sections.append(Section(tr("generation.steps_title"), "html", steps_html[i]))
+            s = res["stats"]
+            row = {tr("generation.col.sample"): i + 1, tr("generation.col.seed"): res["seed"],
+                   tr("generation.metric.prompt_tokens"): s["prompt_tokens"],
+                   tr("generation.metric.new_tokens"): s["new_tokens"]}
+            if "ttft_s" in s:
+                row[tr("generation.metric.ttft")] = round(s["ttft_s"], 3)
+                row[tr("generation.metric.tokens_per_s")] = round(s["tokens_per_s"], 2)
+            row[tr("generation.metric.finish")] = finish_label(s["finish_reason"], tr)
+            rows.append(row)
+        sections.append(Section(tr(r + "stats"), "table", pd.DataFrame(rows)))
+    if tokens_html:
+        sections.append(Section(tr("generation.tokens_heading"), "html", tokens_html))
+    if dist is not None:
+        sections.append(Section(tr(r + "chart"), "figure", distribution_figure(dist, tr)))
+        sections.append(Section(tr(r + "table"), "table", distribution_frame(dist, tr)))
+    return sections

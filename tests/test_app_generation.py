@@ -3,7 +3,12 @@ from __future__ import annotations
 
 import json
 
+from components import i18n
 from tests.conftest import plotly_array
+
+
+def en(key: str, **values) -> str:
+    return i18n.translate("en", key, **values)
 
 
 def _open_generation(app):
@@ -18,17 +23,6 @@ def _infos(at):
     return " ".join(e.value for e in [*at.info, *at.warning, *at.error])
 
 
-def test_home_renders_with_model_table(app):
-    app.run()
-    assert not app.exception
-    assert "LLM Lab" in app.title[0].value
-    table = app.dataframe[0].value
-    status = dict(zip(table["Model"], table["Status"]))
-    assert status["SmolLM2-135M-Instruct (bundled, Q4_1 GGUF)"] == "bundled"
-    assert status["all-MiniLM-L6-v2 (bundled)"] == "bundled"
-    assert status["GPT-2 (124M, Hub)"] == "unavailable here"
-
-
 def test_generation_page_streams_text_from_bundled_model(app):
     at = _open_generation(app)
     at.text_area(key="p_gen_prompt").set_value("今天的天气很好，适合出去散步。")
@@ -40,8 +34,8 @@ def test_generation_page_streams_text_from_bundled_model(app):
     output = at.code[0].value
     assert output and "\ufffd" not in output
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["New tokens"] in {str(n) for n in range(1, 13)}
-    assert int(metrics["Prompt tokens"]) > 0
+    assert metrics[en("generation.metric.new_tokens")] in {str(n) for n in range(1, 13)}
+    assert int(metrics[en("generation.metric.prompt_tokens")]) > 0
     # the prompt's tokens are listed readable, Chinese characters included
     chips = " ".join(m.value for m in at.markdown)
     for ch in "今天的天气很好":
@@ -69,7 +63,7 @@ def test_bad_inputs_give_messages(app, tiny_gpt2_dir, as_local_model):
     # empty / whitespace prompt: a message, the prompt kept
     at.text_area(key="p_gen_prompt").set_value("  \n ")
     at.run()
-    assert not at.exception and "prompt is empty" in _infos(at)
+    assert not at.exception and en("generation.empty_prompt") in _infos(at)
     assert at.text_area(key="p_gen_prompt").value == "  \n "
     at.text_area(key="p_gen_prompt").set_value("Hello there")
     # temperature 0 -> greedy
@@ -99,7 +93,7 @@ def test_bad_inputs_give_messages(app, tiny_gpt2_dir, as_local_model):
     assert not at.exception
     err = " ".join(e.value for e in at.error)
     assert "DistilGPT-2" in err and "distilbert/distilgpt2" in err
-    switch = [b for b in at.button if b.label.startswith("Use SmolLM2")]
+    switch = [b for b in at.button if b.label.startswith(en("ui.model.use_alt", name="SmolLM2"))]
     assert switch
     switch[0].click()
     at.run()
@@ -118,4 +112,4 @@ def test_context_overflow_notice_on_small_context_model(app, tiny_gpt2_dir, as_l
     assert not at.exception
     assert "were cut" in _infos(at)
     metrics = {m.label: m.value for m in at.metric}
-    assert int(metrics["Prompt tokens"]) + int(metrics["New tokens"]) <= 64
+    assert int(metrics[en("generation.metric.prompt_tokens")]) + int(metrics[en("generation.metric.new_tokens")]) <= 64

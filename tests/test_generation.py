@@ -7,15 +7,21 @@ from dataclasses import replace
 import pytest
 import torch
 
+from components import i18n
 from components.catalog import get_spec
 from components.generation import (
     CHAT,
     COMPLETE,
+    MAX_NEW_TOKENS,
+    MAX_PROMPT_TOKENS,
     EmptyPromptError,
+    NoChatTemplateError,
     GenerationSettings,
     GenerationStream,
+    complete_characters,
     generate_kwargs,
     generate_text,
+    max_generation_seconds,
     next_token_distribution,
     normalize_settings,
     prepare_inputs,
@@ -90,18 +96,34 @@ def test_next_token_probabilities_equal_softmax_of_logits(smollm2):
     assert dist.entropy_bits["final"] < dist.entropy_bits["raw"]
 
 
+def _en(notice) -> str:
+    key, values = notice
+    text = i18n.translate("en", key, **values)
+    assert text != key, f"missing locale string {key}"
+    return text
+
+
 def test_edge_case_settings_are_normalised(smollm2):
     s, notes = normalize_settings(GenerationSettings(temperature=0.0))
-    assert not s.do_sample and "greedy" in notes[0]
+    assert not s.do_sample and "greedy" in _en(notes[0])
+    s, notes = normalize_settings(GenerationSettings(temperature=float("nan")))
+    assert not s.do_sample and notes[0][0] == "generation.notice.temperature_zero"
     s, notes = normalize_settings(GenerationSettings(top_p=0.0))
-    assert not s.do_sample and "Top-p 0" in notes[0]
+    assert not s.do_sample and "Top-p 0" in _en(notes[0])
     prepared = prepare_inputs(smollm2, "Hello", COMPLETE, 1)
     dist = next_token_distribution(smollm2, prepared.input_ids, s)
     assert not torch.isnan(dist.probs["final"]).any() and float(dist.probs["final"].max()) == 1.0
     s, notes = normalize_settings(GenerationSettings(do_sample=False, num_samples=3))
-    assert s.num_samples == 1 and "identical" in notes[0]
+    assert s.num_samples == 1 and "identical" in _en(notes[0]) and "3 samples" in _en(notes[0])
     s, notes = normalize_settings(GenerationSettings(max_new_tokens=0))
-    assert s.max_new_tokens == 1
+    assert s.max_new_tokens == 1 and notes[0][0] == "generation.notice.min_tokens"
+    # issue 9: the per-request cap holds for any caller (links, scripts), not only the slider
+    s, notes = normalize_settings(GenerationSettings(max_new_tokens=100_000))
+    assert s.max_new_tokens == MAX_NEW_TOKENS == 512
+    assert "100000" in _en(notes[0]) and "512" in _en(notes[0])
+    s, _ = normalize_settings(GenerationSettings(top_k=-3, top_p=7.0, repetition_penalty=float("inf"),
+                                                 no_repeat_ngram_size=-1, num_samples=0))
+    assert (s.top_k, s.top_p, s.repetition_penalty, s.no_repeat_ngram_size, s.num_samples) == (0, 1.0, 1.0, 0, 1)
 
 
 def test_empty_prompt_and_chat_on_base_model(smollm2, tiny_gpt2_dir, as_local_model):
@@ -110,7 +132,7 @@ def test_empty_prompt_and_chat_on_base_model(smollm2, tiny_gpt2_dir, as_local_mo
             prepare_inputs(smollm2, bad, COMPLETE, 10)
     as_local_model("gpt2", tiny_gpt2_dir)
     tiny = load_model(get_spec("gpt2"))
-    with pytest.raises(ValueError, match="chat template"):
+    with pytest.raises(NoChatTemplateError, match="chat template"):
         prepare_inputs(tiny, "hi", CHAT, 10)
 
 
@@ -123,7 +145,8 @@ def test_context_clamp_on_tiny_gpt2(tiny_gpt2_dir, as_local_model):
     prepared = prepare_inputs(tiny, long_prompt, COMPLETE, 20)
     assert prepared.max_new_tokens == 20
     assert prepared.prompt_tokens == 64 - 20 and prepared.dropped_tokens == n_prompt - 44
-    assert "first" in prepared.notices[0] and "cut" in prepared.notices[0]
+    assert prepared.notices[0][0] == "generation.notice.context_cut"
+    assert f"first {n_prompt - 44} prompt tokens were cut" in _en(prepared.notices[0])
     # the kept tokens are the END of the prompt (left truncation)
     assert prepared.input_ids[0].tolist() == tiny.tokenizer(long_prompt)["input_ids"][-44:]
     stream = generate_text(tiny, prepared, GenerationSettings(max_new_tokens=20, do_sample=False))
@@ -131,7 +154,7 @@ def test_context_clamp_on_tiny_gpt2(tiny_gpt2_dir, as_local_model):
     # asking for more new tokens than half the window clamps them, with a notice
     prepared = prepare_inputs(tiny, long_prompt, COMPLETE, 500)
     assert prepared.max_new_tokens == 32 and prepared.prompt_tokens == 32
-    assert any("at most 32" in n for n in prepared.notices)
+    assert any("at most 32" in _en(n) for n in prepared.notices)
     # byte-level BPE labels on the tiny tokenizer are readable too
     labels = token_labels(tiny.tokenizer, tiny.tokenizer("今天的天气")["input_ids"])
     assert "".join(labels).count("天") >= 2 and not any("Ġ" in x for x in labels)
@@ -151,3 +174,63 @@ def test_step_probabilities_match_a_fresh_forward_pass(smollm2):
         assert math.isclose(step["p"], float(probs[tid]), rel_tol=1e-4)
         assert all(p <= step["p"] + 1e-9 for _, p in step["alternatives"])
         ids = torch.cat([ids, torch.tensor([[tid]])], dim=1)
+
+
+def test_wall_clock_cap_stops_generation_with_reason_time(tiny_gpt2_dir, as_local_model, monkeypatch):
+    """Issue 9: generation stops after the time budget; the tiny value comes from the
+    documented env override, so no timing is asserted -- only the reason and the count."""
+    as_local_model("gpt2", tiny_gpt2_dir)
+    tiny = load_model(get_spec("gpt2"))
+    settings = GenerationSettings(max_new_tokens=30, do_sample=False)
+    prepared = prepare_inputs(tiny, "The weather today is", COMPLETE, settings.max_new_tokens)
+    # without a cap the tiny model fills its 30 tokens (its EOS never wins greedily here)
+    full = generate_text(tiny, prepared, settings)
+    assert full.stats.finish_reason == "length" and full.stats.new_tokens == 30
+    monkeypatch.setenv("LLM_LAB_MAX_GENERATION_SECONDS", "1e-9")
+    assert max_generation_seconds() == 1e-9
+    capped = generate_text(tiny, prepared, settings)
+    assert capped.stats.finish_reason == "time"
+    assert 1 <= capped.stats.new_tokens < 30
+    assert capped.token_ids == full.token_ids[: capped.stats.new_tokens]  # same text, cut short
+    # invalid overrides fall back to the documented default
+    for bad in ("abc", "-1", "0", "inf", "nan"):
+        monkeypatch.setenv("LLM_LAB_MAX_GENERATION_SECONDS", bad)
+        assert max_generation_seconds() == 60.0
+
+
+def test_100k_character_prompt_is_cut_to_the_cap_without_running_the_model(smollm2, monkeypatch):
+    text = ("今天的天气很好 <script>alert(1)</script> \u200b\u202e 🙂 " * 3000)[:100_000] + "THE END"
+    calls = []
+    monkeypatch.setattr(smollm2.model, "forward", lambda *a, **k: calls.append(1))  # instance attr
+    prepared = prepare_inputs(smollm2, text, COMPLETE, 64)
+    monkeypatch.undo()
+    assert calls == []  # only the tokenizer ran
+    all_ids = smollm2.tokenizer(text)["input_ids"]
+    assert prepared.prompt_tokens == MAX_PROMPT_TOKENS < len(all_ids)
+    assert prepared.input_ids[0].tolist() == all_ids[-MAX_PROMPT_TOKENS:]  # the END is kept
+    (notice,) = prepared.notices
+    assert notice[0] == "generation.notice.prompt_cap"
+    assert notice[1] == {"total": len(all_ids), "cap": MAX_PROMPT_TOKENS, "dropped": len(all_ids) - MAX_PROMPT_TOKENS}
+    assert prepared.max_new_tokens == 64
+
+
+def test_partial_character_candidates_are_labelled_with_their_character(smollm2):
+    """A next-token candidate that is only the first byte(s) of a Chinese character shows
+    which character the model would complete it to (checked against a fresh forward pass)."""
+    prepared = prepare_inputs(smollm2, "今天的天气很好，适合出去散步。", COMPLETE, 4)
+    dist = next_token_distribution(smollm2, prepared.input_ids, GenerationSettings(do_sample=False), top_n=12)
+    partial = [(int(r.token_id), r.token) for r in dist.table.itertuples() if r.token.startswith("‹")]
+    assert partial, "expected byte-token candidates after a Chinese prompt"
+    for tid, label in partial:
+        assert "→" in label, label
+        ids = prepared.input_ids
+        seq = [tid]
+        for _ in range(3):
+            with torch.inference_mode():
+                nxt = int(smollm2.model(torch.cat([ids, torch.tensor([seq])], 1)).logits[0, -1].argmax())
+            seq.append(nxt)
+            text = smollm2.tokenizer.decode(seq)
+            if not text.startswith("\ufffd"):
+                break
+        assert label.split("→")[1] == text[0]
+    assert complete_characters(smollm2, prepared.input_ids, []) == {}

@@ -1,0 +1,91 @@
+"""Presenter-mode examples of the text generation page (``curated/generation.json``).
+
+Three short prompts on the bundled SmolLM2-135M-Instruct: an English story opening (greedy),
+the primer's Chinese 天气 sentence (greedy) and a chat instruction (sampling, fixed seed).
+Each result holds what the page draws: the generated text with its per-step probabilities
+(:meth:`components.generation.GenerationStream.steps`), token counts and finish reason (no
+timings: they are not reproducible) and the next-token distribution table at each decoding
+stage. ``max_new_tokens`` stays <= 24 so ``tests/test_curated.py`` rebuilds them quickly.
+
+Regenerate: ``HF_HUB_OFFLINE=1 python -m scripts.build_curated generation``. Pure module.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from components.catalog import SMOLLM2
+from components.generation import (
+    CHAT,
+    COMPLETE,
+    GenerationSettings,
+    distribution_record,
+    generate_text,
+    next_token_distribution,
+    normalize_settings,
+    prepare_inputs,
+    sample_record,
+    settings_record,
+)
+
+EXAMPLES: list[dict] = [
+    {
+        "id": "story-greedy",
+        "title": {"en": "Story opening, greedy decoding", "zh": "故事开头 · 贪心解码"},
+        "prompt": "Once upon a time, in a small village by the sea,",
+        "mode": COMPLETE,
+        "settings": GenerationSettings(max_new_tokens=20, do_sample=False),
+    },
+    {
+        "id": "weather-zh",
+        "title": {"en": "The primer's 天气 sentence (Chinese), greedy", "zh": "入门讲义中的“天气”句子 · 贪心解码"},
+        "prompt": "今天的天气很好，适合出去散步。",
+        "mode": COMPLETE,
+        "settings": GenerationSettings(max_new_tokens=16, do_sample=False),
+    },
+    {
+        "id": "chat-sampled",
+        "title": {"en": "Chat instruction, sampling (T = 0.7, top-k 50, top-p 0.9, seed 42)",
+                  "zh": "对话指令 · 采样（温度 0.7，top-k 50，top-p 0.9，种子 42）"},
+        "prompt": "Explain self-attention to a 10-year-old in two sentences.",
+        "mode": CHAT,
+        "settings": GenerationSettings(max_new_tokens=24, do_sample=True, temperature=0.7, top_k=50, top_p=0.9,
+                                       seed=42),
+    },
+]
+
+
+def link_params(model: str, prompt: str, mode: str, s: GenerationSettings) -> dict:
+    """The page's query parameters (``app_pages/generation.py`` SCHEMA names) for one example."""
+    return {"prompt": prompt, "model": model, "mode": mode, "sample": s.do_sample, "max_new": s.max_new_tokens,
+            "temp": s.temperature, "top_k": s.top_k, "top_p": s.top_p, "rep": s.repetition_penalty,
+            "ngram": s.no_repeat_ngram_size, "n": s.num_samples, "seed": s.seed}
+
+
+def build(get_model: Callable[[str], Any]) -> list[dict]:
+    """Run every example live on the bundled SmolLM2 (``get_model(catalog_key) -> LoadedModel``).
+
+    Returns:
+        ``[{"id", "title", "params", "result"}]``; ``result`` = ``{"model", "prompt", "mode",
+        "settings", "samples": [sample_record(timing=False)], "distribution": distribution_record}``
+        -- the shape the page renders for its own results.
+    """
+    loaded = get_model(SMOLLM2)
+    out = []
+    for ex in EXAMPLES:
+        settings, _ = normalize_settings(ex["settings"])
+        prepared = prepare_inputs(loaded, ex["prompt"], ex["mode"], settings.max_new_tokens)
+        samples = [sample_record(generate_text(loaded, prepared, settings, i), timing=False)
+                   for i in range(settings.num_samples)]
+        dist = next_token_distribution(loaded, prepared.input_ids, settings, top_n=12)
+        out.append({
+            "id": ex["id"],
+            "title": ex["title"],
+            "params": link_params(SMOLLM2, ex["prompt"], ex["mode"], settings),
+            "result": {
+                "model": SMOLLM2, "prompt": ex["prompt"], "mode": ex["mode"],
+                "settings": settings_record(settings), "samples": samples,
+                "distribution": distribution_record(dist, settings),
+            },
+        })
+    return out
