@@ -46,7 +46,10 @@ if ui.presenter():
         "[data-testid='stMain'] h1 {font-size: 3rem !important;}"
         "[data-testid='stMain'] h2, [data-testid='stMain'] h3 {font-size: 2rem !important;}"
         "[data-testid='stMain'] code, [data-testid='stMain'] pre {font-size: 1.15rem !important;}"
-        "[data-testid='stMetricValue'] {font-size: 2.6rem !important;}"
+        "[data-testid='stMetricValue'], [data-testid='stMetricValue'] * {font-size: 2.6rem !important;}"
+        "[data-testid='stMain'] [data-testid='stCaptionContainer'] {font-size: 1.05rem !important;}"
+        "[data-testid='stMain'] textarea, [data-testid='stMain'] input,"
+        " [data-testid='stMain'] [data-baseweb='select'] * {font-size: 1.15rem !important;}"
         "</style>"  # i18n: ok (CSS)
     )
 try:

@@ -110,20 +110,11 @@ def label_fn(key: str, **values):
 
 # ------------------------------------------------------------------ shared renderers
 def chart_with_table(fig, key: str, table, filename: str, on_select: bool = False) -> None:
-    """:func:`ui.chart`, or (for the clickable overview grid) the same chart/table tabs with
-    ``on_select`` -- ``ui.chart`` does not pass selection arguments through."""
-    if not on_select:
+    """:func:`ui.chart` (the clickable overview grid with ``on_select="rerun"``)."""
+    if on_select:
+        ui.chart(fig, key=key, table=table, filename=filename, on_select="rerun", selection_mode="points")
+    else:
         ui.chart(fig, key=key, table=table, filename=filename)
-        return
-    if ui.presenter():
-        fig.update_layout(font=dict(size=18), height=int((fig.layout.height or 450) * 1.25))
-    config = {**ui.PLOTLY_CONFIG,
-              "toImageButtonOptions": {**ui.PLOTLY_CONFIG["toImageButtonOptions"], "filename": filename}}
-    tab_chart, tab_table = st.tabs([t("ui.chart.chart"), t("ui.chart.table")])
-    with tab_chart:
-        st.plotly_chart(fig, key=key, config=config, on_select="rerun", selection_mode="points")
-    with tab_table:
-        ui.data_table(table, f"{key}_table", filename=filename)
 
 
 def render_head(matrix, labels, raws, layer: int, head: int, key: str, colorscale: str,

@@ -152,23 +152,12 @@ def cached_csv(data: bytes) -> tuple[pd.DataFrame, str, list[str]]:
 
 # ------------------------------------------------------------------ renderers (live and curated)
 def map_chart(fig, key: str, table: pd.DataFrame, filename: str, selectable: bool):
-    """``ui.chart`` plus click selection: the same PNG config, presenter sizing and Table tab,
-    with ``on_select="rerun"`` for 2-D maps (ui.chart does not pass ``on_select`` through).
+    """``ui.chart`` with click selection for 2-D maps (3-D plotly charts cannot select).
     Returns the selection state, or None."""
-    if ui.presenter():
-        fig.update_layout(font=dict(size=18), height=int((fig.layout.height or 450) * 1.25))
-    config = {**ui.PLOTLY_CONFIG, "toImageButtonOptions": {**ui.PLOTLY_CONFIG["toImageButtonOptions"],
-                                                           "filename": filename}}
-    tab_chart, tab_table = st.tabs([t("ui.chart.chart"), t("ui.chart.table")])
-    event = None
-    with tab_chart:
-        if selectable:
-            event = st.plotly_chart(fig, key=key, config=config, on_select="rerun", selection_mode="points")
-        else:
-            st.plotly_chart(fig, key=key, config=config)
-    with tab_table:
-        ui.data_table(table, f"{key}_table", filename=filename)
-    return event
+    if selectable:
+        return ui.chart(fig, key, table=table, filename=filename, on_select="rerun", selection_mode="points")
+    ui.chart(fig, key, table=table, filename=filename)
+    return None
 
 
 def map_title(result: dict) -> str:

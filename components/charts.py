@@ -70,11 +70,12 @@ def next_token_figure(table: pd.DataFrame, stages: list[str], stage_labels: dict
     fig.update_layout(
         barmode="group",
         height=360,
-        margin=dict(l=10, r=10, t=50 if title else 30, b=10),
-        legend=dict(orientation="h", y=1.12),
+        margin=dict(l=10, r=10, t=90 if title else 40, b=10),
+        # legend in its own row under the title (never on top of it)
+        legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0),
         yaxis=dict(title=esc(y_title), rangemode="tozero"),
         xaxis=dict(tickmode="array", tickvals=x, ticktext=ticktext, tickangle=-40),
     )
     if title:
-        fig.update_layout(title=dict(text=esc(title), y=0.98))
+        fig.update_layout(title=dict(text=esc(title), y=0.98, yanchor="top"))
     return fig

@@ -431,6 +431,17 @@ PLOTLY_CONFIG = {
 }
 
 
+def present_figure(fig, height: int | None = None):
+    """Projector sizing for a plotly figure, in place: every font set explicitly (Streamlit's
+    chart theme sizes titles, ticks and legends itself, so a global font size is not enough)
+    and the height × 1.25. Returns ``fig``."""
+    fig.update_layout(font=dict(size=18), title_font_size=24, legend_font_size=17,
+                      hoverlabel_font_size=18, height=int((height or fig.layout.height or 450) * 1.25))
+    fig.update_xaxes(tickfont_size=16, title_font_size=18)
+    fig.update_yaxes(tickfont_size=16, title_font_size=18)
+    return fig
+
+
 def chart(fig, key: str, table=None, filename: str | None = None, height: int | None = None,
           on_select: str = "ignore", selection_mode=("points", "box", "lasso")):
     """A plotly chart with PNG export (modebar camera) and, when ``table`` (a DataFrame of
@@ -442,7 +453,7 @@ def chart(fig, key: str, table=None, filename: str | None = None, height: int | 
         only; ``event.selection.points`` lists the picked points), else None.
     """
     if presenter():
-        fig.update_layout(font=dict(size=18), height=int((height or fig.layout.height or 450) * 1.25))
+        present_figure(fig, height)
     elif height:
         fig.update_layout(height=height)
     config = {**PLOTLY_CONFIG, "toImageButtonOptions": {**PLOTLY_CONFIG["toImageButtonOptions"],
