@@ -48,6 +48,20 @@ def _table_html(df) -> str:
     return df.to_html(index=False, escape=True, border=0, na_rep="", float_format=lambda x: f"{x:.4g}")
 
 
+def _report_figure(fig):
+    """A copy of ``fig`` laid out for a page of its own: the app's figures use tight margins
+    (Streamlit pads around them); here ticks, axis titles and legends get room of their own."""
+    import plotly.graph_objects as go
+
+    out = go.Figure(fig)
+    margin = out.layout.margin
+    out.update_layout(margin=dict(l=max(margin.l or 0, 80), r=max(margin.r or 0, 30),
+                                  t=max(margin.t or 0, 70), b=max(margin.b or 0, 80)))
+    out.update_xaxes(automargin=True)
+    out.update_yaxes(automargin=True)
+    return out
+
+
 def build_report(title: str, sections: list[Section], lang: str = "en", footer: str = "") -> str:
     """Render a standalone HTML document.
 
@@ -85,8 +99,8 @@ def build_report(title: str, sections: list[Section], lang: str = "en", footer: 
         elif sec.kind == "table":
             parts.append(_table_html(sec.payload))
         elif sec.kind == "figure":
-            parts.append(sec.payload.to_html(full_html=False, include_plotlyjs=not plotly_embedded,
-                                             config={"displaylogo": False}))
+            parts.append(_report_figure(sec.payload).to_html(
+                full_html=False, include_plotlyjs=not plotly_embedded, config={"displaylogo": False}))
             plotly_embedded = True
         elif sec.kind == "html":
             parts.append(str(sec.payload))
