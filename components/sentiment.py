@@ -65,6 +65,9 @@ LLM_MAX_TEXT_TOKENS = 256    # text inserted into the prompt (keeps CPU time bou
 MAX_CHARS = 20_000           # hard cap on one text before tokenisation (bounded memory)
 MAX_OCCLUSION_WORDS = 48     # words occluded one by one (one extra forward each)
 LLM_OCCLUSION_WORDS = 24     # fewer for the LLM: each occlusion is a full causal-LM forward
+OCCLUSION_MAX_CHARS = 5_000  # longer texts get no word weights: each variant re-scores the whole
+                             # text (VADER on 20 000 characters x 49 variants ~ 10 s), one
+                             # visitor must not hold the server
 HEAD_SEED = 0
 HEAD_C = 4.0                 # inverse L2 strength (chosen by 5-fold CV on train.csv only)
 LLM_BATCH = 8
@@ -308,11 +311,16 @@ def occlusion(
             it is called once, on ``[text] + [text without unit i for each i]`` (units:
             :func:`units_of`; everything else in the text is left exactly as typed).
         max_words: units beyond this are not occluded (weight 0; a notice says so).
+            Texts over ``OCCLUSION_MAX_CHARS`` characters are not occluded at all (all
+            weights 0, notice ``sentiment.notice.occlusion_skipped``).
 
     Returns:
         ([(unit as typed, score(text) - score(text without it), spaced)] for every unit, notices).
     """
     units = units_of(text)
+    if len(text) > OCCLUSION_MAX_CHARS:
+        return ([(text[a:b], 0.0, sp) for a, b, sp in units],
+                [("sentiment.notice.occlusion_skipped", {"chars": f"{len(text):,}", "limit": f"{OCCLUSION_MAX_CHARS:,}"})])
     n = min(len(units), max_words)
     variants = [without_unit(text, a, b) for a, b, _ in units[:n]]
     scores = [float(s) for s in score_fn([text] + variants)]

@@ -348,3 +348,21 @@ def test_page_evaluation_panel(app):
     heatmaps = [f for f in specs if f["data"][0]["type"] == "heatmap"]  # one confusion matrix per approach
     assert len(heatmaps) == 2
     assert any("MiniLM + LR" in json.dumps(f["layout"]["title"], ensure_ascii=False) for f in heatmaps)
+
+
+def test_occlusion_is_skipped_for_long_texts_with_a_notice():
+    """A 20 000-character text must not run 49 full re-scorings (issue 9: no minutes-long request)."""
+    from components import sentiment as S
+
+    calls = []
+
+    def score(texts):
+        calls.append(len(texts))
+        return [0.5] * len(texts)
+
+    long_text = "good " * (S.OCCLUSION_MAX_CHARS // 5 + 10)
+    weights, notices = S.occlusion(long_text, score)
+    assert calls == [] and all(w == 0.0 for _, w, _ in weights) and len(weights) == long_text.count("good")
+    assert notices[0][0] == "sentiment.notice.occlusion_skipped"
+    weights, notices = S.occlusion("not good at all", score)
+    assert calls == [5] and notices == []   # the text + one variant per word
