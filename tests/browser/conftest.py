@@ -105,11 +105,12 @@ def _die_with_parent() -> None:
 
 
 @contextlib.contextmanager
-def streamlit_server(name: str):
+def streamlit_server(name: str, env: dict[str, str] | None = None):
     """Start ``streamlit run app.py`` on a free port; stop it (whole process group) at the end.
 
     stdout and stderr go to ``artifacts/server-logs/<name>.log`` (kept by CI) so tests can
-    scan them for tracebacks.
+    scan them for tracebacks. ``env``: extra environment variables for the server (e.g.
+    ``{"LLM_LAB_NO_WARMUP": "1"}``).
     """
     SERVER_LOGS.mkdir(parents=True, exist_ok=True)
     log_path = SERVER_LOGS / f"{name}.log"
@@ -122,8 +123,10 @@ def streamlit_server(name: str):
         "--server.headless", "true",
         "--browser.gatherUsageStats", "false",
     ]
+    extra_env = dict(env or {})
     env = dict(os.environ, HF_HUB_OFFLINE="1", HF_HUB_DISABLE_TELEMETRY="1",
                TOKENIZERS_PARALLELISM="false", PYTHONUNBUFFERED="1")
+    env.update(extra_env)
     log = log_path.open("w")
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True, preexec_fn=_die_with_parent)
@@ -319,6 +322,29 @@ def assert_no_console_errors(page) -> None:
     assert not errors, "browser console errors:\n" + "\n".join(errors)
 
 
+def watch_dialogs(page) -> list[str]:
+    """Record every JavaScript dialog (alert / confirm / prompt / beforeunload) the page opens
+    in ``page.dialogs`` and dismiss it (so the page does not hang); see :func:`assert_no_dialogs`."""
+    page.dialogs = []
+
+    def _on_dialog(dialog) -> None:
+        page.dialogs.append(f"{dialog.type}: {dialog.message}")
+        with contextlib.suppress(Exception):
+            dialog.dismiss()
+
+    page.on("dialog", _on_dialog)
+    return page.dialogs
+
+
+def assert_no_dialogs(page) -> None:
+    """No JavaScript dialog was opened (:func:`watch_dialogs`) and no Streamlit modal (e.g. the
+    "Page not found" box, ``st.dialog``) is showing."""
+    opened = list(getattr(page, "dialogs", []))
+    assert not opened, "JavaScript dialogs opened:\n" + "\n".join(opened)
+    modals = [m for m in page.locator('[data-testid="stDialog"]').all() if m.is_visible()]
+    assert not modals, "Streamlit modal shown:\n" + "\n---\n".join(m.inner_text() for m in modals)
+
+
 def screenshot(page, name: str) -> Path:
     """Full-page screenshot ``artifacts/screenshots/<name>.png``.
 
@@ -447,6 +473,35 @@ def dataframe_rows(page, index: int = 0, timeout: float = DEFAULT_TIMEOUT_S) -> 
             });
         }"""
     )
+
+
+def table_rows(page, header: str, timeout: float = DEFAULT_TIMEOUT_S) -> list[dict[str, str]]:
+    """Rows of the first VISIBLE ``st.dataframe`` that has a column ``header`` (a chart's
+    hidden "Table" tab and other tables are skipped); cells as in :func:`dataframe_rows`
+    (only the columns glide-data-grid has drawn in view)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        for grid in page.locator('[data-testid="stDataFrame"]').all():
+            if not grid.is_visible():
+                continue
+            with contextlib.suppress(Exception):
+                grid.locator("table td").first.wait_for(state="attached", timeout=3000)
+                rows = grid.evaluate(
+                    """g => {
+                        const trs = [...g.querySelectorAll('table tr')];
+                        const head = [...trs[0].querySelectorAll('th')].map(th => th.textContent.trim());
+                        return trs.slice(1).map(tr => {
+                            const tds = [...tr.querySelectorAll('td')].map(td => td.textContent.trim());
+                            const names = head.slice(head.length - tds.length);
+                            return Object.fromEntries(names.map((n, i) => [n, tds[i]]));
+                        });
+                    }"""
+                )
+                if rows and header in rows[0]:
+                    return rows
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no visible table with a column {header!r}")
+        time.sleep(0.3)
 
 
 def choose_radio(page, label: str, option: str) -> None:

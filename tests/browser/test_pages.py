@@ -32,6 +32,7 @@ from tests.browser.conftest import (
     sidebar_nav,
     slider_value,
     streamlit_server,
+    table_rows,
     upload_file,
     wait_for_text,
     wait_idle,
@@ -194,9 +195,9 @@ LONG_REVIEW = ("I love this phone. The battery lasts for days, the screen is gor
 def test_sentiment_long_text_and_hub_model(page, server):
     open_page(page, server.url, "sentiment")
     assert_app_chrome(page)
-    wait_for_text(page, "Sentiment · 情感分析")
+    wait_for_text(page, "Sentiment analysis")
     set_toggle(page, "Which words mattered", False)  # occlusion re-scores every word: slow
-    set_toggle(page, "Include DistilBERT SST-2 (Hub)", True)
+    set_toggle(page, "Fine-tuned: DistilBERT SST-2 (Hub)", True)
     fill_text(page, "Text to analyse", LONG_REVIEW)
     # the Hub-only fine-tuned model cannot load offline: a clear message, the rest still works
     msg = not_available_message(page, HUB_WAIT_S)
@@ -216,7 +217,7 @@ def test_sentiment_csv_upload(page, server, tmp_path):
                    "2,\"Terrible. It broke after one day and support was awful.\"\n"
                    "3,\"Great value, works perfectly, very happy.\"\n", encoding="utf-8")
     open_page(page, server.url, "sentiment")
-    set_toggle(page, "Include DistilBERT SST-2 (Hub)", False)
+    set_toggle(page, "Fine-tuned: DistilBERT SST-2 (Hub)", False)
     choose_radio(page, "Input", "Batch: CSV upload")
     upload_file(page, "CSV file (UTF-8 or Windows-1252; first row = column names)", csv)
     wait_for_text(page, "Batch results")
@@ -225,7 +226,7 @@ def test_sentiment_csv_upload(page, server, tmp_path):
     assert [r["text"] for r in rows] == ["I love it, absolutely wonderful and fun.",
                                          "Terrible. It broke after one day and support was awful.",
                                          "Great value, works perfectly, very happy."]
-    assert [r["vader_label"] for r in rows] == ["positive", "negative", "positive"]
+    assert [r["Rules · VADER · label"] for r in rows] == ["positive", "negative", "positive"]
     plotly_charts(page, 1)
     check_clean(page, "sentiment-csv", server)
 
@@ -237,8 +238,8 @@ def test_classification_zero_shot_and_hub_model(page, server):
     wait_for_text(page, "Classification · 文本分类")
     fill_text(page, "Text", "The chancellor announced tax cuts in parliament before the election.")
     fill_text(page, "Labels (comma-separated, up to 20)", "sports, politics, cooking")
-    rows = dataframe_rows(page)
-    assert rows[0]["top_label"] == "politics", rows
+    rows = table_rows(page, "top label")  # the chart's hidden Table tab comes first in the DOM
+    assert rows[0]["top label"] == "politics", rows
     assert float(rows[0]["p(politics)"]) > 0.5
     plotly_charts(page, 1)
     check_clean(page, "classification-zero-shot", server)
@@ -260,10 +261,10 @@ def test_classification_csv_and_training(page, server, tmp_path):
     fill_text(page, "Labels (comma-separated, up to 20)", "sports, politics, cooking")
     choose_radio(page, "Input", "CSV upload")
     upload_file(page, "CSV file (UTF-8 preferred; one text per row)", csv)
-    rows = dataframe_rows(page)
-    assert [r["top_label"] for r in rows] == ["sports", "politics", "cooking"], rows
+    rows = table_rows(page, "top label")
+    assert [r["top label"] for r in rows] == ["sports", "politics", "cooking"], rows
     # train your own head on the shipped examples: cross-validated accuracy beats the baseline
-    open_tab(page, "Train your own · 自己训练")
+    open_tab(page, "Train your own")
     wait_for_text(page, "How well does it learn?")
     acc = float(metric_value(page, "Cross-validated accuracy").rstrip("%"))
     base = float(metric_value(page, "Always guess the largest class").rstrip("%"))
@@ -275,11 +276,11 @@ def test_classification_csv_and_training(page, server, tmp_path):
 def test_embeddings_map_query_and_hub_model(page, server):
     open_page(page, server.url, "embeddings")
     assert_app_chrome(page)
-    wait_for_text(page, "Embedding explorer · 词向量")
+    wait_for_text(page, "Embedding explorer")
     charts = plotly_charts(page, 2)  # the map and the scree plot
     assert charts.first.locator("g.scatterlayer .point").count() >= 40  # one dot per item
     assert metric_value(page, "Dimensions per vector") == "384"
-    fill_text(page, "…or a new sentence: where would it land? · 我的句子会落在哪里？",
+    fill_text(page, "A new sentence: where would it land?",
               "The goalkeeper made a wonderful save in the match.")
     wait_idle(page)
     check_clean(page, "embeddings-map", server)

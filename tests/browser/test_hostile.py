@@ -1,0 +1,281 @@
+"""Hostile text in a real browser (issue 9): what the AppTest sweep (``tests/test_hostile.py``)
+proves on the element tree, checked where it matters -- in Chromium's DOM.
+
+For every model page: type the combined payload (``<script>``, ``<img onerror>``, ``<svg onload>``,
+``javascript:`` links, markdown/LaTeX control characters, Streamlit shortcodes, RTL, emoji,
+Chinese ...) into the page's main text area, run the page (its primary button when it has one),
+then assert: no JavaScript dialog opened, no ``data-pwned`` attribute, no injected ``img[src=x]``
+/ ``svg[onload]`` / ``on*`` handler / ``javascript:`` link / ``script`` with ``alert(1)``, the text
+shown literally, no exception box, no console error, no server-log traceback. The same for a CSV
+upload whose cells are the payloads (sentiment, classification, embeddings) and for the payload
+arriving in the URL (``?<text param>=...&run=1``). One page gets the 100 000-character string.
+
+One shared server (``server`` fixture); screenshots: ``artifacts/screenshots/hostile-<page>*.png``.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+from urllib.parse import urlencode
+
+import pytest
+
+from tests import hostile_payloads as hp
+from tests.browser.conftest import (
+    DEFAULT_TIMEOUT_S,
+    assert_no_console_errors,
+    assert_no_exception,
+    open_page,
+    screenshot,
+    streamlit_server,
+    wait_idle,
+    warm_up,
+)
+from tests.test_hostile import NOT_MAIN_BUTTONS, page_schema
+
+pytestmark = pytest.mark.browser
+
+PAGES = ("generation", "sentiment", "classification", "embeddings", "attention")
+CSV_PAGES = ("sentiment", "classification", "embeddings")
+LONG_PAGE = "attention"  # the page that also gets the 100 000-character string (token cap: quick)
+# Streamlit's own "unexpected error" text, in the UI languages (ui.run_guarded)
+UNEXPECTED = ("Something went wrong", "出错了")
+
+INJECTION_PROBE = """() => {
+    const out = [];
+    const docs = [document];
+    for (const f of document.querySelectorAll('iframe')) {
+        try { if (f.contentDocument) docs.push(f.contentDocument); } catch (e) { /* cross-origin */ }
+    }
+    for (const d of docs) {
+        if (d.querySelector('[data-pwned]')) out.push('data-pwned attribute set by an injected handler');
+        for (const e of d.querySelectorAll('img[src="x"], svg[onload]'))
+            out.push('injected element: ' + e.outerHTML.slice(0, 160));
+        for (const e of d.querySelectorAll('*')) {
+            for (const a of e.getAttributeNames()) {
+                if (a.startsWith('on') && (e.getAttribute(a) || '').includes('alert'))
+                    out.push('event handler ' + a + ' on <' + e.tagName.toLowerCase() + '>: ' + e.outerHTML.slice(0, 160));
+            }
+        }
+        for (const s of d.querySelectorAll('script'))
+            if ((s.textContent || '').includes('alert(1)')) out.push('script element: ' + s.outerHTML.slice(0, 160));
+        for (const a of d.querySelectorAll('[href], [src], [action], [formaction]')) {
+            for (const n of ['href', 'src', 'action', 'formaction']) {
+                const v = (a.getAttribute(n) || '').replace(/\\s/g, '').toLowerCase();
+                if (v.startsWith('javascript:')) out.push('javascript: URL: ' + a.outerHTML.slice(0, 160));
+            }
+        }
+    }
+    return out;
+}"""
+
+
+@pytest.fixture(scope="module")
+def srv(request, browser):
+    """The shared app server; ``LLM_LAB_HOSTILE_SERVER=1`` starts a separate one for this module
+    (log ``artifacts/server-logs/hostile.log``), e.g. while another browser run uses the machine."""
+    if os.environ.get("LLM_LAB_HOSTILE_SERVER"):
+        with streamlit_server("hostile") as own:
+            warm_up(browser, own)
+            yield own
+    else:
+        yield request.getfixturevalue("server")
+
+
+def _norm(text: str) -> str:
+    """Whitespace-collapsed text for visible-text comparisons."""
+    return re.sub(r"\s+", " ", text).strip()
+
+
+class Dialogs:
+    """Every JavaScript dialog (alert/confirm/prompt) the page opens; each is dismissed."""
+
+    def __init__(self, page):
+        self.messages: list[str] = []
+        page.on("dialog", self._on)
+
+    def _on(self, dialog) -> None:
+        self.messages.append(f"{dialog.type}: {dialog.message}")
+        dialog.dismiss()
+
+
+def main_text(page) -> str:
+    return page.locator('[data-testid="stMain"]').inner_text()
+
+
+VISIBLE_TEXT = """() => {
+    const main = document.querySelector('[data-testid="stMain"]');
+    const parts = [main.innerText];
+    // plotly draws axis labels / annotations as SVG text
+    parts.push([...main.querySelectorAll('svg text')].map(t => t.textContent).join(''));
+    // st.dataframe paints on a canvas; glide-data-grid keeps the shown cells in an a11y table
+    parts.push([...main.querySelectorAll('[data-testid="stDataFrame"] table td')].map(t => t.textContent).join(' '));
+    return parts.join('\\n');
+}"""
+
+
+def visible_text(page) -> str:
+    """Text a person can see in the main area: DOM text, chart labels, table cells."""
+    return page.evaluate(VISIBLE_TEXT)
+
+
+def shown_probes(page) -> list[str]:
+    """Which of ``hp.VISIBLE_PROBES`` are visible as text (whitespace ignored: token chips and
+    chart ticks show a text piece by piece)."""
+    flat = re.sub(r"\s+", "", visible_text(page))
+    return [p for p in hp.VISIBLE_PROBES if re.sub(r"\s+", "", p) in flat]
+
+
+def settle(page) -> None:
+    """Idle, then a moment for late event handlers (img onerror fires after a failed load)."""
+    wait_idle(page)
+    page.wait_for_timeout(1500)
+    wait_idle(page)
+
+
+def assert_safe(page, dialogs: Dialogs, name: str, srv) -> None:
+    """The injection checks + the kit's checks (screenshot first, so a failure has a picture)."""
+    settle(page)
+    shot = screenshot(page, name)
+    problems = []
+    if dialogs.messages:
+        problems.append(f"JavaScript dialogs opened: {dialogs.messages}")
+    problems += page.evaluate(INJECTION_PROBE)
+    body = main_text(page)
+    problems += [f"error box: {line[:200]}" for line in body.splitlines() if line.startswith(UNEXPECTED)]
+    assert not problems, f"{name} (screenshot {shot}):\n  - " + "\n  - ".join(problems)
+    assert_no_exception(page)
+    assert_no_console_errors(page)
+    errors = srv.error_lines()
+    assert not errors, "server log errors:\n" + "\n".join(errors[:40])
+
+
+def main_button(page):
+    """The page's primary button (not one of tests.test_hostile.NOT_MAIN_BUTTONS), or None."""
+    buttons = page.locator('[data-testid="stMain"] [data-testid="stBaseButton-primary"]')
+    for i in range(buttons.count()):
+        b = buttons.nth(i)
+        holder = b.locator("xpath=ancestor::*[contains(@class, 'st-key-')][1]")
+        classes = holder.get_attribute("class") if holder.count() else ""
+        if any(f"st-key-{k}" in (classes or "") for k in NOT_MAIN_BUTTONS):
+            continue
+        if b.is_visible() and b.is_enabled():
+            return b
+    return None
+
+
+def radios(page):
+    return page.locator('[data-testid="stMain"] [data-testid="stRadio"]')
+
+
+def reveal(page, selector: str):
+    """The first visible ``selector`` in the main area; if none, try each radio option of the
+    page (in order) until one appears -- e.g. "type or paste" / "CSV upload" input modes."""
+    target = page.locator(f'[data-testid="stMain"] {selector}')
+    if target.count() and target.first.is_visible():
+        return target.first
+    groups = radios(page)
+    for g in range(groups.count()):
+        options = groups.nth(g).locator('[role="radiogroup"] label')
+        for o in range(options.count()):
+            options.nth(o).click()
+            wait_idle(page)
+            if target.count() and (target.first.is_visible() or selector.startswith("input[type=")):
+                return target.first
+    raise AssertionError(f"no {selector} found on the page, also after trying every radio option")
+
+
+def type_text(page, box, text: str) -> None:
+    """Replace a text area's content like a paste, commit it (blur), wait for the run."""
+    box.click()
+    box.fill(text)
+    box.press("Tab")
+    wait_idle(page)
+
+
+# ------------------------------------------------------------------ typed text
+@pytest.mark.parametrize("page_id", PAGES)
+def test_typed_payloads(page, srv, page_id):
+    dialogs = Dialogs(page)
+    open_page(page, srv.url, page_id)
+    box = reveal(page, '[data-testid="stTextArea"] textarea')
+    type_text(page, box, hp.BROWSER_COMBINED)
+    button = main_button(page)
+    if button is not None:
+        button.click()
+        wait_idle(page, DEFAULT_TIMEOUT_S)
+    assert_safe(page, dialogs, f"hostile-{page_id}", srv)
+    # literal: the box still holds exactly what was typed, and the page shows it as text
+    assert box.input_value() == hp.BROWSER_COMBINED.replace("\r\n", "\n")
+    shown = shown_probes(page)
+    print(f"[hostile] {page_id}: shown back as text: {shown}")
+    # the text starts with the <script> payload: every page shows at least that part (as text,
+    # token chips or chart labels) -- the proof it was displayed, not executed or swallowed
+    assert hp.VISIBLE_PROBES[0] in shown, (
+        f"{page_id}: {hp.VISIBLE_PROBES[0]!r} is not visible as text (shown: {shown})")
+
+
+# ------------------------------------------------------------------ 100 000 characters
+def test_long_text(page, srv):
+    dialogs = Dialogs(page)
+    open_page(page, srv.url, LONG_PAGE)
+    box = reveal(page, '[data-testid="stTextArea"] textarea')
+    type_text(page, box, hp.LONG.text)
+    button = main_button(page)
+    if button is not None:
+        button.click()
+    wait_idle(page, DEFAULT_TIMEOUT_S)
+    assert_safe(page, dialogs, f"hostile-{LONG_PAGE}-100k", srv)
+    assert len(box.input_value()) == len(hp.LONG.text)
+    notices = page.locator('[data-testid="stMain"] [data-testid="stAlert"]')
+    assert notices.count() >= 1, "a 100 000-character text gave no notice (truncation / cap)"
+
+
+# ------------------------------------------------------------------ CSV cells
+@pytest.mark.parametrize("page_id", CSV_PAGES)
+def test_csv_payloads(page, srv, page_id):
+    dialogs = Dialogs(page)
+    open_page(page, srv.url, page_id)
+    uploader = reveal(page, 'input[type="file"]')
+    uploader.set_input_files(files=[{
+        "name": "<img src=x onerror=alert(1)> hostile.csv",
+        "mimeType": "text/csv",
+        "buffer": hp.csv_bytes(tuple(p for p in hp.PAYLOADS if p.browser)),
+    }])
+    page.wait_for_timeout(500)
+    wait_idle(page, DEFAULT_TIMEOUT_S)
+    button = main_button(page)
+    if button is not None:
+        button.click()
+        wait_idle(page, DEFAULT_TIMEOUT_S)
+    assert_safe(page, dialogs, f"hostile-{page_id}-csv", srv)
+    grids = page.locator('[data-testid="stMain"] [data-testid="stDataFrame"]')
+    assert grids.count() >= 1, f"{page_id}: the uploaded payloads are not shown in a table"
+
+
+# ------------------------------------------------------------------ URL
+def _text_param(page_id: str) -> tuple[str, str]:
+    schema = page_schema(page_id)
+    for name, kind in schema.items():
+        if kind in ("text", "texts"):
+            return name, kind
+    pytest.fail(f"{page_id}: no text parameter in the page's SCHEMA ({schema})")
+
+
+@pytest.mark.parametrize("page_id", PAGES)
+def test_url_payloads(page, srv, page_id):
+    from components.permalink import encode_text
+
+    name, kind = _text_param(page_id)
+    value = hp.BROWSER_COMBINED if kind == "text" else json.dumps(
+        [p.text for p in hp.SHORT if p.browser], ensure_ascii=False)
+    query = urlencode({name: encode_text(value), "run": "1"})
+    dialogs = Dialogs(page)
+    open_page(page, srv.url, f"{page_id}?{query}")
+    wait_idle(page, DEFAULT_TIMEOUT_S)
+    assert_safe(page, dialogs, f"hostile-{page_id}-url", srv)
+    if kind == "text":
+        boxes = page.locator('[data-testid="stMain"] [data-testid="stTextArea"] textarea')
+        values = [boxes.nth(i).input_value() for i in range(boxes.count())]
+        assert hp.BROWSER_COMBINED in values, f"{page_id}: the linked text is not in the text area"
