@@ -140,7 +140,7 @@ def attribution_html(pieces: Sequence[Sequence], title: str = "") -> str:
         rgb = "0,114,178" if w >= 0 else "213,94,0"  # palettes.POSITIVE / palettes.NEGATIVE
         spans.append(
             (" " if spaced and i > 0 else "")
-            + f'<span title="{weight:+.4f}" style="background:rgba({rgb},{0.6 * abs(w):.2f});'
+            + f'<span title="{weight:+.4f}" style="unicode-bidi:isolate;background:rgba({rgb},{0.6 * abs(w):.2f});'
             f'padding:1px 2px;border-radius:3px;white-space:pre-wrap">{html.escape(word)}</span>'
         )
     head = f"<div style='font-size:0.8em;opacity:0.7'>{html.escape(title)}</div>" if title else ""

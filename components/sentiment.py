@@ -717,12 +717,15 @@ class PromptSettings:
 
 def llm_predict(loaded, texts: Sequence[str], settings: PromptSettings = PromptSettings()
                 ) -> tuple[list[str], np.ndarray, dict]:
-    """Batch LLM predictions.
+    """Batch LLM predictions. Each text is cut to its first ``LLM_MAX_TEXT_TOKENS`` tokens.
 
     Returns:
         (labels, p_positive per text (calibrated when ``settings.calibrate``), detail dict with
         ``uncalibrated`` (n, 2), ``calibrated`` (n, 2), ``content_free`` (2,), ``mass`` (n,)).
     """
+    # each text cut to LLM_MAX_TEXT_TOKENS, as in llm_sentiment (a 20 000-character row would
+    # otherwise be a ~5 000-token prompt: minutes of eager attention on a CPU)
+    texts = [truncate_tokens(loaded, t, LLM_MAX_TEXT_TOKENS)[0] for t in texts]
     prompts = [build_prompt(loaded, settings.template, t, settings.few_shot, settings.mode) for t in texts]
     cf_prompt = build_prompt(loaded, settings.template, CONTENT_FREE, settings.few_shot, settings.mode)
     p_all, mass = label_distribution(loaded, [cf_prompt] + prompts)

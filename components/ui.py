@@ -133,7 +133,8 @@ def highlighted_tokens_html(pieces: list[tuple[str, float]], title: str = "") ->
     """HTML of tokens tinted by a signed weight in [-1, 1] (red negative, green positive).
 
     Every token string is escaped here, so the result is safe for
-    ``st.markdown(..., unsafe_allow_html=True)``.
+    ``st.markdown(..., unsafe_allow_html=True)``; each span isolates its bidi text
+    (``unicode-bidi: isolate``), so a typed U+202E cannot reverse the tokens after it.
     """
     spans = []
     for text, weight in pieces:
@@ -141,7 +142,7 @@ def highlighted_tokens_html(pieces: list[tuple[str, float]], title: str = "") ->
         # Okabe–Ito blue (positive) / vermillion (negative): components.palettes
         colour = f"rgba(0,114,178,{abs(w):.2f})" if w >= 0 else f"rgba(213,94,0,{abs(w):.2f})"
         spans.append(
-            f'<span title="{weight:+.3f}" style="background:{colour};padding:1px 2px;'
+            f'<span title="{weight:+.3f}" style="unicode-bidi:isolate;background:{colour};padding:1px 2px;'
             f'border-radius:3px;white-space:pre-wrap">{escape(text)}</span>'
         )
     head = f"<div style='font-size:0.8em;opacity:0.7'>{escape(title)}</div>" if title else ""
@@ -151,7 +152,7 @@ def highlighted_tokens_html(pieces: list[tuple[str, float]], title: str = "") ->
 def _chip(text: str, tip: str, background: str) -> str:
     """One token chip: escaped ``text`` with escaped ``tip`` on hover."""
     return (
-        f'<span title="{escape(tip)}" style="background:{background};border:1px solid #ccc;'
+        f'<span title="{escape(tip)}" style="unicode-bidi:isolate;background:{background};border:1px solid #ccc;'
         'border-radius:4px;padding:1px 4px;margin:1px;display:inline-block;'
         f'font-family:monospace;white-space:pre">{escape(text)}</span>'
     )

@@ -157,3 +157,13 @@ def test_a_link_resets_settings_it_leaves_out(app):
     assert not app.exception
     assert app.session_state["p_present_home"] == 0      # page setting back to its default
     assert app.title[0].value.endswith("大模型实验室")
+
+
+def test_token_spans_isolate_bidi_overrides():
+    """A typed U+202E must not reverse the tokens after it (each span is its own bidi island)."""
+    from components.charts_sentiment import attribution_html
+    from components.ui import highlighted_tokens_html
+
+    for html_out in (highlighted_tokens_html([("\u202eabc", 0.5), ("next", -0.2)]),
+                     attribution_html([("\u202eabc", 0.5, False), ("next", -0.2, True)])):
+        assert html_out.count("<span") == html_out.count("unicode-bidi:isolate") == 2
