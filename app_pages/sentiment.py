@@ -386,8 +386,8 @@ else:
             guess = next((c for c in columns if c.lower() in ("text", "review", "sentence")), columns[0])  # i18n: ok
             chosen = st.session_state.get(K("sent_csv_column"))
             if chosen is not None and chosen not in columns:
-                st.warning(t("sentiment.csv.missing_column", column=ui.escape_markdown(repr(chosen)),
-                             columns=", ".join(ui.escape_markdown(repr(c)) for c in columns)), icon="🗂️")
+                st.warning(t("sentiment.csv.missing_column", column="“" + ui.escape_markdown(chosen) + "”",
+                             columns=", ".join("“" + ui.escape_markdown(c) + "”" for c in columns)), icon="🗂️")
                 st.session_state[K("sent_csv_column")] = guess
             elif chosen is None:
                 st.session_state[K("sent_csv_column")] = guess

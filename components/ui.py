@@ -408,7 +408,7 @@ def escape_markdown(text: str) -> str:
     inside trusted markdown (for short labels; long user text belongs in :func:`show_literal`)."""
     out = []
     for ch in str(text):
-        if ch in "\\`*_{}[]()#+-.!|$<>~&=:\"'":
+        if ch in "\\`*_{}[]()#+-.!|$<>~&=:/\"'":  # "/" too: Streamlit draws :material/x: even with escaped colons
             out.append("\\" + ch)
         elif ch in "\n\r":
             out.append(" ")

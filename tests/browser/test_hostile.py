@@ -83,6 +83,25 @@ def srv(request, browser):
         yield request.getfixturevalue("server")
 
 
+RENDERED_PROBE = """() => {
+    // the payloads' markdown / LaTeX / shortcodes, had they been rendered instead of shown
+    const m = document.querySelector('[data-testid="stMain"]');
+    const out = [];
+    const text = e => (e.textContent || '').trim();
+    for (const e of m.querySelectorAll('strong, b')) if (text(e) === 'bold') out.push('**bold** rendered bold');
+    for (const e of m.querySelectorAll('del, s')) if (text(e) === 's') out.push('~~s~~ rendered struck through');
+    for (const e of m.querySelectorAll('code')) if (text(e) === 'code' && !e.closest('pre')) out.push('`code` rendered as code');
+    for (const e of m.querySelectorAll('.katex')) if (text(e).includes('frac') || text(e).startsWith('1')) out.push('LaTeX rendered: ' + text(e).slice(0, 60));
+    for (const e of m.querySelectorAll('span, i')) {
+        if (text(e) === 'home' && /material/i.test(getComputedStyle(e).fontFamily)) out.push(':material/home: rendered as an icon');
+        if (text(e) === '😄') out.push(':smile: rendered as an emoji');
+    }
+    for (const e of m.querySelectorAll('h1, h2, h3, h4, h5, h6')) if (text(e).startsWith('heading')) out.push('# heading rendered as a heading');
+    for (const e of m.querySelectorAll('a')) if (text(e) === 'click' || text(e) === 'x') out.push('payload link rendered: ' + e.outerHTML.slice(0, 120));
+    return out;
+}"""
+
+
 def _norm(text: str) -> str:
     """Whitespace-collapsed text for visible-text comparisons."""
     return re.sub(r"\s+", " ", text).strip()
@@ -142,6 +161,7 @@ def assert_safe(page, dialogs: Dialogs, name: str, srv) -> None:
     if dialogs.messages:
         problems.append(f"JavaScript dialogs opened: {dialogs.messages}")
     problems += page.evaluate(INJECTION_PROBE)
+    problems += page.evaluate(RENDERED_PROBE)
     body = main_text(page)
     problems += [f"error box: {line[:200]}" for line in body.splitlines() if line.startswith(UNEXPECTED)]
     assert not problems, f"{name} (screenshot {shot}):\n  - " + "\n  - ".join(problems)
@@ -176,14 +196,28 @@ def reveal(page, selector: str):
     if target.count() and target.first.is_visible():
         return target.first
     groups = radios(page)
+    if groups.count():
+        groups.first.locator('[role="radiogroup"] label').first.wait_for(state="visible", timeout=30_000)
+    tried = []
     for g in range(groups.count()):
         options = groups.nth(g).locator('[role="radiogroup"] label')
         for o in range(options.count()):
-            options.nth(o).click()
+            option = options.nth(o)
+            if not option.is_visible():
+                continue
+            tried.append(option.inner_text().strip())
+            option.click()
+            radio_input = option.locator("input")
+            if radio_input.count():
+                page.wait_for_function("e => e.checked", arg=radio_input.first.element_handle(), timeout=10_000)
             wait_idle(page)
-            if target.count() and (target.first.is_visible() or selector.startswith("input[type=")):
+            try:
+                target.first.wait_for(state="attached", timeout=5_000)
+            except Exception:  # noqa: BLE001 - not revealed by this option
+                continue
+            if target.first.is_visible() or selector.startswith("input[type="):
                 return target.first
-    raise AssertionError(f"no {selector} found on the page, also after trying every radio option")
+    raise AssertionError(f"no {selector} found on the page, also after trying the radio options {tried}")
 
 
 def type_text(page, box, text: str) -> None:
@@ -252,25 +286,39 @@ def test_csv_payloads(page, srv, page_id):
     assert_safe(page, dialogs, f"hostile-{page_id}-csv", srv)
     grids = page.locator('[data-testid="stMain"] [data-testid="stDataFrame"]')
     assert grids.count() >= 1, f"{page_id}: the uploaded payloads are not shown in a table"
+    # then a file whose column names are payloads: the page names the columns it found (and
+    # that the column chosen before is missing)
+    uploader = page.locator('[data-testid="stMain"] input[type="file"]').first
+    uploader.set_input_files(files=[{
+        "name": "columns.csv", "mimeType": "text/csv",
+        "buffer": hp.csv_bytes(tuple(p for p in hp.PAYLOADS if p.browser),
+                               header=(hp.IMG.text, hp.SHORTCODES.text + " " + hp.MARKDOWN.text)),
+    }])
+    page.wait_for_timeout(500)
+    wait_idle(page, DEFAULT_TIMEOUT_S)
+    assert_safe(page, dialogs, f"hostile-{page_id}-csv-columns", srv)
 
 
 # ------------------------------------------------------------------ URL
-def _text_param(page_id: str) -> tuple[str, str]:
+def _text_params(page_id: str) -> dict[str, str]:
+    """The page's text parameters (SCHEMA), the main one (prompt / text / texts) first."""
     schema = page_schema(page_id)
-    for name, kind in schema.items():
-        if kind in ("text", "texts"):
-            return name, kind
-    pytest.fail(f"{page_id}: no text parameter in the page's SCHEMA ({schema})")
+    texts = {n: k for n, k in schema.items() if k in ("text", "texts")}
+    if not texts:
+        pytest.fail(f"{page_id}: no text parameter in the page's SCHEMA ({schema})")
+    main = [n for n in ("prompt", "text", "texts") if n in texts][:1]
+    return {n: texts[n] for n in main + [n for n in texts if n not in main]}
 
 
 @pytest.mark.parametrize("page_id", PAGES)
 def test_url_payloads(page, srv, page_id):
     from components.permalink import encode_text
 
-    name, kind = _text_param(page_id)
-    value = hp.BROWSER_COMBINED if kind == "text" else json.dumps(
-        [p.text for p in hp.SHORT if p.browser], ensure_ascii=False)
-    query = urlencode({name: encode_text(value), "run": "1"})
+    params = _text_params(page_id)
+    as_list = json.dumps([p.text for p in hp.SHORT if p.browser], ensure_ascii=False)
+    query = urlencode({**{n: encode_text(hp.BROWSER_COMBINED if k == "text" else as_list) for n, k in params.items()},
+                       "run": "1"})
+    _, kind = next(iter(params.items()))
     dialogs = Dialogs(page)
     open_page(page, srv.url, f"{page_id}?{query}")
     wait_idle(page, DEFAULT_TIMEOUT_S)
