@@ -454,6 +454,19 @@ def click_button(page, text: str, timeout: float = DEFAULT_TIMEOUT_S) -> None:
     wait_idle(page, timeout)
 
 
+# Rows of a glide-data-grid (st.dataframe) from the accessibility table it keeps in the DOM:
+# [{column header: cell text}], only the columns drawn in view.
+GRID_ROWS_JS = """g => {
+    const trs = [...g.querySelectorAll('table tr')];
+    const head = [...trs[0].querySelectorAll('th')].map(th => th.textContent.trim());
+    return trs.slice(1).map(tr => {
+        const tds = [...tr.querySelectorAll('td')].map(td => td.textContent.trim());
+        const names = head.slice(head.length - tds.length);
+        return Object.fromEntries(names.map((n, i) => [n, tds[i]]));
+    });
+}"""
+
+
 def dataframe_rows(page, index: int = 0, timeout: float = DEFAULT_TIMEOUT_S) -> list[dict[str, str]]:
     """Rows of the ``index``-th ``st.dataframe`` as dicts (header -> cell text).
 
@@ -462,17 +475,7 @@ def dataframe_rows(page, index: int = 0, timeout: float = DEFAULT_TIMEOUT_S) -> 
     """
     grid = page.locator('[data-testid="stDataFrame"]').nth(index)
     grid.locator("table td").first.wait_for(state="attached", timeout=timeout * 1000)
-    return grid.evaluate(
-        """g => {
-            const trs = [...g.querySelectorAll('table tr')];
-            const head = [...trs[0].querySelectorAll('th')].map(th => th.textContent.trim());
-            return trs.slice(1).map(tr => {
-                const tds = [...tr.querySelectorAll('td')].map(td => td.textContent.trim());
-                const names = head.slice(head.length - tds.length);
-                return Object.fromEntries(names.map((n, i) => [n, tds[i]]));
-            });
-        }"""
-    )
+    return grid.evaluate(GRID_ROWS_JS)
 
 
 def table_rows(page, header: str, timeout: float = DEFAULT_TIMEOUT_S) -> list[dict[str, str]]:
@@ -486,17 +489,7 @@ def table_rows(page, header: str, timeout: float = DEFAULT_TIMEOUT_S) -> list[di
                 continue
             with contextlib.suppress(Exception):
                 grid.locator("table td").first.wait_for(state="attached", timeout=3000)
-                rows = grid.evaluate(
-                    """g => {
-                        const trs = [...g.querySelectorAll('table tr')];
-                        const head = [...trs[0].querySelectorAll('th')].map(th => th.textContent.trim());
-                        return trs.slice(1).map(tr => {
-                            const tds = [...tr.querySelectorAll('td')].map(td => td.textContent.trim());
-                            const names = head.slice(head.length - tds.length);
-                            return Object.fromEntries(names.map((n, i) => [n, tds[i]]));
-                        });
-                    }"""
-                )
+                rows = grid.evaluate(GRID_ROWS_JS)
                 if rows and header in rows[0]:
                     return rows
         if time.monotonic() > deadline:
