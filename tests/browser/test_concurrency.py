@@ -113,7 +113,7 @@ def script(i: int):
         wait_for_text(page, "truncated to the first 256", timeout=ACTION_TIMEOUT_S)
 
     def sentiment_hub(page, url):
-        set_toggle(page, "Include DistilBERT SST-2 (Hub)", i % 4 == 1)
+        set_toggle(page, "Fine-tuned: DistilBERT SST-2 (Hub)", i % 4 == 1)
         if i % 4 == 1:
             not_available_message(page, 30)
 
@@ -154,7 +154,7 @@ def script(i: int):
     else:  # ... while 4 others ask for MiniLM at the same instant
         head = [("open embeddings", emb_open), ("go to generation", gen_nav), *generation_steps]
     actions = head + [
-        ("go to sentiment", nav_("Sentiment", "Sentiment · 情感分析")),
+        ("go to sentiment", nav_("Sentiment", "Sentiment analysis")),
         ("attribution off", lambda p, u: set_toggle(p, "Which words mattered", False)),
         ("hub toggle", sentiment_hub),
         ("long text", sentiment_long),
@@ -163,7 +163,7 @@ def script(i: int):
         ("text", lambda p, u: fill_text(p, "Text", f"Session {i}: the orchestra played a new symphony tonight.")),
         ("go to embeddings", emb_nav),
         ("query sentence", lambda p, u: fill_text(
-            p, "…or a new sentence: where would it land? · 我的句子会落在哪里？", f"Session {i} cooks pasta")),
+            p, "A new sentence: where would it land?", f"Session {i} cooks pasta")),
         ("hidden-state vectors" if i % 2 else "go to attention", emb_hidden if i % 2 else att_nav),
         ("go to attention" if i % 2 else "sentence", att_nav if i % 2 else
          (lambda p, u: fill_text(p, "Sentence · 句子", f"Session {i}: the cat sat on the mat because it was tired."))),
