@@ -312,7 +312,7 @@ def test_page_batch_csv_bad_inputs(app):
     # the chosen column is missing from a new file: message listing the columns
     at.file_uploader(key="sent_csv").set_value(("c.csv", b"comment,id\nNice,1\n", "text/csv")).run()
     assert not at.exception
-    assert any("'review' is not in this file" in w and "'comment'" in w for w in _texts(at, "warning"))
+    assert any("“review” is not in this file" in w and "“comment”" in w for w in _texts(at, "warning"))
 
     # over the upload cap
     old = config.get_option("server.maxUploadSize")
