@@ -42,7 +42,7 @@ import numpy as np
 import pandas as pd
 
 from components import i18n
-from components.textio import InputError
+from components.textio import InputError, markdown_literal  # markdown_literal: re-exported
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = ROOT / "data" / "classification"
@@ -743,19 +743,6 @@ def classify_with_head(loaded, result: TrainResult, texts: list[str],
 
 
 # --------------------------------------------------------------------------- display helpers
-_MD_PUNCTUATION = set("\\`*_{}[]()#+-.!|<>~$:='\"&%^@/;?,")
-
-
-def markdown_literal(text: str) -> str:
-    """Backslash-escape every ASCII punctuation character so that Streamlit's markdown
-    (``st.info``/``st.warning``/``st.caption``) shows ``text`` literally: no emphasis, links,
-    HTML, LaTeX (``$``), colour directives (``:red[...]``) or emoji shortcodes.
-
-    CommonMark allows any ASCII punctuation to be backslash-escaped; the escaped text
-    renders as the original characters. Newlines become spaces (messages are one line).
-    """
-    text = " ".join(str(text).splitlines())
-    return "".join("\\" + ch if ch in _MD_PUNCTUATION else ch for ch in text)
 
 
 # --------------------------------------------------------------------------- CSV helpers

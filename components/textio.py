@@ -195,3 +195,18 @@ def parse_labelled_lines(text: str, sep: str = "|", max_items: int = MAX_ROWS) -
         texts.append(item)
         labels.append("")
     return pd.DataFrame({"text": texts, "label": labels}), notices
+
+
+_MD_PUNCTUATION = set("\\`*_{}[]()#+-.!|<>~$:='\"&%^@/;?,")
+
+
+def markdown_literal(text: str) -> str:
+    """Backslash-escape every ASCII punctuation character so that Streamlit's markdown
+    (``st.info``/``st.warning``/``st.caption``) shows ``text`` literally: no emphasis, links,
+    HTML, LaTeX (``$``), colour directives (``:red[...]``) or emoji shortcodes.
+
+    CommonMark allows any ASCII punctuation to be backslash-escaped; the escaped text
+    renders as the original characters. Newlines become spaces (messages are one line).
+    """
+    text = " ".join(str(text).splitlines())
+    return "".join("\\" + ch if ch in _MD_PUNCTUATION else ch for ch in text)

@@ -404,17 +404,11 @@ def curated_example(page: str) -> dict | None:
 
 
 def escape_markdown(text: str) -> str:
-    """Backslash-escape markdown/LaTeX/HTML control characters so ``text`` shows literally
-    inside trusted markdown (for short labels; long user text belongs in :func:`show_literal`)."""
-    out = []
-    for ch in str(text):
-        if ch in "\\`*_{}[]()#+-.!|$<>~&=:/\"'":  # "/" too: Streamlit draws :material/x: even with escaped colons
-            out.append("\\" + ch)
-        elif ch in "\n\r":
-            out.append(" ")
-        else:
-            out.append(ch)
-    return "".join(out)
+    """``text`` shown literally inside trusted markdown (for short labels; long user text
+    belongs in :func:`show_literal`): see :func:`components.textio.markdown_literal`."""
+    from components.textio import markdown_literal
+
+    return markdown_literal(text)
 
 
 def apply_example_params(page: str, schema: Sequence[Param], example: dict) -> None:
