@@ -2,8 +2,10 @@
 next-token distribution before and after each sampling setting.
 
 The loop the primer describes (predict a distribution over the vocabulary for the next
-token, pick one, append it, repeat) is run by ``model.generate`` -- the library's
-implementation, so what users see is what the model really does. This module adds:
+token, pick one, append it, repeat) is ``model.generate``'s sampling loop written out with
+the library's own logits processors and KV cache, so the shared model is locked for one
+forward pass at a time (see :class:`GenerationStream`); greedy text equals ``generate``'s.
+This module adds:
 
 * :func:`normalize_settings` -- turns edge-case settings (temperature 0, top-p 0, several
   greedy samples) into well-defined decoding with a notice for each change;
@@ -191,7 +193,7 @@ def build_prompt_text(loaded: LoadedModel, prompt: str, mode: str) -> str:
             f"{loaded.spec.display_name} has no chat template (it is not instruction-tuned): "
             "use 'Complete text' mode."
         )
-    with loaded.lock:
+    with loaded.tokenizer_lock:
         return loaded.tokenizer.apply_chat_template(
             [{"role": "user", "content": prompt}], tokenize=False, add_generation_prompt=True
         )
@@ -221,7 +223,7 @@ def prepare_inputs(loaded: LoadedModel, prompt: str, mode: str, max_new_tokens: 
     if not prompt or not prompt.strip():
         raise EmptyPromptError("The prompt is empty: type some text for the model to continue.")
     text = build_prompt_text(loaded, prompt, mode)
-    with loaded.lock:
+    with loaded.tokenizer_lock:
         ids = loaded.tokenizer(text, add_special_tokens=(mode == COMPLETE))["input_ids"]
     n_ctx = loaded.context_length
     notices: list[Notice] = []
@@ -299,56 +301,63 @@ class GenerationStats:
     finish_reason: str = ""
 
 
-class _QueueStreamer:
-    """transformers streamer: puts ``(new token ids, decoded text delta)`` with their arrival
-    time in a queue. It runs in the generation thread, which already holds ``loaded.lock``,
-    so the shared tokenizer is used under the lock without the consumer waiting for the
-    whole generation to end (the consumer taking the lock itself would block until then
-    and nothing would stream)."""
+def logits_processors(settings: GenerationSettings):
+    """The ``transformers`` logits processors ``model.generate`` would apply for ``settings``,
+    in its order (``GenerationMixin._get_logits_processor``): repetition penalty (CTRL,
+    Keskar et al. 2019) -> no-repeat n-gram -> temperature -> top-k -> top-p (Holtzman et al.
+    2020). Returns a ``LogitsProcessorList`` called as ``procs(input_ids (1, seq), scores (1, vocab))``."""
+    from transformers.generation import (
+        LogitsProcessorList,
+        NoRepeatNGramLogitsProcessor,
+        RepetitionPenaltyLogitsProcessor,
+        TemperatureLogitsWarper,
+        TopKLogitsWarper,
+        TopPLogitsWarper,
+    )
 
-    def __init__(self, out: queue.Queue, decoder: Utf8SafeDecoder):
-        self.out = out
-        self.decoder = decoder
-        self.prompt_seen = False
+    procs = LogitsProcessorList()
+    if settings.repetition_penalty != 1.0:
+        procs.append(RepetitionPenaltyLogitsProcessor(settings.repetition_penalty))
+    if settings.no_repeat_ngram_size > 0:
+        procs.append(NoRepeatNGramLogitsProcessor(settings.no_repeat_ngram_size))
+    if settings.do_sample:
+        if settings.temperature != 1.0:
+            procs.append(TemperatureLogitsWarper(settings.temperature))
+        if settings.top_k > 0:
+            procs.append(TopKLogitsWarper(top_k=settings.top_k))
+        if settings.top_p < 1.0:
+            procs.append(TopPLogitsWarper(top_p=settings.top_p))
+    return procs
 
-    def put(self, value):
-        if not self.prompt_seen:  # generate() first sends the prompt
-            self.prompt_seen = True
-            return
-        ids = value.reshape(-1).tolist()
-        self.out.put(("tokens", (ids, self.decoder.push(ids)), time.perf_counter()))
 
-    def end(self):  # the "end" message is sent by GenerationStream._run after the flush
-        pass
-
-
-class _StopOnEvent:
-    """Stopping criterion: stop when the consumer goes away (page rerun / navigation), or
-    when ``deadline`` (a ``time.perf_counter()`` value) has passed -- then ``timed_out`` is
-    set. Checked after every generated token, so the overshoot is at most one step."""
-
-    def __init__(self, event: threading.Event, deadline: float = float("inf")):
-        self.event = event
-        self.deadline = deadline
-        self.timed_out = False
-
-    def __call__(self, input_ids, scores, **kwargs):
-        if not self.timed_out and time.perf_counter() >= self.deadline:
-            self.timed_out = True
-        stop = self.event.is_set() or self.timed_out
-        return torch.full((input_ids.shape[0],), stop, dtype=torch.bool)
+def eos_token_ids(loaded: LoadedModel) -> set[int]:
+    """Ids that end generation: the model's ``generation_config.eos_token_id`` (one id or a
+    list), else the tokenizer's ``eos_token_id`` -- what ``model.generate`` stops on."""
+    eos = loaded.model.generation_config.eos_token_id
+    if eos is None:
+        eos = loaded.tokenizer.eos_token_id
+    return {int(e) for e in (eos if isinstance(eos, list) else [eos]) if e is not None}
 
 
 class GenerationStream:
     """Iterate to get text deltas of one sample as they are generated; afterwards
     ``.text``, ``.token_ids`` and ``.stats`` hold the result.
 
-    Generation runs in a background thread holding ``loaded.lock`` (seeded sampling uses
-    torch's global RNG; the lock makes seeds reproducible under concurrent sessions).
+    Decoding is the loop ``model.generate`` runs (``GenerationMixin._sample``: KV cache,
+    the processors of :func:`logits_processors`, argmax or ``torch.multinomial``), written
+    out so the shared model's ``loaded.lock`` is held for one forward pass at a time: other
+    sessions' work interleaves step by step instead of waiting for the whole generation.
+    The tokenizer is used under ``loaded.tokenizer_lock`` only. Sampling draws from this
+    stream's own ``torch.Generator`` seeded with :attr:`seed`, so a seed gives the same text
+    whatever other sessions do. Greedy text equals ``model.generate``'s.
+
     Closing the iterator early stops generation at the next token. Generation also stops
     after ``max_seconds`` of wall-clock time (default :func:`max_generation_seconds`,
-    counted from the moment the model's lock is acquired, prompt processing included), with
-    ``stats.finish_reason == "time"``.
+    counted from the call, prompt processing included), with ``stats.finish_reason == "time"``.
+
+    After the run, ``step_logits[i]`` are the model's raw (vocab,) float32 logits of step i;
+    ``step_logits[0]`` are the prompt's next-token logits (:func:`next_token_logits`), so the
+    next-token view needs no second forward pass over the prompt.
     """
 
     def __init__(self, loaded: LoadedModel, prepared: PreparedPrompt, settings: GenerationSettings,
@@ -358,7 +367,7 @@ class GenerationStream:
         self.settings = settings
         self.seed = settings.seed + sample_index
         self.max_seconds = float(max_seconds) if max_seconds is not None else max_generation_seconds()
-        self._criterion: _StopOnEvent | None = None
+        self.timed_out = False
         self.text = ""
         self.token_ids: list[int] = []
         self.stats = GenerationStats(prompt_tokens=prepared.prompt_tokens)
@@ -368,26 +377,43 @@ class GenerationStream:
         self.step_logits: list[torch.Tensor] = []  # raw logits of each generated step
 
     def _run(self, start: float) -> None:
-        from transformers import StoppingCriteriaList, set_seed
-
+        loaded = self.loaded
         try:
-            with self.loaded.lock, torch.inference_mode():
-                decoder = Utf8SafeDecoder(self.loaded.tokenizer, skip_special_tokens=True)
-                set_seed(self.seed)
-                # the budget counts from the call (time waiting for another session's lock
-                # is not charged to this request)
-                self._criterion = _StopOnEvent(self._stop, time.perf_counter() + self.max_seconds)
-                out = self.loaded.model.generate(
-                    input_ids=self.prepared.input_ids,
-                    attention_mask=self.prepared.attention_mask,
-                    streamer=_QueueStreamer(self._queue, decoder),
-                    stopping_criteria=StoppingCriteriaList([self._criterion]),
-                    return_dict_in_generate=True,
-                    output_logits=True,
-                    **generate_kwargs(self.loaded, self.settings, self.prepared.max_new_tokens),
-                )
-                self.step_logits = [step[0].float() for step in (out.logits or ())]  # each (vocab,)
-                self._queue.put(("tail", ([], decoder.flush()), time.perf_counter()))
+            with loaded.tokenizer_lock:
+                decoder = Utf8SafeDecoder(loaded.tokenizer, skip_special_tokens=True)
+            procs = logits_processors(self.settings)
+            gen = torch.Generator().manual_seed(self.seed)
+            eos = eos_token_ids(loaded)
+            deadline = start + self.max_seconds
+            ids = self.prepared.input_ids  # (1, seq), grows by one per step
+            step_ids, cache = ids, None
+            for _ in range(self.prepared.max_new_tokens):
+                with loaded.lock, torch.inference_mode():
+                    out = loaded.model(input_ids=step_ids, attention_mask=torch.ones_like(ids),
+                                       cache=cache, use_cache=True, logits_to_keep=1)
+                cache = out.cache
+                logits = out.logits[:, -1, :].to(dtype=torch.float32)  # (1, vocab), as generate
+                self.step_logits.append(logits[0])
+                with torch.inference_mode():
+                    scores = procs(ids, logits.clone())
+                    if self.settings.do_sample:
+                        nxt = torch.multinomial(torch.softmax(scores, dim=-1), 1, generator=gen)  # (1, 1)
+                    else:
+                        nxt = torch.argmax(scores, dim=-1, keepdim=True)
+                ids = torch.cat([ids, nxt], dim=-1)
+                step_ids = nxt
+                tid = int(nxt)
+                with loaded.tokenizer_lock:
+                    delta = decoder.push([tid])
+                self._queue.put(("tokens", ([tid], delta), time.perf_counter()))
+                if tid in eos or self._stop.is_set():
+                    break
+                if time.perf_counter() >= deadline:
+                    self.timed_out = True
+                    break
+            with loaded.tokenizer_lock:
+                tail = decoder.flush()
+            self._queue.put(("tail", ([], tail), time.perf_counter()))
         except BaseException as exc:  # re-raised in the consumer
             self._error = exc
         finally:
@@ -398,8 +424,7 @@ class GenerationStream:
         worker = threading.Thread(target=self._run, args=(start,), daemon=True)
         worker.start()
         first = last = None
-        eos = self.loaded.model.generation_config.eos_token_id
-        eos_ids = set(eos if isinstance(eos, list) else [eos]) | {self.loaded.tokenizer.eos_token_id}
+        eos_ids = eos_token_ids(self.loaded) | {self.loaded.tokenizer.eos_token_id}
         try:
             while True:
                 kind, payload, stamp = self._queue.get()
@@ -425,7 +450,7 @@ class GenerationStream:
             reason = "eos"
         elif n >= self.prepared.max_new_tokens:
             reason = "length"
-        elif self._criterion is not None and self._criterion.timed_out:
+        elif self.timed_out:
             reason = "time"
         elif self._stop.is_set():
             reason = "stopped"
@@ -451,7 +476,7 @@ class GenerationStream:
             (token, p)). Empty before the stream has finished.
         """
         result = []
-        with self.loaded.lock:
+        with self.loaded.tokenizer_lock:
             pieces = readable_tokens(self.loaded.tokenizer, self.token_ids) if self.token_ids else []
             for step, (tid, logits) in enumerate(zip(self.token_ids, self.step_logits)):
                 probs = torch.softmax(logits, -1)  # (vocab,)
@@ -520,7 +545,7 @@ def next_token_logits(loaded: LoadedModel, input_ids: torch.Tensor) -> torch.Ten
         (vocab,) float32 tensor.
     """
     with loaded.lock, torch.inference_mode():
-        out = loaded.model(input_ids=input_ids, attention_mask=torch.ones_like(input_ids))
+        out = loaded.model(input_ids=input_ids, attention_mask=torch.ones_like(input_ids), logits_to_keep=1)
     return out.logits[0, -1].float()  # (vocab,)
 
 
@@ -529,7 +554,7 @@ def partial_character_ids(loaded: LoadedModel, token_ids: list[int]) -> list[int
     token such as ``‹E4 BD›``, the first bytes of a Chinese character)."""
     from components.tokens import REPLACEMENT
 
-    with loaded.lock:
+    with loaded.tokenizer_lock:
         return [int(t) for t in token_ids
                 if REPLACEMENT in loaded.tokenizer.decode([int(t)], skip_special_tokens=False)]
 
@@ -557,28 +582,31 @@ def complete_characters(loaded: LoadedModel, input_ids: torch.Tensor, token_ids:
         return {}
     cands = [int(t) for t in token_ids]
     with loaded.lock, torch.inference_mode():
-        out = loaded.model(input_ids=input_ids, attention_mask=torch.ones_like(input_ids), use_cache=True)
-        past = out.cache  # transformers 5.x name of the KV cache (was past_key_values)
-        past.batch_repeat_interleave(len(cands))
-        seqs = [[c] for c in cands]
-        done: dict[int, str] = {}
-        step_ids = torch.tensor(cands, dtype=torch.long).unsqueeze(1)  # (B, 1)
-        length = input_ids.shape[1]
-        for _ in range(max_steps):
-            length += 1
-            mask = torch.ones((len(cands), length), dtype=torch.long)
+        out = loaded.model(input_ids=input_ids, attention_mask=torch.ones_like(input_ids), use_cache=True,
+                           logits_to_keep=1)
+    past = out.cache  # transformers 5.x name of the KV cache (was past_key_values)
+    past.batch_repeat_interleave(len(cands))
+    seqs = [[c] for c in cands]
+    done: dict[int, str] = {}
+    step_ids = torch.tensor(cands, dtype=torch.long).unsqueeze(1)  # (B, 1)
+    length = input_ids.shape[1]
+    for _ in range(max_steps):
+        length += 1
+        mask = torch.ones((len(cands), length), dtype=torch.long)
+        with loaded.lock, torch.inference_mode():  # one step at a time: other sessions interleave
             out = loaded.model(input_ids=step_ids, attention_mask=mask, cache=past, use_cache=True)
-            past = out.cache
-            nxt = torch.argmax(out.logits[:, -1], dim=-1)  # (B,)
+        past = out.cache
+        nxt = torch.argmax(out.logits[:, -1], dim=-1)  # (B,)
+        with loaded.tokenizer_lock:
             for b, tid in enumerate(nxt.tolist()):
                 seqs[b].append(int(tid))
                 if cands[b] not in done:
                     text = loaded.tokenizer.decode(seqs[b], skip_special_tokens=True)
                     if text and not text.startswith(REPLACEMENT):
                         done[cands[b]] = text[0]  # the character the candidate's bytes begin
-            step_ids = nxt.unsqueeze(1)
-            if len(done) == len(cands):
-                break
+        step_ids = nxt.unsqueeze(1)
+        if len(done) == len(cands):
+            break
     return done
 
 
@@ -648,7 +676,7 @@ def next_token_distribution(
     for tid in torch.topk(final, top_n).indices.tolist():
         if final[tid] > 0 and tid not in shown:
             shown.append(tid)
-    with loaded.lock:
+    with loaded.tokenizer_lock:
         raw_tokens = loaded.tokenizer.convert_ids_to_tokens(shown)
         labels = [readable_tokens(loaded.tokenizer, [tid])[0].label for tid in shown]
     partial = partial_character_ids(loaded, shown)
@@ -725,7 +753,7 @@ def prompt_token_records(loaded: LoadedModel, input_ids: torch.Tensor) -> list[d
     """Readable prompt tokens for display: one ``{"index", "token", "raw", "id"}`` per token
     of ``input_ids`` ((1, seq) or (seq,)); see :func:`components.tokens.readable_tokens`."""
     ids = input_ids.reshape(-1).tolist()
-    with loaded.lock:
+    with loaded.tokenizer_lock:
         pieces = readable_tokens(loaded.tokenizer, ids)
     return [{"index": p.index, "token": p.label, "raw": p.raw, "id": p.token_id} for p in pieces]
 

@@ -114,10 +114,13 @@ class LoadedModel:
         notices: human-readable sentences about how the load went when it was not the normal
             path (e.g. "the model cache directory cannot be written: loaded directly from the
             GGUF"); pages show them as info boxes. Empty normally.
-        lock: re-entrant lock; hold it around every tokenizer or model call. Fast
-            tokenizers are not safe to share across threads ("Already borrowed") and
-            seeded sampling uses torch's global RNG, so computations on one model are
-            serialised. Different models run in parallel.
+        lock: re-entrant model lock; hold it around forward passes only (one decode step,
+            one batch), so sessions interleave step by step instead of queueing behind a
+            whole generation. Different models run in parallel.
+        tokenizer_lock: re-entrant lock held only while tokenizing/decoding: the shared fast
+            tokenizer is not safe across threads ("Already borrowed" RuntimeError). Lock
+            order: ``lock`` before ``tokenizer_lock`` (calls that tokenize inside the model
+            call, e.g. ``SentenceTransformer.encode``, hold both), never the reverse.
     """
 
     spec: ModelSpec
@@ -128,6 +131,7 @@ class LoadedModel:
     load_seconds: float = 0.0
     notices: list[str] = field(default_factory=list)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    tokenizer_lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     @property
     def context_length(self) -> int:

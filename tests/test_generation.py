@@ -234,3 +234,78 @@ def test_partial_character_candidates_are_labelled_with_their_character(smollm2)
                 break
         assert label.split("→")[1] == text[0]
     assert complete_characters(smollm2, prepared.input_ids, []) == {}
+
+
+def test_first_step_logits_are_the_prompt_logits_so_the_view_needs_no_second_prefill(smollm2):
+    """The next-token view reuses ``step_logits[0]`` of a generation: equal to a fresh forward."""
+    from components.generation import next_token_logits
+
+    prepared = prepare_inputs(smollm2, "The capital of France is", COMPLETE, 3)
+    stream = generate_text(smollm2, prepared, replace(SAMPLING, max_new_tokens=3))
+    fresh = next_token_logits(smollm2, prepared.input_ids)
+    assert stream.step_logits[0].shape == fresh.shape == (smollm2.model.config.vocab_size,)
+    assert float((stream.step_logits[0] - fresh).abs().max()) < 1e-4
+    # and it is the logits of the prompt, not of a later step
+    assert float((stream.step_logits[1] - fresh).abs().max()) > 1.0
+
+
+def test_seed_gives_the_same_text_while_another_session_generates(smollm2):
+    """Sampling uses the stream's own torch.Generator: a concurrent generation in another
+    thread (also sampling, also drawing random numbers) does not change the text."""
+    import threading
+
+    prepared = prepare_inputs(smollm2, "Write a short poem about the sea.", CHAT, SAMPLING.max_new_tokens)
+    alone = generate_text(smollm2, prepared, SAMPLING)
+    other_prompt = prepare_inputs(smollm2, "List three fruits.", CHAT, 24)
+    other: dict = {}
+    started = threading.Event()
+
+    def other_session():
+        stream = GenerationStream(smollm2, other_prompt, replace(SAMPLING, max_new_tokens=24, seed=123))
+        for _ in stream:
+            started.set()
+            torch.rand(8)  # the global RNG is used meanwhile, too
+        other["stream"] = stream
+
+    worker = threading.Thread(target=other_session)
+    worker.start()
+    started.wait(timeout=300)
+    together = generate_text(smollm2, prepared, SAMPLING)
+    worker.join()
+    assert together.text == alone.text and together.token_ids == alone.token_ids and alone.text
+    assert other["stream"].stats.new_tokens > 0
+
+
+def test_tokenizer_work_does_not_wait_for_the_model_lock(smollm2):
+    """Tokenising the prompt and the token table use ``tokenizer_lock`` only: they complete
+    while another thread holds the model's lock (as during another session's forward pass)."""
+    import threading
+
+    from components.generation import partial_character_ids, prompt_token_records
+
+    held, release = threading.Event(), threading.Event()
+
+    def hold_model_lock():
+        with smollm2.lock:
+            held.set()
+            release.wait(timeout=600)
+
+    holder = threading.Thread(target=hold_model_lock)
+    holder.start()
+    held.wait(timeout=60)
+    result: dict = {}
+
+    def tokenizer_work():
+        prepared = prepare_inputs(smollm2, "Write a short poem about the sea.", CHAT, 8)
+        result["tokens"] = prompt_token_records(smollm2, prepared.input_ids)
+        result["partial"] = partial_character_ids(smollm2, prepared.input_ids[0].tolist())
+
+    worker = threading.Thread(target=tokenizer_work)
+    worker.start()
+    worker.join(timeout=300)
+    finished = not worker.is_alive()
+    release.set()
+    holder.join()
+    worker.join()
+    assert finished, "tokenizer-only work waited for the model lock"
+    assert len(result["tokens"]) > 5 and result["partial"] == []
