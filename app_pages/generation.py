@@ -154,11 +154,15 @@ def _tokens_for(key: str, ids: tuple[int, ...]) -> list[dict]:
 
 
 @st.cache_data(max_entries=32, ttl=3600, show_spinner=False)
-def _logits_for(key: str, ids: tuple[int, ...]):
+def _logits_for(key: str, ids: tuple[int, ...], _first=None):
+    """``_first``: the first step's logits of a generation over ``ids`` (not hashed), reused
+    instead of a second forward pass over the prompt."""
     import torch
 
     from components.cache import get_model
 
+    if _first is not None:
+        return _first
     return next_token_logits(get_model(key), torch.tensor([ids])).numpy()
 
 
@@ -172,15 +176,15 @@ def _completions_for(key: str, ids: tuple[int, ...], partial: tuple[int, ...]) -
 
 
 @st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
-def _distribution_for(key: str, ids: tuple[int, ...], s: GenerationSettings) -> dict:
+def _distribution_for(key: str, ids: tuple[int, ...], s: GenerationSettings, _first=None) -> dict:
     """Cached on exactly the settings that shape the distribution (seed, length and samples
-    are reset to defaults by the caller)."""
+    are reset to defaults by the caller); ``_first`` as in :func:`_logits_for`."""
     import torch
 
     from components.cache import get_model
 
     d = next_token_distribution(get_model(key), torch.tensor([ids]), s, top_n=12,
-                                logits=torch.from_numpy(_logits_for(key, ids)),
+                                logits=torch.from_numpy(_logits_for(key, ids, _first)),
                                 completions=lambda partial: _completions_for(key, ids, tuple(partial)))
     return distribution_record(d, s)
 
@@ -293,6 +297,7 @@ ui.notices([t(k, **v) for k, v in setting_notices + prepared.notices])
 # ------------------------------------------------------------------ generation
 st.subheader(t("generation.output"))
 signature = (model_key, prepared.text, settings)
+first_logits = None  # the prompt's next-token logits, from the generation's first step
 if go_clicked:
     samples = []
     limit = max_generation_seconds()
@@ -312,6 +317,8 @@ if go_clicked:
         box.empty()
         counter.empty()
         samples.append(sample_record(stream, timing=True))
+        if first_logits is None and stream.step_logits:
+            first_logits = stream.step_logits[0].numpy()
     st.session_state[RESULTS] = {
         "signature": signature,
         "result": {"model": model_key, "prompt": prompt, "mode": mode, "settings": settings_record(settings),
@@ -345,7 +352,7 @@ dist_settings = GenerationSettings(do_sample=settings.do_sample, temperature=set
                                    top_k=settings.top_k, top_p=settings.top_p,
                                    repetition_penalty=settings.repetition_penalty,
                                    no_repeat_ngram_size=settings.no_repeat_ngram_size)
-dist = _distribution_for(model_key, ids, dist_settings)
+dist = _distribution_for(model_key, ids, dist_settings, first_logits)
 render_distribution(dist, key="live")
 
 ui.report_button(

@@ -113,3 +113,30 @@ def test_context_overflow_notice_on_small_context_model(app, tiny_gpt2_dir, as_l
     assert "were cut" in _infos(at)
     metrics = {m.label: m.value for m in at.metric}
     assert int(metrics[en("generation.metric.prompt_tokens")]) + int(metrics[en("generation.metric.new_tokens")]) <= 64
+
+
+def test_generate_runs_one_prefill_the_next_token_view_reuses_its_logits(app):
+    """After Generate, the next-token view's logits come from the generation's first step:
+    exactly one forward pass over the whole prompt, the others one token each."""
+    from components.cache import get_model
+    from components.catalog import SMOLLM2
+
+    at = _open_generation(app)
+    at.text_area(key="p_gen_prompt").set_value("A fresh prompt about the three primary colours:")
+    at.toggle(key="p_gen_sample").set_value(False)
+    at.slider(key="p_gen_max_new").set_value(4)
+    model = get_model(SMOLLM2).model
+    lengths: list[int] = []
+    handle = model.register_forward_pre_hook(
+        lambda mod, args, kwargs: lengths.append(int(kwargs["input_ids"].shape[-1])), with_kwargs=True)
+    try:
+        at.button(key="gen_go").click()
+        at.run()
+    finally:
+        handle.remove()
+    assert not at.exception and at.code[0].value
+    prefills = [n for n in lengths if n > 1]
+    assert len(prefills) == 1, lengths
+    assert lengths.count(1) >= 1
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert len(plotly_array(spec["data"][0]["y"])) >= 10
