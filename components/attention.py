@@ -224,7 +224,7 @@ def get_attention(loaded, text: str, text_pair: str | None = None,
     model = loaded.model
     base = getattr(model, "base_model", model)
     args = (text,) if pair is None else (text, pair)
-    with loaded.lock:
+    with loaded.tokenizer_lock:
         full = tok(*args, add_special_tokens=True, truncation=False, verbose=False)
         n_full = len(full["input_ids"])
         enc = tok(*args, add_special_tokens=True, truncation=("longest_first" if pair else True),
@@ -256,7 +256,7 @@ def get_attention(loaded, text: str, text_pair: str | None = None,
     hidden = None
     if keep_hidden_states and getattr(out, "hidden_states", None):
         hidden = torch.stack([h[0] for h in out.hidden_states]).float().numpy()
-    with loaded.lock:
+    with loaded.tokenizer_lock:
         pieces = readable_tokens(tok, ids[0].tolist())
     seq_ids = enc.sequence_ids(0) if getattr(enc, "encodings", None) else None
     off_list = None

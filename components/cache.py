@@ -8,8 +8,9 @@ Cache policy (also in the README):
 * everything derived from a model is cached per page with ``st.cache_data`` and bounded
   ``max_entries`` / ``ttl`` (see the page modules).
 
-Cached objects are shared by every session and never mutated; computations hold
-``LoadedModel.lock`` (see :mod:`components.loading`).
+Cached objects are shared by every session and never mutated; forward passes hold
+``LoadedModel.lock`` and tokenizer calls ``LoadedModel.tokenizer_lock`` (see
+:mod:`components.loading`).
 
 Failures are never cached: ``st.cache_resource`` stores nothing when the loader raises, and
 :func:`get_model` turns any unexpected exception into :class:`ModelUnavailableError` (which

@@ -279,9 +279,10 @@ def encode(loaded, texts: list[str], lang: str = "en") -> tuple[np.ndarray, list
     if loaded.sentence_model is None:
         raise ValueError(f"{loaded.spec.key} is not a sentence-transformers model")
     limit = encoder_limit(loaded)
-    with loaded.lock:
+    with loaded.tokenizer_lock:
         lengths = [len(ids) for ids in loaded.tokenizer(list(texts), add_special_tokens=True,
                                                         verbose=False)["input_ids"]]
+    with loaded.lock, loaded.tokenizer_lock:  # encode tokenizes inside
         emb = loaded.sentence_model.encode(
             list(texts), batch_size=ENCODE_BATCH, normalize_embeddings=True,
             convert_to_numpy=True, show_progress_bar=False,
@@ -460,7 +461,8 @@ def nli_limit(loaded) -> int:
 def nli_logits(loaded, texts: list[str], hyps: list[str], lang: str = "en") -> tuple[np.ndarray, list[str]]:
     """Raw logits of every (premise=text, hypothesis) pair.
 
-    Pairs are run in batches of ``NLI_BATCH_PAIRS`` under ``loaded.lock``; premises are
+    Pairs are run in batches of ``NLI_BATCH_PAIRS``, each forward pass under ``loaded.lock``
+    (tokenizing under ``loaded.tokenizer_lock``); premises are
     truncated to fit (``truncation="only_first"``), hypotheses never are.
 
     Returns:
@@ -472,17 +474,18 @@ def nli_logits(loaded, texts: list[str], hyps: list[str], lang: str = "en") -> t
     pairs = [(t, h) for t in texts for h in hyps]
     longest_hyp = max(hyps, key=len)
     chunks = []
-    with loaded.lock:
+    with loaded.tokenizer_lock:
         lengths = [len(loaded.tokenizer(t, longest_hyp, verbose=False)["input_ids"]) for t in texts]
-        with torch.inference_mode():
-            for start in range(0, len(pairs), NLI_BATCH_PAIRS):
-                batch = pairs[start:start + NLI_BATCH_PAIRS]
-                enc = loaded.tokenizer(
-                    [p for p, _ in batch], [h for _, h in batch], padding=True,
-                    truncation="only_first", max_length=limit, return_tensors="pt",
-                )
-                out = loaded.model(**enc)
-                chunks.append(out.logits.float().cpu().numpy())   # (b, n_classes)
+    for start in range(0, len(pairs), NLI_BATCH_PAIRS):
+        batch = pairs[start:start + NLI_BATCH_PAIRS]
+        with loaded.tokenizer_lock:
+            enc = loaded.tokenizer(
+                [p for p, _ in batch], [h for _, h in batch], padding=True,
+                truncation="only_first", max_length=limit, return_tensors="pt",
+            )
+        with loaded.lock, torch.inference_mode():
+            out = loaded.model(**enc)
+        chunks.append(out.logits.float().cpu().numpy())   # (b, n_classes)
     logits = np.concatenate(chunks).astype(np.float64).reshape(len(texts), len(hyps), -1)
     return logits, _truncation_notice(lengths, texts, limit,
                                       msg(lang, "nli_pair_what", model=loaded.spec.display_name), lang)

@@ -16,7 +16,8 @@ Then :func:`project` (PCA, linear, with ``explained_variance_ratio_``; or t-SNE,
 :func:`project_query` (a new point through the *fitted* PCA) and :func:`nearest_neighbours`
 (cosine similarity in the full embedding space, never in the 2-D/3-D projection).
 
-Every model call holds ``loaded.lock`` (shared cached models, see CONVENTIONS.md).
+Forward passes hold ``loaded.lock`` (one batch at a time), tokenizer calls
+``loaded.tokenizer_lock`` (shared cached models, see :class:`components.loading.LoadedModel`).
 Bad input raises :class:`EmbeddingInputError` (a :class:`components.textio.InputError`) whose
 ``key``/``values`` name a string of ``locales/<lang>/embeddings.toml``; notices are
 :class:`Note` objects of the same kind, so the page shows both in the user's language
@@ -191,10 +192,10 @@ def _row_notices(truncated: list[int], counts: np.ndarray, limit: int, texts: Se
 
 
 def _token_counts(loaded, texts: Sequence[str], add_special_tokens: bool = True) -> np.ndarray:
-    """Tokens per text without truncation, ``(n,)`` int (holds ``loaded.lock``)."""
+    """Tokens per text without truncation, ``(n,)`` int (holds ``loaded.tokenizer_lock``)."""
     counts = np.empty(len(texts), dtype=np.int64)
     step = 4096
-    with loaded.lock:
+    with loaded.tokenizer_lock:
         for start in range(0, len(texts), step):
             enc = loaded.tokenizer(
                 list(texts[start:start + step]), add_special_tokens=add_special_tokens,
@@ -271,7 +272,7 @@ def encode_sentences(
         progress(0.0)
     for start in range(0, len(order), chunk):
         idx = order[start:start + chunk]
-        with loaded.lock, torch.inference_mode():
+        with loaded.lock, loaded.tokenizer_lock, torch.inference_mode():  # encode tokenizes inside
             vecs = sm.encode([uniq_texts[i] for i in idx], batch_size=batch_size,
                              convert_to_numpy=True, show_progress_bar=False)
         if out is None:
@@ -350,9 +351,10 @@ def hidden_state_embeddings(
         progress(0.0)
     for start in range(0, len(order), batch_size):
         idx = order[start:start + batch_size]
-        with loaded.lock, torch.inference_mode():
+        with loaded.tokenizer_lock:
             enc = loaded.tokenizer([texts[i] for i in idx], padding=True, truncation=True,
                                    max_length=limit, padding_side="right", return_tensors="pt")
+        with loaded.lock, torch.inference_mode():
             outputs = loaded.model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"],
                                    output_hidden_states=True)
             states = outputs.hidden_states[layer]                    # (B, T, H)
@@ -390,7 +392,7 @@ def word_embeddings(loaded, words: Sequence[str]) -> Embeddings:
     vectors = np.empty((len(words), matrix.shape[1]), dtype=np.float32)
     pieces: list[list[str]] = []
     counts = np.empty(len(words), dtype=np.int64)
-    with loaded.lock, torch.inference_mode():
+    with loaded.tokenizer_lock, torch.inference_mode():  # no forward pass: a read of the embedding matrix
         enc = loaded.tokenizer(list(words), add_special_tokens=False, return_attention_mask=False)
         for i, ids in enumerate(enc["input_ids"]):
             if not ids:

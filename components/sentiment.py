@@ -23,7 +23,8 @@ score(text) - score(text without word *i*), where score is P(positive) (VADER: t
 score). Positive weight = the word pushed towards positive.
 
 Long text is truncated at the encoder limit (MiniLM 256 tokens, DistilBERT 512, the text put
-into the LLM prompt 256) and a notice says so. Every tokenizer/model call holds ``loaded.lock``.
+into the LLM prompt 256) and a notice says so. Tokenizer calls hold ``loaded.tokenizer_lock``,
+forward passes ``loaded.lock`` (one batch at a time; see :class:`components.loading.LoadedModel`).
 """
 from __future__ import annotations
 
@@ -499,7 +500,7 @@ def dataset_hash(path: Path = TRAIN_CSV) -> str:
 # --------------------------------------------------------------------------- MiniLM + LR head
 def count_tokens(loaded, text: str) -> int:
     """Tokens of ``text`` for ``loaded``'s tokenizer, special tokens included."""
-    with loaded.lock:
+    with loaded.tokenizer_lock:
         return len(loaded.tokenizer(text, add_special_tokens=True, verbose=False)["input_ids"])
 
 
@@ -516,7 +517,7 @@ def embed(loaded, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
     """
     import torch
 
-    with loaded.lock, torch.inference_mode():
+    with loaded.lock, loaded.tokenizer_lock, torch.inference_mode():  # encode tokenizes inside
         return loaded.sentence_model.encode(
             list(texts), batch_size=batch_size, convert_to_numpy=True,
             normalize_embeddings=True, show_progress_bar=False,
@@ -631,7 +632,7 @@ def build_prompt(loaded, template: str, text: str, few_shot: bool = False,
         messages += [{"role": "user", "content": fill_template(template, ex)},
                      {"role": "assistant", "content": f"{CHAT_ANSWER_PREFIX} {lab}"}]
     messages.append({"role": "user", "content": fill_template(template, text)})
-    with loaded.lock:
+    with loaded.tokenizer_lock:
         chat = loaded.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
     return chat + CHAT_ANSWER_PREFIX
 
@@ -639,13 +640,13 @@ def build_prompt(loaded, template: str, text: str, few_shot: bool = False,
 def label_token_ids(loaded, words: Sequence[str] = LABEL_WORDS) -> list[int]:
     """First token id of each label word (" negative" and " positive" are single tokens in
     SmolLM2's vocabulary)."""
-    with loaded.lock:
+    with loaded.tokenizer_lock:
         return [loaded.tokenizer(w, add_special_tokens=False)["input_ids"][0] for w in words]
 
 
 def truncate_tokens(loaded, text: str, limit: int) -> tuple[str, int]:
     """Cut ``text`` to its first ``limit`` tokens; return (text, original token count)."""
-    with loaded.lock:
+    with loaded.tokenizer_lock:
         ids = loaded.tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"]
         if len(ids) <= limit:
             return text, len(ids)
@@ -670,8 +671,9 @@ def label_distribution(loaded, prompts: Sequence[str], batch_size: int = LLM_BAT
     out_p, out_mass = [], []
     for start in range(0, len(prompts), batch_size):
         chunk = list(prompts[start:start + batch_size])
-        with loaded.lock, torch.inference_mode():
+        with loaded.tokenizer_lock:
             enc = loaded.tokenizer(chunk, return_tensors="pt", padding=True, padding_side="left")
+        with loaded.lock, torch.inference_mode():
             attention_mask = enc["attention_mask"]                       # (B, T)
             position_ids = (attention_mask.cumsum(-1) - 1).clamp(min=0)  # left padding
             logits = loaded.model(input_ids=enc["input_ids"], attention_mask=attention_mask,
@@ -793,9 +795,10 @@ def sst2_probs(loaded, texts: Sequence[str], batch_size: int = 16) -> np.ndarray
     cols = [order[NEGATIVE], order[POSITIVE]]
     out = []
     for start in range(0, len(texts), batch_size):
-        with loaded.lock, torch.inference_mode():
+        with loaded.tokenizer_lock:
             enc = loaded.tokenizer(list(texts[start:start + batch_size]), return_tensors="pt",
                                    padding=True, truncation=True, max_length=limit)
+        with loaded.lock, torch.inference_mode():
             logits = model(**enc).logits.float()                         # (B, num_labels)
         out.append(torch.softmax(logits, dim=-1)[:, cols].numpy())
     return np.concatenate(out)
