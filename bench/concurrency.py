@@ -1,0 +1,215 @@
+"""Benchmark: many sessions on one shared model (bundled SmolLM2), all in one process, as
+Streamlit runs them (one thread per session).
+
+Figures, all ratios measured in the same run (so machine load cancels out):
+
+* **rerun while another session generates** -- session B's rerun of the generation page
+  (its model work is cached by ``st.cache_data``; what is left is tokenising the prompt and
+  the token table) while session A streams a long generation, vs the same work alone.
+  Target <= 1.2. Also shown for the previous design (A holding the model lock for its whole
+  generation) and for B's uncached next-token forward pass (it waits for at most one of A's
+  decode steps and shares the CPU).
+* **aggregate tokens/s for 1, 2, 4 simultaneous generations** -- total new tokens over the
+  wall time until the last one ends; ratio to one generation. Per-step interleaving makes
+  concurrent sessions progress together (fairness = slowest / fastest session's tokens/s).
+
+``--markdown`` prints the table ready to paste into the README, with date and load average.
+
+Run: ``HF_HUB_OFFLINE=1 .venv/bin/python bench/concurrency.py [--tokens 48] [--repeats 5] [--markdown]``
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import torch  # noqa: E402
+
+from components.catalog import SMOLLM2, get_spec  # noqa: E402
+from components.generation import (  # noqa: E402
+    CHAT,
+    COMPLETE,
+    GenerationSettings,
+    GenerationStream,
+    next_token_logits,
+    prepare_inputs,
+    prompt_token_records,
+)
+from components.loading import load_model  # noqa: E402
+
+PROMPTS = [
+    "Once upon a time, in a small village by the sea, there lived an old fisherman who",
+    "The three primary colours are",
+    "Write a short poem about the mountains in winter.",
+    "def fibonacci(n):",
+]
+RERUN_PROMPT = "Explain in two sentences why the sky is blue, for a ten-year-old."
+
+
+def rerun_work(loaded) -> float:
+    """Wall seconds of what a generation-page rerun computes outside ``st.cache_data``."""
+    start = time.perf_counter()
+    prepared = prepare_inputs(loaded, RERUN_PROMPT, CHAT, 64)
+    prompt_token_records(loaded, prepared.input_ids)
+    return time.perf_counter() - start
+
+
+def forward_work(loaded) -> float:
+    """Wall seconds of an uncached next-token view (one forward over a fresh prompt)."""
+    start = time.perf_counter()
+    prepared = prepare_inputs(loaded, RERUN_PROMPT, CHAT, 64)
+    next_token_logits(loaded, prepared.input_ids)
+    return time.perf_counter() - start
+
+
+def generate(loaded, prompt: str, tokens: int) -> dict:
+    prepared = prepare_inputs(loaded, prompt, COMPLETE, tokens)
+    stream = GenerationStream(loaded, prepared, GenerationSettings(max_new_tokens=tokens, do_sample=False),
+                              max_seconds=3600)
+    start = time.perf_counter()
+    for _ in stream:
+        pass
+    wall = time.perf_counter() - start
+    return {"tokens": stream.stats.new_tokens, "wall": wall, "tokens_per_s": stream.stats.new_tokens / wall}
+
+
+def while_generating(loaded, work, tokens: int, repeats: int, whole_lock: bool = False) -> list[float]:
+    """Times of ``work`` run repeatedly while another thread generates ``tokens`` tokens."""
+    done, started = threading.Event(), threading.Event()
+
+    def session_a():
+        prepared = prepare_inputs(loaded, PROMPTS[0], COMPLETE, tokens)
+        stream = GenerationStream(loaded, prepared, GenerationSettings(max_new_tokens=tokens, do_sample=False),
+                                  max_seconds=3600)
+        try:
+            if whole_lock:
+                with loaded.lock:
+                    for _ in stream:
+                        started.set()
+            else:
+                for _ in stream:
+                    started.set()
+        finally:
+            started.set()
+            done.set()
+
+    worker = threading.Thread(target=session_a)
+    worker.start()
+    started.wait()
+    times = []
+    while not done.is_set() and len(times) < repeats:  # only runs started during A's generation
+        t = [0.0]
+        b = threading.Thread(target=lambda: t.__setitem__(0, work(loaded)))
+        b.start()
+        b.join()
+        times.append(t[0])
+    worker.join()
+    return times
+
+
+def alone(loaded, work, repeats: int) -> list[float]:
+    times = []
+    for _ in range(repeats):
+        t = [0.0]
+        b = threading.Thread(target=lambda: t.__setitem__(0, work(loaded)))
+        b.start()
+        b.join()
+        times.append(t[0])
+    return times
+
+
+def simultaneous(loaded, n: int, tokens: int) -> dict:
+    """``n`` sessions start a generation at once; aggregate tokens/s and fairness."""
+    results: list[dict] = [{} for _ in range(n)]
+    barrier = threading.Barrier(n)
+
+    def session(i):
+        barrier.wait()
+        results[i] = generate(loaded, PROMPTS[i % len(PROMPTS)], tokens)
+
+    start, cpu = time.perf_counter(), time.process_time()
+    threads = [threading.Thread(target=session, args=(i,)) for i in range(n)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    wall = time.perf_counter() - start
+    total = sum(r["tokens"] for r in results)
+    rates = [r["tokens_per_s"] for r in results]
+    return {"sessions": n, "tokens": total, "wall_s": wall, "cpu_s": time.process_time() - cpu,
+            "aggregate_tokens_per_s": total / wall, "fairness": min(rates) / max(rates)}
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tokens", type=int, default=48, help="new tokens per generation")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--markdown", action="store_true", help="print a README-ready table")
+    args = parser.parse_args(argv)
+    load_start = os.getloadavg()
+    loaded = load_model(get_spec(SMOLLM2))
+    alone(loaded, rerun_work, 2), alone(loaded, forward_work, 1)  # warm-up
+    generate(loaded, PROMPTS[1], 4)
+
+    med = statistics.median
+    rerun_alone = med(alone(loaded, rerun_work, args.repeats))
+    rerun_during = med(while_generating(loaded, rerun_work, 4 * args.tokens, args.repeats) or [float("nan")])
+    rerun_before = med(while_generating(loaded, rerun_work, args.tokens, 1, whole_lock=True) or [float("nan")])
+    fwd_alone = med(alone(loaded, forward_work, args.repeats))
+    fwd_during = med(while_generating(loaded, forward_work, 4 * args.tokens, args.repeats) or [float("nan")])
+    runs = {n: simultaneous(loaded, n, args.tokens) for n in (1, 2, 4)}
+    one = runs[1]["aggregate_tokens_per_s"]
+    figures = [
+        {"figure": "rerun while another session generates (s)", "value": rerun_during, "baseline": rerun_alone,
+         "target": 1.2, "unit": "s", "note": "tokenise prompt + token table; baseline: same work alone"},
+        {"figure": "rerun while another session generates, previous whole-generation lock (s)",
+         "value": rerun_before, "baseline": rerun_alone, "unit": "s",
+         "note": "A holds the model lock for its whole generation"},
+        {"figure": "next-token forward while another session generates (s)", "value": fwd_during,
+         "baseline": fwd_alone, "unit": "s", "note": "waits for one decode step; shares the CPU"},
+        *({"figure": f"aggregate tokens/s, {n} simultaneous generations", "value": r["aggregate_tokens_per_s"],
+           "baseline": one, "unit": "tokens/s",
+           "note": f"{r['tokens']} tokens in {r['wall_s']:.1f} s; fairness (slowest/fastest) {r['fairness']:.2f}"}
+          for n, r in runs.items()),
+    ]
+    for f in figures:
+        f["ratio"] = f["value"] / f["baseline"] if f.get("baseline") else None
+    meta = {"date_utc": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "cores": os.cpu_count(),
+            "torch": torch.__version__, "torch_threads": torch.get_num_threads(),
+            "loadavg_start": [round(x, 2) for x in load_start],
+            "loadavg_end": [round(x, 2) for x in os.getloadavg()], "tokens": args.tokens}
+    print(f"concurrency benchmark: {loaded.spec.display_name}, greedy, {args.tokens} new tokens per "
+          f"generation, {meta['cores']} cores, load average {meta['loadavg_start'][0]} -> {meta['loadavg_end'][0]}")
+    print(f"{'figure':78}{'value':>10}{'baseline':>10}{'ratio':>8}")
+    for f in figures:
+        print(f"{f['figure']:78}{f['value']:10.3f}{f['baseline']:10.3f}{f['ratio']:8.2f}")
+    if args.markdown:
+        print()
+        print(markdown(figures, meta))
+    print("JSON " + json.dumps({"figures": figures, "meta": meta}))
+    return {"figures": figures, "meta": meta}
+
+
+def markdown(figures: list[dict], meta: dict) -> str:
+    """README-ready table, headed by when and under which load it was measured."""
+    lines = [f"Measured {meta['date_utc']} with `python bench/concurrency.py`: {meta['cores']} cores, "
+             f"torch {meta['torch']} ({meta['torch_threads']} threads), load average "
+             f"{meta['loadavg_start'][0]} at start, {meta['loadavg_end'][0]} at end; "
+             f"{meta['tokens']} new tokens per generation.", "",
+             "| figure | value | baseline | ratio | target |", "|---|---:|---:|---:|---:|"]
+    for f in figures:
+        target = f"≤ {f['target']}" if f.get("target") else "-"
+        lines.append(f"| {f['figure']} | {f['value']:.3f} | {f['baseline']:.3f} | {f['ratio']:.2f} | {target} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
