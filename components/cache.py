@@ -57,9 +57,11 @@ def _cached_model(key: str) -> LoadedModel:
 
 
 def _t(key: str, **values) -> str:
-    from components.ui import t
+    # i18n.message reads the session language through the provider components.ui registers,
+    # so this module needs no import of components.ui (which imports this one)
+    from components import i18n
 
-    return t(key, **values)
+    return i18n.message(key, **values)
 
 
 def get_model(key: str) -> LoadedModel:

@@ -1,0 +1,122 @@
+"""Import contract, read from the source with ``ast`` (nothing is imported):
+
+* compute modules (every ``components/*`` module except :data:`STREAMLIT_MODULES`) never
+  import streamlit -- they return numbers, records and message codes, the UI shows them;
+* pages (``app_pages/*``) never import each other;
+* the ``components`` modules import each other without a cycle, counting imports inside
+  functions too (a function-local import only hides a cycle from the interpreter).
+"""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+COMPONENTS = sorted(p.stem for p in (ROOT / "components").glob("*.py") if p.stem != "__init__")
+PAGES = sorted(p.stem for p in (ROOT / "app_pages").glob("*.py") if p.stem != "__init__")
+
+STREAMLIT_MODULES = {
+    "ui": "the UI layer: widgets, session state, translation in the session's language",
+    "cache": "st.cache_resource around the loader, spinner / progress bar while a model loads",
+}
+"""The only ``components`` modules allowed to import streamlit, and why."""
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Every absolute module name ``path`` imports, anywhere in the file (top level, inside
+    functions, under ``if TYPE_CHECKING``); ``from a import b`` yields ``a`` and ``a.b``.
+    ``importlib.import_module("x")`` with a literal name counts too; a relative import is
+    reported as ``.<name>`` so a test can reject it."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = ("." * node.level) + (node.module or "")
+            found.add(base)
+            found.update(f"{base}.{alias.name}" if node.module else f"{base}{alias.name}" for alias in node.names)
+        elif (isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", None))
+              in ("import_module", "__import__") and node.args and isinstance(node.args[0], ast.Constant)
+              and isinstance(node.args[0].value, str)):
+            found.add(node.args[0].value)
+    return found
+
+
+def component_deps(name: str) -> set[str]:
+    """The ``components`` modules that ``components/<name>.py`` imports (itself excluded)."""
+    deps = set()
+    for mod in imported_modules(ROOT / "components" / f"{name}.py"):
+        parts = mod.split(".")
+        if parts[0] == "components" and len(parts) > 1 and parts[1] in COMPONENTS:
+            deps.add(parts[1])
+    deps.discard(name)
+    return deps
+
+
+def find_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Every elementary cycle reachable by depth-first search, each once (rotated so its
+    smallest name comes first), as ``[a, b, ..., a]``."""
+    cycles: set[tuple[str, ...]] = set()
+
+    def visit(node: str, path: list[str]) -> None:
+        for dep in sorted(graph.get(node, ())):
+            if dep in path:
+                loop = path[path.index(dep):]
+                i = loop.index(min(loop))
+                cycles.add(tuple(loop[i:] + loop[:i]))
+            elif len(path) < len(graph):
+                visit(dep, path + [dep])
+
+    for start in sorted(graph):
+        visit(start, [start])
+    return [[*c, c[0]] for c in sorted(cycles)]
+
+
+def test_inventory_is_current():
+    """The allow-list names existing modules, and the scan sees the modules it should."""
+    assert set(STREAMLIT_MODULES) <= set(COMPONENTS), set(STREAMLIT_MODULES) - set(COMPONENTS)
+    assert {"loading", "generation", "attention", "embeddings", "sentiment", "classification"} <= set(COMPONENTS)
+    assert {"generation", "attention"} <= set(PAGES)
+    # the scanner itself sees both kinds of import
+    assert "streamlit" in imported_modules(ROOT / "components" / "ui.py")
+    assert "components.catalog" in imported_modules(ROOT / "components" / "loading.py")
+
+
+@pytest.mark.parametrize("name", [c for c in COMPONENTS if c not in STREAMLIT_MODULES])
+def test_compute_module_never_imports_streamlit(name):
+    bad = sorted(m for m in imported_modules(ROOT / "components" / f"{name}.py")
+                 if m.split(".")[0] == "streamlit")
+    assert not bad, (f"components/{name}.py imports {bad}: compute modules return data and message "
+                     f"codes; only {sorted(STREAMLIT_MODULES)} may import streamlit")
+
+
+@pytest.mark.parametrize("name", COMPONENTS)
+def test_components_never_import_pages_or_app(name):
+    bad = sorted(m for m in imported_modules(ROOT / "components" / f"{name}.py")
+                 if m.split(".")[0] in ("app_pages", "app") or m.startswith("."))
+    assert not bad, f"components/{name}.py imports {bad}"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_pages_never_import_each_other(page):
+    bad = sorted(m for m in imported_modules(ROOT / "app_pages" / f"{page}.py")
+                 if m.split(".")[0] == "app_pages" or m.startswith(".")
+                 or m in PAGES or m.split(".")[0] == "app")
+    assert not bad, f"app_pages/{page}.py imports {bad}: pages share code through components/"
+
+
+def test_no_import_cycles_among_components():
+    graph = {name: component_deps(name) for name in COMPONENTS}
+    cycles = find_cycles(graph)
+    assert not cycles, "import cycles (function-local imports included):\n" + "\n".join(
+        " -> ".join(c) for c in cycles)
+
+
+def test_cycle_finder_finds_cycles():
+    """The checker itself: a hidden two-module cycle and a longer one are reported, a DAG is not."""
+    assert find_cycles({"a": {"b"}, "b": {"a"}}) == [["a", "b", "a"]]
+    assert find_cycles({"x": {"y"}, "y": {"z"}, "z": {"x"}, "w": {"x"}}) == [["x", "y", "z", "x"]]
+    assert find_cycles({"a": {"b", "c"}, "b": {"c"}, "c": set()}) == []
