@@ -94,3 +94,89 @@ def plotly_array(value):
             arr = arr.reshape([int(s) for s in str(shape).split(",")] if isinstance(shape, str) else shape)
         return arr.tolist()
     return list(value)
+
+
+# ====================================================================== test tiers
+# Every test gets exactly one tier marker, chosen from what it uses (its own code, the
+# module-level helpers it calls and its fixtures, followed transitively):
+#   browser -- under tests/browser (a live server + Chromium);
+#   apptest -- drives the app through Streamlit's AppTest (the ``app`` fixture or AppTest);
+#   unit    -- everything else (functions on real models and tensors, no script runs).
+# ``slow`` is added on top for the long sweeps named in SLOW_USES. `make test-fast` runs
+# ``-m unit`` (what a developer runs before a commit); `make test` (CI) runs every tier.
+APPTEST_FIXTURES = {"app"}
+APPTEST_USES = {"AppTest"}
+SLOW_USES = {
+    # a fixture, or "<test module>::<name>" (a helper of that module / a name its code reads)
+    "pristine_cache": "the session's private GGUF conversion of SmolLM2 (~30 s)",
+    "test_curated::builder": "recomputes every curated presenter example on the live models",
+    "session_for": "the hostile sweep: every text widget of a page gets every payload",
+    "test_hostile::open_page": "hostile links / forged pickers: a fresh app session per case",
+}
+"""What makes a test ``slow`` (added on top of its tier), and why."""
+SLOW_TESTS = {
+    # real GGUF work that the names a test uses do not reveal (a plain call of the converter /
+    # get_model, which other tests make cheaply: on a valid cache, or failing fast)
+    "test_partial_or_corrupt_gguf_cache_is_rebuilt": "converts SmolLM2's GGUF again (~30 s)",
+    "test_unwritable_cache_still_loads_from_gguf_with_notice": "loads SmolLM2 straight from its GGUF (~30 s)",
+}
+
+
+def _code_names(code) -> set[str]:
+    """Global / attribute / imported names a code object refers to, nested code included,
+    and identifier-like string constants (``monkeypatch.setattr(mod, "name", ...)``)."""
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if hasattr(const, "co_names"):
+            names |= _code_names(const)
+        elif isinstance(const, str) and const.isidentifier():
+            names.add(const)
+    return names
+
+
+def _uses(item) -> set[str]:
+    """Names reachable from ``item``: its fixtures' names, and the names in the code of the
+    test, its fixtures and every same-module / tests-package function they call."""
+    import inspect
+
+    module = getattr(item, "module", None)
+    found: set[str] = set(getattr(item, "fixturenames", ()))
+    todo = []
+    func = getattr(item, "function", None)
+    if func is not None:
+        todo.append(func)
+    info = getattr(item, "_fixtureinfo", None)
+    for defs in (info.name2fixturedefs.values() if info else ()):
+        todo += [d.func for d in defs]
+    seen: set[int] = set()
+    while todo:
+        fn = inspect.unwrap(todo.pop())
+        code = getattr(fn, "__code__", None)
+        if code is None or id(code) in seen:
+            continue
+        seen.add(id(code))
+        names = _code_names(code)
+        stem = getattr(fn, "__module__", "").rpartition(".")[2]
+        found |= names | {f"{stem}::{n}" for n in names}
+        for name in names:
+            target = getattr(module, name, None) if module else None
+            if (callable(target) and getattr(target, "__module__", "").startswith("tests")
+                    and hasattr(inspect.unwrap(target), "__code__")):
+                todo.append(target)
+    return found
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        path = Path(str(item.fspath))
+        if "browser" in path.relative_to(ROOT).parts[:2]:
+            tier = "browser"
+            uses = set()
+        else:
+            uses = _uses(item)
+            apptest = uses & APPTEST_USES or set(getattr(item, "fixturenames", ())) & APPTEST_FIXTURES
+            tier = "apptest" if apptest else "unit"
+        item.add_marker(getattr(pytest.mark, tier))
+        if (tier == "browser" and path.stem == "test_concurrency") or uses & set(SLOW_USES) \
+                or item.originalname in SLOW_TESTS:
+            item.add_marker(pytest.mark.slow)
