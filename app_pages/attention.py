@@ -216,7 +216,7 @@ with left:
 
     if not ui.presenter():
         st.selectbox(t("attention.input.example"), [None, *EXAMPLE_INPUTS], key="att_example",
-                     on_change=_load_example, format_func=lambda k, f=label_fn("examples.{k}"): f(k) if k else "—")
+                     on_change=_load_example, format_func=lambda k, f=label_fn("examples.{k}"): f(k) if k else "—")  # noqa: B008 - language fixed when drawn
     text = st.text_area(t("attention.input.text"), key=K("att_text"), persist_state="session", height=90)
     pair = None
     if spec.is_causal:

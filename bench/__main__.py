@@ -209,12 +209,12 @@ def child_model_bare(args: list[str]) -> None:
     if kind in ("smollm2", "all"):
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        tok = AutoTokenizer.from_pretrained(args[1])
+        _tok = AutoTokenizer.from_pretrained(args[1])  # part of the measured load
         model = AutoModelForCausalLM.from_pretrained(args[1])
     if kind == "smollm2-gguf":
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        tok = AutoTokenizer.from_pretrained(args[1], gguf_file=args[2])
+        _tok = AutoTokenizer.from_pretrained(args[1], gguf_file=args[2])  # part of the measured load
         model = AutoModelForCausalLM.from_pretrained(args[1], gguf_file=args[2])
     if kind in ("minilm", "all"):
         from sentence_transformers import SentenceTransformer
@@ -232,9 +232,15 @@ def child_make_models(args: list[str]) -> None:
     built on the tokenizers of ``tests/tiny_models.py`` and saved under ``args[0]``.
     Reports ``{key: directory}``."""
     import torch
-    from transformers import (BertConfig, BertForSequenceClassification, BertModel,
-                              DistilBertConfig, DistilBertForSequenceClassification,
-                              GPT2Config, GPT2LMHeadModel)
+    from transformers import (
+        BertConfig,
+        BertForSequenceClassification,
+        BertModel,
+        DistilBertConfig,
+        DistilBertForSequenceClassification,
+        GPT2Config,
+        GPT2LMHeadModel,
+    )
 
     from tests.tiny_models import make_tiny_bert, make_tiny_gpt2
 
@@ -286,8 +292,8 @@ def child_caches(args: list[str]) -> None:
     import streamlit as st
 
     _quiet_streamlit()
-    import torch  # noqa: F401  (imported before the first RSS reading)
     import sentence_transformers  # noqa: F401
+    import torch  # noqa: F401  (imported before the first RSS reading)
     import transformers  # noqa: F401
 
     from components.catalog import get_spec
@@ -459,7 +465,7 @@ def child_pages(args: list[str]) -> None:
             res["errors"] += [e.value[:300] for e in at.exception]
             # ---- per-interaction latency
             for w0 in _widgets(at):
-                kind, wid, label = w0.type, w0.id, (w0.key or getattr(w0, "label", "") or wid)
+                kind, wid, label = w0.type, w0.id, (w0.key or getattr(w0, "label", "") or w0.id)
                 if kind in TEXT_TYPES:
                     continue
                 orig = w0.value if kind not in ("selectbox", "radio") else ("index", w0.index or 0)
@@ -756,7 +762,7 @@ class Bench:
         smol, mini = get_spec(SMOLLM2), get_spec(MINILM)
         gguf_dir, mini_dir = bundled_dir(smol), bundled_dir(mini)
         if gguf_dir is None or mini_dir is None:
-            for key, name in BUNDLED.items():
+            for name in BUNDLED.values():
                 self.skip("models", f"warm model ready: {name}", "bundled package not installed (make setup)",
                           target=WARM_READY_TARGET_S)
             return

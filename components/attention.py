@@ -492,7 +492,6 @@ def explain_head(loaded, result: AttentionResult, layer: int, head: int) -> Head
     x = result.hidden_states[layer].astype(np.float64)  # (seq, hidden)
     seq = x.shape[0]
     base = getattr(loaded.model, "base_model", loaded.model)
-    cfg = base.config
     num_heads = result.num_heads
     num_kv = result.num_key_value_heads
     q_rope = k_rope = None

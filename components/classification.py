@@ -42,7 +42,7 @@ import numpy as np
 import pandas as pd
 
 from components import i18n
-from components.textio import InputError, markdown_literal  # markdown_literal: re-exported
+from components.textio import InputError, markdown_literal  # noqa: F401 - markdown_literal: re-exported
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = ROOT / "data" / "classification"

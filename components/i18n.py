@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import string
 import tomllib
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 LOCALE_DIR = Path(__file__).resolve().parents[1] / "locales"
@@ -31,7 +31,7 @@ def _flatten(prefix: str, table: dict, out: dict[str, str]) -> None:
             out[key] = str(value)
 
 
-@lru_cache(maxsize=None)
+@cache
 def strings(lang: str) -> dict[str, str]:
     """All strings of ``lang`` as a flat ``{"namespace.key": text}`` dict.
 

@@ -81,7 +81,7 @@ def build_report(title: str, sections: list[Section], lang: str = "en", footer: 
         f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>",
         f"<h1>{html.escape(title)}</h1>",
         f'<p class="meta">{html.escape(footer or "LLM Lab")} · '
-        f'{_dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}</p>',
+        f'{_dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")}</p>',
     ]
     plotly_embedded = False
     for sec in sections:

@@ -24,13 +24,13 @@ from components.attention import (
 from components.charts_attention import (
     COLOR_SCALES,
     attention_heatmap,
+    formula_figures,
     formula_tables,
     head_summary_table,
-    heads_table,
-    matrix_table,
-    formula_figures,
     heads_small_multiples,
+    heads_table,
     layers_heads_grid,
+    matrix_table,
     payload_bytes,
     pool_max,
 )

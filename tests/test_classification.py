@@ -137,7 +137,7 @@ def tiny_nli_dir(tmp_path_factory):
     model = BertForSequenceClassification.from_pretrained(path)
     torch.manual_seed(1)
     with torch.no_grad():
-        for name, p in model.named_parameters():
+        for _name, p in model.named_parameters():
             if p.dim() == 2:
                 p.normal_(0.0, 0.3)
     model.save_pretrained(path)

@@ -231,7 +231,7 @@ def _plotly_strings(spec: str):
             for k, v in node.items():
                 yield from walk(v, f"{path}.{k}")
         elif isinstance(node, list):
-            for i, v in enumerate(node[:5000]):
+            for v in node[:5000]:
                 yield from walk(v, path)
         elif isinstance(node, str):
             yield path, node
@@ -415,7 +415,7 @@ class PageSession:
                 settled = False
         return settled
 
-    def reach(self, target: "Target") -> object | None:
+    def reach(self, target: Target) -> object | None:
         """Run until ``target``'s radios are set and the widget is rendered (a radio can sit
         in a part of the page that only shows once another radio is back at its default)."""
         for _ in range(4):

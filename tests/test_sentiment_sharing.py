@@ -11,11 +11,9 @@ from html import escape
 from pathlib import Path
 
 import pandas as pd
-import pytest
 
-from components import i18n
+from components import i18n, permalink
 from components import sentiment as S
-from components import permalink
 
 PAGE = "app_pages/sentiment.py"
 HOSTILE = [

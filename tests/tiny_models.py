@@ -31,9 +31,10 @@ def _byte_level_tokenizer(vocab_size: int = 400):
 
 
 def _wordpiece_tokenizer(vocab_size: int = 400):
+    import tempfile
+
     from tokenizers import BertWordPieceTokenizer
     from transformers import BertTokenizerFast
-    import tempfile
 
     wp = BertWordPieceTokenizer(lowercase=True)
     wp.train_from_iterator(CORPUS, vocab_size=vocab_size, min_frequency=1)
@@ -66,8 +67,13 @@ def make_tiny_bert(path: Path, head: str | None = None, labels: tuple[str, ...] 
     contradiction/neutral/entailment labels, like the MNLI models).
     """
     import torch
-    from transformers import (BertConfig, BertForSequenceClassification, BertModel,
-                              DistilBertConfig, DistilBertForSequenceClassification)
+    from transformers import (
+        BertConfig,
+        BertForSequenceClassification,
+        BertModel,
+        DistilBertConfig,
+        DistilBertForSequenceClassification,
+    )
 
     torch.manual_seed(seed)
     tok = _wordpiece_tokenizer()
