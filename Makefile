@@ -1,5 +1,6 @@
 # LLM Lab: `make run` serves the app on the bundled offline models, `make test` runs every
-# test (unit, AppTest, real-browser). Both do all set-up on a fresh machine.
+# test (unit, AppTest, real-browser; what CI runs), `make test-fast` the unit tier (before
+# every commit), `make lint` ruff. All do their set-up on a fresh machine.
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -7,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PORT ?= 8501
 
-.PHONY: run test setup browser bench clean
+.PHONY: run test test-fast test-app lint setup browser bench clean
 
 setup: $(STAMP)
 
@@ -32,8 +33,22 @@ browser:
 run: setup
 	HF_HUB_DISABLE_TELEMETRY=1 $(VENV)/bin/streamlit run app.py --server.port $(PORT)
 
+TEST_ENV := HF_HUB_OFFLINE=1 HF_HUB_DISABLE_TELEMETRY=1
+# AppTest runs the app's script in one Python thread: two workers keep both cores busy
+# (tests sharing a costly fixture stay on one worker: see _xdist_group in tests/conftest.py)
+TEST_WORKERS ?= 2
 test: setup browser
-	HF_HUB_OFFLINE=1 HF_HUB_DISABLE_TELEMETRY=1 $(PY) -m pytest
+	$(TEST_ENV) $(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup
+
+# tiers are markers set in tests/conftest.py from what each test uses
+test-fast: setup
+	$(TEST_ENV) $(PY) -m pytest -m "unit and not slow" -q --durations=5
+
+test-app: setup
+	$(TEST_ENV) $(PY) -m pytest -m "apptest" -q
+
+lint: setup
+	$(VENV)/bin/ruff check .
 
 bench: setup
 	HF_HUB_OFFLINE=1 $(PY) -m bench
