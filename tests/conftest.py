@@ -70,14 +70,22 @@ def as_local_model(monkeypatch):
 
 
 @pytest.fixture
-def app():
-    """A fresh AppTest of the whole app (router + pages), caches cleared."""
+def app(request):
+    """A fresh AppTest of the whole app (router + pages: a new session).
+
+    ``st.cache_data`` (results keyed on model key and inputs, shared by sessions as in the
+    served app) is kept between tests, except for a test that also uses ``monkeypatch``: it
+    may swap what a cached function computes with (a stand-in model, a cap), so it starts
+    from an empty cache and leaves one behind."""
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
-    st.cache_data.clear()
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
-    return at
+    patches = "monkeypatch" in request.fixturenames
+    if patches:
+        st.cache_data.clear()
+    yield AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    if patches:
+        st.cache_data.clear()
 
 
 def plotly_array(value):
