@@ -34,11 +34,12 @@ run: setup
 	HF_HUB_DISABLE_TELEMETRY=1 $(VENV)/bin/streamlit run app.py --server.port $(PORT)
 
 TEST_ENV := HF_HUB_OFFLINE=1 HF_HUB_DISABLE_TELEMETRY=1
-# AppTest runs the app's script in one Python thread: two workers keep both cores busy
-# (tests sharing a costly fixture stay on one worker: see _xdist_group in tests/conftest.py)
+# AppTest runs the app's script in one Python thread: two workers keep both cores busy.
+# --dist loadfile: a module's tests share one worker, so its module/session fixtures (GGUF
+# conversion, the hostile sweep's page sessions, a browser module's live server) are built once
 TEST_WORKERS ?= 2
 test: setup browser
-	$(TEST_ENV) $(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup
+	$(TEST_ENV) $(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 # tiers are markers set in tests/conftest.py from what each test uses
 test-fast: setup

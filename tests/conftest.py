@@ -174,34 +174,17 @@ def _uses(item) -> set[str]:
     return found
 
 
-def pytest_collection_modifyitems(config, items):
-    for item in items:
-        path = Path(str(item.fspath))
-        if "browser" in path.relative_to(ROOT).parts[:2]:
-            tier = "browser"
-            uses = set()
-        else:
-            uses = _uses(item)
-            apptest = uses & APPTEST_USES or set(getattr(item, "fixturenames", ())) & APPTEST_FIXTURES
-            tier = "apptest" if apptest else "unit"
-        item.add_marker(getattr(pytest.mark, tier))
-        if (tier == "browser" and path.stem == "test_concurrency") or uses & set(SLOW_USES) \
-                or item.originalname in SLOW_TESTS:
-            item.add_marker(pytest.mark.slow)
-        group = _xdist_group(item, tier, uses)
-        if group:
-            item.add_marker(pytest.mark.xdist_group(group))
-
-
-def _xdist_group(item, tier: str, uses: set[str]) -> str | None:
-    """Under ``pytest -n N --dist loadgroup`` (``make test``), tests that share something
-    costly to build run on one worker: the browser tests (one live server and Chromium at a
-    time), the GGUF conversion fixture, and each page of the hostile sweep (one discovered session per page)."""
-    if tier == "browser":
-        return "browser"
-    if "pristine_cache" in uses:
-        return "gguf-conversion"
-    if "session_for" in uses or "test_hostile::open_page" in uses:
-        page = getattr(getattr(item, "callspec", None), "params", {}).get("page")
-        return f"hostile-{page}" if page else "hostile"
-    return None
+def pytest_itemcollected(item):
+    """Tier of each test as it is collected (before ``-m`` selects)."""
+    path = Path(str(item.fspath))
+    if "browser" in path.relative_to(ROOT).parts[:2]:
+        tier = "browser"
+        uses = set()
+    else:
+        uses = _uses(item)
+        apptest = uses & APPTEST_USES or set(getattr(item, "fixturenames", ())) & APPTEST_FIXTURES
+        tier = "apptest" if apptest else "unit"
+    item.add_marker(getattr(pytest.mark, tier))
+    if (tier == "browser" and path.stem == "test_concurrency") or uses & set(SLOW_USES) \
+            or getattr(item, "originalname", item.name) in SLOW_TESTS:
+        item.add_marker(pytest.mark.slow)
