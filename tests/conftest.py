@@ -120,6 +120,7 @@ SLOW_USES = {
     "test_curated::builder": "recomputes every curated presenter example on the live models",
     "session_for": "the hostile sweep: every text widget of a page gets every payload",
     "test_hostile::open_page": "hostile links / forged pickers: a fresh app session per case",
+    "threading": "concurrency: sessions generating at the same time in threads",
 }
 """What makes a test ``slow`` (added on top of its tier), and why."""
 SLOW_TESTS = {
