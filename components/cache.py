@@ -12,34 +12,28 @@ Cached objects are shared by every session and never mutated; forward passes hol
 ``LoadedModel.lock`` and tokenizer calls ``LoadedModel.tokenizer_lock`` (see
 :mod:`components.loading`).
 
+Loads run in the background (:func:`components.loading.prepare`): the warm-up thread starts
+the bundled models' preparation when the server starts, and :func:`get_model` joins the
+running preparation (one progress bar that moves) or starts one. The cached getter then takes
+the prepared model, so the one ``st.cache_resource`` entry per catalog key holds it.
+
 Failures are never cached: ``st.cache_resource`` stores nothing when the loader raises, and
 :func:`get_model` turns any unexpected exception into :class:`ModelUnavailableError` (which
 ``ui.load_or_explain`` shows as a message), so the next rerun simply tries again.
 """
 from __future__ import annotations
 
+import math
+import time
+
 import streamlit as st
 
+from components import loading
 from components.catalog import get_spec
-from components.loading import (
-    LoadedModel,
-    ModelUnavailableError,
-    _alternative,
-    _log_event,
-    bundled_dir,
-    cache_root,
-    ensure_gguf_converted,
-    load_model,
-    needs_conversion,
-)
+from components.loading import LoadedModel, ModelUnavailableError, _alternative, _log_event, load_model
 
 MODEL_CACHE_ENTRIES = 4
-
-# (key, cache dir) pairs whose bundled GGUF conversion this process already found complete.
-# ``needs_conversion`` re-reads the manifest and hashes ~4 MiB of the weights (~15 ms, more on
-# a busy CPU), and ``get_model`` runs on every rerun of every model page: check once per
-# process. (Should the disk cache vanish later, a reload still converts, under the spinner.)
-_CONVERSION_CHECKED: set[tuple[str, str]] = set()
+POLL_S = 0.5  # progress refresh interval while a model is prepared, seconds
 
 
 def configured_dirs() -> dict[str, str]:
@@ -51,9 +45,20 @@ def configured_dirs() -> dict[str, str]:
         return {}
 
 
+def _load(spec, configured, progress=None) -> LoadedModel:
+    return load_model(spec, configured, progress=progress)  # looked up at call time (tests patch it)
+
+
 @st.cache_resource(max_entries=MODEL_CACHE_ENTRIES, show_spinner=False)
 def _cached_model(key: str) -> LoadedModel:
-    return load_model(get_spec(key), configured_dirs())
+    return loading.collect(key, configured_dirs(), _load)
+
+
+def forget(key: str) -> None:
+    """Drop ``key`` from the model cache and its background preparation (the next
+    :func:`get_model` loads it again)."""
+    _cached_model.clear(key)
+    loading.forget(key)
 
 
 def _t(key: str, **values) -> str:
@@ -64,13 +69,45 @@ def _t(key: str, **values) -> str:
     return i18n.message(key, **values)
 
 
-def get_model(key: str) -> LoadedModel:
-    """Cached :class:`LoadedModel` for catalog ``key``, loading it with visible progress.
+def shown_fraction(job: loading.Preparation, now: float) -> float:
+    """The bar's position: the loader's fraction, eased towards the next quarter of what is
+    left as the current stage runs (half-way after 10 s), so the bar moves during long
+    stages (dequantizing takes 15-30 s) and never passes 99 %."""
+    ahead = (1.0 - job.fraction) * 0.25 * (1.0 - math.exp(-(now - job.stage_started) / 14.4))
+    return min(0.99, job.fraction + ahead)
 
-    Shows a spinner naming the model and its rough load time; when the bundled GGUF must be
-    converted first (first run only), shows a progress bar for that conversion instead. A
-    cache directory that cannot be written is not an error: the model then loads straight
-    from the GGUF and ``LoadedModel.notices`` says so.
+
+def progress_text(job: loading.Preparation, name: str, now: float) -> str:
+    """``"<stage sentence> · <elapsed> s"`` in the UI language."""
+    return _t("ui.model.progress", stage=_t(f"ui.model.stage.{job.stage}", name=name),
+              seconds=int(now - job.started))
+
+
+def wait_with_progress(job: loading.Preparation, name: str, container=None) -> None:
+    """Show one progress bar in ``container`` (default: the page) until ``job`` finished,
+    refreshed every ``POLL_S`` seconds; then remove it."""
+    if job.wait(0.05):
+        return
+    where = container if container is not None else st.empty()
+    now = time.monotonic()
+    bar = where.progress(shown_fraction(job, now), text=progress_text(job, name, now))
+    try:
+        while not job.wait(POLL_S):
+            now = time.monotonic()
+            bar.progress(shown_fraction(job, now), text=progress_text(job, name, now))
+    finally:
+        where.empty()
+
+
+def get_model(key: str, container=None) -> LoadedModel:
+    """Cached :class:`LoadedModel` for catalog ``key``, waiting with visible progress.
+
+    When the model is not ready yet (its background preparation is running -- started by the
+    server's warm-up or another session -- or must start now), shows one progress bar in
+    ``container`` (an ``st.empty()``; default: a new one) with the stage and the elapsed
+    seconds, then hands the model to the ``st.cache_resource`` entry of ``key``. A cache
+    directory that cannot be written is not an error: the model then loads straight from the
+    GGUF and ``LoadedModel.notices`` says so.
 
     Raises:
         KeyError: ``key`` is not catalogued (before any file or network access).
@@ -79,26 +116,12 @@ def get_model(key: str) -> LoadedModel:
             call retries from scratch).
     """
     spec = get_spec(key)
-    checked = (key, str(cache_root()))
     try:
-        if checked not in _CONVERSION_CHECKED:
-            if needs_conversion(spec):
-                bar = st.progress(0.0, text=_t("ui.model.preparing", name=spec.display_name))
-                try:
-                    ensure_gguf_converted(spec, bundled_dir(spec),
-                                          lambda f, m: bar.progress(min(f, 1.0), text=m))
-                except OSError as exc:  # e.g. disk full: the load reads the GGUF directly instead
-                    _log_event(f"model-cache conversion failed key={key}: {exc}")
-                finally:
-                    bar.empty()
-            _CONVERSION_CHECKED.add(checked)
-        with st.spinner(_t("ui.model.loading", name=spec.display_name, seconds=max(1, spec.size_mb // 150))):
-            return _cached_model(key)
+        wait_with_progress(loading.prepare(spec, configured_dirs(), _load), spec.display_name, container)
+        return _cached_model(key)
     except ModelUnavailableError:
-        _CONVERSION_CHECKED.discard(checked)
         raise
     except Exception as exc:  # anything else: a message for the page, never a traceback
-        _CONVERSION_CHECKED.discard(checked)
         _log_event(f"model-load error key={key}: {type(exc).__name__}: {exc}"[:400])
         raise ModelUnavailableError(
             spec,

@@ -26,8 +26,6 @@ transformers 5.x) and each model is held in memory only once for all pages.
 """
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import hashlib
 import importlib.util
 import json
@@ -39,10 +37,13 @@ import sys
 import tempfile
 import threading
 import time
+import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from filelock import FileLock
 
 from components.catalog import (
     CATALOG,
@@ -58,7 +59,10 @@ os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 Progress = Callable[[float, str], None]
-"""Progress callback: (fraction done in [0, 1], message)."""
+"""Progress callback: (fraction done in [0, 1], stage code). Stage codes (the UI translates
+them, ``ui.model.stage.<code>``): ``waiting`` (another load holds the loader), ``libraries``
+(importing torch / transformers), ``tokenizer``, ``dequantize``, ``write``, ``check`` (the
+one-time GGUF conversion), ``load`` (reading the weights), ``done``."""
 
 MANIFEST = "manifest.json"
 MANIFEST_FORMAT = 1
@@ -449,16 +453,11 @@ def cache_unwritable_reason() -> str | None:
         return f"{root}: {exc.strerror or exc}"
 
 
-@contextlib.contextmanager
-def _file_lock(path: Path):
-    """Inter-process exclusive lock (two servers converting at once wait for each other)."""
+def _file_lock(path: Path) -> FileLock:
+    """Inter-process exclusive lock (two servers converting at once wait for each other);
+    ``filelock`` works on POSIX and Windows."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    return FileLock(str(path))
 
 
 def ensure_gguf_converted(spec: ModelSpec, gguf_dir: Path, progress: Progress | None = None) -> Path:
@@ -481,15 +480,24 @@ def ensure_gguf_converted(spec: ModelSpec, gguf_dir: Path, progress: Progress | 
     Raises:
         OSError: the cache directory cannot be written (read-only, a file, disk full).
     """
+    gguf_path = gguf_dir / spec.gguf_file
+    target = converted_dir(spec)
+    if gguf_cache_valid(spec, gguf_path):
+        return target
+    report = progress or (lambda f, m: None)
+    with _LOAD_LOCK:  # the conversion imports transformers model code: never beside another import
+        import_libraries()
+        return _convert_locked(spec, gguf_dir, report)
+
+
+def _convert_locked(spec: ModelSpec, gguf_dir: Path, report: Progress) -> Path:
+    """Body of :func:`ensure_gguf_converted`; caller holds ``_LOAD_LOCK``."""
     import torch
     from safetensors.torch import save_model
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     gguf_path = gguf_dir / spec.gguf_file
     target = converted_dir(spec)
-    if gguf_cache_valid(spec, gguf_path):
-        return target
-    report = progress or (lambda f, m: None)
     with _file_lock(cache_root() / f".{spec.key}.lock"):
         if gguf_cache_valid(spec, gguf_path):  # another process finished meanwhile
             return target
@@ -499,15 +507,15 @@ def ensure_gguf_converted(spec: ModelSpec, gguf_dir: Path, progress: Progress | 
         tmp = target.with_name(f".{spec.key}.partial-{os.getpid()}")
         tmp.mkdir(parents=True)
         try:
-            report(0.05, f"Reading the tokenizer from {spec.gguf_file}")
+            report(0.05, "tokenizer")
             tokenizer = AutoTokenizer.from_pretrained(
                 str(gguf_dir), gguf_file=spec.gguf_file, trust_remote_code=False
             )
-            report(0.15, "Dequantizing 4-bit GGUF weights to float32 (one time only, ~15-30 s)")
+            report(0.15, "dequantize")
             model = AutoModelForCausalLM.from_pretrained(
                 str(gguf_dir), gguf_file=spec.gguf_file, dtype=torch.float32, trust_remote_code=False
             )
-            report(0.80, "Writing safetensors to the local cache")
+            report(0.80, "write")
             save_model(model, str(tmp / "model.safetensors"), metadata={"format": "pt"})
             config = model.config.to_dict()
             config.pop("quantization_config", None)
@@ -516,7 +524,7 @@ def ensure_gguf_converted(spec: ModelSpec, gguf_dir: Path, progress: Progress | 
             model.generation_config.save_pretrained(tmp)
             tokenizer.save_pretrained(tmp)
             del model
-            report(0.95, "Checking the cache")
+            report(0.90, "check")
             files = {
                 p.name: {"size": p.stat().st_size, "digest": _quick_digest(p),
                          "sample_digest": _sample_digest(p)}
@@ -535,7 +543,7 @@ def ensure_gguf_converted(spec: ModelSpec, gguf_dir: Path, progress: Progress | 
             os.replace(tmp, target)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
-        report(1.0, "Converted")
+        report(1.0, "done")
     return target
 
 
@@ -611,7 +619,7 @@ def _load_bundled_gguf(spec: ModelSpec, gguf_dir: Path, kwargs: dict, progress: 
     try:
         model, tokenizer = _load_causal_lm(str(folder), kwargs)
         return model, tokenizer, []
-    except ImportError:  # a lazy-import race, not a bad cache: load_model retries
+    except ImportError:  # a missing library, not a bad cache
         raise
     except Exception as exc:  # damage the quick check cannot see: rebuild once
         _log_event(f"model-cache unreadable key={spec.key}: {type(exc).__name__}: {exc}"[:400])
@@ -690,7 +698,7 @@ def load_model(
     Args:
         spec: a catalog entry (``CATALOG``) or its key.
         configured: operator directories by catalog key (from ``secrets.toml``), optional.
-        progress: (fraction, message) callback for the one-time GGUF conversion.
+        progress: (fraction, stage code) callback, see :data:`Progress`.
 
     Returns:
         A :class:`LoadedModel` in eval mode, float32, eager attention; ``notices`` lists
@@ -703,24 +711,193 @@ def load_model(
     """
     spec = _catalogued(spec)
     source = resolve(spec, configured)
+    report = progress or (lambda f, m: None)
+    report(0.0, "waiting")
     with _LOAD_LOCK:
-        try:
-            return _load_from(spec, source, progress)
-        except ModelUnavailableError as exc:
-            if not isinstance(exc.__cause__, ImportError):
-                raise
-            # transformers imports model code lazily; an import racing another thread's lazy
-            # import (outside this lock) can fail once on a partially initialised module
-            _log_event(f"model-load retry key={spec.key} after ImportError")
-            return _load_from(spec, source, progress)
+        report(0.02, "libraries")
+        import_libraries()
+        return _load_from(spec, source, progress)
 
 
-# Loads run one at a time per process. transformers / sentence-transformers import model code
-# lazily; two threads loading two models at once (e.g. SmolLM2 and MiniLM requested by different
-# sessions of a fresh server) made one of them fail with ImportError on a partially initialised
-# module (found by tests/browser/test_concurrency.py). Loads are rare and CPU-bound, so
-# serialising them costs little; the same model is still loaded once (st.cache_resource lock).
+# One lock for every model load, GGUF conversion and heavy-library import of the process
+# (the background warm-up included). transformers replaces its own ``sys.modules`` entry at
+# the end of its ``__init__`` and imports model code lazily: a thread importing it while
+# another is half-way through gets the half-built module ("cannot import name
+# 'AutoModelForCausalLM' from 'transformers'"), and two lazy imports crossing each other trip
+# Python's import-deadlock detection (a partially initialised module). Loads are rare and
+# CPU-bound, so serialising them costs little; the same model is still loaded once.
 _LOAD_LOCK = threading.RLock()
+
+PRELOADED: dict[str, tuple[str, ...]] = {
+    "torch": (),
+    # first: importing sentence_transformers puts a new ``transformers`` module object into
+    # ``sys.modules``; names resolved on the old one would be resolved again, lazily
+    "sentence_transformers": ("SentenceTransformer",),
+    "transformers": ("AutoModel", "AutoModelForCausalLM", "AutoModelForSequenceClassification",
+                     "AutoTokenizer", "StoppingCriteriaList", "set_seed"),
+    "transformers.generation": ("NoRepeatNGramLogitsProcessor", "RepetitionPenaltyLogitsProcessor",
+                                "TemperatureLogitsWarper", "TopKLogitsWarper", "TopPLogitsWarper"),
+    "safetensors": ("safe_open",),
+    "safetensors.torch": ("save_model", "load_file"),
+    "sklearn.linear_model": ("LogisticRegression",),
+    "sklearn.metrics": ("accuracy_score", "confusion_matrix"),
+    "sklearn.model_selection": ("StratifiedKFold", "cross_val_predict", "cross_val_score"),
+    "sklearn.decomposition": ("PCA",),
+    "sklearn.manifold": ("TSNE",),
+}
+"""Module -> names that :func:`import_libraries` imports and resolves under ``_LOAD_LOCK``.
+Pages and compute modules import only these at call time (a test checks it), so their
+``from transformers import ...`` is then a plain attribute read, never a lazy import."""
+
+_LIBRARIES_READY = threading.Event()
+
+
+def libraries_ready() -> bool:
+    """True once :func:`import_libraries` has finished in this process."""
+    return _LIBRARIES_READY.is_set()
+
+
+def import_libraries() -> None:
+    """Import torch, transformers, sentence-transformers, safetensors and the scikit-learn
+    parts the pages use, resolving every name of :data:`PRELOADED`, once per process, under
+    ``_LOAD_LOCK``; configure torch's thread count. Later calls return at once.
+
+    Raises:
+        ImportError: a library is missing (the caller's load reports it).
+    """
+    if _LIBRARIES_READY.is_set():
+        return
+    import importlib
+
+    with _LOAD_LOCK:
+        if _LIBRARIES_READY.is_set():
+            return
+        configure_torch_threads()
+        for module_name, names in PRELOADED.items():
+            module = importlib.import_module(module_name)
+            for name in names:
+                value = getattr(module, name)  # a lazy module (transformers) imports it now
+                if name not in vars(module):
+                    setattr(module, name, value)
+        _LIBRARIES_READY.set()
+
+
+# --------------------------------------------------------------------------- background preparation
+class Preparation:
+    """One load of a catalog model running in a background thread, shared by everyone who
+    asks for that model meanwhile (the warm-up, any session).
+
+    Attributes:
+        key: catalog key.
+        started: ``time.monotonic()`` when it started, seconds.
+        fraction: progress in [0, 1] reported by the loader.
+        stage: the loader's stage code (see :data:`Progress`).
+        stage_started: ``time.monotonic()`` when ``stage`` began.
+        error: the exception of a failed load, else None.
+    """
+
+    def __init__(self, key: str):
+        self.key = key
+        self.started = time.monotonic()
+        self.fraction = 0.0
+        self.stage = "waiting"
+        self.stage_started = self.started
+        self.error: BaseException | None = None
+        self._done = threading.Event()
+        self._model: LoadedModel | None = None
+        self._ref: Callable[[], LoadedModel | None] = lambda: None
+
+    def report(self, fraction: float, stage: str) -> None:
+        """The loader's progress callback (:data:`Progress`)."""
+        if stage != self.stage:
+            self.stage, self.stage_started = stage, time.monotonic()
+        self.fraction = max(self.fraction, min(float(fraction), 1.0))
+
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait up to ``timeout`` seconds; True when the load has finished (either way)."""
+        return self._done.wait(timeout)
+
+    def available(self) -> LoadedModel | None:
+        """The loaded model while it is not yet handed out or still alive somewhere."""
+        return self._model if self._model is not None else self._ref()
+
+    def take(self) -> LoadedModel | None:
+        """Hand the model out: from now on only a weak reference is kept here, so a model the
+        app's cache evicts is freed (and a later :func:`prepare` loads it again)."""
+        model = self.available()
+        if model is not None:
+            self._ref = weakref.ref(model)
+        self._model = None
+        return model
+
+    def _run(self, load: Callable[..., LoadedModel], spec: ModelSpec, configured) -> None:
+        try:
+            self._model = load(spec, configured, progress=self.report)
+            self.report(1.0, "done")
+        except BaseException as exc:  # kept for the caller; never raised in this thread
+            self.error = exc
+            _log_event(f"model-prepare failed key={self.key}: {type(exc).__name__}")
+        finally:
+            self._done.set()
+
+
+_PREPARATIONS: dict[str, Preparation] = {}
+_PREPARATIONS_LOCK = threading.Lock()
+
+
+def prepare(spec: ModelSpec | str, configured: Mapping[str, str] | None = None,
+            load: Callable[..., LoadedModel] | None = None) -> Preparation:
+    """The running or finished :class:`Preparation` of ``spec``; starts one in a daemon thread
+    when there is none (a failed one is dropped by :func:`collect`) or its model was handed
+    out and freed since.
+
+    Args:
+        spec: a catalog entry or key (checked first: KeyError otherwise).
+        configured: operator directories by catalog key.
+        load: ``load(spec, configured, progress=...)``, :func:`load_model` by default.
+    """
+    spec = _catalogued(spec)
+    with _PREPARATIONS_LOCK:
+        job = _PREPARATIONS.get(spec.key)
+        # a failed one stays until collect() has raised its error to a caller
+        if job is not None and (not job.done() or job.error is not None or job.available() is not None):
+            return job
+        job = Preparation(spec.key)
+        _PREPARATIONS[spec.key] = job
+    threading.Thread(target=job._run, args=(load or load_model, spec, configured),
+                     name=f"llm-lab-prepare-{spec.key}", daemon=True).start()
+    return job
+
+
+def collect(spec: ModelSpec | str, configured: Mapping[str, str] | None = None,
+            load: Callable[..., LoadedModel] | None = None) -> LoadedModel:
+    """The model of ``spec``'s preparation (started by :func:`prepare` if needed), waiting for
+    it to finish.
+
+    Raises:
+        the load's exception (the failed preparation is dropped, so the next call retries).
+    """
+    while True:
+        job = prepare(spec, configured, load)
+        job.wait()
+        if job.error is not None:
+            with _PREPARATIONS_LOCK:
+                if _PREPARATIONS.get(job.key) is job:
+                    del _PREPARATIONS[job.key]
+            raise job.error
+        model = job.take()
+        if model is not None:
+            return model
+        # freed between prepare() and take(): prepare() starts a new load
+
+
+def forget(key: str) -> None:
+    """Drop the preparation of ``key`` (tests; after the app's cache entry was cleared)."""
+    with _PREPARATIONS_LOCK:
+        _PREPARATIONS.pop(key, None)
 
 
 _threads_configured = False
@@ -761,6 +938,8 @@ def _load_from(spec: ModelSpec, source: Source, progress: Progress | None) -> Lo
     kwargs = _from_pretrained_kwargs(source, spec)
     sentence_model = None
     notices: list[str] = []
+    report = progress or (lambda f, m: None)
+    report(0.05, "load")
     try:
         if source.kind in ("bundled", "local"):
             reasons = custom_code_reasons(Path(source.location))
@@ -773,7 +952,10 @@ def _load_from(spec: ModelSpec, source: Source, progress: Progress | None) -> Lo
                     _alternative(spec),
                 )
         if source.kind == "bundled" and spec.gguf_file:
-            model, tokenizer, notices = _load_bundled_gguf(spec, Path(source.location), kwargs, progress)
+            def conversion(fraction: float, stage: str) -> None:  # the conversion fills 5-90 %
+                report(0.05 + 0.85 * fraction, "load" if stage == "done" else stage)
+
+            model, tokenizer, notices = _load_bundled_gguf(spec, Path(source.location), kwargs, conversion)
         elif spec.loader == CAUSAL_LM:
             model, tokenizer = _load_causal_lm(source.location, kwargs)
         elif spec.loader == SENTENCE_TRANSFORMER:

@@ -86,10 +86,14 @@ def model_picker(task: str, name: str, label: str | None = None, help: str | Non
 
 def model_error(exc: ModelUnavailableError, picker_name: str | None = None) -> None:
     """Show a model-loading failure: what, why, and a button switching to the bundled model."""
+    from components.textio import markdown_literal
+
+    # the details (library messages, paths such as ``__init__.py``) are shown literally
+    details = markdown_literal(str(exc))
     if lang() == i18n.DEFAULT_LANG:
-        st.error(str(exc), icon="🔌")
+        st.error(details, icon="🔌")
     else:  # a translated headline; the loader's technical details (commands, paths) follow as is
-        st.error(t("ui.model.unavailable", name=exc.spec.display_name) + "\n\n" + str(exc), icon="🔌")
+        st.error(t("ui.model.unavailable", name=exc.spec.display_name) + "\n\n" + details, icon="🔌")
     alt = exc.alternative
     if alt is not None and picker_name is not None:
         def _switch(key: str = persist_key(picker_name), value: str = alt.key) -> None:
@@ -103,10 +107,15 @@ def load_or_explain(key: str, picker_name: str | None = None) -> LoadedModel | N
     loader attached (e.g. "cache not writable, loaded without caching") show as info boxes."""
     from components.cache import get_model
 
+    # One slot for the progress bar and the error box: a retry replaces the last run's error
+    # at once (with the bar, or with nothing when the model is ready).
+    slot = st.empty()
     try:
-        loaded = get_model(key)
+        with slot:  # get_model's progress bar draws here
+            loaded = get_model(key)
     except ModelUnavailableError as exc:
-        model_error(exc, picker_name)
+        with slot.container():
+            model_error(exc, picker_name)
         return None
     for note in getattr(loaded, "notices", None) or []:
         st.info(str(note), icon="ℹ️")

@@ -1,11 +1,12 @@
-"""Background import of the heavy libraries, so the first model page after a (re)start does
-not pay for them.
+"""Background preparation at server start, so visitors find the bundled models ready.
 
-Importing torch + transformers + sentence-transformers takes several seconds (measured in
-``bench``: most of a warm "model ready" time is imports; the load itself is ~1 s). Home must
-be served without them (target <= 5 s), so ``app.py`` starts this thread *after* the page has
-run: by the time a user opens a model page, the imports are usually done. No model is loaded
-here (that would cost memory on a server that only shows Home). No streamlit.
+Started by ``app.py`` after the first page has run (Home is served without the heavy
+libraries). In one daemon thread: import torch / transformers / sentence-transformers
+(:func:`components.loading.import_libraries`, under the loader's lock), then prepare each
+installed bundled model -- the one-time GGUF conversion if needed, then the load -- through
+:func:`components.loading.prepare`, the same shared preparation a page waits for (with a
+progress bar) when it arrives first. ``components.cache`` hands the prepared model to its
+``st.cache_resource`` entry. No streamlit here.
 """
 from __future__ import annotations
 
@@ -15,25 +16,29 @@ import threading
 _started = threading.Event()
 
 
-def _import_heavy() -> None:
-    # Hold the loader's lock: transformers imports model code lazily, and a model load racing
-    # these imports could see a partially initialised module (ImportError). Loads wait instead.
-    from components.loading import _LOAD_LOCK, configure_torch_threads
+def _prepare_bundled() -> None:
+    from components.catalog import CATALOG
+    from components.loading import _log_event, bundled_dir, import_libraries, prepare
 
     try:
-        with _LOAD_LOCK:
-            configure_torch_threads()
-            import transformers  # noqa: F401
-            from transformers import AutoModel, AutoModelForCausalLM, AutoTokenizer  # noqa: F401
-            import sentence_transformers  # noqa: F401
-    except Exception:  # a failed warm-up only means the page imports them itself
-        pass
+        import_libraries()
+    except Exception as exc:  # a failed warm-up only means the page imports them itself
+        _log_event(f"warm-up import failed: {type(exc).__name__}: {exc}"[:400])
+        return
+    for spec in CATALOG:
+        if spec.has_bundled_source and bundled_dir(spec) is not None:
+            prepare(spec).wait()  # one at a time: loads share the loader's lock anyway
 
 
 def start() -> None:
-    """Start the import thread once per process (idempotent). Set ``LLM_LAB_NO_WARMUP=1``
-    to disable it (the bench does, to measure cold imports)."""
+    """Start the warm-up thread once per process (idempotent). ``LLM_LAB_NO_WARMUP=1``
+    disables it (the bench measures cold imports; tests load models themselves)."""
     if _started.is_set() or os.environ.get("LLM_LAB_NO_WARMUP"):
         return
     _started.set()
-    threading.Thread(target=_import_heavy, name="llm-lab-warmup", daemon=True).start()
+    threading.Thread(target=_prepare_bundled, name="llm-lab-warmup", daemon=True).start()
+
+
+def disable() -> None:
+    """Never start the warm-up in this process (the test process loads models itself)."""
+    _started.set()

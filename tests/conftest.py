@@ -12,6 +12,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# AppTest runs app.py in this process: its background warm-up would load models beside the
+# tests (which patch loaders and cache paths); servers started by browser tests keep it.
+from components import warmup  # noqa: E402
+
+warmup.disable()
 ARTIFACTS = ROOT / "artifacts"
 
 
@@ -63,10 +68,10 @@ def as_local_model(monkeypatch):
     yield _set
     # the app's model cache outlives an AppTest: drop the tiny stand-ins so later tests see
     # the Hub-only model as unavailable again (bundled models stay cached)
-    from components.cache import _cached_model
+    from components.cache import forget
 
     for key in routed:
-        _cached_model.clear(key)
+        forget(key)
 
 
 @pytest.fixture

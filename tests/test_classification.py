@@ -442,10 +442,10 @@ def test_page_train_csv(app):
 
 def test_page_nli_model_from_local_dir(app, tiny_nli_dir, as_local_model):
     """An NLI catalog key routed to the tiny model: the page takes the NLI path."""
-    from components.cache import _cached_model
+    from components.cache import forget
 
     as_local_model("distilbert-mnli", tiny_nli_dir)
-    _cached_model.clear("distilbert-mnli")
+    forget("distilbert-mnli")
     try:
         at = _page(app)
         at.selectbox(key="p_zs_model").set_value("distilbert-mnli").run()
@@ -458,4 +458,4 @@ def test_page_nli_model_from_local_dir(app, tiny_nli_dir, as_local_model):
         bar = json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]
         assert all(0 <= x <= 1 for x in bar["x"]) and abs(sum(bar["x"]) - 1) > 1e-3
     finally:
-        _cached_model.clear("distilbert-mnli")      # later tests see the Hub-only entry again
+        forget("distilbert-mnli")      # later tests see the Hub-only entry again

@@ -22,7 +22,7 @@ import pytest
 import torch
 
 from components import cache, loading, textio
-from components.cache import _CONVERSION_CHECKED, _cached_model, get_model
+from components.cache import get_model
 from components.catalog import MINILM, SMOLLM2, get_spec
 from components.loading import (
     MANIFEST,
@@ -56,10 +56,8 @@ def _tensor(folder: Path, name: str = PROBE_TENSOR) -> torch.Tensor:
 
 
 def _forget(key: str) -> None:
-    """Drop ``key`` from the app's model cache and the conversion-checked set (all roots)."""
-    _cached_model.clear(key)
-    for entry in [e for e in _CONVERSION_CHECKED if e[0] == key]:
-        _CONVERSION_CHECKED.discard(entry)
+    """Drop ``key`` from the app's model cache and its background preparation."""
+    cache.forget(key)
     gc.collect()
 
 
@@ -208,7 +206,6 @@ def test_truncated_cache_is_rebuilt_by_get_model(cache_copy, pristine_cache):
         rebuilt = _tensor(cache_copy)
         assert torch.equal(rebuilt, _tensor(pristine_cache))
         assert torch.equal(loaded.model.state_dict()[PROBE_TENSOR], rebuilt)
-        assert (SMOLLM2, str(cache_root())) in _CONVERSION_CHECKED
     finally:
         loaded = None
         _forget(SMOLLM2)
@@ -267,13 +264,12 @@ def test_read_only_cache_dir_is_reported_when_not_root(tmp_path, monkeypatch):
 
 
 def test_unwritable_cache_still_loads_from_gguf_with_notice(smollm2, tmp_path, monkeypatch):
-    """LLM_LAB_CACHE_DIR is a file. get_model goes through its progress-bar path (forced
-    here, as when a disk fills up after the check), the conversion raises OSError, and the
-    model loads straight from the GGUF with a notice -- the same weights as the cache."""
+    """LLM_LAB_CACHE_DIR is a file. get_model's load tries the conversion, which raises
+    OSError, and the model loads straight from the GGUF with a notice -- the same weights as
+    the cache."""
     blocker = tmp_path / "cache-is-a-file"
     blocker.write_text("x")
     monkeypatch.setenv("LLM_LAB_CACHE_DIR", str(blocker))
-    monkeypatch.setattr(cache, "needs_conversion", lambda spec: True)
     _forget(SMOLLM2)
     try:
         loaded = get_model(SMOLLM2)
@@ -354,32 +350,28 @@ def _flaky_loader(monkeypatch) -> list[str]:
 def test_get_model_turns_a_crash_into_a_message_and_retries(monkeypatch):
     calls = _flaky_loader(monkeypatch)
     _forget(SMOLLM2)
-    checked = (SMOLLM2, str(cache_root()))
     with pytest.raises(ModelUnavailableError) as info:
         get_model(SMOLLM2)
     msg = str(info.value)
     assert SPEC.display_name in msg and "simulated crash" in msg and "retry" in msg
     assert isinstance(info.value.__cause__, RuntimeError)
-    assert checked not in _CONVERSION_CHECKED  # the next call checks the cache again
     loaded = get_model(SMOLLM2)  # nothing poisoned: a clean second attempt
     assert calls == [SMOLLM2, SMOLLM2] and loaded.spec.key == SMOLLM2
-    assert checked in _CONVERSION_CHECKED
     assert get_model(SMOLLM2) is loaded and len(calls) == 2  # now cached
 
 
 def test_get_model_conversion_crash_is_a_message(monkeypatch):
     def broken(spec, gguf_dir, progress=None):
-        progress(0.1, "starting")
+        progress(0.1, "tokenizer")
         raise RuntimeError("simulated converter bug")
 
-    monkeypatch.setattr(cache, "needs_conversion", lambda spec: True)
-    monkeypatch.setattr(cache, "ensure_gguf_converted", broken)
-    checked = (SMOLLM2, str(cache_root()))
-    _CONVERSION_CHECKED.discard(checked)
+    monkeypatch.setattr(loading, "ensure_gguf_converted", broken)
+    _forget(SMOLLM2)
     with pytest.raises(ModelUnavailableError) as info:
         get_model(SMOLLM2)
     assert "simulated converter bug" in str(info.value)
-    assert checked not in _CONVERSION_CHECKED
+    monkeypatch.undo()
+    assert get_model(SMOLLM2).spec.key == SMOLLM2  # the failure was not kept: a retry loads
 
 
 def test_unknown_key_is_still_a_key_error():

@@ -173,3 +173,60 @@ def test_import_libraries_resolves_every_preloaded_name():
         mod = sys.modules[module]
         for name in names:
             assert name in vars(mod), (module, name)  # resolved, not left to a lazy __getattr__
+
+
+# ------------------------------------------------------------------ the progress display
+def test_progress_bar_moves_during_a_long_stage_and_speaks_the_ui_language():
+    """One preparation stuck in "dequantize" for a while: the bar's position grows with the
+    elapsed time without reaching the end, and the text names the stage and the seconds in
+    English and Chinese."""
+    from components import cache, loading, ui
+
+    job = loading.Preparation("smollm2-135m-instruct")
+    job.report(0.05 + 0.85 * 0.15, "dequantize")
+    t0 = job.stage_started
+    positions = [cache.shown_fraction(job, t0 + s) for s in (0, 5, 20, 60, 600)]
+    assert positions[0] == pytest.approx(job.fraction)
+    assert all(a < b for a, b in zip(positions, positions[1:]))
+    assert positions[-1] < 0.99
+    job.report(0.9, "load")  # the next stage starts from its own fraction
+    assert cache.shown_fraction(job, job.stage_started) == pytest.approx(0.9)
+    job.report(0.5, "load")  # a late, lower report never moves the bar back
+    assert job.fraction == pytest.approx(0.9)
+
+    texts = {}
+    for lang in ("en", "zh"):
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(ui, "lang", lambda code=lang: code)
+            job.stage, job.started = "dequantize", t0 - 12.4
+            texts[lang] = cache.progress_text(job, "SmolLM2", t0)
+    assert "float32" in texts["en"] and "SmolLM2" in texts["en"] and "12 s" in texts["en"]
+    assert "float32" in texts["zh"] and "12 秒" in texts["zh"] and "正在准备" in texts["zh"]
+
+
+def test_every_loader_stage_has_a_sentence_in_both_languages():
+    from components import i18n
+
+    stages = ("waiting", "libraries", "load", "tokenizer", "dequantize", "write", "check", "done")
+    for lang in i18n.LANGS:
+        for stage in stages:
+            text = i18n.translate(lang, f"ui.model.stage.{stage}", name="M")
+            assert "M" in text and text != f"ui.model.stage.{stage}"
+
+
+def test_conversion_reports_stage_codes_and_takes_the_inter_process_lock(tmp_path, monkeypatch):
+    """The conversion lock is a ``filelock`` lock (POSIX and Windows): while another holder
+    (another server) has it, a conversion waits and reports nothing."""
+    from filelock import FileLock, Timeout
+
+    from components import loading
+
+    monkeypatch.setenv("LLM_LAB_CACHE_DIR", str(tmp_path))
+    lock_path = tmp_path / ".smollm2-135m-instruct.lock"
+    holder = loading._file_lock(lock_path)
+    assert isinstance(holder, FileLock)
+    with holder:
+        with pytest.raises(Timeout):
+            FileLock(str(lock_path)).acquire(timeout=0.2)  # held: a second process would wait
+    FileLock(str(lock_path)).acquire(timeout=5)  # released
+    assert "fcntl" not in (ROOT / "components" / "loading.py").read_text(encoding="utf-8")
