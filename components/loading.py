@@ -712,7 +712,8 @@ def load_model(
     spec = _catalogued(spec)
     source = resolve(spec, configured)
     report = progress or (lambda f, m: None)
-    report(0.0, "waiting")
+    # before the lock: the warm-up may hold it while importing the libraries
+    report(0.0, "waiting" if libraries_ready() else "libraries")
     with _LOAD_LOCK:
         report(0.02, "libraries")
         import_libraries()

@@ -230,3 +230,39 @@ def test_conversion_reports_stage_codes_and_takes_the_inter_process_lock(tmp_pat
             FileLock(str(lock_path)).acquire(timeout=0.2)  # held: a second process would wait
     FileLock(str(lock_path)).acquire(timeout=5)  # released
     assert "fcntl" not in (ROOT / "components" / "loading.py").read_text(encoding="utf-8")
+
+
+# ------------------------------------------------------------------ the error box
+def test_load_error_details_are_literal_and_a_retry_clears_them(app, monkeypatch):
+    """A load that fails once with the library's own message (a path with ``__init__.py``,
+    quotes, parentheses): the error box shows it character for character -- no bold
+    "init.py" -- and the user's rerun loads the model, with no error box left."""
+    from components import cache
+    from components.catalog import SMOLLM2, get_spec
+    from components.textio import markdown_literal
+
+    detail = ("cannot import name 'AutoModelForCausalLM' from 'transformers' "
+              "(/site-packages/transformers/__init__.py) *[x](y)* $a$")
+    real, calls = cache.load_model, []
+
+    def fails_once(spec, *args, **kwargs):
+        calls.append(spec.key)
+        if len(calls) == 1:
+            raise ImportError(detail)
+        return real(spec, *args, **kwargs)
+
+    monkeypatch.setattr(cache, "load_model", fails_once)
+    cache.forget(SMOLLM2)
+    at = app
+    at.run()
+    at.switch_page("app_pages/generation.py")
+    at.run()
+    assert not at.exception
+    [box] = at.error
+    assert markdown_literal(detail) in box.value  # every markdown character escaped
+    assert get_spec(SMOLLM2).display_name in box.value.replace("\\", "")
+    assert detail in box.value.replace("\\", "")  # and nothing else changed
+    at.run()  # retry
+    assert not at.exception
+    assert not at.error
+    assert calls == [SMOLLM2, SMOLLM2] and at.get("plotly_chart")
