@@ -162,7 +162,8 @@ def streamlit_server(name: str, env: dict[str, str] | None = None):
 
 def warm_up(browser, srv: Server) -> None:
     """Open the root URL once (Home, no model) so the server has run app.py and its first
-    page before the tests time anything; loads no model, so model-loading races stay testable.
+    page before the tests time anything. The server then prepares the bundled models in the
+    background unless started with ``LLM_LAB_NO_WARMUP=1`` (model-loading race tests do).
 
     (Deep links on a fresh server are tested on their own: test_deep_link_on_fresh_server.)
     """

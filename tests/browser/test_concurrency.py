@@ -227,7 +227,8 @@ def run_session(i: int, url: str, barrier: threading.Barrier, results: dict) -> 
 def test_eight_sessions_at_once(capsys):
     from playwright.sync_api import sync_playwright
 
-    with streamlit_server("concurrency") as srv:
+    # no background preparation: the sessions themselves must race for the first loads
+    with streamlit_server("concurrency", env={"LLM_LAB_NO_WARMUP": "1"}) as srv:
         with sync_playwright() as p:  # "/" once: see conftest.warm_up (loads no model)
             b = launch_browser(p)
             warm_up(b, srv)
