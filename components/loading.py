@@ -736,7 +736,7 @@ PRELOADED: dict[str, tuple[str, ...]] = {
     "sentence_transformers": ("SentenceTransformer",),
     "transformers": ("AutoModel", "AutoModelForCausalLM", "AutoModelForSequenceClassification",
                      "AutoTokenizer", "StoppingCriteriaList", "set_seed"),
-    "transformers.generation": ("NoRepeatNGramLogitsProcessor", "RepetitionPenaltyLogitsProcessor",
+    "transformers.generation": ("LogitsProcessorList", "NoRepeatNGramLogitsProcessor", "RepetitionPenaltyLogitsProcessor",
                                 "TemperatureLogitsWarper", "TopKLogitsWarper", "TopPLogitsWarper"),
     "safetensors": ("safe_open",),
     "safetensors.torch": ("save_model", "load_file"),
