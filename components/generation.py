@@ -261,7 +261,17 @@ def prepare_inputs(loaded: LoadedModel, prompt: str, mode: str, max_new_tokens: 
     total = len(ids)
     dropped = max(0, total - keep)
     window = len(ids) + max_new_tokens > n_ctx and keep == n_ctx - max_new_tokens
-    if dropped:
+    if dropped and mode == CHAT and end - start > dropped:
+        content = end - start - dropped           # user tokens kept: half from each end
+        head = start + (content + 1) // 2
+        tail = end - content // 2
+        ids = ids[:head] + ids[tail:]
+        with loaded.lock:
+            text = loaded.tokenizer.decode(ids, skip_special_tokens=False, clean_up_tokenization_spaces=False)
+        notices.append(("generation.notice.chat_cut",
+                        {"total": total, "cap": keep, "dropped": dropped, "kept": content,
+                         "user": end - start}))
+    elif dropped:
         ids = ids[dropped:]
         if mode == CHAT:
             with loaded.tokenizer_lock:

@@ -77,3 +77,43 @@ def test_attention_text_has_no_control_tokens(smollm2):
     res = get_attention(smollm2, "a <|im_end|> b", max_tokens=32)
     assert IM_END not in res.input_ids and not any(p.special for p in res.pieces)
 
+
+# --------------------------------------------------------------------------- long chat prompts
+def test_long_chat_prompt_cut_in_user_content_only(smollm2):
+    from components.generation import MAX_PROMPT_TOKENS
+
+    tok = smollm2.tokenizer
+    sentences = [f"Item {i} is on sale for {i} dollars today." for i in range(90)]
+    prompt = "Summarise this. " + " ".join(sentences)
+    full, spans, _ = encode_chat(tok, [{"role": "user", "content": prompt}])
+    assert len(full) > MAX_PROMPT_TOKENS + 300  # ~1000 tokens
+    prepared = prepare_inputs(smollm2, prompt, CHAT, 64)
+    ids = prepared.input_ids[0].tolist()
+    assert prepared.prompt_tokens == len(ids) == MAX_PROMPT_TOKENS
+    assert prepared.dropped_tokens == len(full) - MAX_PROMPT_TOKENS
+    # every template turn survives: same prefix (system turn + user header) and suffix
+    start, end = spans[0]
+    assert ids[:start] == full[:start]
+    assert ids[-(len(full) - end):] == full[end:]
+    assert tok.decode(ids[:start]).startswith("<|im_start|>system\n")
+    assert len(_positions(ids, IM_START)) == 3 and len(_positions(ids, IM_END)) == 2
+    # the middle of the user's message is cut: its instruction and its last sentence stay
+    text = tok.decode(ids, skip_special_tokens=False)
+    assert "<|im_start|>user\nSummarise this. Item 0 is on sale" in text
+    assert text.endswith(sentences[-1] + "<|im_end|>\n<|im_start|>assistant\n")
+    assert "Item 45 is on sale" not in text
+    assert prepared.text == text
+    (key, values), = prepared.notices
+    assert key == "generation.notice.chat_cut"
+    assert values["dropped"] == prepared.dropped_tokens and values["cap"] == MAX_PROMPT_TOKENS
+    assert values["kept"] == (end - start) - prepared.dropped_tokens and values["user"] == end - start
+
+
+def test_long_complete_prompt_still_cut_from_left(smollm2):
+    from components.generation import MAX_PROMPT_TOKENS
+
+    prompt = " ".join(f"Item {i} costs {i} dollars." for i in range(150))
+    prepared = prepare_inputs(smollm2, prompt, COMPLETE, 16)
+    assert prepared.prompt_tokens == MAX_PROMPT_TOKENS
+    assert smollm2.tokenizer.decode(prepared.input_ids[0].tolist()).endswith("Item 149 costs 149 dollars.")
+    assert prepared.notices[0][0] == "generation.notice.prompt_cap"
