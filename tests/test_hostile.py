@@ -942,7 +942,7 @@ def test_csv_reader_keeps_cells(payload):
 
     data = hp.csv_bytes((payload, hp.CHINESE))
     table = textio.read_csv_bytes(data)
-    assert table.encoding == "utf-8-sig"
+    assert table.encoding == "utf-8"
     assert table.columns == ["text", "label"]
     assert table.frame["text"].tolist() == [payload.text, hp.CHINESE.text]
     assert table.frame["label"].tolist() == [payload.id, hp.CHINESE.id]
