@@ -32,6 +32,7 @@ from components.generation import (
     normalize_settings,
     prepare_inputs,
     prompt_token_records,
+    read_sequence,
     sample_record,
     settings_record,
 )
@@ -319,10 +320,13 @@ if go_clicked:
         samples.append(sample_record(stream, timing=True))
         if first_logits is None and stream.step_logits:
             first_logits = stream.step_logits[0].numpy()
+        if i == 0:
+            read = read_sequence(loaded, prepared.input_ids[0].tolist(), stream.token_ids)
     st.session_state[RESULTS] = {
         "signature": signature,
         "result": {"model": model_key, "prompt": prompt, "mode": mode, "settings": settings_record(settings),
                    "samples": samples, "max_seconds": limit},
+        "read": read,  # exact ids of sample 1 (template + prompt + reply) for the attention page
     }
 
 saved = st.session_state.get(RESULTS)
@@ -333,10 +337,10 @@ if saved:
     else:
         current = saved["result"]
     render_samples(saved["result"], key="live")
-    generated = saved["result"]["samples"][0]["text"]
-    ui.link_button(t("generation.inspect_attention"), "attention",
-                   {"text": saved["result"]["prompt"] + generated, "model": saved["result"]["model"]},
-                   key="gen_to_attention", icon="🔍")
+    if saved.get("read"):
+        ui.link_button(t("generation.inspect_attention"), "attention",
+                       {**saved["read"], "model": saved["result"]["model"]},
+                       key="gen_to_attention", icon="🔍")
 else:
     st.caption(t("generation.press_generate"))
 

@@ -306,6 +306,30 @@ def get_attention(loaded, text: str, text_pair: str | None = None,
     )
 
 
+MAX_LINK_IDS = 4096
+"""Most token ids a link may carry (a generation reads at most 512 + 512 + template)."""
+
+
+def parse_token_ids(raw: str) -> list[int] | None:
+    """Token ids from a link's ``ids`` value (``"1,4093,198"``); None when absent or not
+    1..:data:`MAX_LINK_IDS` non-negative whole numbers (the page then tokenises the text)."""
+    if not isinstance(raw, str) or not raw.strip():
+        return None
+    parts = raw.split(",")
+    if len(parts) > MAX_LINK_IDS or not all(p.strip().isdigit() and p.strip().isascii() for p in parts):
+        return None
+    return [int(p) for p in parts]
+
+
+def ids_text(loaded, input_ids: list[int]) -> str:
+    """The text of ``input_ids`` with special tokens written literally (``<|im_start|>``),
+    as the attention page shows exact ids it was given; the text box holds this string, and
+    the ids are used as long as it is unchanged."""
+    with loaded.lock:
+        return loaded.tokenizer.decode(list(input_ids), skip_special_tokens=False,
+                                       clean_up_tokenization_spaces=False)
+
+
 def _forward_params(module) -> set[str]:
     import inspect
 

@@ -744,6 +744,18 @@ def next_token_distribution(
     )
 
 
+def read_sequence(loaded: LoadedModel, prompt_ids: list[int], new_ids: list[int]) -> dict:
+    """What one generation read and wrote, for the attention page's cross-link: ``ids`` the
+    exact token ids (chat template included, the user's text as plain-text pieces, then the
+    reply) as ``"1,4093,..."``, and ``text`` their decoding with special tokens written
+    literally (``<|im_start|>user\\n...``), so the attention page analyses exactly the ids
+    the model read -- not a re-tokenisation of prompt + reply glued together."""
+    ids = [int(i) for i in prompt_ids] + [int(i) for i in new_ids]
+    with loaded.lock:
+        text = loaded.tokenizer.decode(ids, skip_special_tokens=False, clean_up_tokenization_spaces=False)
+    return {"text": text, "ids": ",".join(str(i) for i in ids)}
+
+
 # --------------------------------------------------------------------------- JSON records
 # The page keeps its result, and presenter mode ships its curated examples, in one plain
 # JSON-able shape, so both are drawn by the same renderers.
