@@ -199,7 +199,7 @@ def _token_counts(loaded, texts: Sequence[str], add_special_tokens: bool = True)
         for start in range(0, len(texts), step):
             enc = loaded.tokenizer(
                 list(texts[start:start + step]), add_special_tokens=add_special_tokens,
-                truncation=False, return_attention_mask=False, verbose=False,
+                truncation=False, return_attention_mask=False, verbose=False, split_special_tokens=True,
             )
             counts[start:start + step] = [len(ids) for ids in enc["input_ids"]]
     return counts
@@ -353,7 +353,8 @@ def hidden_state_embeddings(
         idx = order[start:start + batch_size]
         with loaded.tokenizer_lock:
             enc = loaded.tokenizer([texts[i] for i in idx], padding=True, truncation=True,
-                                   max_length=limit, padding_side="right", return_tensors="pt")
+                                   max_length=limit, padding_side="right", return_tensors="pt",
+                                   split_special_tokens=True)  # a typed "[SEP]" stays text
         with loaded.lock, torch.inference_mode():
             outputs = loaded.model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"],
                                    output_hidden_states=True)
@@ -393,7 +394,8 @@ def word_embeddings(loaded, words: Sequence[str]) -> Embeddings:
     pieces: list[list[str]] = []
     counts = np.empty(len(words), dtype=np.int64)
     with loaded.tokenizer_lock, torch.inference_mode():  # no forward pass: a read of the embedding matrix
-        enc = loaded.tokenizer(list(words), add_special_tokens=False, return_attention_mask=False)
+        enc = loaded.tokenizer(list(words), add_special_tokens=False, return_attention_mask=False,
+                               split_special_tokens=True)
         for i, ids in enumerate(enc["input_ids"]):
             if not ids:
                 raise EmbeddingInputError("embeddings.msg.no_token", word=md_code(words[i]),

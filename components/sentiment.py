@@ -503,7 +503,8 @@ def dataset_hash(path: Path = TRAIN_CSV) -> str:
 def count_tokens(loaded, text: str) -> int:
     """Tokens of ``text`` for ``loaded``'s tokenizer, special tokens included."""
     with loaded.tokenizer_lock:
-        return len(loaded.tokenizer(text, add_special_tokens=True, verbose=False)["input_ids"])
+        return len(loaded.tokenizer(text, add_special_tokens=True, split_special_tokens=True,
+                                    verbose=False)["input_ids"])
 
 
 def _truncation_notice(n_tokens: int, limit: int, what: str) -> list[Notice]:
@@ -836,7 +837,8 @@ def sst2_probs(loaded, texts: Sequence[str], batch_size: int = 16) -> np.ndarray
     for start in range(0, len(texts), batch_size):
         with loaded.tokenizer_lock:
             enc = loaded.tokenizer(list(texts[start:start + batch_size]), return_tensors="pt",
-                                   padding=True, truncation=True, max_length=limit)
+                                   padding=True, truncation=True, max_length=limit,
+                                   split_special_tokens=True)  # a typed "[SEP]" stays text
         with loaded.lock, torch.inference_mode():
             logits = model(**enc).logits.float()                         # (B, num_labels)
         out.append(torch.softmax(logits, dim=-1)[:, cols].numpy())

@@ -117,3 +117,16 @@ def test_long_complete_prompt_still_cut_from_left(smollm2):
     assert prepared.prompt_tokens == MAX_PROMPT_TOKENS
     assert smollm2.tokenizer.decode(prepared.input_ids[0].tolist()).endswith("Item 149 costs 149 dollars.")
     assert prepared.notices[0][0] == "generation.notice.prompt_cap"
+
+
+def test_encoder_inputs_keep_typed_special_tokens_as_text(minilm):
+    """Encoders (MiniLM): a typed "[SEP]"/"[CLS]" is ordinary pieces in the token counts and
+    the attention input; the tokenizer's own [CLS] ... [SEP] still wrap the text."""
+    from components.embeddings import _token_counts
+
+    tok = minilm.tokenizer
+    assert list(_token_counts(minilm, ["a [SEP] b [CLS]"], add_special_tokens=False)) == [9]  # a [ sep ] b [ cl ##s ]
+    assert len(tok("a [SEP] b [CLS]", add_special_tokens=False)["input_ids"]) == 4  # what the flag prevents
+    res = get_attention(minilm, "a [SEP] b", max_tokens=32)
+    assert res.input_ids[0] == tok.cls_token_id and res.input_ids[-1] == tok.sep_token_id
+    assert res.input_ids.count(tok.sep_token_id) == 1
