@@ -43,6 +43,7 @@ import pandas as pd
 
 from components import i18n
 from components.textio import InputError, markdown_literal  # markdown_literal: re-exported
+from components.tokens import ST_PLAIN_TEXT
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = ROOT / "data" / "classification"
@@ -285,7 +286,7 @@ def encode(loaded, texts: list[str], lang: str = "en") -> tuple[np.ndarray, list
     with loaded.lock, loaded.tokenizer_lock:  # encode tokenizes inside
         emb = loaded.sentence_model.encode(
             list(texts), batch_size=ENCODE_BATCH, normalize_embeddings=True,
-            convert_to_numpy=True, show_progress_bar=False,
+            convert_to_numpy=True, show_progress_bar=False, **ST_PLAIN_TEXT,
         )
     return np.asarray(emb, dtype=np.float32), _truncation_notice(lengths, texts, limit, loaded.spec.display_name,
                                                                  lang)

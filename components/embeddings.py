@@ -37,6 +37,7 @@ import pandas as pd
 
 from components import i18n
 from components.textio import InputError, parse_labelled_lines
+from components.tokens import ST_PLAIN_TEXT
 
 Progress = Callable[[float], None]
 """Progress callback: fraction of the texts encoded so far, in [0, 1]."""
@@ -274,7 +275,7 @@ def encode_sentences(
         idx = order[start:start + chunk]
         with loaded.lock, loaded.tokenizer_lock, torch.inference_mode():  # encode tokenizes inside
             vecs = sm.encode([uniq_texts[i] for i in idx], batch_size=batch_size,
-                             convert_to_numpy=True, show_progress_bar=False)
+                             convert_to_numpy=True, show_progress_bar=False, **ST_PLAIN_TEXT)
         if out is None:
             out = np.empty((len(uniq_texts), vecs.shape[1]), dtype=np.float32)
         out[idx] = vecs

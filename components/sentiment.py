@@ -39,7 +39,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from components.tokens import encode_chat, encode_plain
+from components.tokens import ST_PLAIN_TEXT, encode_chat, encode_plain
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = ROOT / "data" / "sentiment"
@@ -523,7 +523,7 @@ def embed(loaded, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
     with loaded.lock, loaded.tokenizer_lock, torch.inference_mode():  # encode tokenizes inside
         return loaded.sentence_model.encode(
             list(texts), batch_size=batch_size, convert_to_numpy=True,
-            normalize_embeddings=True, show_progress_bar=False,
+            normalize_embeddings=True, show_progress_bar=False, **ST_PLAIN_TEXT,
         )
 
 

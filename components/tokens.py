@@ -220,6 +220,9 @@ class Utf8SafeDecoder:
 
 
 # --------------------------------------------------------------------------- user text → ids
+ST_PLAIN_TEXT = {"processing_kwargs": {"text": {"split_special_tokens": True}}}
+"""Keyword arguments for ``SentenceTransformer.encode`` (sentence-transformers 5+
+``processing_kwargs``, passed to the tokenizer): a typed ``[SEP]`` is ordinary pieces."""
 _SLOT = "\ue000llmlab-slot-{}\ue001"  # private-use characters: never in a chat template
 
 

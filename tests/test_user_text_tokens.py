@@ -3,6 +3,7 @@ modes, the sentiment LLM prompt, the attention page): typing SmolLM2's control t
 ``<|im_start|>`` (id 1) or ``<|im_end|>`` (id 2) cannot forge a chat turn. Real SmolLM2."""
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from components import sentiment as S
@@ -130,3 +131,17 @@ def test_encoder_inputs_keep_typed_special_tokens_as_text(minilm):
     res = get_attention(minilm, "a [SEP] b", max_tokens=32)
     assert res.input_ids[0] == tok.cls_token_id and res.input_ids[-1] == tok.sep_token_id
     assert res.input_ids.count(tok.sep_token_id) == 1
+
+
+def test_sentence_embeddings_keep_typed_special_tokens_as_text(minilm):
+    """The sentence-transformers path reads a typed "[SEP]" as the pieces "[", "sep", "]"."""
+    from components.embeddings import encode_sentences
+    from components.tokens import ST_PLAIN_TEXT
+
+    sm = minilm.sentence_model
+    assert sm.preprocess(["a [SEP] b"], **ST_PLAIN_TEXT)["input_ids"][0].tolist() == \
+        [minilm.tokenizer.cls_token_id] + minilm.tokenizer("a [ sep ] b", add_special_tokens=False)["input_ids"] \
+        + [minilm.tokenizer.sep_token_id]
+    ours = encode_sentences(minilm, ["a [SEP] b"]).vectors
+    np.testing.assert_allclose(ours[0], sm.encode(["a [SEP] b"], **ST_PLAIN_TEXT)[0], atol=1e-5)
+    assert np.abs(ours[0] - sm.encode(["a [SEP] b"])[0]).max() > 1e-2  # the library default differs
