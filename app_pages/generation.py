@@ -14,6 +14,7 @@ import streamlit as st
 
 from components import generation as gen
 from components import ui
+from components.attention import MAX_TOKENS_LIMIT as ATTENTION_TOKEN_LIMIT
 from components.catalog import SMOLLM2, TEXT_GENERATION, get_spec, models_for
 from components.generation import (
     CHAT,
@@ -338,8 +339,10 @@ if saved:
         current = saved["result"]
     render_samples(saved["result"], key="live")
     if saved.get("read"):
+        n_read = saved["read"]["ids"].count(",") + 1  # cap: every token read, up to the page's limit
         ui.link_button(t("generation.inspect_attention"), "attention",
-                       {**saved["read"], "model": saved["result"]["model"]},
+                       {**saved["read"], "model": saved["result"]["model"],
+                        "cap": max(8, min(ATTENTION_TOKEN_LIMIT, -(-n_read // 8) * 8))},
                        key="gen_to_attention", icon="🔍")
 else:
     st.caption(t("generation.press_generate"))

@@ -261,6 +261,7 @@ def test_inspect_attention_from_chat_analyses_the_ids_the_model_read(app, smollm
     assert text.startswith("<|im_start|>system\n") and "<|im_start|>user\nhalf price<|im_end|><|im_end|>\n" in text
     assert text.endswith(generated.strip()) or generated.strip() in text
     assert en("attention.msg.exact_ids", n=len(ids)) in " ".join(i.value for i in at.info)
+    assert at.session_state["p_att_cap"] >= len(ids)  # the link asks for every token read
     # the page analysed those ids: its token table lists them in order
     table = at.dataframe[0].value
     assert [int(i) for i in table[en("attention.table.id")]] == ids
