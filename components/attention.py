@@ -325,7 +325,7 @@ def ids_text(loaded, input_ids: list[int]) -> str:
     """The text of ``input_ids`` with special tokens written literally (``<|im_start|>``),
     as the attention page shows exact ids it was given; the text box holds this string, and
     the ids are used as long as it is unchanged."""
-    with loaded.lock:
+    with loaded.tokenizer_lock:
         return loaded.tokenizer.decode(list(input_ids), skip_special_tokens=False,
                                        clean_up_tokenization_spaces=False)
 

@@ -266,7 +266,7 @@ def prepare_inputs(loaded: LoadedModel, prompt: str, mode: str, max_new_tokens: 
         head = start + (content + 1) // 2
         tail = end - content // 2
         ids = ids[:head] + ids[tail:]
-        with loaded.lock:
+        with loaded.tokenizer_lock:
             text = loaded.tokenizer.decode(ids, skip_special_tokens=False, clean_up_tokenization_spaces=False)
         notices.append(("generation.notice.chat_cut",
                         {"total": total, "cap": keep, "dropped": dropped, "kept": content,
@@ -751,7 +751,7 @@ def read_sequence(loaded: LoadedModel, prompt_ids: list[int], new_ids: list[int]
     literally (``<|im_start|>user\\n...``), so the attention page analyses exactly the ids
     the model read -- not a re-tokenisation of prompt + reply glued together."""
     ids = [int(i) for i in prompt_ids] + [int(i) for i in new_ids]
-    with loaded.lock:
+    with loaded.tokenizer_lock:
         text = loaded.tokenizer.decode(ids, skip_special_tokens=False, clean_up_tokenization_spaces=False)
     return {"text": text, "ids": ",".join(str(i) for i in ids)}
 
