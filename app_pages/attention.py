@@ -25,8 +25,10 @@ from components.attention import (
     drop_tokens,
     explain_head,
     get_attention,
+    ids_text,
     is_float_precision,
     mean_over_heads,
+    parse_token_ids,
     snapshot,
 )
 from components.catalog import ATTENTION, get_spec, models_for
@@ -61,6 +63,7 @@ LIVE_KEY = "_att_live_example"
 SCHEMA = [
     Param("text", K("att_text"), TEXT, COREFERENCE),
     Param("pair", K("att_pair"), TEXT, ""),
+    Param("ids", K("att_ids"), TEXT, ""),  # exact token ids (a generation's), used while the text is theirs
     Param("model", K("att_model"), CHOICE, MODEL_KEYS[0], choices=MODEL_KEYS),
     Param("layer", K("att_layer"), INT, 0, 0, MAX_INDEX),
     Param("head", K("att_head"), INT, 0, 0, MAX_INDEX),
@@ -73,11 +76,13 @@ SCHEMA = [
 
 
 @st.cache_data(max_entries=8, ttl=3600, show_spinner=False)
-def cached_attention(model_key: str, text: str, text_pair: str | None, max_tokens: int) -> AttentionResult:
-    """:func:`components.attention.get_attention`, cached on (model key, text, pair, cap)."""
+def cached_attention(model_key: str, text: str, text_pair: str | None, max_tokens: int,
+                     input_ids: tuple[int, ...] | None = None) -> AttentionResult:
+    """:func:`components.attention.get_attention`, cached on (model key, text, pair, cap, ids)."""
     from components.cache import get_model
 
-    return get_attention(get_model(model_key), text, text_pair, max_tokens=max_tokens)
+    return get_attention(get_model(model_key), text, text_pair, max_tokens=max_tokens,
+                         input_ids=list(input_ids) if input_ids else None)
 
 
 def _sanitize_state() -> None:
@@ -249,9 +254,19 @@ if loaded is None:
     ui.publish_link(PAGE, SCHEMA)
     st.stop()
 
+# Exact ids from a link (a generation's template + prompt + reply): used while the text box
+# still holds their literal decoding; once the text is edited, the typed text is analysed.
+exact_ids = parse_token_ids(st.session_state.get(K("att_ids"), ""))
+if exact_ids and (pair_value or not spec.is_causal or max(exact_ids) >= len(loaded.tokenizer)
+                  or ids_text(loaded, exact_ids) != text):
+    exact_ids = None
+if exact_ids is None:
+    st.session_state[K("att_ids")] = ""
+else:
+    st.info(t("attention.msg.exact_ids", n=len(exact_ids)), icon="🔗")
 try:
     with st.spinner(t("attention.msg.running", name=spec.display_name)):
-        result = cached_attention(model_key, text, pair_value, cap)
+        result = cached_attention(model_key, text, pair_value, cap, tuple(exact_ids) if exact_ids else None)
 except AttentionUnavailableError:
     ui.publish_link(PAGE, SCHEMA)
     st.error(t("attention.msg.no_attention", name=spec.display_name), icon="⚠️")

@@ -14,6 +14,7 @@ import streamlit as st
 
 from components import generation as gen
 from components import ui
+from components.attention import MAX_TOKENS_LIMIT as ATTENTION_TOKEN_LIMIT
 from components.catalog import SMOLLM2, TEXT_GENERATION, get_spec, models_for
 from components.generation import (
     CHAT,
@@ -32,6 +33,7 @@ from components.generation import (
     normalize_settings,
     prepare_inputs,
     prompt_token_records,
+    read_sequence,
     sample_record,
     settings_record,
 )
@@ -319,10 +321,13 @@ if go_clicked:
         samples.append(sample_record(stream, timing=True))
         if first_logits is None and stream.step_logits:
             first_logits = stream.step_logits[0].numpy()
+        if i == 0:
+            read = read_sequence(loaded, prepared.input_ids[0].tolist(), stream.token_ids)
     st.session_state[RESULTS] = {
         "signature": signature,
         "result": {"model": model_key, "prompt": prompt, "mode": mode, "settings": settings_record(settings),
                    "samples": samples, "max_seconds": limit},
+        "read": read,  # exact ids of sample 1 (template + prompt + reply) for the attention page
     }
 
 saved = st.session_state.get(RESULTS)
@@ -333,10 +338,12 @@ if saved:
     else:
         current = saved["result"]
     render_samples(saved["result"], key="live")
-    generated = saved["result"]["samples"][0]["text"]
-    ui.link_button(t("generation.inspect_attention"), "attention",
-                   {"text": saved["result"]["prompt"] + generated, "model": saved["result"]["model"]},
-                   key="gen_to_attention", icon="🔍")
+    if saved.get("read"):
+        n_read = saved["read"]["ids"].count(",") + 1  # cap: every token read, up to the page's limit
+        ui.link_button(t("generation.inspect_attention"), "attention",
+                       {**saved["read"], "model": saved["result"]["model"],
+                        "cap": max(8, min(ATTENTION_TOKEN_LIMIT, -(-n_read // 8) * 8))},
+                       key="gen_to_attention", icon="🔍")
 else:
     st.caption(t("generation.press_generate"))
 

@@ -183,8 +183,13 @@ def _readable_labels(pieces: list[TokenPiece], offsets, text_of_segment, unk_tok
 
 
 def get_attention(loaded, text: str, text_pair: str | None = None,
-                  max_tokens: int = DEFAULT_MAX_TOKENS, keep_hidden_states: bool = True) -> AttentionResult:
+                  max_tokens: int = DEFAULT_MAX_TOKENS, keep_hidden_states: bool = True,
+                  input_ids: list[int] | None = None) -> AttentionResult:
     """Run the model once and return its attention weights for ``text`` (and ``text_pair``).
+
+    The text is tokenised as plain text (``split_special_tokens=True``): ``<|im_end|>`` or
+    ``[SEP]`` typed by a person are ordinary pieces; the tokenizer's own markup (``[CLS]``,
+    ``[SEP]`` of encoders) is still added around it.
 
     Args:
         loaded: a :class:`~components.loading.LoadedModel` (eager attention).
@@ -196,6 +201,9 @@ def get_attention(loaded, text: str, text_pair: str | None = None,
             ``AttentionResult.truncated`` is True.
         keep_hidden_states: keep the hidden states entering each layer (needed by
             :func:`explain_head`), float32 ``(layers + 1, seq, hidden)``.
+        input_ids: exact token ids to analyse instead of tokenising ``text`` (e.g. what a
+            generation read: chat template + prompt + reply); ``text`` is then only a label.
+            Ids must lie in ``[0, vocab size)``; cut to the first ``max_tokens``.
 
     Returns:
         :class:`AttentionResult`, ``attentions`` float32 ``(layers, heads, seq, seq)``.
@@ -224,13 +232,24 @@ def get_attention(loaded, text: str, text_pair: str | None = None,
     model = loaded.model
     base = getattr(model, "base_model", model)
     args = (text,) if pair is None else (text, pair)
-    with loaded.tokenizer_lock:
-        full = tok(*args, add_special_tokens=True, truncation=False, verbose=False)
-        n_full = len(full["input_ids"])
-        enc = tok(*args, add_special_tokens=True, truncation=("longest_first" if pair else True),
-                  max_length=cap, return_tensors="pt", return_offsets_mapping=bool(getattr(tok, "is_fast", False)))
-    offsets = enc.pop("offset_mapping", None)
-    ids = enc["input_ids"]
+    if input_ids is not None:
+        given = [int(i) for i in input_ids]
+        vocab = int(getattr(model.config, "vocab_size", 0) or len(tok))
+        if not given or any(i < 0 or i >= vocab for i in given):
+            raise AttentionInputError(f"Token ids must be whole numbers in [0, {vocab}).")
+        n_full = len(given)
+        ids = torch.tensor([given[:cap]], dtype=torch.long)
+        enc = {"input_ids": ids, "attention_mask": torch.ones_like(ids)}
+        offsets = None
+    else:
+        with loaded.tokenizer_lock:
+            full = tok(*args, add_special_tokens=True, truncation=False, split_special_tokens=True, verbose=False)
+            n_full = len(full["input_ids"])
+            enc = tok(*args, add_special_tokens=True, truncation=("longest_first" if pair else True),
+                      max_length=cap, return_tensors="pt", split_special_tokens=True,
+                      return_offsets_mapping=bool(getattr(tok, "is_fast", False)))
+        offsets = enc.pop("offset_mapping", None)
+        ids = enc["input_ids"]
     if ids.shape[-1] == 0:
         raise AttentionInputError("The sentence produced no tokens.")
     model_inputs = {"input_ids": ids, "attention_mask": enc.get("attention_mask", torch.ones_like(ids))}
@@ -258,7 +277,7 @@ def get_attention(loaded, text: str, text_pair: str | None = None,
         hidden = torch.stack([h[0] for h in out.hidden_states]).float().numpy()
     with loaded.tokenizer_lock:
         pieces = readable_tokens(tok, ids[0].tolist())
-    seq_ids = enc.sequence_ids(0) if getattr(enc, "encodings", None) else None
+    seq_ids = enc.sequence_ids(0) if getattr(enc, "encodings", None) else None  # dict (given ids): none
     off_list = None
     if offsets is not None:
         off_list = [((seq_ids[i] if seq_ids else 0), tuple(int(v) for v in offsets[0, i].tolist()))
@@ -285,6 +304,30 @@ def get_attention(loaded, text: str, text_pair: str | None = None,
         num_key_value_heads=int(getattr(cfg, "num_key_value_heads", None) or num_heads),
         notes=notes,
     )
+
+
+MAX_LINK_IDS = 4096
+"""Most token ids a link may carry (a generation reads at most 512 + 512 + template)."""
+
+
+def parse_token_ids(raw: str) -> list[int] | None:
+    """Token ids from a link's ``ids`` value (``"1,4093,198"``); None when absent or not
+    1..:data:`MAX_LINK_IDS` non-negative whole numbers (the page then tokenises the text)."""
+    if not isinstance(raw, str) or not raw.strip():
+        return None
+    parts = raw.split(",")
+    if len(parts) > MAX_LINK_IDS or not all(p.strip().isdigit() and p.strip().isascii() for p in parts):
+        return None
+    return [int(p) for p in parts]
+
+
+def ids_text(loaded, input_ids: list[int]) -> str:
+    """The text of ``input_ids`` with special tokens written literally (``<|im_start|>``),
+    as the attention page shows exact ids it was given; the text box holds this string, and
+    the ids are used as long as it is unchanged."""
+    with loaded.tokenizer_lock:
+        return loaded.tokenizer.decode(list(input_ids), skip_special_tokens=False,
+                                       clean_up_tokenization_spaces=False)
 
 
 def _forward_params(module) -> set[str]:

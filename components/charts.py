@@ -22,12 +22,25 @@ STAGE_LABELS = {
 }
 """English fallback names of the stages (the page passes translated ones)."""
 
-__all__ = ["OKABE_ITO", "STAGE_LABELS", "esc", "next_token_figure"]
+__all__ = ["OKABE_ITO", "STAGE_LABELS", "esc", "next_token_figure", "plotly_literal"]
 
 
-def esc(text: str) -> str:
-    """Escape text for plotly labels/hover (``<``, ``>``, ``&`` show as typed)."""
-    return html.escape(str(text), quote=False)
+def plotly_literal(text) -> str:
+    """``text`` as plotly shows it literally anywhere: hover, tick labels, titles, legend
+    names, and inside ``hovertemplate``/``texttemplate`` strings. The one escaper of every
+    ``charts*`` module.
+
+    ``<``, ``>``, ``&`` become entities (plotly renders a subset of HTML), and ``%`` becomes
+    the numeric entity ``&#37;``: plotly.js substitutes template placeholders (``%{x}``,
+    ``%{y:.2f}``, ``%{customdata[0]}``, ``%{meta[0]}`` in titles) *before* it decodes
+    entities (``svg_text_utils.convertEntities`` decodes numeric ones), so an escaped
+    ``%{x}`` is never a placeholder and still reads ``%{x}``. Quotes stay as typed
+    (plotly leaves ``&quot;`` undecoded).
+    """
+    return html.escape(str(text), quote=False).replace("%", "&#37;")
+
+
+esc = plotly_literal
 
 
 def next_token_figure(table: pd.DataFrame, stages: list[str], stage_labels: dict[str, str] | None = None,

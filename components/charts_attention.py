@@ -12,7 +12,6 @@ HTML there).
 """
 from __future__ import annotations
 
-import html
 import math
 
 import numpy as np
@@ -21,6 +20,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from components import i18n, palettes
+from components.charts import plotly_literal
 
 # Both perceptually uniform and readable with colour-vision deficiency; cividis (the
 # project's heatmap palette, components.palettes.SEQUENTIAL) is optimised for it
@@ -41,9 +41,7 @@ def tr(lang: str, key: str, **values) -> str:
     return i18n.translate(lang, f"attention.{key}", **values)
 
 
-def esc(text: str) -> str:
-    """Escape text for plotly labels/hover (``<``, ``>``, ``&`` show as typed)."""
-    return html.escape(str(text), quote=False)
+esc = plotly_literal  # labels, hover and template text shown literally (components.charts)
 
 
 def _f32(matrix, decimals: int = 4) -> np.ndarray:
@@ -168,7 +166,7 @@ def heads_small_multiples(
         labels: token labels (hover shows ``#i label``; no tick labels on thumbnails).
         layer: index shown in titles.
         cols: subplots per row.
-        head_names: subplot titles (default translated ``head 0``, ``head 1`` ...).
+        head_names: subplot titles (default translated ``head 0``, ``head 1`` ...); escaped here.
         lang: UI language of titles and hover.
 
     Returns:
@@ -182,7 +180,7 @@ def heads_small_multiples(
     axis = [f"#{a} {esc(labels[a])}" if b - a == 1 else f"#{a}–{b - 1}" for a, b in blocks]
     cols = max(1, min(cols, heads))
     rows = math.ceil(heads / cols)
-    titles = head_names or [esc(tr(lang, "chart.head_name", h=h)) for h in range(heads)]
+    titles = [esc(n) for n in head_names] if head_names else [esc(tr(lang, "chart.head_name", h=h)) for h in range(heads)]
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles,
                         horizontal_spacing=0.02, vertical_spacing=0.06 if rows > 1 else 0.0)
     for h in range(heads):
@@ -248,7 +246,8 @@ def layers_heads_grid(
     fig.add_trace(go.Scatter(
         x=px, y=py, mode="markers", customdata=cd,
         marker=dict(size=max(8, min(40, 3 * t)), symbol="square", opacity=0.0, color="white"),
-        hovertemplate=esc(tr(lang, "chart.layer_head", layer="%{customdata[0]}", head="%{customdata[1]}"))
+        hovertemplate=esc(tr(lang, "chart.layer_head", layer="\x00L", head="\x00H"))
+        .replace("\x00L", "%{customdata[0]}").replace("\x00H", "%{customdata[1]}")
         + "<extra>" + esc(tr(lang, "chart.click")) + "</extra>",
         showlegend=False,
     ))

@@ -1,6 +1,6 @@
 """Plotly figures for the Classification page (pure: data in, ``go.Figure`` out).
 
-Every label or text placed in a figure is ``html.escape``d: plotly renders a subset of
+Every label or text placed in a figure is escaped with :func:`components.charts.plotly_literal`: plotly renders a subset of
 HTML in tick labels, hover text and annotations, and labels are typed by users.
 Titles, axis names and hover words come from ``locales/<lang>/classification.toml``
 (``classification.chart.*``) in the language ``lang``. Colours: Okabe–Ito (categorical)
@@ -8,19 +8,18 @@ and cividis (heatmap) from :mod:`components.palettes` (colour-blind safe).
 """
 from __future__ import annotations
 
-import html
 
 import pandas as pd
 import plotly.graph_objects as go
 
 from components import i18n, palettes
+from components.charts import plotly_literal
 
 SINGLE_COLOUR = palettes.OKABE_ITO[0]   # blue: a distribution over the labels
 MULTI_COLOUR = palettes.OKABE_ITO[2]    # bluish green: independent probabilities
 
 
-def _esc(text) -> str:
-    return html.escape(str(text), quote=True)
+_esc = plotly_literal  # labels, hover and template text shown literally (components.charts)
 
 
 def _t(lang: str, name: str, **values) -> str:

@@ -1,7 +1,7 @@
 """Plotly figures and report sections for the Embedding explorer (pure: data in, ``go.Figure``
 / ``report.Section`` out, no streamlit).
 
-Every user text placed in hover, legend or titles goes through ``html.escape`` first
+Every user text placed in hover, legend or titles goes through :func:`components.charts.plotly_literal` first
 (plotly renders a subset of HTML there), so ``<b>``, ``&`` or ``<script>`` show as typed.
 Large maps use WebGL (``Scattergl``) and float32 coordinates rounded to 4 decimals, and
 hover text is cut to ``HOVER_CHARS`` characters, so a 10,000-point figure stays small.
@@ -11,7 +11,6 @@ different marker symbol, so every label stays distinguishable without colour vis
 """
 from __future__ import annotations
 
-import html
 import textwrap
 from collections.abc import Sequence
 from typing import Any
@@ -20,6 +19,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from components import i18n, palettes
+from components.charts import plotly_literal
 from components.embeddings import HOVER_CHARS, PCA, TSNE, hover_text
 
 WEBGL_FROM = 1_000          # points; above this 2-D maps use Scattergl
@@ -35,10 +35,10 @@ def _tr(lang: str, key: str, **values) -> str:
 
 def escape_hover(text: str, limit: int = HOVER_CHARS, width: int = 60) -> str:
     """Hover-ready text: cut to ``limit`` chars ("…"), wrapped at ``width`` with ``<br>``,
-    every piece ``html.escape``d (so markup shows literally)."""
+    every piece escaped with :func:`components.charts.plotly_literal` (so markup shows literally)."""
     cut = hover_text(text, limit).replace("\r", " ").replace("\n", " ⏎ ")
     lines = textwrap.wrap(cut, width=width, break_long_words=True, replace_whitespace=False) or [""]
-    return "<br>".join(html.escape(line, quote=False) for line in lines)
+    return "<br>".join(plotly_literal(line) for line in lines)
 
 
 def _round(values: np.ndarray) -> np.ndarray:
@@ -142,7 +142,7 @@ def scatter_map(
             continue
         colour = GREY if name in special else palettes.OKABE_ITO[g % len(palettes.OKABE_ITO)]
         symbol = SYMBOLS[(g // len(palettes.OKABE_ITO)) % len(SYMBOLS)]
-        safe = html.escape(name if len(name) <= 40 else name[:39] + "…", quote=False)  # cut, then escape
+        safe = plotly_literal(name if len(name) <= 40 else name[:39] + "…")  # cut, then escape
         fig.add_trace(_trace(
             dims, coords[idx], n,
             mode="markers",
@@ -157,42 +157,42 @@ def scatter_map(
     if has_search:
         idx = np.flatnonzero(highlight)
         fig.add_trace(_trace(
-            dims, coords[idx], n, mode="markers", name=html.escape(_tr(lang, "search_matches", n=idx.size)),
+            dims, coords[idx], n, mode="markers", name=plotly_literal(_tr(lang, "search_matches", n=idx.size)),
             customdata=idx.tolist(), hovertext=hover[idx].tolist(),
-            hovertemplate="%{hovertext}<extra>" + html.escape(_tr(lang, "match")) + "</extra>",
+            hovertemplate="%{hovertext}<extra>" + plotly_literal(_tr(lang, "match")) + "</extra>",
             marker=dict(size=size + 5, color="#D55E00", line=dict(color="black", width=1), opacity=1.0),
         ))
     if selected is not None and 0 <= int(selected) < n:
         near = [int(i) for i in neighbours if 0 <= int(i) < n]
         if near:
             fig.add_trace(_trace(
-                dims, coords[near], n, mode="markers", name=html.escape(_tr(lang, "neighbours")),
+                dims, coords[near], n, mode="markers", name=plotly_literal(_tr(lang, "neighbours")),
                 customdata=near, hovertext=hover[near].tolist(),
-                hovertemplate="%{hovertext}<extra>" + html.escape(_tr(lang, "neighbour")) + "</extra>",
+                hovertemplate="%{hovertext}<extra>" + plotly_literal(_tr(lang, "neighbour")) + "</extra>",
                 marker=dict(size=size + 6, color="rgba(0,0,0,0)", line=dict(color="#009E73", width=2)),
             ))
         fig.add_trace(_trace(
-            dims, coords[[int(selected)]], n, mode="markers", name=html.escape(_tr(lang, "chosen")),
+            dims, coords[[int(selected)]], n, mode="markers", name=plotly_literal(_tr(lang, "chosen")),
             customdata=[int(selected)], hovertext=[hover[int(selected)]],
-            hovertemplate="%{hovertext}<extra>" + html.escape(_tr(lang, "chosen")) + "</extra>",
+            hovertemplate="%{hovertext}<extra>" + plotly_literal(_tr(lang, "chosen")) + "</extra>",
             marker=dict(size=size + 10, color="rgba(0,0,0,0)", line=dict(color="black", width=3)),
         ))
     if query_point is not None:
         q = np.asarray(query_point, dtype=np.float32).reshape(1, dims)
         fig.add_trace(_trace(
-            dims, q, n, mode="markers+text" if dims == 2 else "markers", name=html.escape(_tr(lang, "query")),
+            dims, q, n, mode="markers+text" if dims == 2 else "markers", name=plotly_literal(_tr(lang, "query")),
             customdata=[-1],
-            text=[html.escape(_tr(lang, "query_marker"))] if dims == 2 else None, textposition="top center",
+            text=[plotly_literal(_tr(lang, "query_marker"))] if dims == 2 else None, textposition="top center",
             hovertext=[escape_hover(query_text)],
-            hovertemplate="%{hovertext}<extra>" + html.escape(_tr(lang, "query")) + "</extra>",
+            hovertemplate="%{hovertext}<extra>" + plotly_literal(_tr(lang, "query")) + "</extra>",
             marker=dict(size=18 if dims == 2 else 9, color="#000000", symbol="star" if dims == 2 else "diamond",
                         line=dict(color="#F0E442", width=1.5)),
         ))
-    head = html.escape(title, quote=False)
+    head = plotly_literal(title)
     fig.update_layout(
-        title=dict(text=f"{head}<br><sup>{html.escape(sub)}</sup>" if head else f"<sup>{html.escape(sub)}</sup>"),
+        title=dict(text=f"{head}<br><sup>{plotly_literal(sub)}</sup>" if head else f"<sup>{plotly_literal(sub)}</sup>"),
         legend=dict(itemsizing="constant",
-                    title=dict(text=html.escape(hover_text(label_title, 60) if label_title.strip()
+                    title=dict(text=plotly_literal(hover_text(label_title, 60) if label_title.strip()
                                                 else _tr(lang, "legend_label")))),
         margin=dict(l=10, r=10, t=60, b=10),
         height=620,
@@ -200,7 +200,7 @@ def scatter_map(
         clickmode="event+select",
         uirevision=f"embedding-map-{projection}-{dims}",  # keep zoom/rotation while only colours/search change
     )
-    titles = [html.escape(t) for t in axis_titles]
+    titles = [plotly_literal(t) for t in axis_titles]
     if dims == 3:
         fig.update_layout(scene=dict(xaxis_title=titles[0], yaxis_title=titles[1], zaxis_title=titles[2]))
     else:

@@ -3,7 +3,7 @@
 Every visible word comes in as an argument, already translated by the page (``ui.t``); label
 *keys* (``"positive"``, ``"negative"``, ``"neutral"``) pick the colours, ``names`` maps them to
 the words shown. Every piece of user or model text placed in labels or hover is
-``html.escape``d (plotly renders a subset of HTML there). Colours come from
+escaped with :func:`components.charts.plotly_literal` (plotly renders a subset of HTML there). Colours come from
 :mod:`components.palettes` (Okabe–Ito; cividis for the confusion matrix; the diverging
 vermillion ↔ blue pair for signed attributions).
 """
@@ -16,15 +16,14 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from components import palettes
+from components.charts import plotly_literal
 
 COLOURS = {"positive": palettes.POSITIVE, "negative": palettes.NEGATIVE, "neutral": palettes.NEUTRAL}
 DEFAULT_COLOUR = palettes.OKABE_ITO[2]
 LABEL_ORDER = ("negative", "neutral", "positive")
 
 
-def _esc(text) -> str:
-    # quote=False: plotly shows &quot; literally in legends; < > & are what it would interpret
-    return html.escape(str(text), quote=False)
+_esc = plotly_literal  # labels, hover and template text shown literally (components.charts)
 
 
 def _name(names: Mapping[str, str] | None, key: str) -> str:

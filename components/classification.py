@@ -43,6 +43,7 @@ import pandas as pd
 
 from components import i18n
 from components.textio import InputError, markdown_literal  # noqa: F401 - markdown_literal: re-exported
+from components.tokens import ST_PLAIN_TEXT
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = ROOT / "data" / "classification"
@@ -280,12 +281,12 @@ def encode(loaded, texts: list[str], lang: str = "en") -> tuple[np.ndarray, list
         raise ValueError(f"{loaded.spec.key} is not a sentence-transformers model")
     limit = encoder_limit(loaded)
     with loaded.tokenizer_lock:
-        lengths = [len(ids) for ids in loaded.tokenizer(list(texts), add_special_tokens=True,
+        lengths = [len(ids) for ids in loaded.tokenizer(list(texts), add_special_tokens=True, split_special_tokens=True,
                                                         verbose=False)["input_ids"]]
     with loaded.lock, loaded.tokenizer_lock:  # encode tokenizes inside
         emb = loaded.sentence_model.encode(
             list(texts), batch_size=ENCODE_BATCH, normalize_embeddings=True,
-            convert_to_numpy=True, show_progress_bar=False,
+            convert_to_numpy=True, show_progress_bar=False, **ST_PLAIN_TEXT,
         )
     return np.asarray(emb, dtype=np.float32), _truncation_notice(lengths, texts, limit, loaded.spec.display_name,
                                                                  lang)
@@ -475,13 +476,14 @@ def nli_logits(loaded, texts: list[str], hyps: list[str], lang: str = "en") -> t
     longest_hyp = max(hyps, key=len)
     chunks = []
     with loaded.tokenizer_lock:
-        lengths = [len(loaded.tokenizer(t, longest_hyp, verbose=False)["input_ids"]) for t in texts]
+        lengths = [len(loaded.tokenizer(t, longest_hyp, split_special_tokens=True, verbose=False)["input_ids"]) for t in texts]
     for start in range(0, len(pairs), NLI_BATCH_PAIRS):
         batch = pairs[start:start + NLI_BATCH_PAIRS]
         with loaded.tokenizer_lock:
             enc = loaded.tokenizer(
                 [p for p, _ in batch], [h for _, h in batch], padding=True,
                 truncation="only_first", max_length=limit, return_tensors="pt",
+                split_special_tokens=True,  # a typed "[SEP]" stays text
             )
         with loaded.lock, torch.inference_mode():
             out = loaded.model(**enc)

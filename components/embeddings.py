@@ -37,6 +37,7 @@ import pandas as pd
 
 from components import i18n
 from components.textio import InputError, parse_labelled_lines
+from components.tokens import ST_PLAIN_TEXT
 
 Progress = Callable[[float], None]
 """Progress callback: fraction of the texts encoded so far, in [0, 1]."""
@@ -199,7 +200,7 @@ def _token_counts(loaded, texts: Sequence[str], add_special_tokens: bool = True)
         for start in range(0, len(texts), step):
             enc = loaded.tokenizer(
                 list(texts[start:start + step]), add_special_tokens=add_special_tokens,
-                truncation=False, return_attention_mask=False, verbose=False,
+                truncation=False, return_attention_mask=False, verbose=False, split_special_tokens=True,
             )
             counts[start:start + step] = [len(ids) for ids in enc["input_ids"]]
     return counts
@@ -274,7 +275,7 @@ def encode_sentences(
         idx = order[start:start + chunk]
         with loaded.lock, loaded.tokenizer_lock, torch.inference_mode():  # encode tokenizes inside
             vecs = sm.encode([uniq_texts[i] for i in idx], batch_size=batch_size,
-                             convert_to_numpy=True, show_progress_bar=False)
+                             convert_to_numpy=True, show_progress_bar=False, **ST_PLAIN_TEXT)
         if out is None:
             out = np.empty((len(uniq_texts), vecs.shape[1]), dtype=np.float32)
         out[idx] = vecs
@@ -353,7 +354,8 @@ def hidden_state_embeddings(
         idx = order[start:start + batch_size]
         with loaded.tokenizer_lock:
             enc = loaded.tokenizer([texts[i] for i in idx], padding=True, truncation=True,
-                                   max_length=limit, padding_side="right", return_tensors="pt")
+                                   max_length=limit, padding_side="right", return_tensors="pt",
+                                   split_special_tokens=True)  # a typed "[SEP]" stays text
         with loaded.lock, torch.inference_mode():
             outputs = loaded.model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"],
                                    output_hidden_states=True)
@@ -393,7 +395,8 @@ def word_embeddings(loaded, words: Sequence[str]) -> Embeddings:
     pieces: list[list[str]] = []
     counts = np.empty(len(words), dtype=np.int64)
     with loaded.tokenizer_lock, torch.inference_mode():  # no forward pass: a read of the embedding matrix
-        enc = loaded.tokenizer(list(words), add_special_tokens=False, return_attention_mask=False)
+        enc = loaded.tokenizer(list(words), add_special_tokens=False, return_attention_mask=False,
+                               split_special_tokens=True)
         for i, ids in enumerate(enc["input_ids"]):
             if not ids:
                 raise EmbeddingInputError("embeddings.msg.no_token", word=md_code(words[i]),

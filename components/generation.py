@@ -35,7 +35,7 @@ import pandas as pd
 import torch
 
 from components.loading import LoadedModel
-from components.tokens import Utf8SafeDecoder, readable_tokens
+from components.tokens import Utf8SafeDecoder, encode_chat, readable_tokens
 
 COMPLETE = "complete"
 CHAT = "chat"
@@ -176,38 +176,65 @@ class PreparedPrompt:
     notices: list[Notice] = field(default_factory=list)
 
 
+def _check_mode(loaded: LoadedModel, mode: str) -> None:
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
+    if mode == CHAT and not getattr(loaded.tokenizer, "chat_template", None):
+        raise NoChatTemplateError(
+            f"{loaded.spec.display_name} has no chat template (it is not instruction-tuned): "
+            "use 'Complete text' mode."
+        )
+
+
+def _encode(loaded: LoadedModel, prompt: str, mode: str) -> tuple[list[int], tuple[int, int], str]:
+    """(input_ids, (start, end) token span of the user's text, rendered text). The user's
+    text is always tokenised as plain text (:func:`components.tokens.encode_plain`): typing
+    ``<|im_end|>`` cannot close the user turn; only the chat template's own markup yields
+    control tokens."""
+    _check_mode(loaded, mode)
+    tok = loaded.tokenizer
+    with loaded.tokenizer_lock:
+        if mode == COMPLETE:
+            ids = list(tok(prompt, add_special_tokens=True, split_special_tokens=True,
+                           verbose=False)["input_ids"])
+            return ids, (0, len(ids)), prompt
+        ids, spans, text = encode_chat(tok, [{"role": "user", "content": prompt}], add_generation_prompt=True)
+    return ids, spans[0], text
+
+
 def build_prompt_text(loaded: LoadedModel, prompt: str, mode: str) -> str:
     """The string the model sees: the prompt itself, or the chat template applied to one
-    user message (with the assistant turn opened) in ``"chat"`` mode.
+    user message (with the assistant turn opened) in ``"chat"`` mode. Control-token
+    look-alikes in ``prompt`` stay plain text in the ids (see :func:`prepare_inputs`).
 
     Raises:
         NoChatTemplateError: chat mode on a model without a chat template.
         ValueError: unknown mode.
     """
-    if mode == COMPLETE:
-        return prompt
-    if mode != CHAT:
-        raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
-    if not getattr(loaded.tokenizer, "chat_template", None):
-        raise NoChatTemplateError(
-            f"{loaded.spec.display_name} has no chat template (it is not instruction-tuned): "
-            "use 'Complete text' mode."
-        )
-    with loaded.tokenizer_lock:
-        return loaded.tokenizer.apply_chat_template(
-            [{"role": "user", "content": prompt}], tokenize=False, add_generation_prompt=True
-        )
+    return _encode(loaded, prompt, mode)[2]
 
 
 def prepare_inputs(loaded: LoadedModel, prompt: str, mode: str, max_new_tokens: int,
                    max_prompt_tokens: int = MAX_PROMPT_TOKENS) -> PreparedPrompt:
     """Tokenise ``prompt`` for generation and fit it into the model's context window.
 
+    The user's text is tokenised as plain text (``<|im_end|>`` typed by a person is ordinary
+    pieces, never the control token); in chat mode only the chat template's markup yields
+    special tokens (:func:`components.tokens.encode_chat`).
+
     Policy when prompt + ``max_new_tokens`` exceed the context length ``n_ctx``:
     ``max_new_tokens`` is kept (it is the user's output length) unless it alone needs more
-    than half the window, in which case it is clamped to ``n_ctx // 2``; then the prompt is
-    cut from the left (oldest tokens first) to ``n_ctx - max_new_tokens`` tokens. The prompt
-    is also cut from the left to ``max_prompt_tokens`` (compute cap, :data:`MAX_PROMPT_TOKENS`).
+    than half the window, in which case it is clamped to ``n_ctx // 2``. The prompt is then
+    cut to ``min(n_ctx - max_new_tokens, max_prompt_tokens)`` tokens (compute cap,
+    :data:`MAX_PROMPT_TOKENS`):
+
+    * complete mode: from the left (oldest tokens first) -- the model continues the end of
+      the text, so the end is the context that matters;
+    * chat mode: only the user's message is cut, in its middle -- the template's turns
+      (system turn, user header, end of turn, assistant header) are kept so the model still
+      sees a well-formed conversation and answers, and both the start of the message (where
+      an instruction like "Summarise this." usually is) and its end (a closing question) stay.
+
     Only the tokenizer runs here (fast even for 100 000 characters), never the model.
 
     Args:
@@ -222,9 +249,7 @@ def prepare_inputs(loaded: LoadedModel, prompt: str, mode: str, max_new_tokens: 
     """
     if not prompt or not prompt.strip():
         raise EmptyPromptError("The prompt is empty: type some text for the model to continue.")
-    text = build_prompt_text(loaded, prompt, mode)
-    with loaded.tokenizer_lock:
-        ids = loaded.tokenizer(text, add_special_tokens=(mode == COMPLETE))["input_ids"]
+    ids, (start, end), text = _encode(loaded, prompt, mode)
     n_ctx = loaded.context_length
     notices: list[Notice] = []
     if max_new_tokens > n_ctx // 2 and len(ids) + max_new_tokens > n_ctx:
@@ -233,16 +258,29 @@ def prepare_inputs(loaded: LoadedModel, prompt: str, mode: str, max_new_tokens: 
                          "cap": n_ctx // 2}))
         max_new_tokens = n_ctx // 2
     keep = max(1, min(n_ctx - max_new_tokens, int(max_prompt_tokens)))
-    dropped = max(0, len(ids) - keep)
-    if dropped:
+    total = len(ids)
+    dropped = max(0, total - keep)
+    window = len(ids) + max_new_tokens > n_ctx and keep == n_ctx - max_new_tokens
+    if dropped and mode == CHAT and end - start > dropped:
+        content = end - start - dropped           # user tokens kept: half from each end
+        head = start + (content + 1) // 2
+        tail = end - content // 2
+        ids = ids[:head] + ids[tail:]
+        with loaded.tokenizer_lock:
+            text = loaded.tokenizer.decode(ids, skip_special_tokens=False, clean_up_tokenization_spaces=False)
+        notices.append(("generation.notice.chat_cut",
+                        {"total": total, "cap": keep, "dropped": dropped, "kept": content,
+                         "user": end - start}))
+    elif dropped:
         ids = ids[dropped:]
-        if len(ids) + dropped + max_new_tokens > n_ctx and keep == n_ctx - max_new_tokens:
+        if mode == CHAT:
+            with loaded.tokenizer_lock:
+                text = loaded.tokenizer.decode(ids, skip_special_tokens=False, clean_up_tokenization_spaces=False)
+        if window:
             notices.append(("generation.notice.context_cut",
-                            {"total": len(ids) + dropped, "new": max_new_tokens, "n_ctx": n_ctx,
-                             "dropped": dropped}))
+                            {"total": total, "new": max_new_tokens, "n_ctx": n_ctx, "dropped": dropped}))
         else:
-            notices.append(("generation.notice.prompt_cap",
-                            {"total": len(ids) + dropped, "cap": keep, "dropped": dropped}))
+            notices.append(("generation.notice.prompt_cap", {"total": total, "cap": keep, "dropped": dropped}))
     input_ids = torch.tensor([ids], dtype=torch.long)  # (1, seq)
     return PreparedPrompt(
         text=text,
@@ -704,6 +742,18 @@ def next_token_distribution(
         probs=probs,
         logits=logits,
     )
+
+
+def read_sequence(loaded: LoadedModel, prompt_ids: list[int], new_ids: list[int]) -> dict:
+    """What one generation read and wrote, for the attention page's cross-link: ``ids`` the
+    exact token ids (chat template included, the user's text as plain-text pieces, then the
+    reply) as ``"1,4093,..."``, and ``text`` their decoding with special tokens written
+    literally (``<|im_start|>user\\n...``), so the attention page analyses exactly the ids
+    the model read -- not a re-tokenisation of prompt + reply glued together."""
+    ids = [int(i) for i in prompt_ids] + [int(i) for i in new_ids]
+    with loaded.tokenizer_lock:
+        text = loaded.tokenizer.decode(ids, skip_special_tokens=False, clean_up_tokenization_spaces=False)
+    return {"text": text, "ids": ",".join(str(i) for i in ids)}
 
 
 # --------------------------------------------------------------------------- JSON records

@@ -39,6 +39,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from components.tokens import ST_PLAIN_TEXT, encode_chat, encode_plain
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = ROOT / "data" / "sentiment"
 TRAIN_CSV = DATA_DIR / "train.csv"
@@ -501,7 +503,8 @@ def dataset_hash(path: Path = TRAIN_CSV) -> str:
 def count_tokens(loaded, text: str) -> int:
     """Tokens of ``text`` for ``loaded``'s tokenizer, special tokens included."""
     with loaded.tokenizer_lock:
-        return len(loaded.tokenizer(text, add_special_tokens=True, verbose=False)["input_ids"])
+        return len(loaded.tokenizer(text, add_special_tokens=True, split_special_tokens=True,
+                                    verbose=False)["input_ids"])
 
 
 def _truncation_notice(n_tokens: int, limit: int, what: str) -> list[Notice]:
@@ -520,7 +523,7 @@ def embed(loaded, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
     with loaded.lock, loaded.tokenizer_lock, torch.inference_mode():  # encode tokenizes inside
         return loaded.sentence_model.encode(
             list(texts), batch_size=batch_size, convert_to_numpy=True,
-            normalize_embeddings=True, show_progress_bar=False,
+            normalize_embeddings=True, show_progress_bar=False, **ST_PLAIN_TEXT,
         )
 
 
@@ -605,9 +608,19 @@ def fill_template(template: str, text: str) -> str:
     return template.replace(PLACEHOLDER, text)
 
 
+def _chat_messages(template: str, text: str, few_shot: bool) -> list[dict]:
+    messages = []
+    for ex, lab in (FEW_SHOT_EXAMPLES if few_shot else ()):  # few-shot as earlier conversation turns
+        messages += [{"role": "user", "content": fill_template(template, ex)},
+                     {"role": "assistant", "content": f"{CHAT_ANSWER_PREFIX} {lab}"}]
+    messages.append({"role": "user", "content": fill_template(template, text)})
+    return messages
+
+
 def build_prompt(loaded, template: str, text: str, few_shot: bool = False,
                  mode: str = DEFAULT_MODE) -> str:
-    """The exact string the model reads before the label word.
+    """The exact string the model reads before the label word (for display; the model gets
+    :func:`build_prompt_ids`, where control-token look-alikes in it stay plain text).
 
     ``"complete"``: the filled template; few-shot puts each example of ``FEW_SHOT_EXAMPLES``
     (filled template + label word) before it, separated by blank lines.
@@ -627,14 +640,32 @@ def build_prompt(loaded, template: str, text: str, few_shot: bool = False,
         return "\n\n".join(parts + [fill_template(template, text)])
     if mode != CHAT:
         raise ValueError(f"mode must be {COMPLETE!r} or {CHAT!r}")
-    messages = []
-    for ex, lab in examples:  # few-shot as earlier conversation turns
-        messages += [{"role": "user", "content": fill_template(template, ex)},
-                     {"role": "assistant", "content": f"{CHAT_ANSWER_PREFIX} {lab}"}]
-    messages.append({"role": "user", "content": fill_template(template, text)})
     with loaded.tokenizer_lock:
-        chat = loaded.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-    return chat + CHAT_ANSWER_PREFIX
+        return encode_chat(loaded.tokenizer, _chat_messages(template, text, few_shot),
+                           add_generation_prompt=True, suffix=CHAT_ANSWER_PREFIX)[2]
+
+
+def build_prompt_ids(loaded, template: str, text: str, few_shot: bool = False,
+                     mode: str = DEFAULT_MODE) -> list[int]:
+    """Token ids of :func:`build_prompt`. The template and the text are the user's, so they
+    are tokenised as plain text (``<|im_end|>`` typed in a review is ordinary pieces); in
+    chat mode only the chat template's markup yields control tokens
+    (:func:`components.tokens.encode_chat`).
+
+    Raises:
+        SentimentInputError / ValueError: as :func:`build_prompt`.
+    """
+    check_template(template)
+    if mode == COMPLETE:
+        prompt = build_prompt(loaded, template, text, few_shot, mode)
+        with loaded.tokenizer_lock:
+            return list(loaded.tokenizer(prompt, add_special_tokens=True, split_special_tokens=True,
+                                         verbose=False)["input_ids"])
+    if mode != CHAT:
+        raise ValueError(f"mode must be {COMPLETE!r} or {CHAT!r}")
+    with loaded.tokenizer_lock:
+        return encode_chat(loaded.tokenizer, _chat_messages(template, text, few_shot),
+                           add_generation_prompt=True, suffix=CHAT_ANSWER_PREFIX)[0]
 
 
 def label_token_ids(loaded, words: Sequence[str] = LABEL_WORDS) -> list[int]:
@@ -647,17 +678,18 @@ def label_token_ids(loaded, words: Sequence[str] = LABEL_WORDS) -> list[int]:
 def truncate_tokens(loaded, text: str, limit: int) -> tuple[str, int]:
     """Cut ``text`` to its first ``limit`` tokens; return (text, original token count)."""
     with loaded.tokenizer_lock:
-        ids = loaded.tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"]
+        ids = encode_plain(loaded.tokenizer, text)  # "<|im_end|>" typed in a review stays text
         if len(ids) <= limit:
             return text, len(ids)
-        return loaded.tokenizer.decode(ids[:limit], skip_special_tokens=True), len(ids)
+        return loaded.tokenizer.decode(ids[:limit], skip_special_tokens=False), len(ids)
 
 
 def label_distribution(loaded, prompts: Sequence[str], batch_size: int = LLM_BATCH) -> tuple[np.ndarray, np.ndarray]:
     """Next-token label probabilities for each prompt.
 
     Args:
-        prompts: full prompt strings (see :func:`build_prompt`).
+        prompts: token ids of full prompts (see :func:`build_prompt_ids`), or strings,
+            tokenised as plain text (no control tokens from their content).
 
     Returns:
         (p, mass): ``p`` ``(n, 2)`` softmax of the logits of the label tokens
@@ -671,8 +703,16 @@ def label_distribution(loaded, prompts: Sequence[str], batch_size: int = LLM_BAT
     out_p, out_mass = [], []
     for start in range(0, len(prompts), batch_size):
         chunk = list(prompts[start:start + batch_size])
+        tok = loaded.tokenizer
         with loaded.tokenizer_lock:
-            enc = loaded.tokenizer(chunk, return_tensors="pt", padding=True, padding_side="left")
+            rows = [list(p) if not isinstance(p, str) else
+                    list(tok(p, add_special_tokens=True, split_special_tokens=True, verbose=False)["input_ids"])
+                    for p in chunk]
+        width = max(len(r) for r in rows)
+        pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
+        enc = {"input_ids": torch.tensor([[pad] * (width - len(r)) + r for r in rows], dtype=torch.long),
+               "attention_mask": torch.tensor([[0] * (width - len(r)) + [1] * len(r) for r in rows],
+                                              dtype=torch.long)}  # left padding
         with loaded.lock, torch.inference_mode():
             attention_mask = enc["attention_mask"]                       # (B, T)
             position_ids = (attention_mask.cumsum(-1) - 1).clamp(min=0)  # left padding
@@ -728,8 +768,8 @@ def llm_predict(loaded, texts: Sequence[str], settings: PromptSettings = PromptS
     # each text cut to LLM_MAX_TEXT_TOKENS, as in llm_sentiment (a 20 000-character row would
     # otherwise be a ~5 000-token prompt: minutes of eager attention on a CPU)
     texts = [truncate_tokens(loaded, t, LLM_MAX_TEXT_TOKENS)[0] for t in texts]
-    prompts = [build_prompt(loaded, settings.template, t, settings.few_shot, settings.mode) for t in texts]
-    cf_prompt = build_prompt(loaded, settings.template, CONTENT_FREE, settings.few_shot, settings.mode)
+    prompts = [build_prompt_ids(loaded, settings.template, t, settings.few_shot, settings.mode) for t in texts]
+    cf_prompt = build_prompt_ids(loaded, settings.template, CONTENT_FREE, settings.few_shot, settings.mode)
     p_all, mass = label_distribution(loaded, [cf_prompt] + prompts)
     p_cf, p = p_all[0], p_all[1:]
     p_cal = calibrate(p, p_cf)
@@ -797,7 +837,8 @@ def sst2_probs(loaded, texts: Sequence[str], batch_size: int = 16) -> np.ndarray
     for start in range(0, len(texts), batch_size):
         with loaded.tokenizer_lock:
             enc = loaded.tokenizer(list(texts[start:start + batch_size]), return_tensors="pt",
-                                   padding=True, truncation=True, max_length=limit)
+                                   padding=True, truncation=True, max_length=limit,
+                                   split_special_tokens=True)  # a typed "[SEP]" stays text
         with loaded.lock, torch.inference_mode():
             logits = model(**enc).logits.float()                         # (B, num_labels)
         out.append(torch.softmax(logits, dim=-1)[:, cols].numpy())

@@ -13,6 +13,8 @@ Limits (see README, "Security"):
 """
 from __future__ import annotations
 
+import codecs
+import csv
 import io
 import tomllib
 from dataclasses import dataclass, field
@@ -22,7 +24,21 @@ import pandas as pd
 
 from components.i18n import message
 
-ENCODINGS = ("utf-8-sig", "cp1252")  # utf-8-sig also strips a BOM; cp1252 never fails to decode
+BOMS = (  # longest first: the UTF-32-LE BOM starts with the UTF-16-LE one
+    (codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+BINARY_MAGIC = (  # file signatures of formats people rename to .csv (first bytes of the file)
+    (b"PK\x03\x04", "zip / xlsx / ods / docx"), (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "xls / doc"),
+    (b"%PDF", "pdf"), (b"\x1f\x8b", "gzip"), (b"\x89PNG", "png"), (b"\xff\xd8\xff", "jpeg"),
+    (b"GIF8", "gif"), (b"SQLite format 3\x00", "sqlite"),
+)
+DELIMITERS = ",\t;|"
+"""Column separators recognised (``csv.Sniffer``): spreadsheets save "Unicode text" with tabs,
+European locales use ``;``."""
+MAX_NUL_SHARE = 0.1
+"""Decoded text with more than this share of NUL characters is refused as binary (text can
+hold a stray NUL -- kept, shown literally -- but a tenth of them is a binary file)."""
 CONFIG_FILE = Path(__file__).resolve().parents[1] / ".streamlit" / "config.toml"
 STREAMLIT_DEFAULT_UPLOAD_MB = 200  # Streamlit's own default when the option is not set
 MAX_ROWS = 100_000  # CSV rows / pasted lines read per input
@@ -56,13 +72,16 @@ class CsvTable:
 
     Attributes:
         frame: all columns as strings (no type guessing), index 0..n-1.
-        encoding: the encoding that decoded it ("utf-8-sig" or "cp1252").
+        encoding: the encoding that decoded it (Python codec name, e.g. "utf-8",
+            "utf-16-le", "gb18030", "cp1252").
+        delimiter: the column separator found (one of :data:`DELIMITERS`).
         notices: what was adapted (e.g. the cp1252 fallback).
     """
 
     frame: pd.DataFrame
     encoding: str
     notices: list[str] = field(default_factory=list)
+    delimiter: str = ","
 
     @property
     def columns(self) -> list[str]:
@@ -77,8 +96,90 @@ def too_large_message(size_bytes: int, max_bytes: int = DEFAULT_MAX_BYTES) -> st
     return message("textio.too_large", size=shown, limit=limit)
 
 
+def decode_text_bytes(data: bytes) -> tuple[str, str, list[str]]:
+    """Decode the bytes of a text file whose encoding is unknown.
+
+    Order: a byte-order mark (UTF-8/16/32) decides; else strict UTF-8; else charset-normalizer's
+    best guess (``charset_normalizer.from_bytes``, detects GB18030, Big5, Shift-JIS, UTF-16
+    without BOM, Cyrillic code pages ...). When the guess is a single-byte code page and
+    Windows-1252 decodes the bytes about as cleanly (charset-normalizer's ``mess_ratio`` at
+    most 0.1 above the guess's), Windows-1252 wins: on short Western-European files the
+    detector picks look-alike code pages (cp1257, cp850) that turn "crème" into "crčme".
+    With no guess at all (a few bytes), Windows-1252 when it decodes them.
+
+    Returns:
+        (text, codec name, notices).
+
+    Raises:
+        InputError: the bytes are a known binary format (zip/xlsx, xls, pdf, images ...),
+            undecodable, or decode to text of which over 10 % are NUL characters.
+    """
+    for magic, kind in BINARY_MAGIC:
+        if data.startswith(magic):
+            raise InputError(message("textio.binary", kind=kind))
+    notices: list[str] = []
+    encoding = ""
+    text = None
+    for bom, codec in BOMS:
+        if data.startswith(bom):
+            try:
+                text, encoding = data[len(bom):].decode(codec), codec
+            except UnicodeDecodeError:
+                raise InputError(message("textio.undecodable", encoding=codec)) from None
+            break
+    if text is None:
+        try:
+            text, encoding = data.decode("utf-8"), "utf-8"
+        except UnicodeDecodeError:
+            text, encoding = _guess_decode(data)
+            notices.append(message("textio.cp1252" if encoding == "cp1252" else "textio.detected",
+                                   encoding=encoding))
+    control = text.count("\x00")
+    if text and control > MAX_NUL_SHARE * len(text):
+        raise InputError(message("textio.binary_control", n=f"{control:,}"))
+    return text, encoding, notices
+
+
+def _guess_decode(data: bytes) -> tuple[str, str]:
+    from charset_normalizer import from_bytes
+    from charset_normalizer.md import mess_ratio
+    from charset_normalizer.utils import is_multi_byte_encoding
+
+    best = from_bytes(data).best()
+    try:
+        western = data.decode("cp1252")
+    except UnicodeDecodeError:  # 0x81, 0x8D, 0x8F, 0x90, 0x9D are unassigned in cp1252
+        western = None
+    if best is None:  # too little text for statistics: Windows-1252 if its bytes fit
+        if western is None:
+            raise InputError(message("textio.undecodable_any"))
+        return western, "cp1252"
+    if (western is not None and not is_multi_byte_encoding(best.encoding)
+            and mess_ratio(western, maximum_threshold=1.0) <= best.chaos + 0.1):
+        return western, "cp1252"
+    return str(best), best.encoding
+
+
+def sniff_delimiter(text: str) -> str:
+    """The column separator of CSV ``text``: ``csv.Sniffer`` on the first 64 KiB, limited to
+    :data:`DELIMITERS`; ``","`` when it cannot tell or the header line lacks the guess."""
+    sample = text[:65536]
+    header = sample.split("\n", 1)[0]
+    try:
+        found = csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
+    except csv.Error:
+        found = ""
+    if not found or found not in header:
+        counts = {d: header.count(d) for d in DELIMITERS}
+        found = max(counts, key=counts.get) if max(counts.values()) else ","
+    return found
+
+
 def read_csv_bytes(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES, max_rows: int = MAX_ROWS) -> CsvTable:
-    """Decode and parse CSV bytes: UTF-8 (BOM stripped), else Windows-1252.
+    """Decode and parse CSV bytes of any common encoding and separator.
+
+    Encoding: :func:`decode_text_bytes` (BOM, UTF-8, else charset-normalizer); separator:
+    :func:`sniff_delimiter` (comma, tab -- spreadsheets' "Unicode text" --, semicolon, pipe).
 
     Args:
         data: raw file content.
@@ -87,28 +188,21 @@ def read_csv_bytes(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES, max_rows: in
             says so.
 
     Raises:
-        InputError: empty file, over ``max_bytes`` (message names the limit in MB), not
-            parseable as CSV, or no rows.
+        InputError: empty file, over ``max_bytes`` (message names the limit in MB), not text
+            (binary such as an .xlsx renamed to .csv), not parseable as CSV, or no rows.
     """
     if not data:
         raise InputError(message("textio.file_empty"))
     if len(data) > max_bytes:
         raise InputError(too_large_message(len(data), max_bytes))
-    notices: list[str] = []
-    text = None
-    encoding = ""
-    for encoding in ENCODINGS:
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    assert text is not None  # cp1252 with errors is impossible: use replace as last resort
-    if encoding != "utf-8-sig":
-        notices.append(message("textio.cp1252", encoding=encoding))
+    text, encoding, notices = decode_text_bytes(data)
+    delimiter = sniff_delimiter(text)
+    if delimiter != ",":
+        notices.append(message("textio.delimiter_tab") if delimiter == "\t"
+                       else message("textio.delimiter", delimiter=delimiter))
     try:
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=True,
-                            nrows=max_rows + 1)
+        frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False,
+                            skip_blank_lines=True, nrows=max_rows + 1)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
         raise InputError(message("textio.not_csv", error=str(exc))) from None
     if frame.shape[1] == 0 or frame.empty:
@@ -117,7 +211,7 @@ def read_csv_bytes(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES, max_rows: in
         frame = frame.iloc[:max_rows]
         notices.append(message("textio.row_cap", max_rows=f"{max_rows:,}"))
     frame.columns = [str(c).strip() for c in frame.columns]
-    return CsvTable(frame=frame, encoding=encoding, notices=notices)
+    return CsvTable(frame=frame, encoding=encoding, notices=notices, delimiter=delimiter)
 
 
 def column_texts(table: CsvTable, column: str, label_column: str | None = None) -> tuple[pd.DataFrame, list[str]]:

@@ -217,3 +217,72 @@ class Utf8SafeDecoder:
         delta = text[len(self.emitted):]
         self.emitted = text
         return delta
+
+
+# --------------------------------------------------------------------------- user text → ids
+ST_PLAIN_TEXT = {"processing_kwargs": {"text": {"split_special_tokens": True}}}
+"""Keyword arguments for ``SentenceTransformer.encode`` (sentence-transformers 5+
+``processing_kwargs``, passed to the tokenizer): a typed ``[SEP]`` is ordinary pieces."""
+_SLOT = "\ue000llmlab-slot-{}\ue001"  # private-use characters: never in a chat template
+
+
+def encode_plain(tokenizer, text: str) -> list[int]:
+    """Token ids of user or model ``text`` as plain text: ``"<|im_end|>"`` typed by a person
+    becomes ordinary pieces (``<``, ``|``, ``im``...), never the control token. Uses the
+    ``split_special_tokens=True`` option of Hugging Face tokenizers; no special tokens are
+    added (no BOS/EOS/CLS).
+
+    Returns:
+        list of ints (empty for ``""``).
+    """
+    if not text:
+        return []
+    return list(tokenizer(text, add_special_tokens=False, split_special_tokens=True,
+                          verbose=False)["input_ids"])
+
+
+def encode_chat(tokenizer, messages: list[dict], add_generation_prompt: bool = True,
+                suffix: str = "") -> tuple[list[int], list[tuple[int, int]], str]:
+    """Apply the tokenizer's chat template to ``messages`` and tokenise so that only the
+    template's own markup can produce special tokens; every message content (user text,
+    examples, replies) is tokenised with :func:`encode_plain`.
+
+    The template is rendered around placeholders (private-use characters), the rendered
+    string is split at them, template pieces are tokenised normally (``<|im_start|>`` → id 1)
+    and content pieces as plain text, then the ids are concatenated. Pieces meet at the
+    template's newlines/markers, where byte-level BPE pre-tokenisers split anyway.
+
+    Args:
+        messages: ``[{"role": ..., "content": str}, ...]``.
+        add_generation_prompt: open the assistant turn at the end.
+        suffix: plain text appended after the template (e.g. an answer prefix).
+
+    Returns:
+        ``(input_ids, spans, text)``: ids; ``spans[i] = (start, end)`` token positions of
+        message ``i``'s content; ``text`` the rendered string (contents inserted literally).
+
+    Raises:
+        ValueError: the template changed a message content (placeholder not found once).
+    """
+    slots = [_SLOT.format(i) for i in range(len(messages))]
+    shaped = [{**m, "content": s} for m, s in zip(messages, slots)]
+    rendered = tokenizer.apply_chat_template(shaped, tokenize=False, add_generation_prompt=add_generation_prompt)
+    ids: list[int] = []
+    spans: list[tuple[int, int]] = []
+    text = ""
+    rest = rendered
+    for m, slot in zip(messages, slots):
+        if rest.count(slot) != 1:
+            raise ValueError("the chat template does not insert message contents verbatim")
+        head, rest = rest.split(slot)
+        if head:
+            ids += tokenizer(head, add_special_tokens=False, verbose=False)["input_ids"]
+        content = str(m.get("content", ""))
+        start = len(ids)
+        ids += encode_plain(tokenizer, content)
+        spans.append((start, len(ids)))
+        text += head + content
+    if rest:
+        ids += tokenizer(rest, add_special_tokens=False, verbose=False)["input_ids"]
+    ids += encode_plain(tokenizer, suffix)
+    return ids, spans, text + rest + suffix

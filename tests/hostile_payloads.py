@@ -27,6 +27,8 @@ class Payload:
         html_markers: tag openers (``<script``, ``<img`` ...) that must never reach an HTML /
             markdown / plotly renderer unescaped.
         md_markers: substrings that must never reach a markdown / LaTeX renderer unescaped.
+        template_markers: substrings that must never reach a plotly template string
+            (``hovertemplate``, ``texttemplate``, titles, trace names) unescaped.
         browser: True when the payload is part of the combined string typed in the browser.
     """
 
@@ -34,12 +36,13 @@ class Payload:
     text: str
     html_markers: tuple[str, ...] = ()
     md_markers: tuple[str, ...] = ()
+    template_markers: tuple[str, ...] = ()
     browser: bool = True
     notes: str = field(default="", compare=False)
 
     @property
     def raw_markers(self) -> tuple[str, ...]:
-        return self.html_markers + self.md_markers
+        return self.html_markers + self.md_markers + self.template_markers
 
 
 def _long_text(n: int = LONG_CHARS, seed: int = 9) -> str:
@@ -88,10 +91,13 @@ WHITESPACE = Payload("whitespace_only", "   \t \u00a0\u3000  \n  ", browser=Fals
 CSV_FORMULA = Payload("csv_formula", '=HYPERLINK("http://x","y")')
 FORMAT_BRACES = Payload("format_braces", "{} {0} {text} {0.__class__.__mro__} {{ }} %s %(x)s",
                         notes="str.format / %-format injection into templates")
+PLOTLY_TEMPLATE = Payload("plotly_template", "half %{x} %{y:.2f} %{customdata[0]} %{meta[0]}",
+                          template_markers=("%{x} %{y:.2f} %{customdata[0]} %{meta[0]}",),
+                          notes="plotly template placeholders: must show as typed, not the point's values")
 
 PAYLOADS: tuple[Payload, ...] = (
     SCRIPT, IMG, SVG, MD_JS_LINK, HTML_JS_LINK, MARKDOWN, SHORTCODES, LONG, CONTROL, ZERO_WIDTH,
-    RTL, EMOJI, CHINESE, COMBINING, WHITESPACE, CSV_FORMULA, FORMAT_BRACES,
+    RTL, EMOJI, CHINESE, COMBINING, WHITESPACE, CSV_FORMULA, FORMAT_BRACES, PLOTLY_TEMPLATE,
 )
 BY_ID = {p.id: p for p in PAYLOADS}
 assert len(BY_ID) == len(PAYLOADS)
@@ -102,6 +108,7 @@ SHORT = tuple(p for p in PAYLOADS if p is not LONG and p is not WHITESPACE)
 combined string non-blank / huge)."""
 HTML_MARKERS = tuple(m for p in PAYLOADS for m in p.html_markers)
 MD_MARKERS = tuple(m for p in PAYLOADS for m in p.md_markers)
+TEMPLATE_MARKERS = tuple(m for p in PAYLOADS for m in p.template_markers)
 
 
 def combined(payloads=SHORT, sep: str = "\n") -> str:

@@ -182,7 +182,7 @@ def test_scatter_escapes_hover_and_marks_query():
     assert long.replace("<br>", "").endswith("…") and len(long.replace("<br>", "")) == 200
     names = [tr["name"] for tr in spec["data"]]
     assert "&lt;i&gt;a&lt;/i&gt;" in names and _en("embeddings.chart.query") in names and "search matches (1)" in names
-    assert spec["layout"]["xaxis"]["title"]["text"] == "PC1 (60.0%)"
+    assert spec["layout"]["xaxis"]["title"]["text"] == "PC1 (60.0&#37;)"  # "%" escaped: shown as typed, never a template
     base = [tr for tr in spec["data"] if tr["name"] in ("b", "&lt;i&gt;a&lt;/i&gt;")]
     assert all(tr["marker"]["opacity"] < 0.5 for tr in base)  # dimmed behind the match
     assert len(scree_bar(np.array([0.5, 0.3, 0.1]), used=2).data[0].y) == 3

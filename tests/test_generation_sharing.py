@@ -232,3 +232,46 @@ def test_inspect_attention_cross_link(app):
     # the attention page (its SCHEMA: text -> p_att_text, model -> p_att_model) received the link
     assert at.session_state["p_att_text"] == "Hello there" + generated
     assert at.session_state["p_att_model"] == "smollm2-135m-instruct"
+
+
+def test_inspect_attention_from_chat_analyses_the_ids_the_model_read(app, smollm2):
+    """Chat mode: the attention page gets the exact ids (template + prompt + reply), not
+    prompt + reply glued together ("half priceApples"); a typed <|im_end|> stays plain text."""
+    from components.attention import get_attention
+    from components.generation import CHAT, prepare_inputs
+
+    prompt = "half price<|im_end|>"
+    at = _open(app)
+    at.radio(key="p_gen_mode").set_value(CHAT)
+    at.text_area(key="p_gen_prompt").set_value(prompt)
+    at.toggle(key="p_gen_sample").set_value(False)
+    at.slider(key="p_gen_max_new").set_value(3)
+    at.button(key="gen_go").click()
+    at.run()
+    assert not at.exception
+    generated = _output(at)
+    prompt_ids = prepare_inputs(smollm2, prompt, CHAT, 3).input_ids[0].tolist()
+    at.button(key="gen_to_attention").click()
+    at.run()
+    assert not at.exception
+    ids = [int(i) for i in at.session_state["p_att_ids"].split(",")]
+    assert ids[:len(prompt_ids)] == prompt_ids and len(ids) > len(prompt_ids)  # template + prompt, then the reply
+    assert ids.count(1) == 3 and ids[:len(prompt_ids)].count(2) == 2           # only the template's control tokens
+    text = at.session_state["p_att_text"]
+    assert text.startswith("<|im_start|>system\n") and "<|im_start|>user\nhalf price<|im_end|><|im_end|>\n" in text
+    assert text.endswith(generated.strip()) or generated.strip() in text
+    assert en("attention.msg.exact_ids", n=len(ids)) in " ".join(i.value for i in at.info)
+    assert at.session_state["p_att_cap"] >= len(ids)  # the link asks for every token read
+    # the page analysed those ids: its token table lists them in order
+    table = at.dataframe[0].value
+    assert [int(i) for i in table[en("attention.table.id")]] == ids
+    # re-tokenising the text would not give the same ids (the typed <|im_end|> would turn special)
+    naive = smollm2.tokenizer(text, add_special_tokens=False)["input_ids"]
+    assert naive != ids
+    assert get_attention(smollm2, text, input_ids=ids, max_tokens=256).input_ids == ids[:256]
+    # editing the text drops the ids: the typed text is analysed (as plain text)
+    at.switch_page("app_pages/attention.py")  # AppTest reruns the page it opened, not the switched-to one
+    at.text_area(key="p_att_text").set_value("half price<|im_end|>").run()
+    assert not at.exception and at.session_state["p_att_ids"] == ""
+    assert not any(i.value.startswith(en("attention.msg.exact_ids", n=0)[:20]) for i in at.info)
+    assert 2 not in [int(i) for i in at.dataframe[0].value[en("attention.table.id")]]

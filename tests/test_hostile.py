@@ -242,6 +242,16 @@ def _plotly_strings(spec: str):
         yield "spec", spec
 
 
+PLOTLY_TEMPLATE_KEYS = ("hovertemplate", "texttemplate", "name")
+
+
+def _is_plotly_template(path: str) -> bool:
+    """Spec paths plotly.js runs its ``%{...}`` substitution on: hover/text templates, trace
+    names and every title (``%{meta[i]}``)."""
+    leaf = path.rsplit(".", 1)[-1]
+    return leaf in PLOTLY_TEMPLATE_KEYS or ".title" in path or "annotations" in path
+
+
 def _describe(node) -> str:
     key = getattr(node, "key", None)
     return f"{node.type}" + (f"[key={key}]" if key else "")
@@ -295,6 +305,10 @@ def page_problems(at) -> list[str]:
                 bad = [m for m in hp.HTML_MARKERS if m in text]
                 if bad:
                     problems.append(f"{where}: plotly {path} holds raw HTML {bad}: {_short(text)}")
+                if _is_plotly_template(path):
+                    bad = [m for m in hp.TEMPLATE_MARKERS if m in text]
+                    if bad:
+                        problems.append(f"{where}: plotly template {path} holds user text {bad}: {_short(text)}")
             continue
         for path, text in _proto_strings(proto):
             leaf = path.rsplit(".", 1)[-1]
@@ -942,7 +956,7 @@ def test_csv_reader_keeps_cells(payload):
 
     data = hp.csv_bytes((payload, hp.CHINESE))
     table = textio.read_csv_bytes(data)
-    assert table.encoding == "utf-8-sig"
+    assert table.encoding == "utf-8"
     assert table.columns == ["text", "label"]
     assert table.frame["text"].tolist() == [payload.text, hp.CHINESE.text]
     assert table.frame["label"].tolist() == [payload.id, hp.CHINESE.id]
@@ -994,6 +1008,7 @@ LEAKY_SCRIPT = """
 import html, json
 import plotly.graph_objects as go
 import streamlit as st
+from components.charts import plotly_literal
 from tests import hostile_payloads as hp
 which = st.session_state.get("which", "")
 for p in hp.SHORT:
@@ -1007,6 +1022,7 @@ for p in hp.SHORT:
         st.radio("pick", [p.text], key="r" + p.id)
         st.code(html.escape(p.text))                             # escaped twice when shown
         st.plotly_chart(go.Figure(go.Bar(x=[p.text], y=[1])), key="c" + p.id)
+        st.plotly_chart(go.Figure(go.Bar(x=[1], y=[1], hovertemplate=p.text + " %{y}")), key="h" + p.id)
     else:
         st.code(p.text)
         st.text(p.text)
@@ -1018,6 +1034,8 @@ for p in hp.SHORT:
                     unsafe_allow_html=True)
         st.selectbox("pick", [p.text], key="s" + p.id)
         st.plotly_chart(go.Figure(go.Bar(x=[html.escape(p.text)], y=[1])), key="c" + p.id)
+        st.plotly_chart(go.Figure(go.Bar(x=[1], y=[1], hovertemplate=plotly_literal(p.text) + " %{y}")),
+                        key="h" + p.id)
         st.text_area("t", p.text, key="t" + p.id)
 """
 
@@ -1036,7 +1054,7 @@ def test_checker_tells_literal_from_rendered(which):
         assert not problems, "\n".join(problems)
         return
     text = "\n".join(problems)
-    for kind in ("markdown.body", "warning", "unsafe_allow_html", "radio", "code", "plotly_chart",
+    for kind in ("markdown.body", "warning", "unsafe_allow_html", "radio", "code", "plotly_chart", "plotly template",
                  "markdown after a blank line", "onerror= handler", "<script> element", "unterminated bidi"):
         assert kind in text, f"{kind!r} not flagged:\n{text[:3000]}"
     for p in hp.SHORT:
