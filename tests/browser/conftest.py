@@ -233,15 +233,48 @@ class ConsoleLog:
             self.errors.append(text)
 
 
-# Counts finished script runs: every time the app root's ``data-test-script-state`` leaves
-# "running" (attribute records keep the old value, so a run shorter than a poll is counted too).
+# Counts finished script runs: Streamlit's own "done" message. The page's WebSocket is wrapped
+# and every incoming ForwardMsg whose top-level field 6 (``script_finished``, see
+# streamlit/proto/ForwardMsg.proto) holds a status other than 2 (FINISHED_EARLY_FOR_RERUN: the
+# run was replaced by a newer one) increments ``window.__stRunsDone``. (The DOM's
+# ``data-test-script-state`` is no substitute: React may batch "running" and "notRunning" into
+# one render, so a short run can leave no trace there.)
 RUN_COUNTER_JS = """(() => {
     window.__stRunsDone = 0;
-    const watch = () => new MutationObserver(records => {
-        for (const r of records) if (r.oldValue === 'running') window.__stRunsDone += 1;
-    }).observe(document, {subtree: true, attributes: true, attributeOldValue: true,
-                          attributeFilter: ['data-test-script-state']});
-    if (document.documentElement) watch(); else document.addEventListener('DOMContentLoaded', watch);
+    const Native = window.WebSocket;
+    if (!Native || Native.__runCounter) return;
+    const varint = (b, i) => {
+        let v = 0, scale = 1, x;
+        do { x = b[i++]; v += (x & 0x7f) * scale; scale *= 128; } while ((x & 0x80) && i < b.length);
+        return [v, i];
+    };
+    const finished = b => {  // top-level fields of one ForwardMsg
+        let i = 0, tag, n;
+        while (i < b.length) {
+            [tag, i] = varint(b, i);
+            const field = Math.floor(tag / 8), wire = tag & 7;
+            if (wire === 0) { [n, i] = varint(b, i); if (field === 6) return n !== 2; }
+            else if (wire === 2) { [n, i] = varint(b, i); i += n; }
+            else if (wire === 1) i += 8;
+            else if (wire === 5) i += 4;
+            else return false;
+        }
+        return false;
+    };
+    const count = data => { if (finished(new Uint8Array(data))) window.__stRunsDone += 1; };
+    class CountingWebSocket extends Native {
+        constructor(...args) {
+            super(...args);
+            this.addEventListener('message', e => {
+                try {
+                    if (e.data instanceof ArrayBuffer) count(e.data);
+                    else if (e.data instanceof Blob) e.data.arrayBuffer().then(count);
+                } catch (err) { /* not a ForwardMsg */ }
+            });
+        }
+    }
+    CountingWebSocket.__runCounter = true;
+    window.WebSocket = CountingWebSocket;
 })()"""
 
 
@@ -312,7 +345,7 @@ def wait_idle(page, timeout: float = DEFAULT_TIMEOUT_S, settle: float = 0.6) -> 
 
 
 def runs_done(page) -> int:
-    """How many script runs this document has seen finish (see ``RUN_COUNTER_JS``)."""
+    """How many script runs this document was told had finished (see ``RUN_COUNTER_JS``)."""
     return int(page.evaluate("() => window.__stRunsDone || 0"))
 
 
