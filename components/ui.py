@@ -363,7 +363,13 @@ def publish_link(page: str, schema: Sequence[Param], runnable: bool = True) -> s
     """
     full = [*GLOBAL_SCHEMA, *_page_schema(page, schema)]
     params, notices = permalink.encode(st.session_state, full)
-    if permalink.canonical(params) != st.session_state.get(_WRITTEN):
+    # compared with the address this rerun came from, not with our last write: a write made by
+    # a run that a newer one interrupted may never reach the browser
+    try:
+        shown = permalink.canonical(st.query_params.to_dict())
+    except Exception:  # noqa: BLE001 - malformed query: rewrite it
+        shown = None
+    if permalink.canonical(params) != shown:
         st.query_params.from_dict(params)
         st.session_state[_WRITTEN] = permalink.canonical(params)
     _remember(params)
