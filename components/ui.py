@@ -12,6 +12,7 @@ Conventions every page follows:
 """
 from __future__ import annotations
 
+import hashlib
 import html
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -269,6 +270,20 @@ GLOBAL_SCHEMA: list[Param] = [
     Param("present", PRESENTER_KEY, BOOL, False),
 ]
 _WRITTEN = "_link_written"   # canonical form of the query we last wrote (per session)
+_ECHOES = "_link_echoes"     # fingerprints of every query this session wrote on the current page
+_PAGE = "_link_page"         # page id of the previous run (a change clears _ECHOES)
+_MAX_ECHOES = 256
+
+
+def _fingerprint(query) -> str:
+    return hashlib.sha1(permalink.canonical(query).encode("utf-8")).hexdigest()
+
+
+def _remember(query) -> None:
+    """Note a query this session wrote (or accepted): if the browser later sends it back,
+    it is an echo of our own state, not a link."""
+    echoes = [f for f in st.session_state.get(_ECHOES, []) if f != _fingerprint(query)]
+    st.session_state[_ECHOES] = [*echoes, _fingerprint(query)][-_MAX_ECHOES:]
 _FRESH = "_link_fresh"       # query params of a link that just arrived, until a page takes them
 _NOTICES = "_link_notices"
 
@@ -281,12 +296,16 @@ def begin_link() -> None:
         incoming = st.query_params.to_dict()
     except Exception:  # noqa: BLE001 - malformed query: behave as if none
         incoming = {}
-    if incoming and permalink.canonical(incoming) != st.session_state.get(_WRITTEN):
+    # Every rerun carries the URL the browser shows, which lags our own writes while a run is
+    # in flight (a widget touched mid-run sends the address of two runs ago). Any query this
+    # session wrote on this page is such an echo; taking it for a link would reset the page.
+    if incoming and _fingerprint(incoming) not in st.session_state.get(_ECHOES, []):
         values, notices = permalink.parse(incoming, GLOBAL_SCHEMA)
         st.session_state.update(values)
         st.session_state[_FRESH] = incoming
         st.session_state[_NOTICES] = notices
         st.session_state[_WRITTEN] = permalink.canonical(incoming)
+        _remember(incoming)
     else:
         st.session_state.pop(_FRESH, None)
 
@@ -309,6 +328,11 @@ def bind_link(page: str, schema: Sequence[Param]) -> bool:
         if p.state not in st.session_state:
             st.session_state[p.state] = p.default
     incoming = st.session_state.pop(_FRESH, None)
+    if st.session_state.get(_PAGE) != page:  # echoes are per page: a repeated cross-link applies
+        st.session_state[_PAGE] = page
+        st.session_state[_ECHOES] = []
+        if incoming:
+            _remember(incoming)
     if not incoming:
         return False
     values, notices = permalink.parse(incoming, full)
@@ -348,9 +372,16 @@ def publish_link(page: str, schema: Sequence[Param], runnable: bool = True) -> s
     """
     full = [*GLOBAL_SCHEMA, *_page_schema(page, schema)]
     params, notices = permalink.encode(st.session_state, full)
-    if permalink.canonical(params) != st.session_state.get(_WRITTEN):
+    # compared with the address this rerun came from, not with our last write: a write made by
+    # a run that a newer one interrupted may never reach the browser
+    try:
+        shown = permalink.canonical(st.query_params.to_dict())
+    except Exception:  # noqa: BLE001 - malformed query: rewrite it
+        shown = None
+    if permalink.canonical(params) != shown:
         st.query_params.from_dict(params)
         st.session_state[_WRITTEN] = permalink.canonical(params)
+    _remember(params)
     shared = dict(params)
     if runnable:
         shared[permalink.RUN] = "1"

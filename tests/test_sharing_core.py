@@ -159,6 +159,28 @@ def test_a_link_resets_settings_it_leaves_out(app):
     assert app.title[0].value.endswith("大模型实验室")
 
 
+def test_a_stale_address_of_our_own_is_not_taken_for_a_link(app):
+    """Each rerun carries the address the browser shows, which lags the session's own writes
+    while a run is in flight (an input touched mid-run). Such an echo of an earlier address
+    of this session must not be applied like a shared link (that resets the page's settings)."""
+    app.run()
+    app.session_state["p_lang"] = "zh"
+    app.run()
+    stale = dict(app.query_params)               # the address after the first change
+    assert stale
+    app.session_state["p_presenter"] = True
+    app.session_state["p_present_home"] = 2
+    app.run()
+    assert app.query_params.get("ex") in ("2", ["2"])
+    for k in list(app.query_params):             # the browser sends the older address
+        del app.query_params[k]
+    app.query_params.update(stale)
+    app.run()
+    assert not app.exception
+    assert app.session_state["p_present_home"] == 2
+    assert app.session_state["p_presenter"] is True and app.session_state["p_lang"] == "zh"
+
+
 def test_token_spans_isolate_bidi_overrides():
     """A typed U+202E must not reverse the tokens after it (each span is its own bidi island)."""
     from components.charts_sentiment import attribution_html

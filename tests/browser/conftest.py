@@ -234,10 +234,57 @@ class ConsoleLog:
             self.errors.append(text)
 
 
+# Counts finished script runs: Streamlit's own "done" message. The page's WebSocket is wrapped
+# and every incoming ForwardMsg whose top-level field 6 (``script_finished``, see
+# streamlit/proto/ForwardMsg.proto) holds a status other than 2 (FINISHED_EARLY_FOR_RERUN: the
+# run was replaced by a newer one) increments ``window.__stRunsDone``. (The DOM's
+# ``data-test-script-state`` is no substitute: React may batch "running" and "notRunning" into
+# one render, so a short run can leave no trace there.)
+RUN_COUNTER_JS = """(() => {
+    window.__stRunsDone = 0;
+    const Native = window.WebSocket;
+    if (!Native || Native.__runCounter) return;
+    const varint = (b, i) => {
+        let v = 0, scale = 1, x;
+        do { x = b[i++]; v += (x & 0x7f) * scale; scale *= 128; } while ((x & 0x80) && i < b.length);
+        return [v, i];
+    };
+    const finished = b => {  // top-level fields of one ForwardMsg
+        let i = 0, tag, n;
+        while (i < b.length) {
+            [tag, i] = varint(b, i);
+            const field = Math.floor(tag / 8), wire = tag & 7;
+            if (wire === 0) { [n, i] = varint(b, i); if (field === 6) return n !== 2; }
+            else if (wire === 2) { [n, i] = varint(b, i); i += n; }
+            else if (wire === 1) i += 8;
+            else if (wire === 5) i += 4;
+            else return false;
+        }
+        return false;
+    };
+    const count = data => { if (finished(new Uint8Array(data))) window.__stRunsDone += 1; };
+    class CountingWebSocket extends Native {
+        constructor(...args) {
+            super(...args);
+            this.addEventListener('message', e => {
+                try {
+                    if (e.data instanceof ArrayBuffer) count(e.data);
+                    else if (e.data instanceof Blob) e.data.arrayBuffer().then(count);
+                } catch (err) { /* not a ForwardMsg */ }
+            });
+        }
+    }
+    CountingWebSocket.__runCounter = true;
+    window.WebSocket = CountingWebSocket;
+})()"""
+
+
 def new_page(browser, viewport=(1400, 1000)):
-    """A fresh context + page with a :class:`ConsoleLog` attached as ``page.console_log``."""
+    """A fresh context + page with a :class:`ConsoleLog` attached as ``page.console_log`` and
+    the script-run counter (:func:`runs_done`) installed in every document it opens."""
     context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
     context.set_default_timeout(ACTION_TIMEOUT_S * 1000)
+    context.add_init_script(RUN_COUNTER_JS)
     page = context.new_page()
     page.console_log = ConsoleLog(page)
     return page
@@ -298,11 +345,27 @@ def wait_idle(page, timeout: float = DEFAULT_TIMEOUT_S, settle: float = 0.6) -> 
         time.sleep(0.15)
 
 
+def runs_done(page) -> int:
+    """How many script runs this document was told had finished (see ``RUN_COUNTER_JS``)."""
+    return int(page.evaluate("() => window.__stRunsDone || 0"))
+
+
+def wait_rerun(page, before: int, timeout: float = DEFAULT_TIMEOUT_S) -> None:
+    """Wait until a script run finished after ``runs_done(page) == before`` was read, then for
+    idle. The app's own signal that an input was processed: a bare idle check can pass in
+    the moment between an input event and the start of the run it causes (on a busy server
+    that moment lasts seconds)."""
+    page.wait_for_function("n => (window.__stRunsDone || 0) > n", arg=before, timeout=timeout * 1000,
+                           polling=100)
+    wait_idle(page, timeout)
+
+
 def open_page(page, server_url: str, path: str, timeout: float = DEFAULT_TIMEOUT_S) -> None:
-    """Open ``/<path>`` and wait until the first run finished."""
+    """Open ``/<path>`` and wait until its first script run has finished (not merely until the
+    app looks idle: before the first run starts it is idle with an empty page)."""
     page.goto(f"{server_url}/{path}", wait_until="domcontentloaded", timeout=timeout * 1000)
     page.wait_for_selector('[data-testid="stApp"]', timeout=timeout * 1000)
-    wait_idle(page, timeout)
+    wait_rerun(page, 0, timeout)
 
 
 def wait_for_text(page, text: str, timeout: float = DEFAULT_TIMEOUT_S, exact: bool = False):
@@ -385,10 +448,11 @@ def check_clean(page, name: str, server: Server | None = None) -> Path:
     return path
 
 
-def sidebar_nav(page, title: str) -> None:
+def sidebar_nav(page, title: str, timeout: float = DEFAULT_TIMEOUT_S) -> None:
     """Click a page link in the sidebar navigation and wait for the page to run."""
+    before = runs_done(page)
     page.locator('[data-testid="stSidebarNav"]').get_by_text(title, exact=True).click()
-    wait_idle(page)
+    wait_rerun(page, before, timeout)
 
 
 # --------------------------------------------------------------------------- widgets
@@ -402,10 +466,15 @@ def widget(page, testid: str, label: str):
 def fill_text(page, label: str, text: str) -> None:
     """Type into a text area / text input like a person and commit it (blur), then wait."""
     box = page.get_by_label(label, exact=True).first
+    changed = box.input_value() != text.replace("\r\n", "\n")
+    before = runs_done(page)
     box.click()
     box.fill(text)
     box.press("Tab")  # Streamlit commits text widgets on blur
-    wait_idle(page)
+    if changed:
+        wait_rerun(page, before)
+    else:
+        wait_idle(page)
 
 
 def move_slider(page, label: str, steps: int) -> None:
@@ -417,6 +486,7 @@ def move_slider(page, label: str, steps: int) -> None:
     lo, hi, step = (float(thumb.get_attribute(a) or d) for a, d in (("min", 0), ("max", 100), ("step", 1)))
     target = min(hi, max(lo, float(start) + steps * step))
     key = "ArrowRight" if steps > 0 else "ArrowLeft"
+    before = runs_done(page)
     thumb.focus()
     for _ in range(abs(steps) * 3 + 5):
         before = thumb.input_value()
@@ -427,7 +497,8 @@ def move_slider(page, label: str, steps: int) -> None:
         while thumb.input_value() == before and time.monotonic() < deadline:
             time.sleep(0.03)
     thumb.blur()
-    wait_idle(page)
+    if steps:
+        wait_rerun(page, before)
     assert abs(float(thumb.input_value()) - target) < step / 2, (label, thumb.input_value(), target, key)
 
 
@@ -439,9 +510,14 @@ def slider_value(page, label: str) -> str:
 def choose(page, label: str, option: str) -> None:
     """Pick ``option`` (substring of its visible text) in the selectbox labelled ``label``."""
     box = widget(page, "stSelectbox", label)
+    changed = option not in box.get_by_role("combobox").input_value()
+    before = runs_done(page)
     box.get_by_role("button", name="Open").click()
     page.get_by_role("option").filter(has_text=option).first.click()
-    wait_idle(page)
+    if changed:
+        wait_rerun(page, before)
+    else:
+        wait_idle(page)
 
 
 def selected(page, label: str) -> str:
@@ -451,8 +527,9 @@ def selected(page, label: str) -> str:
 
 def click_button(page, text: str, timeout: float = DEFAULT_TIMEOUT_S) -> None:
     """Press the button showing ``text`` and wait for the run it starts to finish."""
+    before = runs_done(page)
     page.get_by_role("button", name=text, exact=True).first.click()
-    wait_idle(page, timeout)
+    wait_rerun(page, before, timeout)
 
 
 # Rows of a glide-data-grid (st.dataframe) from the accessibility table it keeps in the DOM:
@@ -501,24 +578,32 @@ def table_rows(page, header: str, timeout: float = DEFAULT_TIMEOUT_S) -> list[di
 def choose_radio(page, label: str, option: str) -> None:
     """Click the option ``option`` of the radio group labelled ``label`` (label may be hidden)."""
     group = widget(page, "stRadio", label)
-    group.locator("label").filter(has_text=re.compile(rf"^\s*{re.escape(option)}\s*$")).first.click()
-    wait_idle(page)
+    choice = group.locator("label").filter(has_text=re.compile(rf"^\s*{re.escape(option)}\s*$")).first
+    changed = not choice.locator("input").first.is_checked()
+    before = runs_done(page)
+    choice.click()
+    if changed:
+        wait_rerun(page, before)
+    else:
+        wait_idle(page)
 
 
 def set_toggle(page, label_start: str, on: bool) -> None:
     """Switch the toggle/checkbox whose label starts with ``label_start`` on or off."""
     box = page.locator('[data-testid="stCheckbox"]').filter(has_text=label_start).first
     if box.locator("input").first.is_checked() != on:
+        before = runs_done(page)
         box.locator("label").first.click()
-        wait_idle(page)
+        wait_rerun(page, before)
     assert box.locator("input").first.is_checked() == on
 
 
 def upload_file(page, label: str, path) -> None:
     """Give ``path`` to the file uploader labelled ``label`` and wait for the rerun."""
+    before = runs_done(page)
     widget(page, "stFileUploader", label).locator('input[type="file"]').set_input_files(str(path))
     wait_for_text_in(widget(page, "stFileUploader", label), Path(path).name)
-    wait_idle(page)
+    wait_rerun(page, before)
 
 
 def wait_for_text_in(locator, text: str, timeout: float = DEFAULT_TIMEOUT_S):

@@ -27,9 +27,11 @@ from tests.browser.conftest import (
     assert_no_console_errors,
     assert_no_exception,
     open_page,
+    runs_done,
     screenshot,
     streamlit_server,
     wait_idle,
+    wait_rerun,
     warm_up,
 )
 from tests.test_hostile import NOT_MAIN_BUTTONS, page_schema
@@ -206,11 +208,12 @@ def reveal(page, selector: str):
             if not option.is_visible():
                 continue
             tried.append(option.inner_text().strip())
+            radio_input = option.locator("input").first
+            if radio_input.is_checked():
+                continue  # the current mode: its inputs were already looked for
+            before = runs_done(page)
             option.click()
-            radio_input = option.locator("input")
-            if radio_input.count():
-                page.wait_for_function("e => e.checked", arg=radio_input.first.element_handle(), timeout=10_000)
-            wait_idle(page)
+            wait_rerun(page, before)
             try:
                 target.first.wait_for(state="attached", timeout=5_000)
             except Exception:  # noqa: BLE001 - not revealed by this option
@@ -222,10 +225,11 @@ def reveal(page, selector: str):
 
 def type_text(page, box, text: str) -> None:
     """Replace a text area's content like a paste, commit it (blur), wait for the run."""
+    before = runs_done(page)
     box.click()
     box.fill(text)
     box.press("Tab")
-    wait_idle(page)
+    wait_rerun(page, before)
 
 
 # ------------------------------------------------------------------ typed text
@@ -237,8 +241,9 @@ def test_typed_payloads(page, srv, page_id):
     type_text(page, box, hp.BROWSER_COMBINED)
     button = main_button(page)
     if button is not None:
+        before = runs_done(page)
         button.click()
-        wait_idle(page, DEFAULT_TIMEOUT_S)
+        wait_rerun(page, before, DEFAULT_TIMEOUT_S)
     assert_safe(page, dialogs, f"hostile-{page_id}", srv)
     # literal: the box still holds exactly what was typed, and the page shows it as text
     assert box.input_value() == hp.BROWSER_COMBINED.replace("\r\n", "\n")
@@ -258,8 +263,9 @@ def test_long_text(page, srv):
     type_text(page, box, hp.LONG.text)
     button = main_button(page)
     if button is not None:
+        before = runs_done(page)
         button.click()
-    wait_idle(page, DEFAULT_TIMEOUT_S)
+        wait_rerun(page, before, DEFAULT_TIMEOUT_S)
     assert_safe(page, dialogs, f"hostile-{LONG_PAGE}-100k", srv)
     assert len(box.input_value()) == len(hp.LONG.text)
     notices = page.locator('[data-testid="stMain"] [data-testid="stAlert"]')
@@ -272,30 +278,31 @@ def test_csv_payloads(page, srv, page_id):
     dialogs = Dialogs(page)
     open_page(page, srv.url, page_id)
     uploader = reveal(page, 'input[type="file"]')
+    before = runs_done(page)
     uploader.set_input_files(files=[{
         "name": "<img src=x onerror=alert(1)> hostile.csv",
         "mimeType": "text/csv",
         "buffer": hp.csv_bytes(tuple(p for p in hp.PAYLOADS if p.browser)),
     }])
-    page.wait_for_timeout(500)
-    wait_idle(page, DEFAULT_TIMEOUT_S)
+    wait_rerun(page, before, DEFAULT_TIMEOUT_S)
     button = main_button(page)
     if button is not None:
+        before = runs_done(page)
         button.click()
-        wait_idle(page, DEFAULT_TIMEOUT_S)
+        wait_rerun(page, before, DEFAULT_TIMEOUT_S)
     assert_safe(page, dialogs, f"hostile-{page_id}-csv", srv)
     grids = page.locator('[data-testid="stMain"] [data-testid="stDataFrame"]')
     assert grids.count() >= 1, f"{page_id}: the uploaded payloads are not shown in a table"
     # then a file whose column names are payloads: the page names the columns it found (and
     # that the column chosen before is missing)
     uploader = page.locator('[data-testid="stMain"] input[type="file"]').first
+    before = runs_done(page)
     uploader.set_input_files(files=[{
         "name": "columns.csv", "mimeType": "text/csv",
         "buffer": hp.csv_bytes(tuple(p for p in hp.PAYLOADS if p.browser),
                                header=(hp.IMG.text, hp.SHORTCODES.text + " " + hp.MARKDOWN.text)),
     }])
-    page.wait_for_timeout(500)
-    wait_idle(page, DEFAULT_TIMEOUT_S)
+    wait_rerun(page, before, DEFAULT_TIMEOUT_S)
     assert_safe(page, dialogs, f"hostile-{page_id}-csv-columns", srv)
 
 

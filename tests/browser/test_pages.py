@@ -27,6 +27,7 @@ from tests.browser.conftest import (
     open_page,
     open_tab,
     plotly_charts,
+    runs_done,
     selected,
     set_toggle,
     sidebar_nav,
@@ -36,6 +37,7 @@ from tests.browser.conftest import (
     upload_file,
     wait_for_text,
     wait_idle,
+    wait_rerun,
 )
 
 pytestmark = pytest.mark.browser
@@ -73,8 +75,9 @@ def test_home(page, server):
     assert status["GPT-2 (124M, Hub)"] == "unavailable here"
     wait_for_text(page, "The Hugging Face Hub is not reachable from this server")
     # each card links to its page
+    before = runs_done(page)
     page.locator('[data-testid="stMain"]').get_by_role("link", name=re.compile("Text generation")).click()
-    wait_idle(page)
+    wait_rerun(page, before)
     assert page.url.rstrip("/").endswith("/generation")
     wait_for_text(page, "Text generation · 文本生成")
     open_page(page, server.url, "")
@@ -92,7 +95,7 @@ def test_deep_link_on_fresh_server(browser):
         try:
             page.goto(f"{srv.url}/classification")
             page.locator('[data-testid="stSidebarNav"] a').nth(5).wait_for()
-            page.wait_for_timeout(1500)
+            wait_rerun(page, 0)  # the first run is over: the navigation is final
             assert [t for t in nav_titles(page) if t] == NAV_TITLES
         finally:
             page.context.close()
@@ -100,10 +103,11 @@ def test_deep_link_on_fresh_server(browser):
 
 # --------------------------------------------------------------------------- generation
 def _generate(page, expect_streaming: bool = False) -> str:
+    before = runs_done(page)
     page.get_by_role("button", name="Generate", exact=True).click()
     if expect_streaming:  # partial text with the cursor shows while tokens arrive
         page.locator('[data-testid="stCode"]').filter(has_text="▌").first.wait_for(timeout=DEFAULT_TIMEOUT_S * 1000)
-    wait_idle(page)
+    wait_rerun(page, before)
     out = page.locator('[data-testid="stCode"]').first
     out.wait_for(timeout=DEFAULT_TIMEOUT_S * 1000)
     # on a busy machine the rerun can start after wait_idle's settle window: wait until no

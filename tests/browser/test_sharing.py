@@ -52,6 +52,7 @@ from tests.browser.conftest import (
     new_page,
     open_page,
     plotly_charts,
+    runs_done,
     screenshot,
     selected,
     set_toggle,
@@ -60,6 +61,7 @@ from tests.browser.conftest import (
     table_rows,
     wait_for_text,
     wait_idle,
+    wait_rerun,
     watch_dialogs,
     widget,
 )
@@ -174,7 +176,7 @@ def goto(page, url: str, timeout: float = DEFAULT_TIMEOUT_S) -> None:
     """Open an absolute URL and wait until Streamlit's run is over."""
     page.goto(url, wait_until="domcontentloaded", timeout=timeout * 1000)
     page.wait_for_selector('[data-testid="stApp"]', timeout=timeout * 1000)
-    wait_idle(page, timeout)
+    wait_rerun(page, 0, timeout)  # the first run finished (idle alone holds before it starts)
 
 
 def copy_link(page) -> str:
@@ -205,10 +207,15 @@ def number_value(page, label: str) -> str:
 
 def set_number(page, label: str, value: int) -> None:
     box = widget(page, "stNumberInput", label).locator("input").first
+    changed = box.input_value() != str(value)
+    before = runs_done(page)
     box.click()
     box.fill(str(value))
     box.press("Enter")
-    wait_idle(page)
+    if changed:
+        wait_rerun(page, before)
+    else:
+        wait_idle(page)
     assert box.input_value() == str(value)
 
 
