@@ -12,6 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from components import charts_sentiment as charts
+from components import coverage
 from components import sentiment as S
 from components import textio, ui
 from components.catalog import MINILM, SMOLLM2, get_spec
@@ -157,6 +158,17 @@ def _evaluation(approach: str, model_key: str | None, settings: tuple, data_hash
 
 
 # ------------------------------------------------------------------ renderers (live and curated)
+def show_coverage(cov: dict | None) -> None:
+    """How much of the text the approach could read; a warning when too little to mean anything."""
+    if not cov:
+        return
+    key, values = coverage.message(cov, ui.escape_markdown)
+    if cov["meaningful"]:
+        st.caption(t(key, **values), help=t("coverage.help", min=values["min"]))
+    else:
+        st.warning(t(key, **values), icon="❓")
+
+
 def render_attribution_matrix(results: list[dict], key: str) -> tuple | None:
     """Heatmap + table of every approach's word weights, words in text order. Returns
     (figure, table) for the report, or None when no approach computed attributions."""
@@ -191,8 +203,8 @@ def render_single(results: list[dict], key: str, show_timing: bool) -> list:
         approach = res["approach"]
         with col:
             st.subheader(short_name(approach), divider="gray", help=long_name(approach))
-            st.metric(t("sentiment.metric.label"), names.get(res["label"], res["label"]),
-                      help=t("sentiment.metric.help"))
+            st.metric(t("sentiment.metric.label"), t(S.shown_label_key(res)), help=t("sentiment.metric.help"))
+            show_coverage(res.get("coverage"))
             if approach == S.VADER:
                 fig = charts.probability_bars(res["scores"], value_name=t("sentiment.chart.proportion"), names=names)
             else:

@@ -39,6 +39,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from components import coverage
 from components.tokens import ST_PLAIN_TEXT, encode_chat, encode_plain
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -140,6 +141,9 @@ class SentimentResult:
             :data:`Notice` tuples (i18n key, values).
         extra: approach-specific detail (VADER ``compound``/``word_valences``; LLM
             ``uncalibrated``/``calibrated``/``content_free``/``prompt``).
+        coverage: how much of the text the approach could read
+            (:meth:`components.coverage.Coverage.as_dict`); ``coverage["meaningful"]`` False
+            means the label must not be shown as a verdict.
     """
 
     approach: str
@@ -151,6 +155,7 @@ class SentimentResult:
     attribution_seconds: float = 0.0
     notices: list[Notice] = field(default_factory=list)
     extra: dict = field(default_factory=dict)
+    coverage: dict = field(default_factory=dict)
 
 
 def result_dict(result: SentimentResult, timings: bool = True) -> dict:
@@ -160,7 +165,7 @@ def result_dict(result: SentimentResult, timings: bool = True) -> dict:
 
     Returns:
         ``{"approach", "label", "scores", "p_positive", "attribution": [[word, weight, spaced]],
-        "notices": [[key, values]], "extra"}`` (+ ``"seconds"``, ``"attribution_seconds"``).
+        "notices": [[key, values]], "extra", "coverage"}`` (+ ``"seconds"``, ``"attribution_seconds"``).
     """
     out = {
         "approach": result.approach, "label": result.label,
@@ -169,6 +174,7 @@ def result_dict(result: SentimentResult, timings: bool = True) -> dict:
         "attribution": [[w, float(v), bool(sp)] for w, v, sp in result.attribution],
         "notices": [[k, dict(v)] for k, v in result.notices],
         "extra": dict(result.extra),
+        "coverage": dict(result.coverage),
     }
     if timings:
         out["seconds"] = float(result.seconds)
@@ -462,6 +468,7 @@ def vader_sentiment(text: str, attribution: bool = True) -> SentimentResult:
         notices=notices,
         extra={"compound": raw["compound"], "word_valences": [list(v) for v in valences],
                "valences_aligned": aligned},
+        coverage=coverage.vader_coverage(text, analyzer).as_dict(),
     )
     if attribution:
         def score(texts):
@@ -594,6 +601,7 @@ def head_sentiment(loaded, head: SentimentHead, text: str, attribution: bool = T
     result = SentimentResult(
         approach=HEAD, label=labels[0], scores={NEGATIVE: 1 - p_pos, POSITIVE: p_pos},
         p_positive=p_pos, seconds=seconds, notices=notices,
+        coverage=coverage.tokenizer_coverage(loaded.tokenizer, text).as_dict(),
     )
     if attribution:
         (weights, occ), result.attribution_seconds = _timed(
@@ -807,6 +815,7 @@ def llm_sentiment(loaded, text: str, settings: PromptSettings = PromptSettings()
             "content_free": as_dict(detail["content_free"]),
             "label_mass": float(detail["mass"][0]),
         },
+        coverage=coverage.tokenizer_coverage(loaded.tokenizer, text).as_dict(),
     )
     if attribution:
         (weights, occ), result.attribution_seconds = _timed(
@@ -866,6 +875,7 @@ def sst2_sentiment(loaded, text: str, attribution: bool = True) -> SentimentResu
         approach=SST2, label=_binary_label(p_pos),
         scores={NEGATIVE: float(probs[0, 0]), POSITIVE: p_pos},
         p_positive=p_pos, seconds=seconds, notices=notices,
+        coverage=coverage.tokenizer_coverage(loaded.tokenizer, text).as_dict(),
     )
     if attribution:
         (weights, occ), result.attribution_seconds = _timed(
@@ -965,14 +975,29 @@ def _tr(lang: str, key: str, **values) -> str:
     return i18n.translate(lang, key, **values)
 
 
+def meaningful(result: dict) -> bool:
+    """False when too little of the text was readable (:mod:`components.coverage`): the label
+    is then reported as not meaningful. Results without coverage (older curated files) count
+    as meaningful."""
+    return bool(result.get("coverage", {}).get("meaningful", True))
+
+
+def shown_label_key(result: dict) -> str:
+    """i18n key of the label to show: the verdict, or "not meaningful" under low coverage."""
+    return f"sentiment.label.{result['label']}" if meaningful(result) else "coverage.not_meaningful"
+
+
 def results_table(results: Sequence[dict], lang: str = "en") -> pd.DataFrame:
-    """One row per approach (translated headers and labels): approach, label, P(positive),
-    VADER compound. ``results``: :func:`result_dict` dicts."""
+    """One row per approach (translated headers and labels): approach, label (or "not
+    meaningful", :func:`shown_label_key`), P(positive), VADER compound, known characters.
+    ``results``: :func:`result_dict` dicts."""
     return pd.DataFrame({
         _tr(lang, "sentiment.col.approach"): [_tr(lang, f"sentiment.approach.{r['approach']}") for r in results],
-        _tr(lang, "sentiment.col.label"): [_tr(lang, f"sentiment.label.{r['label']}") for r in results],
+        _tr(lang, "sentiment.col.label"): [_tr(lang, shown_label_key(r)) for r in results],
         _tr(lang, "sentiment.col.p_positive"): [round(float(r["p_positive"]), 4) for r in results],
         _tr(lang, "sentiment.col.compound"): [r["extra"].get("compound") for r in results],
+        _tr(lang, "coverage.column"): [coverage.short(r["coverage"]) if r.get("coverage") else ""
+                                       for r in results],
     })
 
 
@@ -1009,6 +1034,7 @@ def report_sections(text: str, results: Sequence[dict], figures: Sequence[tuple]
     """
     from components.charts_sentiment import attribution_html
     from components.report import Section
+    from components.textio import markdown_literal
 
     secs = [Section(_tr(lang, "ui.report.inputs"), "text", text),
             Section(_tr(lang, "ui.report.settings"), "kv",
@@ -1022,6 +1048,9 @@ def report_sections(text: str, results: Sequence[dict], figures: Sequence[tuple]
         if res.get("attribution"):
             secs.append(Section(_tr(lang, "sentiment.report.attribution", approach=name), "html",
                                 attribution_html(res["attribution"])))
+        if res.get("coverage"):
+            key, values = coverage.message(res["coverage"], markdown_literal)
+            secs.append(Section(name, "markdown", _tr(lang, key, **values)))
         for key, values in res.get("notices", []):
             secs.append(Section(name, "markdown", _tr(lang, key, **dict(values))))
         if res["approach"] == LLM:
