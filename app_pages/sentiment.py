@@ -205,16 +205,27 @@ def render_single(results: list[dict], key: str, show_timing: bool) -> list:
             st.subheader(short_name(approach), divider="gray", help=long_name(approach))
             st.metric(t("sentiment.metric.label"), t(S.shown_label_key(res)), help=t("sentiment.metric.help"))
             show_coverage(res.get("coverage"))
-            if approach == S.VADER:
-                fig = charts.probability_bars(res["scores"], value_name=t("sentiment.chart.proportion"), names=names)
-            else:
-                fig = charts.probability_bars(res["scores"], value_name=t("sentiment.chart.probability"), names=names)
             table = pd.DataFrame({t("sentiment.col.label"): [names.get(k, k) for k in res["scores"]],
                                   t("sentiment.col.value"): list(res["scores"].values())})
-            ui.chart(fig, key=f"{key}_bars_{approach}", table=table, filename=f"sentiment_{approach}")
-            figures.append((short_name(approach), fig))
             if approach == S.VADER:
-                st.caption(t("sentiment.vader.compound", compound=f"{res['extra']['compound']:+.3f}"))
+                compound = res["extra"]["compound"]
+                fig = charts.compound_chart(compound, S.VADER_POS_THRESHOLD, S.VADER_NEG_THRESHOLD, names=names,
+                                            value_name=t("sentiment.col.compound"))
+                compound_table = pd.DataFrame({t("sentiment.col.compound"): [compound],
+                                               t("sentiment.col.label"): [names.get(res["label"], res["label"])]})
+                ui.chart(fig, key=f"{key}_compound", table=compound_table, filename="sentiment_vader_compound")
+                st.caption(t("sentiment.vader.compound", compound=f"{compound:+.3f}",
+                             pos=f"{S.VADER_POS_THRESHOLD:+.2f}", neg=f"{S.VADER_NEG_THRESHOLD:+.2f}"))
+                st.caption(t("sentiment.vader.saturation"))
+                with st.expander(t("sentiment.vader.proportions")):
+                    bars = charts.probability_bars(res["scores"], value_name=t("sentiment.chart.proportion"),
+                                                   names=names)
+                    ui.chart(bars, key=f"{key}_bars_{approach}", table=table, filename=f"sentiment_{approach}")
+                    st.caption(t("sentiment.vader.proportions_caption"))
+            else:
+                fig = charts.probability_bars(res["scores"], value_name=t("sentiment.chart.probability"), names=names)
+                ui.chart(fig, key=f"{key}_bars_{approach}", table=table, filename=f"sentiment_{approach}")
+            figures.append((short_name(approach), fig))
             if show_timing and "seconds" in res:
                 timing = t("sentiment.timing", ms=f"{res['seconds'] * 1000:.1f}")
                 if res["attribution"]:

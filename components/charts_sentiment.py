@@ -56,6 +56,38 @@ def probability_bars(scores: Mapping[str, float], title: str = "", value_name: s
     return fig
 
 
+def compound_chart(compound: float, pos_threshold: float = 0.05, neg_threshold: float = -0.05,
+                   names: Mapping[str, str] | None = None, value_name: str = "compound",
+                   height: int = 130) -> go.Figure:
+    """VADER's compound score on its −1 … +1 axis, with the bands that decide the label:
+    ≥ ``pos_threshold`` positive, ≤ ``neg_threshold`` negative, else neutral (Hutto & Gilbert
+    2014 / vaderSentiment README convention). The score is one bar from 0, coloured by the
+    band it falls in, so the chart and the label can never disagree.
+
+    Args:
+        compound: VADER compound score in [-1, 1].
+        names: label key -> displayed label (band names). value_name: axis/hover word.
+    """
+    label = "positive" if compound >= pos_threshold else "negative" if compound <= neg_threshold else "neutral"
+    fig = go.Figure(go.Bar(
+        x=[float(compound)], y=[_esc(value_name)], orientation="h", base=0,
+        marker_color=COLOURS[label], width=0.5, text=[f"{compound:+.3f}"], textposition="outside",
+        hovertemplate=_esc(value_name) + ": %{x:+.3f} → " + _name(names, label) + "<extra></extra>",
+    ))
+    bands = (("negative", -1.0, neg_threshold), ("neutral", neg_threshold, pos_threshold), ("positive", pos_threshold, 1.0))
+    for key, lo, hi in bands:
+        fig.add_vrect(x0=lo, x1=hi, fillcolor=COLOURS[key], opacity=0.12, line_width=0, layer="below")
+        fig.add_annotation(x=(lo + hi) / 2 if key != "neutral" else 0, y=1.02, yref="paper", showarrow=False,
+                           text=_name(names, key), font=dict(size=11), yanchor="bottom")
+    for x in (neg_threshold, pos_threshold):
+        fig.add_vline(x=x, line_width=1, line_dash="dot", line_color="#555555")
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=25, b=5), showlegend=False,
+                      xaxis=dict(range=[-1.05, 1.05], title=None, zeroline=True, tickvals=[-1, -0.5, neg_threshold, 0, pos_threshold, 0.5, 1],
+                                 ticktext=["−1", "−0.5", f"{neg_threshold:+.2f}", "0", f"{pos_threshold:+.2f}", "+0.5", "+1"]),
+                      yaxis=dict(title=None, showticklabels=False))
+    return fig
+
+
 def before_after_bars(before: Mapping[str, float], after: Mapping[str, float],
                       content_free: Mapping[str, float] | None = None,
                       series_names: Mapping[str, str] | None = None, names: Mapping[str, str] | None = None,

@@ -366,3 +366,20 @@ def test_occlusion_is_skipped_for_long_texts_with_a_notice():
     assert notices[0][0] == "sentiment.notice.occlusion_skipped"
     weights, notices = S.occlusion("not good at all", score)
     assert calls == [5] and notices == []   # the text + one variant per word
+
+
+def test_vader_chart_shows_what_decides_the_label():
+    """The VADER chart is the compound score against the ±0.05 bands; its colour is the label's,
+    while the largest neg/neu/pos proportion can be another label."""
+    from components import charts_sentiment as charts
+
+    res = S.vader_sentiment("The package arrived on Tuesday and the staff were friendly.", attribution=False)
+    assert res.label == S.POSITIVE and max(res.scores, key=res.scores.get) == S.NEUTRAL  # the old contradiction
+    for compound in (res.extra["compound"], 0.05, 0.049, -0.05, -0.3):
+        fig = charts.compound_chart(compound, S.VADER_POS_THRESHOLD, S.VADER_NEG_THRESHOLD)
+        assert fig.data[0].x == (compound,)
+        assert fig.data[0].marker.color == charts.COLOURS[S.vader_label(compound)]
+    # saturation with length: same word proportions, larger |compound|
+    one, ten = S.vader_sentiment("bad good", False), S.vader_sentiment("bad good " * 10, False)
+    assert one.scores == ten.scores
+    assert one.extra["compound"] == pytest.approx(-0.1531) and ten.extra["compound"] == pytest.approx(-0.8402)
