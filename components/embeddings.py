@@ -472,6 +472,33 @@ def pca_project(vectors: np.ndarray, dims: int = 2) -> Projection:
                       pca=pca, scree=ratios[:m])
 
 
+def _flat_pca(U: np.ndarray, dims: int) -> Projection:
+    """PCA of distinct points spanning fewer than ``dims`` directions (e.g. 2 distinct texts
+    in 2-D): the directions that exist get their PCA coordinates, the others are 0 (an axis
+    with no variance would be arbitrary), with a note saying how many directions exist."""
+    from sklearn.decomposition import PCA as SkPCA
+
+    n, d = U.shape
+    k_max = min(dims, n - 1, d)
+    pca = SkPCA(n_components=k_max, random_state=0).fit(U)
+    ratios = np.asarray(pca.explained_variance_ratio_, dtype=np.float64)
+    k = int((ratios > 1e-9).sum())
+    coords = np.zeros((n, dims), dtype=np.float32)
+    coords[:, :k] = pca.transform(U)[:, :k]
+    evr = np.zeros(dims)
+    evr[:k] = ratios[:k]
+    note = Note("embeddings.msg.flat_map", {"unique": n, "k": k, "dims": dims, "axis": f"PC{k + 1}"})
+    return Projection(coords=coords, method=PCA, explained_variance_ratio_=evr, pca=None,
+                      scree=ratios[:min(10, n - 1, d)], notices=[note])
+
+
+def unique_rows(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct rows of ``vectors`` and, for each row, the index of its distinct row
+    (``np.unique(axis=0, return_inverse=True)``): ``U[inverse]`` equals ``vectors``."""
+    U, inverse = np.unique(np.asarray(vectors), axis=0, return_inverse=True)
+    return U, np.asarray(inverse).reshape(-1)
+
+
 def tsne_perplexity(n: int, requested: float = 30.0) -> float:
     """Perplexity adapted to n: ``min(requested, (n - 1) / 3)``, at least 2 (sklearn needs
     perplexity < n; van der Maaten's rule of thumb is 5-50 for thousands of points)."""
@@ -505,12 +532,51 @@ def tsne_project(vectors: np.ndarray, dims: int = 2, perplexity: float = 30.0, s
 
 
 def project(vectors: np.ndarray, method: str = PCA, dims: int = 2, perplexity: float = 30.0) -> Projection:
-    """Dispatch to :func:`pca_project` or :func:`tsne_project`."""
-    if method == PCA:
-        return pca_project(vectors, dims)
+    """Map ``vectors`` with :func:`pca_project` or :func:`tsne_project`.
+
+    Identical rows (repeated texts) are projected once and every copy gets that point's
+    coordinates, so copies share a position exactly (t-SNE would otherwise spread identical
+    points apart: its attraction between them is finite). Then a note says how many distinct
+    points the map has. PCA of distinct points spanning fewer than ``dims`` directions draws
+    the directions that exist and sets the others to 0 (note ``embeddings.msg.flat_map``).
+
+    Raises:
+        InputError: as the projections; t-SNE with fewer than 5 distinct points
+            (``embeddings.msg.tsne_few_unique``); a single distinct point (no variance).
+    """
+    if method not in (PCA, TSNE):
+        raise ValueError(f"Unknown projection {method!r}")
+    X = np.asarray(vectors)
+    if X.ndim != 2 or X.shape[0] == 0 or not np.isfinite(X).all():
+        return pca_project(X, dims) if method == PCA else tsne_project(X, dims, perplexity)  # raises
+    U, inverse = unique_rows(X)
+    n, n_unique = X.shape[0], U.shape[0]
+    if n_unique == n:
+        if method == TSNE:
+            return tsne_project(X, dims, perplexity)
+        try:
+            return pca_project(X, dims)
+        except EmbeddingInputError as exc:
+            if exc.key != "embeddings.msg.few_directions" or n_unique < 2:
+                raise
+            return _flat_pca(np.asarray(X, dtype=np.float64), dims)
+    if n_unique < 2:
+        raise EmbeddingInputError("embeddings.msg.no_variance")
     if method == TSNE:
-        return tsne_project(vectors, dims, perplexity)
-    raise ValueError(f"Unknown projection {method!r}")
+        if n_unique < 5:
+            raise EmbeddingInputError("embeddings.msg.tsne_few_unique", n=n, unique=n_unique)
+        proj = tsne_project(U, dims, perplexity)
+    else:
+        U64 = np.asarray(U, dtype=np.float64)
+        try:
+            proj = pca_project(U64, dims) if n_unique > dims else _flat_pca(U64, dims)
+        except EmbeddingInputError as exc:
+            if exc.key != "embeddings.msg.few_directions":
+                raise
+            proj = _flat_pca(U64, dims)
+    proj.coords = proj.coords[inverse]
+    proj.notices = [*proj.notices, Note("embeddings.msg.copies_share", {"n": n, "unique": n_unique})]
+    return proj
 
 
 def project_query(projection: Projection, vector: np.ndarray) -> np.ndarray | None:

@@ -343,3 +343,47 @@ def test_page_smollm2_hidden_states_layer(app):
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert "layer 3" in spec["layout"]["title"]["text"]
     assert any(m.value == "576" for m in at.metric)
+
+
+@pytest.fixture(scope="module")
+def two_sentences_alternating(minilm):
+    texts = ["The cat sat on the mat.", "Stock markets fell sharply today."] * 25
+    return texts, emb.encode_sentences(minilm, texts).vectors
+
+
+def test_map_of_copies_pca_2d_draws_the_one_direction(two_sentences_alternating):
+    """50 lines alternating two sentences: 2 distinct points span one direction. The 2-D PCA
+    map is drawn (PC1 exact, PC2 = 0), copies share a position, and no message suggests 2-D."""
+    texts, vectors = two_sentences_alternating
+    proj = emb.project(vectors, emb.PCA, 2)
+    assert proj.coords.shape == (50, 2)
+    assert np.all(proj.coords[:, 1] == 0)
+    assert len({tuple(c) for c in proj.coords.tolist()}) == 2
+    assert np.array_equal(proj.coords[0::2], np.repeat(proj.coords[:1], 25, axis=0))
+    gap = float(np.linalg.norm(vectors[0] - vectors[1]))
+    assert abs(proj.coords[0, 0] - proj.coords[1, 0]) == pytest.approx(gap, rel=1e-4)
+    assert proj.explained_variance_ratio_.tolist()[1] == 0 and proj.explained_variance_ratio_[0] == pytest.approx(1)
+    keys = [n.key for n in proj.notices]
+    assert keys == ["embeddings.msg.flat_map", "embeddings.msg.copies_share"]
+    english = " ".join(str(n) for n in proj.notices)
+    assert "2-D" not in english.replace("a 2-D map", "") and "50 items but only 2 distinct" in english
+    assert emb.project_query(proj, vectors[0]) is None  # no PCA to place a query on a flat map
+
+
+def test_map_of_copies_tsne_needs_five_distinct(two_sentences_alternating, minilm):
+    texts, vectors = two_sentences_alternating
+    with pytest.raises(InputError, match="only 2 distinct") as info:
+        emb.project(vectors, emb.TSNE, 2)
+    assert "t-SNE" not in str(info.value).split("Use")[1]  # suggests PCA, never the option chosen
+    # 6 distinct sentences x 5 copies: t-SNE places every copy exactly on its sentence's point
+    base = ["The cat sat on the mat.", "Stock markets fell sharply today.", "I love this song.",
+            "Rain is expected tomorrow.", "The team won the final.", "Add two cups of flour."]
+    many = emb.encode_sentences(minilm, base * 5).vectors
+    proj = emb.project(many, emb.TSNE, 2)
+    assert len({tuple(c) for c in proj.coords.tolist()}) == 6
+    for i in range(6):
+        assert np.array_equal(proj.coords[i::6], np.repeat(proj.coords[i:i + 1], 5, axis=0))
+    assert "embeddings.msg.copies_share" in [n.key for n in proj.notices]
+    # PCA 3-D of the same: 6 distinct points, a real 3-D map
+    pca3 = emb.project(many, emb.PCA, 3)
+    assert len({tuple(c) for c in pca3.coords.tolist()}) == 6 and np.all(pca3.explained_variance_ratio_ > 0.05)
