@@ -387,3 +387,19 @@ def test_map_of_copies_tsne_needs_five_distinct(two_sentences_alternating, minil
     # PCA 3-D of the same: 6 distinct points, a real 3-D map
     pca3 = emb.project(many, emb.PCA, 3)
     assert len({tuple(c) for c in pca3.coords.tolist()}) == 6 and np.all(pca3.explained_variance_ratio_ > 0.05)
+
+
+def test_page_fifty_lines_of_two_sentences_draw_a_map(app):
+    at = _open(app)
+    at.radio(key="p_emb_input").set_value("typed").run()
+    at.text_area(key="p_emb_text").set_value("\n".join(["The cat sat on the mat.", "Stock markets fell sharply today."] * 25))
+    at.run()
+    assert not at.exception, at.exception
+    msg = _messages(at)
+    assert "choose 2-D" not in msg and "only 2 distinct" in msg and "span only 1 direction" in msg
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    from tests.conftest import plotly_array
+
+    points = {(x, y) for tr in spec["data"] if tr.get("x") is not None
+              for x, y in zip(plotly_array(tr["x"]), plotly_array(tr["y"]))}
+    assert len(points) == 2
