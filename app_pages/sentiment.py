@@ -23,6 +23,7 @@ PAGE = "sentiment"  # i18n: ok (page id)
 SST2_KEY = "distilbert-sst2"  # i18n: ok (catalog key)
 MAX_BATCH = 200  # texts per batch run (the LLM needs ~0.1-0.5 s per text on CPU)
 MAP_MAX = 500    # texts sent to the embedding map (its own cap)
+EVAL_MAX = 500   # labelled rows of an uploaded evaluation set (one LLM forward each)
 K = ui.persist_key
 t = ui.t
 SINGLE, LINES, CSV = "single", "lines", "csv"  # i18n: ok (input mode ids)
@@ -534,48 +535,137 @@ _finish()
 # ------------------------------------------------------------------ evaluation
 if ui.presenter():
     st.stop()
-st.divider()
-st.subheader(t("sentiment.eval.heading"))
-test = S.load_dataset("test")
-st.caption(t("sentiment.eval.caption", n=len(test), pos=int((test.label == S.POSITIVE).sum()),
-             neg=int((test.label == S.NEGATIVE).sum())))
-if st.button(t("sentiment.eval.button"), key="sent_eval_run", type="primary"):
-    st.session_state["sent_eval_on"] = True
-if st.session_state.get("sent_eval_on"):
-    test_hash = S.dataset_hash(S.TEST_CSV)
+
+
+@st.cache_data(max_entries=8, ttl=3600, show_spinner=False)
+def _evaluation_own(approach: str, model_key: str | None, settings: tuple, data_hash: str,
+                    texts: tuple[str, ...], labels: tuple[str, ...]) -> S.Evaluation:
+    """One approach on the user's labelled texts."""
+    from components.cache import get_model
+
+    own = pd.DataFrame({"text": list(texts), "label": list(labels)})
+    if approach == S.VADER:
+        return S.evaluate(S.VADER, test=own)
+    loaded = get_model(model_key)
+    head = _head(data_hash) if approach == S.HEAD else None
+    return S.evaluate(approach, loaded, head, S.PromptSettings(*settings), test=own)
+
+
+def _pct(value: float) -> str:
+    return "–" if value != value else f"{value:.1%}"  # NaN: no text of that label
+
+
+def render_evaluation(evals: list, truth: list[str], key: str) -> None:
+    """Accuracy, predicted-positive share and per-class recall per approach (table + chart),
+    then one confusion matrix per approach. Same for the bundled set and the user's CSV."""
+    names = label_names()
+    true_share = sum(v == S.POSITIVE for v in truth) / max(1, len(truth))
+    rows = []
+    for ev in evals:
+        row = {t("sentiment.col.approach"): long_name(ev.approach), t("sentiment.col.accuracy"): round(ev.accuracy, 3),
+               t("sentiment.col.positive_share"): _pct(ev.positive_share),
+               t("sentiment.col.recall", label=names[S.POSITIVE]): _pct(ev.recall.get(S.POSITIVE, float("nan"))),
+               t("sentiment.col.recall", label=names[S.NEGATIVE]): _pct(ev.recall.get(S.NEGATIVE, float("nan"))),
+               t("sentiment.col.ms_per_text"): round(ev.seconds_per_text * 1000, 2), t("sentiment.col.note"): ""}
+        if ev.approach == S.LLM:
+            row[t("sentiment.col.note")] = t("sentiment.eval.llm_note",
+                                             raw=f"{ev.extra['accuracy_uncalibrated']:.3f}",
+                                             cal=f"{ev.extra['accuracy_calibrated']:.3f}")
+        rows.append(row)
+    eval_table = pd.DataFrame(rows)
+    st.caption(t("sentiment.eval.share_caption", share=f"{true_share:.1%}"))
+    ui.data_table(eval_table, key=f"{key}_table", filename="sentiment_evaluation")
+    acc_fig = charts.accuracy_bars([(long_name(e.approach), e.accuracy) for e in evals],
+                                   x_title=t("sentiment.chart.accuracy"))
+    ui.chart(acc_fig, key=f"{key}_acc", table=eval_table, filename="sentiment_accuracy")
+    cm_cols = st.columns(len(evals))
+    for col, ev in zip(cm_cols, evals):
+        with col:
+            cm_table = ev.confusion.rename(index=names, columns=names).reset_index(names=t("sentiment.chart.true"))
+            ui.chart(charts.confusion_heatmap(ev.confusion, short_name(ev.approach),
+                                              x_title=t("sentiment.chart.predicted"),
+                                              y_title=t("sentiment.chart.true"), names=names),
+                     key=f"{key}_cm_{ev.approach}", table=cm_table, filename=f"sentiment_confusion_{ev.approach}")
+
+
+def _run_evaluations(run) -> list:
     evals = []
     for approach in approaches:
         key = APPROACH_MODEL[approach]
         if key is not None and not _available(key):
             continue
-        with st.spinner(t("sentiment.eval.spinner", approach=long_name(approach), n=len(test))):
-            ev = ui.run_guarded(_evaluation, approach, key, dataclasses.astuple(settings), data_hash, test_hash)
+        ev = run(approach, key)
         if ev is not None:
             evals.append(ev)
+    return evals
+
+
+st.divider()
+st.subheader(t("sentiment.eval.heading"))
+test = S.load_dataset("test")
+st.caption(t("sentiment.eval.caption", n=len(test), pos=int((test.label == S.POSITIVE).sum()),
+             neg=int((test.label == S.NEGATIVE).sum())))
+st.info(t("sentiment.eval.what_set"), icon="🧪")
+if st.button(t("sentiment.eval.button"), key="sent_eval_run", type="primary"):
+    st.session_state["sent_eval_on"] = True
+if st.session_state.get("sent_eval_on"):
+    test_hash = S.dataset_hash(S.TEST_CSV)
+
+    def _bundled(approach, key):
+        with st.spinner(t("sentiment.eval.spinner", approach=long_name(approach), n=len(test))):
+            return ui.run_guarded(_evaluation, approach, key, dataclasses.astuple(settings), data_hash, test_hash)
+
+    evals = _run_evaluations(_bundled)
     if evals:
-        names = label_names()
-        rows = []
-        for ev in evals:
-            row = {t("sentiment.col.approach"): long_name(ev.approach), t("sentiment.col.accuracy"): round(ev.accuracy, 3),
-                   t("sentiment.col.ms_per_text"): round(ev.seconds_per_text * 1000, 2), t("sentiment.col.note"): ""}
-            if ev.approach == S.LLM:
-                row[t("sentiment.col.note")] = t("sentiment.eval.llm_note",
-                                                 raw=f"{ev.extra['accuracy_uncalibrated']:.3f}",
-                                                 cal=f"{ev.extra['accuracy_calibrated']:.3f}")
-            rows.append(row)
-        eval_table = pd.DataFrame(rows)
-        ui.data_table(eval_table, key="sent_eval_table", filename="sentiment_evaluation")
-        acc_fig = charts.accuracy_bars([(long_name(e.approach), e.accuracy) for e in evals],
-                                       x_title=t("sentiment.chart.accuracy"))
-        ui.chart(acc_fig, key="sent_eval_acc", table=eval_table, filename="sentiment_accuracy")
-        cm_cols = st.columns(len(evals))
-        for col, ev in zip(cm_cols, evals):
-            with col:
-                cm = ev.confusion.copy()
-                cm_table = cm.rename(index=names, columns=names).reset_index(names=t("sentiment.chart.true"))
-                ui.chart(charts.confusion_heatmap(ev.confusion, short_name(ev.approach),
-                                                  x_title=t("sentiment.chart.predicted"),
-                                                  y_title=t("sentiment.chart.true"), names=names),
-                         key=f"sent_cm_{ev.approach}", table=cm_table, filename=f"sentiment_confusion_{ev.approach}")
+        render_evaluation(evals, test["label"].tolist(), key="sent_eval")
 else:
     st.caption(t("sentiment.eval.hint"))
+
+# ------------------------------------------------------------------ evaluation on the user's labelled CSV
+st.subheader(t("sentiment.eval_own.heading"))
+st.caption(t("sentiment.eval_own.caption", n=EVAL_MAX))
+own_upload = st.file_uploader(t("sentiment.eval_own.upload"), type=["csv"], key="sent_eval_csv")  # i18n: ok (file type)
+if own_upload is not None:
+    own, own_notices, own_problem = None, [], None
+    try:
+        own_table = textio.read_csv_bytes(own_upload.getvalue(),
+                                          max_bytes=int(float(st.get_option("server.maxUploadSize")) * 1024 * 1024))
+        own_notices += [textio_text(n) for n in own_table.notices]
+        cols = own_table.columns
+        text_guess = next((c for c in cols if c.lower() in ("text", "review", "sentence")), cols[0])  # i18n: ok
+        label_guess = next((c for c in cols if c.lower() in ("label", "sentiment", "polarity")), cols[-1])  # i18n: ok
+        c1, c2 = st.columns(2)
+        text_col = c1.selectbox(t("sentiment.eval_own.text_column"), cols, index=cols.index(text_guess),
+                                key="sent_eval_text_col")
+        label_col = c2.selectbox(t("sentiment.eval_own.label_column"), cols, index=cols.index(label_guess),
+                                 key="sent_eval_label_col")
+        frame, col_notes = textio.column_texts(own_table, text_col, label_col)
+        own_notices += [textio_text(n) for n in col_notes]
+        own, notes = S.labelled_set(frame)
+        own_notices += [notice_text(n) for n in notes]
+        if len(own) > EVAL_MAX:
+            own_notices.append(t("sentiment.batch.cap", n=len(own), limit=EVAL_MAX))
+            own = own.iloc[:EVAL_MAX]
+    except textio.InputError as exc:
+        own_problem = textio_text(str(exc))
+    except S.SentimentInputError as exc:
+        own_problem = t(exc.key, **exc.values)
+    ui.notices(own_notices)
+    if own_problem:
+        st.warning(own_problem, icon="✏️")
+    elif own is not None:
+        st.caption(t("sentiment.eval.caption_own", n=len(own), pos=int((own.label == S.POSITIVE).sum()),
+                     neg=int((own.label == S.NEGATIVE).sum())))
+        if st.button(t("sentiment.eval_own.button"), key="sent_eval_own_run", type="primary"):
+            st.session_state["sent_eval_own_on"] = True
+        if st.session_state.get("sent_eval_own_on"):
+            own_texts, own_labels = tuple(own["text"]), tuple(own["label"])
+
+            def _own(approach, key):
+                with st.spinner(t("sentiment.eval.spinner", approach=long_name(approach), n=len(own_texts))):
+                    return ui.run_guarded(_evaluation_own, approach, key, dataclasses.astuple(settings), data_hash,
+                                          own_texts, own_labels)
+
+            own_evals = _run_evaluations(_own)
+            if own_evals:
+                render_evaluation(own_evals, list(own_labels), key="sent_eval_own")

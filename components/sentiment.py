@@ -899,6 +899,10 @@ class Evaluation:
         seconds_per_text: mean wall time per text, seconds.
         predictions: the predicted labels, in test-set order.
         extra: e.g. LLM ``accuracy_uncalibrated`` / ``accuracy_calibrated``.
+        positive_share: fraction of texts predicted positive (a bias towards one label shows
+            here next to the true share).
+        recall: true label -> recall (``sklearn.metrics.recall_score`` per class; NaN when the
+            set has no text of that label).
     """
 
     approach: str
@@ -908,6 +912,8 @@ class Evaluation:
     seconds_per_text: float
     predictions: list[str]
     extra: dict = field(default_factory=dict)
+    positive_share: float = float("nan")
+    recall: dict = field(default_factory=dict)
 
 
 def evaluate_predictions(approach: str, truth: Sequence[str], predicted: Sequence[str],
@@ -919,11 +925,54 @@ def evaluate_predictions(approach: str, truth: Sequence[str], predicted: Sequenc
     cm = confusion_matrix(list(truth), list(predicted), labels=cols)
     frame = pd.DataFrame(cm, index=cols, columns=cols).loc[list(LABELS)]
     frame.index.name, frame.columns.name = "true", "predicted"
+    support = frame.sum(axis=1)
+    recall = {lab: float(frame.loc[lab, lab] / support[lab]) if support[lab] else float("nan") for lab in LABELS}
     return Evaluation(
         approach=approach, accuracy=float(accuracy_score(list(truth), list(predicted))),
         confusion=frame, n=len(truth), seconds_per_text=seconds / max(1, len(truth)),
         predictions=list(predicted), extra=extra or {},
+        positive_share=float(np.mean([p == POSITIVE for p in predicted])) if len(predicted) else float("nan"),
+        recall=recall,
     )
+
+
+LABEL_ALIASES = {
+    POSITIVE: ("positive", "pos", "1", "1.0", "+1", "+", "true", "yes"),
+    NEGATIVE: ("negative", "neg", "0", "0.0", "-1", "-", "false", "no"),
+}
+"""Accepted spellings of the two labels in a user's CSV (compared lower-cased, stripped)."""
+
+
+def labelled_set(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[Notice]]:
+    """A user's labelled texts (``components.textio.column_texts`` with a label column) as an
+    evaluation set: labels normalised to ``positive`` / ``negative`` (:data:`LABEL_ALIASES`),
+    other labels dropped with a notice, texts capped like single texts (:func:`check_text`).
+
+    Returns:
+        (frame with ``text``, ``label``, ``row``; notices).
+
+    Raises:
+        SentimentInputError: no row has a recognised label (``sentiment.eval.no_labels``).
+    """
+    lookup = {alias: lab for lab, aliases in LABEL_ALIASES.items() for alias in aliases}
+    labels = frame["label"].astype(str).str.strip().str.lower().map(lookup)
+    notices: list[Notice] = []
+    unknown = frame.loc[labels.isna(), "label"].astype(str)
+    if len(unknown):
+        shown = ", ".join(repr(v) for v in list(dict.fromkeys(unknown))[:5])
+        notices.append(("sentiment.eval.dropped_labels", {"n": len(unknown), "values": shown}))
+    out = frame.loc[labels.notna(), ["row", "text"]].assign(label=labels[labels.notna()]).reset_index(drop=True)
+    if out.empty:
+        raise SentimentInputError("no row has a positive/negative label", key="sentiment.eval.no_labels",
+                                  values=shown if len(unknown) else "")
+    texts, cut = [], 0
+    for text in out["text"]:
+        text, notes = check_text(text)
+        texts.append(text)
+        cut += bool(notes)
+    if cut:
+        notices.append(("sentiment.batch.long", {"n": cut, "limit": f"{MAX_CHARS:,}"}))
+    return out.assign(text=texts), notices
 
 
 def evaluate(approach: str, loaded=None, head: SentimentHead | None = None,

@@ -383,3 +383,52 @@ def test_vader_chart_shows_what_decides_the_label():
     one, ten = S.vader_sentiment("bad good", False), S.vader_sentiment("bad good " * 10, False)
     assert one.scores == ten.scores
     assert one.extra["compound"] == pytest.approx(-0.1531) and ten.extra["compound"] == pytest.approx(-0.8402)
+
+
+def test_labelled_set_normalises_labels_and_evaluation_shows_bias():
+    import pandas as pd
+
+    from components import textio
+
+    data = ("text,label\nI love it,1\nAwful service.,0\nGreat food!,pos\nThe package arrived on Tuesday.,neg\n"
+            "Not sure,maybe\n,positive\nTerrible!,NEGATIVE\n").encode()
+    frame, _ = textio.column_texts(textio.read_csv_bytes(data), "text", "label")
+    own, notices = S.labelled_set(frame)
+    assert own["label"].tolist() == [S.POSITIVE, S.NEGATIVE, S.POSITIVE, S.NEGATIVE, S.NEGATIVE]
+    assert notices == [("sentiment.eval.dropped_labels", {"n": 1, "values": "'maybe'"})]
+    with pytest.raises(S.SentimentInputError) as info:
+        S.labelled_set(pd.DataFrame({"row": [1], "text": ["x"], "label": ["meh"]}))
+    assert info.value.key == "sentiment.eval.no_labels"
+    ev = S.evaluate(S.VADER, test=own)
+    # VADER calls the neutral negative text "neutral": recall(negative) 2/3, positive 2/2
+    assert ev.predictions == [S.POSITIVE, S.NEGATIVE, S.POSITIVE, S.NEUTRAL, S.NEGATIVE]
+    assert ev.recall == {S.NEGATIVE: pytest.approx(2 / 3), S.POSITIVE: 1.0}
+    assert ev.positive_share == pytest.approx(0.4) and ev.accuracy == pytest.approx(0.8)
+    # on the bundled test set: shares and recalls from the confusion matrix
+    full = S.evaluate(S.VADER)
+    cm = full.confusion
+    assert full.recall[S.POSITIVE] == pytest.approx(cm.loc[S.POSITIVE, S.POSITIVE] / 85)
+    assert full.positive_share == pytest.approx(cm[S.POSITIVE].sum() / 170)
+
+
+def test_page_evaluation_on_own_csv(app):
+    at = _open(app)
+    at.toggle(key="p_sent_hub").set_value(False)
+    at.toggle(key="p_sent_head").set_value(False)
+    at.toggle(key="p_sent_llm").set_value(False)
+    at.toggle(key="p_sent_attr").set_value(False).run()
+    data = "review,stars\nI love it,1\nAwful service.,0\nGreat food!,1\nThe package arrived on Tuesday.,0\n<b>x</b>,2\n"
+    at.file_uploader(key="sent_eval_csv").set_value(("mine.csv", data.encode(), "text/csv")).run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="sent_eval_text_col").value == "review"
+    at.selectbox(key="sent_eval_label_col").set_value("stars").run()
+    from components.i18n import translate
+
+    assert "1 row(s) with a label other than" in " ".join(str(m.value) for m in at.info)
+    at.button(key="sent_eval_own_run").click().run()
+    assert not at.exception, at.exception
+    share = translate("en", "sentiment.col.positive_share")
+    table = next(d.value for d in at.dataframe if share in d.value.columns and len(d.value) == 1)
+    assert table[share].tolist() == ["50.0%"]
+    assert table[translate("en", "sentiment.col.recall", label="negative")].tolist() == ["50.0%"]
+    assert translate("en", "sentiment.eval.what_set")[:20] in " ".join(str(m.value) for m in at.info)
