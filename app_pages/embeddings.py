@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from components import charts_embeddings as charts
+from components import coverage
 from components import embeddings as emb
 from components import ui
 from components.catalog import EMBEDDINGS, MINILM, SENTENCE_TRANSFORMER, SMOLLM2, get_spec, models_for
@@ -102,6 +103,14 @@ for note in _link_notes:
 
 
 # ------------------------------------------------------------------ cached work
+@st.cache_data(max_entries=6, ttl=3600, show_spinner=False)
+def cached_coverage(model_key: str, digest: str, _texts: list[str]) -> tuple[list[dict], list]:
+    """Share of each text the model's tokenizer knows, per (model key, texts digest)."""
+    from components.cache import get_model
+
+    return emb.text_coverage(get_model(model_key), _texts)
+
+
 @st.cache_data(max_entries=6, ttl=3600, show_spinner=False)
 def cached_embeddings(model_key: str, method: str, layer: int | None, digest: str,
                       _texts: list[str], _rows: list[int], _label: str) -> emb.Embeddings:
@@ -445,6 +454,9 @@ except InputError as exc:
 emb_id = "|".join(str(x) for x in (model_key, method, layer, digest))
 vectors = result_emb.vectors
 ui.notices([msg(n) for n in result_emb.notices])
+coverages, coverage_notes = cached_coverage(model_key, digest, texts)
+for note in coverage_notes:
+    st.warning(msg(note), icon="❓")
 if result_emb.pieces is not None:
     with st.expander(t("embeddings.source.pieces")):
         st.dataframe(pd.DataFrame({t("embeddings.col.text"): texts,
@@ -508,8 +520,12 @@ point = st.selectbox(t("embeddings.selected.pick"), options, key=K("emb_point"),
 result = emb.map_result(
     texts, vectors, proj, labels=labels, label_title=label_title, rows=rows, model_key=model_key, method=method,
     layer=layer, perplexity=perplexity, selected=None if point is None or point < 0 else int(point), k=k,
-    query=query.strip(), query_vector=query_vector)
+    query=query.strip(), query_vector=query_vector, coverages=coverages)
 ui.notices([msg(n) for n in query_notes])
+if query_vector is not None:
+    query_cov = cached_coverage(model_key, emb.texts_digest([query.strip()]), [query.strip()])[0][0]
+    cov_key, cov_values = coverage.message(query_cov, ui.escape_markdown)
+    (st.caption if query_cov["meaningful"] else st.warning)(t(cov_key, **cov_values))
 
 with map_area:
     render_metrics(result)

@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from components import i18n
+from components import coverage, i18n
 from components.textio import InputError, parse_labelled_lines
 from components.tokens import ST_PLAIN_TEXT
 
@@ -488,7 +488,7 @@ def _flat_pca(U: np.ndarray, dims: int) -> Projection:
     evr = np.zeros(dims)
     evr[:k] = ratios[:k]
     note = Note("embeddings.msg.flat_map", {"unique": n, "k": k, "dims": dims, "axis": f"PC{k + 1}"})
-    return Projection(coords=coords, method=PCA, explained_variance_ratio_=evr, pca=None,
+    return Projection(coords=coords, method=PCA, explained_variance_ratio_=evr, pca=pca,
                       scree=ratios[:min(10, n - 1, d)], notices=[note])
 
 
@@ -585,7 +585,12 @@ def project_query(projection: Projection, vector: np.ndarray) -> np.ndarray | No
     if projection.method != PCA or projection.pca is None:
         return None
     x = np.asarray(vector, dtype=np.float64).reshape(1, -1)
-    return projection.pca.transform(x)[0].astype(np.float32)
+    xy = projection.pca.transform(x)[0]
+    out = np.zeros(projection.coords.shape[1], dtype=np.float32)
+    out[:len(xy)] = xy[:len(out)]
+    if projection.explained_variance_ratio_ is not None:  # axes without variance (flat map) stay 0
+        out[np.asarray(projection.explained_variance_ratio_) <= 0] = 0
+    return out
 
 
 # --------------------------------------------------------------------------- neighbours
@@ -774,6 +779,27 @@ def summary_stats(vectors: np.ndarray) -> dict[str, float]:
             "mean_norm": float(np.linalg.norm(X, axis=1).mean()), "mean_cosine": mean_cos}
 
 
+# --------------------------------------------------------------------------- coverage
+def text_coverage(loaded, texts: Sequence[str]) -> tuple[list[dict], list[Note]]:
+    """How much of each text the model's tokenizer reads (:func:`components.coverage.tokenizer_coverage`,
+    one :meth:`~components.coverage.Coverage.as_dict` per text; repeated texts computed once),
+    and a note listing the items too unknown to place meaningfully (``embeddings.msg.low_coverage``:
+    they reach the model mostly as ``[UNK]``, so e.g. ``😡😡`` and ``🎉`` get the same vector)."""
+    memo: dict[str, dict] = {}
+    out = []
+    for text in texts:
+        if text not in memo:
+            memo[text] = coverage.tokenizer_coverage(loaded.tokenizer, str(text)).as_dict()
+        out.append(memo[text])
+    low = [i for i, c in enumerate(out) if not c["meaningful"]]
+    notes = []
+    if low:
+        examples = ", ".join(md_code(hover_text(texts[i], 40)) for i in low[:5])
+        notes.append(Note("embeddings.msg.low_coverage", {"n": len(low), "total": len(texts), "examples": examples,
+                                                          "min": f"{coverage.MIN_KNOWN:.0%}"}))
+    return out, notes
+
+
 # --------------------------------------------------------------------------- result
 def _neighbour_dict(nn: pd.DataFrame) -> dict[str, list]:
     return {"index": [int(i) for i in nn["index"]], "cosine": [float(c) for c in nn["cosine"]]}
@@ -796,6 +822,7 @@ def map_result(
     query: str = "",
     query_vector: np.ndarray | None = None,
     notices: Sequence[Note] = (),
+    coverages: Sequence[dict] | None = None,
 ) -> dict[str, Any]:
     """Everything the page shows for one map, as plain JSON-able data (the same structure is
     rendered live and from ``curated/embeddings.json``).
@@ -808,6 +835,7 @@ def map_result(
         selected: index of the chosen item (its k nearest neighbours are listed), or None.
         query, query_vector: a new text and its ``(d,)`` embedding (placed on a PCA map).
         notices: :class:`Note` s to keep with the result.
+        coverages: n :func:`text_coverage` dicts, or None (then no "known" column).
 
     Returns:
         dict with ``texts``, ``labels``, ``label_title``, ``rows``, ``model``, ``method``,
@@ -816,7 +844,8 @@ def map_result(
         ``vector_dims`` (d), ``mean_cosine``, ``nearest`` (each item's nearest other item:
         ``{"index", "cosine"}``), ``selected``, ``neighbours`` (``{"index", "cosine"}`` of the
         selected item, cosine in the full space), ``query``, ``query_xy`` (None for t-SNE),
-        ``query_neighbours``.
+        ``query_neighbours``, ``known`` (n cells like ``"0% (0/2)"``, or None) and
+        ``meaningful`` (n bools, or None).
     """
     n = len(texts)
     best, score = nearest_for_all(vectors)
@@ -839,6 +868,8 @@ def map_result(
         "selected": None, "neighbours": None,
         "query": "", "query_xy": None, "query_neighbours": None,
         "notices": [{"key": x.key, "values": dict(x.values)} for x in notices if isinstance(x, Note)],
+        "known": None if coverages is None else [coverage.short(c) for c in coverages],
+        "meaningful": None if coverages is None else [bool(c["meaningful"]) for c in coverages],
     }
     if selected is not None and 0 <= int(selected) < n:
         result["selected"] = int(selected)
@@ -854,7 +885,8 @@ def map_result(
 def neighbours_frame(result: dict[str, Any], which: str = "neighbours") -> pd.DataFrame | None:
     """The neighbours of the selected item (``which="neighbours"``) or of the query
     (``"query_neighbours"``) as a DataFrame with ``rank``, ``row``, ``text``, [``label``],
-    ``cosine`` (English column ids; the page renames them for display). None if absent."""
+    [``known``: coverage of the item's text], ``cosine`` (English column ids; the page renames
+    them for display). None if absent."""
     nn = result.get(which)
     if not nn:
         return None
@@ -863,6 +895,8 @@ def neighbours_frame(result: dict[str, Any], which: str = "neighbours") -> pd.Da
                           "text": [result["texts"][i] for i in idx]})
     if result.get("labels") is not None:
         frame["label"] = [result["labels"][i] for i in idx]
+    if result.get("known") is not None:
+        frame["known"] = [result["known"][i] for i in idx]
     frame["cosine"] = np.round(np.asarray(nn["cosine"], dtype=float), 4)
     return frame
 
@@ -881,6 +915,8 @@ def points_frame(result: dict[str, Any]) -> pd.DataFrame:
     frame["nearest_row"] = [result["rows"][i] if i >= 0 else None for i in best]
     frame["nearest_text"] = [result["texts"][i] if i >= 0 else "" for i in best]
     frame["nearest_cosine"] = [None if c is None else round(float(c), 4) for c in result["nearest"]["cosine"]]
+    if result.get("known") is not None:
+        frame["known"] = result["known"]
     return frame
 
 

@@ -367,7 +367,7 @@ def test_map_of_copies_pca_2d_draws_the_one_direction(two_sentences_alternating)
     assert keys == ["embeddings.msg.flat_map", "embeddings.msg.copies_share"]
     english = " ".join(str(n) for n in proj.notices)
     assert "2-D" not in english.replace("a 2-D map", "") and "50 items but only 2 distinct" in english
-    assert emb.project_query(proj, vectors[0]) is None  # no PCA to place a query on a flat map
+    np.testing.assert_array_equal(emb.project_query(proj, vectors[0]), proj.coords[0])  # a query lands on the line
 
 
 def test_map_of_copies_tsne_needs_five_distinct(two_sentences_alternating, minilm):
@@ -403,3 +403,19 @@ def test_page_fifty_lines_of_two_sentences_draw_a_map(app):
     points = {(x, y) for tr in spec["data"] if tr.get("x") is not None
               for x, y in zip(plotly_array(tr["x"]), plotly_array(tr["y"]))}
     assert len(points) == 2
+
+
+def test_emoji_items_are_flagged_on_the_map_and_neighbours(minilm):
+    texts = ["😡😡", "😀😀😀", "🎉", "I love this song.", "The train was late again."]
+    got = emb.encode_sentences(minilm, texts)
+    unit = emb.normalise_rows(got.vectors)
+    assert float(unit[0] @ unit[2]) == pytest.approx(1.0, abs=1e-5)  # one [UNK] each: the same vector
+    coverages, notes = emb.text_coverage(minilm, texts)
+    assert [c["fraction"] for c in coverages] == [0.0, 0.0, 0.0, 1.0, 1.0]
+    assert [n.key for n in notes] == ["embeddings.msg.low_coverage"] and "3 of 5 items" in str(notes[0])
+    proj = emb.project(got.vectors, emb.PCA, 2)
+    result = emb.map_result(texts, got.vectors, proj, selected=0, k=4, coverages=coverages)
+    nn = emb.neighbours_frame(result)
+    assert nn["known"].tolist()[:2] == ["0% (0/3)", "0% (0/1)"] and nn["cosine"].tolist()[:2] == [1.0, 1.0]
+    assert emb.points_frame(result)["known"].tolist() == ["0% (0/2)", "0% (0/3)", "0% (0/1)", "100% (14/14)",
+                                                          "100% (21/21)"]
