@@ -13,7 +13,7 @@ import logging
 import numpy as np
 import streamlit as st
 
-from components import i18n, ui
+from components import coverage, i18n, ui
 from components.attention import (
     DEFAULT_MAX_TOKENS,
     MAX_TOKENS_LIMIT,
@@ -285,6 +285,10 @@ if result.truncated:
     st.warning(t("attention.msg.truncated_pair" if pair_value else "attention.msg.truncated",
                  full=result.n_tokens_full, cap=result.max_tokens, n=result.seq_len, limit=MAX_TOKENS_LIMIT),
                icon="✂️")
+for part in [text, pair_value] if pair_value else [text]:  # how much of the input the tokenizer knows
+    cov = coverage.tokenizer_coverage(loaded.tokenizer, part)
+    cov_key, cov_values = coverage.message(cov, ui.escape_markdown)
+    (st.caption if cov.meaningful else st.warning)(t(cov_key, **cov_values))
 with st.expander(t("attention.msg.tokens_expander", n=result.seq_len)):
     ui.data_table(
         tokens_table(result.labels, result.raw_tokens, result.input_ids, [p.special for p in result.pieces],

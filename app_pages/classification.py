@@ -14,7 +14,7 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
-from components import ui
+from components import coverage, ui
 from components.catalog import MINILM, SENTENCE_TRANSFORMER, ZERO_SHOT, get_spec, models_for
 from components.charts_classification import confusion_heatmap, label_scores_bar
 from components.classification import (
@@ -259,21 +259,33 @@ def _pick_text(prefix: str, wide: pd.DataFrame, rows: list[int]) -> int:
 
 
 def show_results(tidy: pd.DataFrame, wide: pd.DataFrame, rows: list[int], multi_label: bool,
-                 prefix: str, method: str) -> dict:
+                 prefix: str, method: str, tokenizer=None) -> dict:
     """Bar chart for one text (picker for batches), the per-text table, and, for a batch, the
     cross-link to the embedding map coloured by predicted label.
+
+    ``tokenizer``: the model's tokenizer, for the known-characters column and the "not
+    meaningful" verdict on texts it mostly cannot read (:mod:`components.coverage`).
 
     Returns:
         ``{"figure", "row", "table", "chart_table"}`` for the report.
     """
     n = int(tidy["text_id"].nunique())
     index = _pick_text(prefix, wide, rows) if n > 1 else 0
+    covs = None if tokenizer is None else [coverage.tokenizer_coverage(tokenizer, str(x)) for x in wide["text"]]
+    if covs:
+        cov_key, cov_values = coverage.message(covs[index], ui.escape_markdown)
+        (st.caption if covs[index].meaningful else st.warning)(t(cov_key, **cov_values))
     one = tidy[tidy["text_id"] == index]
     fig = label_scores_bar(one, multi_label, title=t("classification.results.chart_title", row=rows[index]),
                            lang=ui.lang())
     plotted = chart_table(one, method)
     ui.chart(fig, key=f"{prefix}_bar", table=plotted, filename=f"{prefix}_scores_text_{rows[index]}")
     table = display_table(wide, rows)
+    if covs:
+        low = [not c.meaningful for c in covs]
+        top = t("classification.results.top_label")
+        table[top] = [t("coverage.not_meaningful") if bad else value for bad, value in zip(low, table[top])]
+        table[t("coverage.column")] = [coverage.short(c) for c in covs]
     ui.data_table(table, key=f"{prefix}_table", filename=f"{prefix}_results",
                   column_config={t("classification.results.top_score"): st.column_config.NumberColumn(format="%.3f")})
     if n > 1:
@@ -287,13 +299,13 @@ def show_results(tidy: pd.DataFrame, wide: pd.DataFrame, rows: list[int], multi_
     return {"figure": fig, "row": rows[index], "table": table, "chart_table": plotted}
 
 
-def show_zero_shot(result: ZeroShotResult, rows: list[int], prefix: str) -> dict:
+def show_zero_shot(result: ZeroShotResult, rows: list[int], prefix: str, tokenizer=None) -> dict:
     """Scores heading, what they mean, the formula, then :func:`show_results`."""
     st.subheader(t("classification.zs.scores"))
     formula = (t("classification.zs.formula_similarity", t=SIMILARITY_TEMPERATURE, b=MULTI_LABEL_BIAS)
                if result.method == "similarity" else t("classification.zs.formula_nli"))
     st.caption(md(result.semantics + " " + formula))
-    return show_results(result.scores, result.wide(), rows, result.multi_label, prefix, result.method)
+    return show_results(result.scores, result.wide(), rows, result.multi_label, prefix, result.method, tokenizer)
 
 
 # ------------------------------------------------------------------ presenter mode
@@ -373,7 +385,7 @@ def zero_shot_tab() -> dict | None:
         return None
     show_notices(result.notices)
     kept = result.wide()["text"].tolist()
-    shown = show_zero_shot(result, rows[: len(kept)], "zs")
+    shown = show_zero_shot(result, rows[: len(kept)], "zs", loaded.tokenizer)
     return {"texts": kept, "rows": rows[: len(kept)], "labels": labels, "model": model_key,
             "template": template, "multi": bool(multi), "mode": st.session_state.get(K("zs_mode")),
             "result": result, **shown}
@@ -483,7 +495,7 @@ def train_tab() -> dict | None:
     show_notices(new_notices)
     st.caption(t("classification.train.new_caption"))
     wide = wide_scores(tidy, result.classes)
-    out["new"] = show_results(tidy, wide, rows[: len(wide)], False, "tr_new", "head")
+    out["new"] = show_results(tidy, wide, rows[: len(wide)], False, "tr_new", "head", loaded.tokenizer)
     return out
 
 

@@ -410,3 +410,14 @@ def test_page_model_without_attentions(app, minilm, monkeypatch):
     assert "returned no attention weights" in errors and "eager" in errors
     assert not at.get("plotly_chart")
     assert at.text_area(key="p_att_text").value
+
+
+def test_page_coverage_of_emoji_text(app):
+    at = _open(app)
+    at.selectbox(key="p_att_model").set_value("all-minilm-l6-v2").run()
+    at.text_area(key="p_att_text").set_value("😡😡").run()
+    assert not at.exception, at.exception
+    assert "Not meaningful: only 0% of the characters are known tokens (0/2" in _texts(at, "warning")
+    at.selectbox(key="p_att_model").set_value("smollm2-135m-instruct").run()
+    assert not at.exception, at.exception
+    assert "2 of them only as UTF-8 byte fragments" in _texts(at, "caption")

@@ -459,3 +459,18 @@ def test_page_nli_model_from_local_dir(app, tiny_nli_dir, as_local_model):
         assert all(0 <= x <= 1 for x in bar["x"]) and abs(sum(bar["x"]) - 1) > 1e-3
     finally:
         forget("distilbert-mnli")      # later tests see the Hub-only entry again
+
+
+def test_page_zero_shot_on_emoji_lines_is_not_meaningful(app):
+    at = _page(app)
+    at.radio(key="p_zs_mode").set_value("lines").run()
+    at.text_area(key="p_zs_lines").set_value("😡😡\n😀😀😀\n🎉\nThe match went to extra time.").run()
+    assert not at.exception, at.exception
+    from components import i18n
+
+    table = next(d.value for d in at.dataframe if i18n.translate("en", "coverage.column") in d.value.columns)
+    known = table[i18n.translate("en", "coverage.column")].tolist()
+    assert known == ["0% (0/2)", "0% (0/3)", "0% (0/1)", "100% (24/24)"]
+    top = table[en("results.top_label")].tolist()
+    assert top[:3] == ["Not meaningful"] * 3 and top[3] == "sports"
+    assert "Not meaningful: only 0% of the characters" in _all_messages(at)  # the first text's chart
