@@ -146,6 +146,13 @@ def _batch(approach: str, model_key: str | None, texts: tuple[str, ...], setting
     return list(labels), [float(v) for v in p], time.perf_counter() - start
 
 
+@st.cache_data(max_entries=16, ttl=3600, show_spinner=False)
+def _batch_coverage(approach: str, model_key: str | None, texts: tuple[str, ...]) -> list[dict]:
+    from components.cache import get_model
+
+    return S.texts_coverage(approach, None if model_key is None else get_model(model_key), texts)
+
+
 @st.cache_data(max_entries=16, ttl=6 * 3600, show_spinner=False)
 def _evaluation(approach: str, model_key: str | None, settings: tuple, data_hash: str,
                 test_hash: str) -> S.Evaluation:
@@ -496,10 +503,14 @@ else:
         if out is None:
             continue
         labels, p, seconds = out
+        covs = ui.run_guarded(_batch_coverage, approach, key, tuple(texts)) or [{"meaningful": True}] * len(texts)
         name = short_name(approach)
         label_col = t("sentiment.col.batch_label", approach=name)
-        table[label_col] = [names.get(v, v) for v in labels]
+        table[label_col] = [names.get(v, v) if c["meaningful"] else t("coverage.not_meaningful")
+                            for v, c in zip(labels, covs)]
         table[t("sentiment.col.batch_p", approach=name)] = [round(v, 4) for v in p]
+        if "fraction" in covs[0]:
+            table[t("coverage.column_reader", reader=name)] = [coverage.short(c) for c in covs]
         predicted[approach] = labels
         used[name] = approach
         timing_rows.append({t("sentiment.col.approach"): long_name(approach), t("sentiment.col.seconds"): round(seconds, 3),

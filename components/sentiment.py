@@ -884,6 +884,18 @@ def sst2_sentiment(loaded, text: str, attribution: bool = True) -> SentimentResu
     return result
 
 
+def texts_coverage(approach: str, loaded, texts: Sequence[str]) -> list[dict]:
+    """Per text, how much of it ``approach`` can read (:mod:`components.coverage`): VADER's
+    lexicons for ``"vader"``, else the tokenizer of ``loaded``. Repeated texts computed once."""
+    memo: dict[str, dict] = {}
+    for text in texts:
+        if text not in memo:
+            cov = (coverage.vader_coverage(text) if approach == VADER
+                   else coverage.tokenizer_coverage(loaded.tokenizer, text))
+            memo[text] = cov.as_dict()
+    return [memo[t] for t in texts]
+
+
 # --------------------------------------------------------------------------- evaluation
 @dataclass
 class Evaluation:

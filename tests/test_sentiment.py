@@ -432,3 +432,24 @@ def test_page_evaluation_on_own_csv(app):
     assert table[share].tolist() == ["50.0%"]
     assert table[translate("en", "sentiment.col.recall", label="negative")].tolist() == ["50.0%"]
     assert translate("en", "sentiment.eval.what_set")[:20] in " ".join(str(m.value) for m in at.info)
+
+
+def test_page_single_and_batch_emoji_not_meaningful(app):
+    at = _open(app)
+    at.toggle(key="p_sent_hub").set_value(False)
+    at.toggle(key="p_sent_llm").set_value(False)
+    at.toggle(key="p_sent_attr").set_value(False)
+    at.text_area(key="p_sent_text").set_value("😡😡").run()
+    assert not at.exception, at.exception
+    metrics = [m.value for m in at.metric]
+    assert metrics == ["Not meaningful", "Not meaningful"]  # VADER (pouting face: no valence) and MiniLM ([UNK])
+    warnings = " ".join(_texts(at, "warning"))
+    assert "VADER can read only 0%" in warnings and "known tokens (0/2" in warnings
+    at.radio(key="p_sent_input").set_value("lines").run()
+    at.text_area(key="p_sent_lines").set_value("😡😡\n🎉\nI loved it.").run()
+    assert not at.exception, at.exception
+    df = at.dataframe[0].value
+    head_label = [c for c in df.columns if c.endswith("MiniLM + LR · label")][0]
+    assert df[head_label].tolist()[:2] == ["Not meaningful", "Not meaningful"] and df[head_label][2] == "positive"
+    vader_known = [c for c in df.columns if c.startswith("Known characters · Rules")][0]
+    assert df[vader_known].tolist() == ["0% (0/2)", "100% (1/1)", "100% (11/11)"]
