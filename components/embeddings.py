@@ -844,8 +844,8 @@ def map_result(
         ``vector_dims`` (d), ``mean_cosine``, ``nearest`` (each item's nearest other item:
         ``{"index", "cosine"}``), ``selected``, ``neighbours`` (``{"index", "cosine"}`` of the
         selected item, cosine in the full space), ``query``, ``query_xy`` (None for t-SNE),
-        ``query_neighbours``, ``known`` (n cells like ``"0% (0/2)"``, or None) and
-        ``meaningful`` (n bools, or None).
+        ``query_neighbours``, and with ``coverages``: ``known`` (n cells like ``"0% (0/2)"``)
+        and ``meaningful`` (n bools).
     """
     n = len(texts)
     best, score = nearest_for_all(vectors)
@@ -868,9 +868,10 @@ def map_result(
         "selected": None, "neighbours": None,
         "query": "", "query_xy": None, "query_neighbours": None,
         "notices": [{"key": x.key, "values": dict(x.values)} for x in notices if isinstance(x, Note)],
-        "known": None if coverages is None else [coverage.short(c) for c in coverages],
-        "meaningful": None if coverages is None else [bool(c["meaningful"]) for c in coverages],
     }
+    if coverages is not None:
+        result["known"] = [coverage.short(c) for c in coverages]
+        result["meaningful"] = [bool(c["meaningful"]) for c in coverages]
     if selected is not None and 0 <= int(selected) < n:
         result["selected"] = int(selected)
         result["neighbours"] = _neighbour_dict(nearest_neighbours(vectors, int(selected), k=k))
