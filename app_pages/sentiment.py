@@ -566,7 +566,7 @@ def _pct(value: float) -> str:
     return "–" if value != value else f"{value:.1%}"  # NaN: no text of that label
 
 
-def render_evaluation(evals: list, truth: list[str], key: str) -> None:
+def render_evaluation(evals: list, truth: list[str], key: str, x_title: str) -> None:
     """Accuracy, predicted-positive share and per-class recall per approach (table + chart),
     then one confusion matrix per approach. Same for the bundled set and the user's CSV."""
     names = label_names()
@@ -587,7 +587,7 @@ def render_evaluation(evals: list, truth: list[str], key: str) -> None:
     st.caption(t("sentiment.eval.share_caption", share=f"{true_share:.1%}"))
     ui.data_table(eval_table, key=f"{key}_table", filename="sentiment_evaluation")
     acc_fig = charts.accuracy_bars([(long_name(e.approach), e.accuracy) for e in evals],
-                                   x_title=t("sentiment.chart.accuracy"))
+                                   x_title=x_title)
     ui.chart(acc_fig, key=f"{key}_acc", table=eval_table, filename="sentiment_accuracy")
     cm_cols = st.columns(len(evals))
     for col, ev in zip(cm_cols, evals):
@@ -628,7 +628,7 @@ if st.session_state.get("sent_eval_on"):
 
     evals = _run_evaluations(_bundled)
     if evals:
-        render_evaluation(evals, test["label"].tolist(), key="sent_eval")
+        render_evaluation(evals, test["label"].tolist(), key="sent_eval", x_title=t("sentiment.chart.accuracy"))
 else:
     st.caption(t("sentiment.eval.hint"))
 
@@ -679,4 +679,4 @@ if own_upload is not None:
 
             own_evals = _run_evaluations(_own)
             if own_evals:
-                render_evaluation(own_evals, list(own_labels), key="sent_eval_own")
+                render_evaluation(own_evals, list(own_labels), key="sent_eval_own", x_title=t("sentiment.chart.accuracy_own"))
