@@ -99,12 +99,15 @@ def tokenizer_coverage(tokenizer, text: str) -> Coverage:
     counts those whose tokens are byte fragments rather than whole characters
     (``components.tokens.token_bytes`` not decodable as UTF-8 on its own).
 
-    Raises:
-        ValueError: the tokenizer has no offset mapping (slow tokenizer).
+    A tokenizer without offsets (a slow Python tokenizer) is checked word by word instead:
+    a whitespace word is known unless it tokenizes to the unknown token only.
     """
     from components.tokens import token_bytes
 
-    enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+    try:
+        enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+    except (NotImplementedError, ValueError, TypeError):
+        return _coverage_by_word(tokenizer, text)
     ids, offsets = enc["input_ids"], enc["offset_mapping"]
     known = [False] * len(text)
     fragments = [False] * len(text)
@@ -128,6 +131,17 @@ def tokenizer_coverage(tokenizer, text: str) -> Coverage:
     if byte_level:  # ByteLevel offsets may trim spaces; nothing is unknown to it
         known = [True] * len(text)
     return _make(BYTES if byte_level else TOKENS, text, known, fragments if byte_level else None)
+
+
+def _coverage_by_word(tokenizer, text: str) -> Coverage:
+    known = [False] * len(text)
+    unk = tokenizer.unk_token_id
+    for m in re.finditer(r"\S+", text):
+        ids = tokenizer(m.group(), add_special_tokens=False)["input_ids"]
+        if ids and any(i != unk for i in ids):
+            for i in range(m.start(), m.end()):
+                known[i] = True
+    return _make(TOKENS, text, known)
 
 
 def _vader_emoji_scored(analyzer, ch: str) -> bool:

@@ -87,3 +87,11 @@ def test_sentiment_results_on_emoji_are_not_meaningful(minilm, smollm2, head):
     table = S.results_table([S.result_dict(S.head_sentiment(minilm, head, "😡😡", attribution=False)), llm])
     assert table.iloc[0, 1] == "Not meaningful" and table.iloc[0, -1] == "0% (0/2)"
     assert table.iloc[1, -1] == "100% (2/2)"
+
+
+def test_word_by_word_fallback_agrees_with_offsets(minilm):
+    """Tokenizers without offsets are checked per whitespace word; on MiniLM (where each
+    unknown word is one [UNK]) both ways give the same counts."""
+    for text in ("😡😡 I love it", "Finally finished 🎉 so happy", "😀😀😀"):
+        by_word, by_offsets = C._coverage_by_word(minilm.tokenizer, text), C.tokenizer_coverage(minilm.tokenizer, text)
+        assert (by_word.known, by_word.total, by_word.unknown) == (by_offsets.known, by_offsets.total, by_offsets.unknown)
