@@ -286,7 +286,7 @@ if result.truncated:
                  full=result.n_tokens_full, cap=result.max_tokens, n=result.seq_len, limit=MAX_TOKENS_LIMIT),
                icon="✂️")
 for part in [text, pair_value] if pair_value else [text]:  # how much of the input the tokenizer knows
-    cov = coverage.tokenizer_coverage(loaded.tokenizer, part)
+    cov = coverage.model_coverage(loaded, part)
     cov_key, cov_values = coverage.message(cov, ui.escape_markdown)
     (st.caption if cov.meaningful else st.warning)(t(cov_key, **cov_values))
 with st.expander(t("attention.msg.tokens_expander", n=result.seq_len)):

@@ -259,11 +259,11 @@ def _pick_text(prefix: str, wide: pd.DataFrame, rows: list[int]) -> int:
 
 
 def show_results(tidy: pd.DataFrame, wide: pd.DataFrame, rows: list[int], multi_label: bool,
-                 prefix: str, method: str, tokenizer=None) -> dict:
+                 prefix: str, method: str, loaded=None) -> dict:
     """Bar chart for one text (picker for batches), the per-text table, and, for a batch, the
     cross-link to the embedding map coloured by predicted label.
 
-    ``tokenizer``: the model's tokenizer, for the known-characters column and the "not
+    ``loaded``: the model (its tokenizer), for the known-characters column and the "not
     meaningful" verdict on texts it mostly cannot read (:mod:`components.coverage`).
 
     Returns:
@@ -271,7 +271,7 @@ def show_results(tidy: pd.DataFrame, wide: pd.DataFrame, rows: list[int], multi_
     """
     n = int(tidy["text_id"].nunique())
     index = _pick_text(prefix, wide, rows) if n > 1 else 0
-    covs = None if tokenizer is None else [coverage.tokenizer_coverage(tokenizer, str(x)) for x in wide["text"]]
+    covs = None if loaded is None else [coverage.model_coverage(loaded, str(x)) for x in wide["text"]]
     if covs:
         cov_key, cov_values = coverage.message(covs[index], ui.escape_markdown)
         (st.caption if covs[index].meaningful else st.warning)(t(cov_key, **cov_values))
@@ -299,13 +299,13 @@ def show_results(tidy: pd.DataFrame, wide: pd.DataFrame, rows: list[int], multi_
     return {"figure": fig, "row": rows[index], "table": table, "chart_table": plotted}
 
 
-def show_zero_shot(result: ZeroShotResult, rows: list[int], prefix: str, tokenizer=None) -> dict:
+def show_zero_shot(result: ZeroShotResult, rows: list[int], prefix: str, loaded=None) -> dict:
     """Scores heading, what they mean, the formula, then :func:`show_results`."""
     st.subheader(t("classification.zs.scores"))
     formula = (t("classification.zs.formula_similarity", t=SIMILARITY_TEMPERATURE, b=MULTI_LABEL_BIAS)
                if result.method == "similarity" else t("classification.zs.formula_nli"))
     st.caption(md(result.semantics + " " + formula))
-    return show_results(result.scores, result.wide(), rows, result.multi_label, prefix, result.method, tokenizer)
+    return show_results(result.scores, result.wide(), rows, result.multi_label, prefix, result.method, loaded)
 
 
 # ------------------------------------------------------------------ presenter mode
@@ -385,7 +385,7 @@ def zero_shot_tab() -> dict | None:
         return None
     show_notices(result.notices)
     kept = result.wide()["text"].tolist()
-    shown = show_zero_shot(result, rows[: len(kept)], "zs", loaded.tokenizer)
+    shown = show_zero_shot(result, rows[: len(kept)], "zs", loaded)
     return {"texts": kept, "rows": rows[: len(kept)], "labels": labels, "model": model_key,
             "template": template, "multi": bool(multi), "mode": st.session_state.get(K("zs_mode")),
             "result": result, **shown}
@@ -495,7 +495,7 @@ def train_tab() -> dict | None:
     show_notices(new_notices)
     st.caption(t("classification.train.new_caption"))
     wide = wide_scores(tidy, result.classes)
-    out["new"] = show_results(tidy, wide, rows[: len(wide)], False, "tr_new", "head", loaded.tokenizer)
+    out["new"] = show_results(tidy, wide, rows[: len(wide)], False, "tr_new", "head", loaded)
     return out
 
 

@@ -14,9 +14,8 @@ import pandas as pd
 import streamlit as st
 
 from components import charts_embeddings as charts
-from components import coverage
+from components import coverage, ui
 from components import embeddings as emb
-from components import ui
 from components.catalog import EMBEDDINGS, MINILM, SENTENCE_TRANSFORMER, SMOLLM2, get_spec, models_for
 from components.permalink import BOOL, CHOICE, FLOAT, INT, TEXT, TEXTS, Param
 from components.textio import CsvTable, InputError, column_texts, parse_labelled_lines, read_csv_bytes

@@ -12,9 +12,8 @@ import pandas as pd
 import streamlit as st
 
 from components import charts_sentiment as charts
-from components import coverage
+from components import coverage, textio, ui
 from components import sentiment as S
-from components import textio, ui
 from components.catalog import MINILM, SMOLLM2, get_spec
 from components.loading import availability
 from components.permalink import BOOL, CHOICE, TEXT, Param

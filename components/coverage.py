@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 
 MIN_KNOWN = 0.5
@@ -131,6 +132,13 @@ def tokenizer_coverage(tokenizer, text: str) -> Coverage:
     if byte_level:  # ByteLevel offsets may trim spaces; nothing is unknown to it
         known = [True] * len(text)
     return _make(BYTES if byte_level else TOKENS, text, known, fragments if byte_level else None)
+
+
+def model_coverage(loaded, text: str) -> Coverage:
+    """:func:`tokenizer_coverage` with ``loaded.tokenizer``, holding ``loaded.tokenizer_lock``
+    (a fast tokenizer is not safe to call from two threads at once)."""
+    with getattr(loaded, "tokenizer_lock", None) or nullcontext():
+        return tokenizer_coverage(loaded.tokenizer, text)
 
 
 def _coverage_by_word(tokenizer, text: str) -> Coverage:

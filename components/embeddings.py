@@ -789,7 +789,7 @@ def text_coverage(loaded, texts: Sequence[str]) -> tuple[list[dict], list[Note]]
     out = []
     for text in texts:
         if text not in memo:
-            memo[text] = coverage.tokenizer_coverage(loaded.tokenizer, str(text)).as_dict()
+            memo[text] = coverage.model_coverage(loaded, str(text)).as_dict()
         out.append(memo[text])
     low = [i for i, c in enumerate(out) if not c["meaningful"]]
     notes = []

@@ -601,7 +601,7 @@ def head_sentiment(loaded, head: SentimentHead, text: str, attribution: bool = T
     result = SentimentResult(
         approach=HEAD, label=labels[0], scores={NEGATIVE: 1 - p_pos, POSITIVE: p_pos},
         p_positive=p_pos, seconds=seconds, notices=notices,
-        coverage=coverage.tokenizer_coverage(loaded.tokenizer, text).as_dict(),
+        coverage=coverage.model_coverage(loaded, text).as_dict(),
     )
     if attribution:
         (weights, occ), result.attribution_seconds = _timed(
@@ -815,7 +815,7 @@ def llm_sentiment(loaded, text: str, settings: PromptSettings = PromptSettings()
             "content_free": as_dict(detail["content_free"]),
             "label_mass": float(detail["mass"][0]),
         },
-        coverage=coverage.tokenizer_coverage(loaded.tokenizer, text).as_dict(),
+        coverage=coverage.model_coverage(loaded, text).as_dict(),
     )
     if attribution:
         (weights, occ), result.attribution_seconds = _timed(
@@ -875,7 +875,7 @@ def sst2_sentiment(loaded, text: str, attribution: bool = True) -> SentimentResu
         approach=SST2, label=_binary_label(p_pos),
         scores={NEGATIVE: float(probs[0, 0]), POSITIVE: p_pos},
         p_positive=p_pos, seconds=seconds, notices=notices,
-        coverage=coverage.tokenizer_coverage(loaded.tokenizer, text).as_dict(),
+        coverage=coverage.model_coverage(loaded, text).as_dict(),
     )
     if attribution:
         (weights, occ), result.attribution_seconds = _timed(
@@ -891,7 +891,7 @@ def texts_coverage(approach: str, loaded, texts: Sequence[str]) -> list[dict]:
     for text in texts:
         if text not in memo:
             cov = (coverage.vader_coverage(text) if approach == VADER
-                   else coverage.tokenizer_coverage(loaded.tokenizer, text))
+                   else coverage.model_coverage(loaded, text))
             memo[text] = cov.as_dict()
     return [memo[t] for t in texts]
 

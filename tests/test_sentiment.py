@@ -390,8 +390,8 @@ def test_labelled_set_normalises_labels_and_evaluation_shows_bias():
 
     from components import textio
 
-    data = ("text,label\nI love it,1\nAwful service.,0\nGreat food!,pos\nThe package arrived on Tuesday.,neg\n"
-            "Not sure,maybe\n,positive\nTerrible!,NEGATIVE\n").encode()
+    data = (b"text,label\nI love it,1\nAwful service.,0\nGreat food!,pos\nThe package arrived on Tuesday.,neg\n"
+            b"Not sure,maybe\n,positive\nTerrible!,NEGATIVE\n")
     frame, _ = textio.column_texts(textio.read_csv_bytes(data), "text", "label")
     own, notices = S.labelled_set(frame)
     assert own["label"].tolist() == [S.POSITIVE, S.NEGATIVE, S.POSITIVE, S.NEGATIVE, S.NEGATIVE]
