@@ -38,7 +38,7 @@ TEST_ENV := HF_HUB_OFFLINE=1 HF_HUB_DISABLE_TELEMETRY=1
 # --dist loadfile: a module's tests share one worker, so its module/session fixtures (GGUF
 # conversion, the hostile sweep's page sessions, a browser module's live server) are built once
 TEST_WORKERS ?= 2
-test: setup browser
+test: setup browser lint
 	$(TEST_ENV) $(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 # tiers are markers set in tests/conftest.py from what each test uses

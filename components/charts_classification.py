@@ -8,7 +8,6 @@ and cividis (heatmap) from :mod:`components.palettes` (colour-blind safe).
 """
 from __future__ import annotations
 
-
 import pandas as pd
 import plotly.graph_objects as go
 

@@ -168,9 +168,9 @@ def vader_coverage(text: str, analyzer=None) -> Coverage:
     Source: vaderSentiment 3.3 (``SentimentIntensityAnalyzer.lexicon`` / ``.emojis``).
     """
     if analyzer is None:
-        from components.sentiment import vader_analyzer
+        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-        analyzer = vader_analyzer()
+        analyzer = SentimentIntensityAnalyzer()
     known = [ch.isascii() for ch in text]
     for m in re.finditer(r"\S+", text):
         word = m.group().strip(".,!?;:\"'()[]").lower()

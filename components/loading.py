@@ -52,7 +52,6 @@ from components.catalog import (
     SENTENCE_TRANSFORMER,
     SEQUENCE_CLASSIFICATION,
     ModelSpec,
-    bundled_alternative,
 )
 
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")

@@ -888,9 +888,10 @@ def texts_coverage(approach: str, loaded, texts: Sequence[str]) -> list[dict]:
     """Per text, how much of it ``approach`` can read (:mod:`components.coverage`): VADER's
     lexicons for ``"vader"``, else the tokenizer of ``loaded``. Repeated texts computed once."""
     memo: dict[str, dict] = {}
+    analyzer = vader_analyzer() if approach == VADER else None
     for text in texts:
         if text not in memo:
-            cov = (coverage.vader_coverage(text) if approach == VADER
+            cov = (coverage.vader_coverage(text, analyzer) if approach == VADER
                    else coverage.model_coverage(loaded, text))
             memo[text] = cov.as_dict()
     return [memo[t] for t in texts]

@@ -29,7 +29,6 @@ from components.loading import (
     ModelUnavailableError,
     availability,
     bundled_dir,
-    cache_root,
     cache_unwritable_reason,
     converted_dir,
     ensure_gguf_converted,

@@ -10,8 +10,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from components import charts, charts_attention as ca, charts_classification as cc
-from components import charts_embeddings as ce, charts_sentiment as cs
+from components import charts
+from components import charts_attention as ca
+from components import charts_classification as cc
+from components import charts_embeddings as ce
+from components import charts_sentiment as cs
 from components.charts import plotly_literal
 from tests import hostile_payloads as hp
 

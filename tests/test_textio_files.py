@@ -75,7 +75,7 @@ def test_semicolon_separated():
 
 
 def test_single_column_with_commas_in_cells_stays_one_column():
-    table = textio.read_csv_bytes('text\n"Hello, world"\n"Goodbye, moon; see you"\n'.encode())
+    table = textio.read_csv_bytes(b'text\n"Hello, world"\n"Goodbye, moon; see you"\n')
     assert table.columns == ["text"] and table.frame["text"].tolist() == ["Hello, world", "Goodbye, moon; see you"]
 
 

@@ -519,7 +519,7 @@ class LogWatch:
         self._thread.join(timeout=2)
 
 
-SEEN_JS = """
+SEEN_JS = r"""
 marks => {
   window.__llmLabSeen = {};
   const check = () => {
