@@ -31,8 +31,6 @@ import importlib.util
 import json
 import os
 import shutil
-import socket
-import ssl
 import sys
 import tempfile
 import threading
@@ -65,9 +63,7 @@ one-time GGUF conversion), ``load`` (reading the weights), ``done``."""
 
 MANIFEST = "manifest.json"
 MANIFEST_FORMAT = 1
-HUB_HOST = "huggingface.co"
-HUB_PORT = 443
-HUB_TLS = True
+HUB_URL = "https://huggingface.co"
 HUB_CHECK_TIMEOUT_S = 3.0  # whole reachability check (DNS + connect + TLS + first response bytes)
 HUB_CHECK_TTL_S = 60.0
 SAMPLE_CHUNKS = 32  # sampled digest: this many 64 KiB chunks spread over the file
@@ -198,63 +194,34 @@ def hub_offline_forced() -> bool:
     return any(os.environ.get(v, "").lower() in truthy for v in ("HF_HUB_OFFLINE", "LLM_LAB_OFFLINE"))
 
 
-def hub_address() -> tuple[str, int, bool]:
-    """(host, port, use TLS) of the Hub: ``$HF_ENDPOINT`` (e.g. ``http://127.0.0.1:8080``, a
-    mirror) when set, else ``HUB_HOST``:``HUB_PORT`` with TLS = ``HUB_TLS``."""
+def hub_url() -> str:
+    """URL the Hub check asks: ``$HF_ENDPOINT`` (e.g. ``http://127.0.0.1:8080``, a mirror;
+    https assumed without a scheme) when set, else ``HUB_URL``."""
     endpoint = os.environ.get("HF_ENDPOINT", "").strip()
     if not endpoint:
-        return HUB_HOST, HUB_PORT, HUB_TLS
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(endpoint if "//" in endpoint else "https://" + endpoint)
-    tls = parts.scheme != "http"
-    try:
-        port = parts.port or (443 if tls else 80)
-    except ValueError:  # a malformed port: treat the endpoint as unreachable
-        port = 0
-    return parts.hostname or HUB_HOST, port, tls
+        return HUB_URL
+    return endpoint if "//" in endpoint else "https://" + endpoint
 
 
-def _http_answers(host: str, port: int, tls: bool, timeout: float) -> bool:
-    """Whether ``host:port`` answers ``HEAD /`` with an HTTP status line within ``timeout``
-    seconds in total (connect + TLS handshake + first response bytes).
+def _hub_answers(url: str, timeout: float) -> bool:
+    """Whether ``url`` answers ``HEAD`` with any HTTP response (``requests``, certificate
+    checked, no redirect followed); ``timeout`` seconds for the connection and for the answer.
 
     A TCP connection alone is not enough: a proxy or firewall that accepts connections and
     never answers would pass a connect-only check and then hang every download.
     """
-    deadline = time.monotonic() + timeout
-
-    def left() -> float:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise TimeoutError("Hub check deadline reached")
-        return remaining
+    import requests
 
     try:
-        with socket.create_connection((host, port), timeout=left()) as raw:
-            sock: socket.socket = raw
-            if tls:
-                raw.settimeout(left())
-                sock = ssl.create_default_context().wrap_socket(raw, server_hostname=host)
-            sock.settimeout(left())
-            sock.sendall(
-                f"HEAD / HTTP/1.1\r\nHost: {host}\r\nUser-Agent: llm-lab-reachability\r\n"
-                "Connection: close\r\n\r\n".encode("ascii")
-            )
-            received = b""
-            while len(received) < 5:
-                sock.settimeout(left())
-                chunk = sock.recv(64)
-                if not chunk:
-                    break
-                received += chunk
-            return received.startswith(b"HTTP/")
-    except (OSError, ValueError, UnicodeError):  # socket.timeout, ssl.SSLError are OSErrors
+        requests.head(url, timeout=timeout, allow_redirects=False,
+                      headers={"User-Agent": "llm-lab-reachability"}).close()
+    except (requests.RequestException, ValueError, OSError):
         return False
+    return True
 
 
 def hub_reachable(timeout: float = HUB_CHECK_TIMEOUT_S, ttl: float = HUB_CHECK_TTL_S) -> bool:
-    """Whether the Hugging Face Hub (:func:`hub_address`) answers an HTTP request.
+    """Whether the Hugging Face Hub (:func:`hub_url`) answers an HTTP request.
 
     Args:
         timeout: seconds for the whole check, DNS lookup included (the probe runs in a daemon
@@ -267,13 +234,13 @@ def hub_reachable(timeout: float = HUB_CHECK_TIMEOUT_S, ttl: float = HUB_CHECK_T
     """
     if hub_offline_forced():
         return False
-    address = hub_address()
+    address = hub_url()
     with _hub_lock:
         if _hub_state["address"] == address and time.monotonic() - _hub_state["checked_at"] < ttl:
             return bool(_hub_state["ok"])
         result: list[bool] = []
         probe = threading.Thread(
-            target=lambda: result.append(_http_answers(*address, timeout=timeout)),
+            target=lambda: result.append(_hub_answers(address, timeout=timeout)),
             name="llm-lab-hub-check", daemon=True,
         )
         probe.start()

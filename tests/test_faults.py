@@ -477,9 +477,8 @@ def local_hub(monkeypatch):
     def start(reply: bytes | None, tls: bool = False) -> _LocalServer:
         server = _LocalServer(reply)
         servers.append(server)
-        monkeypatch.setattr(loading, "HUB_HOST", "127.0.0.1")
-        monkeypatch.setattr(loading, "HUB_PORT", server.port)
-        monkeypatch.setattr(loading, "HUB_TLS", tls)
+        scheme = "https" if tls else "http"
+        monkeypatch.setattr(loading, "HUB_URL", f"{scheme}://127.0.0.1:{server.port}")
         return server
 
     yield start
@@ -490,7 +489,7 @@ def local_hub(monkeypatch):
 def test_hub_offline_forced_fails_fast_without_probing(monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     probes = []
-    monkeypatch.setattr(loading, "_http_answers", lambda *a, **k: probes.append(a) or True)
+    monkeypatch.setattr(loading, "_hub_answers", lambda *a, **k: probes.append(a) or True)
     with pytest.raises(ModelUnavailableError) as info:
         load_model(get_spec("gpt2"))
     assert "offline mode is set" in str(info.value) and "openai-community/gpt2" in str(info.value)
