@@ -253,14 +253,6 @@ def scree_bar(ratios: np.ndarray, used: int = 2, lang: str = "en") -> go.Figure:
     return fig
 
 
-def png_config(filename: str = "embedding-map") -> dict:
-    """``st.plotly_chart(config=...)`` for the modebar's "download as PNG" button."""
-    return {
-        "displaylogo": False,
-        "toImageButtonOptions": {"format": "png", "filename": filename, "scale": 2},
-    }
-
-
 # --------------------------------------------------------------------------- tables and report
 def display_frame(frame, lang: str = "en"):
     """``frame`` with its column ids (``rank``, ``row``, ``text``, ``label``, ``cosine``,

@@ -33,7 +33,6 @@ messages are cached per language by the page.
 """
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -745,35 +744,6 @@ def classify_with_head(loaded, result: TrainResult, texts: list[str],
     labels = [str(c) for c in result.head.classes_]
     frame = _tidy(texts, labels, labels, proba, proba).drop(columns=["hypothesis", "raw"])
     return frame, notices + trunc
-
-
-# --------------------------------------------------------------------------- display helpers
-
-
-# --------------------------------------------------------------------------- CSV helpers
-def examples_from_lines(text: str) -> tuple[pd.DataFrame, list[str]]:
-    """Labelled examples from ``text | label`` lines (see ``textio.parse_labelled_lines``)."""
-    from components.textio import parse_labelled_lines
-
-    return parse_labelled_lines(text)
-
-
-def to_csv_bytes(frame: pd.DataFrame) -> bytes:
-    """UTF-8 CSV (with BOM, so spreadsheet programs detect the encoding) for download.
-
-    Cells starting with ``=``, ``+``, ``-``, ``@`` are prefixed with ``'`` so that a
-    spreadsheet does not run them as formulas (CSV injection)."""
-    def _safe(v):
-        if isinstance(v, str) and v[:1] in ("=", "+", "-", "@"):
-            return "'" + v
-        return v
-
-    safe = frame.copy()
-    for col in safe.columns:
-        if safe[col].dtype == object or pd.api.types.is_string_dtype(safe[col]):
-            safe[col] = safe[col].map(_safe)
-    return safe.to_csv(index=False, quoting=csv.QUOTE_MINIMAL, float_format="%.4f").encode("utf-8-sig")
-
 
 
 # --------------------------------------------------------------------------- serialisation

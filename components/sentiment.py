@@ -244,11 +244,6 @@ def check_template(template: str | None) -> str:
     return template
 
 
-def words_of(text: str) -> list[str]:
-    """Whitespace-separated words (``str.split``, as VADER splits)."""
-    return text.split()
-
-
 _CJK = re.compile(r"[\u2e80-\u2fdf\u3000-\u303f\u3040-\u30ff\u3100-\u31ff\u3400-\u4dbf"
                   r"\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]")
 

@@ -139,26 +139,6 @@ def escape(text: str) -> str:
     return html.escape(str(text), quote=True)
 
 
-def highlighted_tokens_html(pieces: list[tuple[str, float]], title: str = "") -> str:
-    """HTML of tokens tinted by a signed weight in [-1, 1] (red negative, green positive).
-
-    Every token string is escaped here, so the result is safe for
-    ``st.markdown(..., unsafe_allow_html=True)``; each span isolates its bidi text
-    (``unicode-bidi: isolate``), so a typed U+202E cannot reverse the tokens after it.
-    """
-    spans = []
-    for text, weight in pieces:
-        w = max(-1.0, min(1.0, float(weight)))
-        # Okabe–Ito blue (positive) / vermillion (negative): components.palettes
-        colour = f"rgba(0,114,178,{abs(w):.2f})" if w >= 0 else f"rgba(213,94,0,{abs(w):.2f})"
-        spans.append(
-            f'<span title="{weight:+.3f}" style="unicode-bidi:isolate;background:{colour};padding:1px 2px;'
-            f'border-radius:3px;white-space:pre-wrap">{escape(text)}</span>'
-        )
-    head = f"<div style='font-size:0.8em;opacity:0.7'>{escape(title)}</div>" if title else ""
-    return head + "<div style='line-height:1.9'>" + "".join(spans) + "</div>"
-
-
 def _chip(text: str, tip: str, background: str) -> str:
     """One token chip: escaped ``text`` with escaped ``tip`` on hover."""
     return (

@@ -265,10 +265,12 @@ def test_charts_escape_text():
 
 
 def test_csv_out_is_utf8_bom_and_defuses_formulas():
-    data = C.to_csv_bytes(pd.DataFrame({"text": ["=SUM(A1)", "天气 ok"], "score": [0.5, 0.25]}))
+    from components.ui import csv_bytes
+
+    data = csv_bytes(pd.DataFrame({"text": ["=SUM(A1)", "天气 ok"], "score": [0.5, 0.25]}))
     assert data.startswith(b"\xef\xbb\xbf")
     text = data.decode("utf-8-sig")
-    assert "'=SUM(A1)" in text and "天气 ok" in text and "0.2500" in text
+    assert "'=SUM(A1)" in text and "天气 ok" in text and "0.25" in text
 
 
 # ------------------------------------------------------------------ AppTest: the page

@@ -126,7 +126,7 @@ def test_head_single_text_occlusion_and_truncation(minilm, head):
     assert res.label == S.POSITIVE and sum(res.scores.values()) == pytest.approx(1.0)
     weights = {w: v for w, v, _ in res.attribution}
     assert weights["wonderful"] > 0
-    assert len(res.attribution) == len(S.words_of("The hotel was wonderful and the staff were friendly."))
+    assert len(res.attribution) == len(S.units_of("The hotel was wonderful and the staff were friendly."))
     long = " ".join(["The service was slow."] * 80)  # > 256 MiniLM tokens
     res_long = S.head_sentiment(minilm, head, long, attribution=False)
     assert any("truncated" in S.notice_text(n) and "256" in S.notice_text(n) for n in res_long.notices)
