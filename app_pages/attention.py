@@ -1,6 +1,6 @@
 """Attention visualizer: every layer and head of a real model, and the formula recomputed.
 
-Page contract (docs/CONVENTIONS.md, "the page contract"): strings from
+Page contract (docs/contributing.md, "The page contract"): strings from
 ``locales/<lang>/attention.toml``; inputs and settings in :data:`SCHEMA` (a link reproduces
 the view; ``run=1`` or simply opening with a text shows the result, the page always computes
 on open); presenter mode shows ``curated/attention.json`` before any model loads; every chart

@@ -1,6 +1,6 @@
 """Classification: zero-shot labels you type, or train your own head on frozen embeddings.
 
-Page contract (docs/CONVENTIONS.md, "the page contract"): strings from
+Page contract (docs/contributing.md, "The page contract"): strings from
 ``locales/<lang>/classification.toml``; every input and setting in :data:`SCHEMA` (links);
 presenter mode shows ``curated/classification.json`` before any model loads; tables, charts
 and one HTML report are exportable. The page computes on every run (no "classify" button),

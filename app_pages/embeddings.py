@@ -1,7 +1,7 @@
 """Embedding explorer: texts or words in, a PCA (or t-SNE) map of their vectors out,
 with search, nearest neighbours in the full space, and "where would my sentence land?".
 
-Page contract (docs/CONVENTIONS.md, issue 8): strings from ``locales/<lang>/embeddings.toml``,
+Page contract (docs/contributing.md, "The page contract"): strings from ``locales/<lang>/embeddings.toml``,
 a permalink (:data:`SCHEMA`), presenter mode with the curated maps of
 ``curated/embeddings.json``, CSV/PNG/HTML export. Cross-link target of the sentiment and
 classification pages (``texts`` + ``labels`` + ``label_title`` + ``run=1``) and source of the

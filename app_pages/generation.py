@@ -1,6 +1,6 @@
 """Text generation: autoregressive sampling, streamed, with the next-token distribution.
 
-Page contract (docs/CONVENTIONS.md, issue 8): strings from ``locales/<lang>/generation.toml``,
+Page contract (docs/contributing.md, "The page contract"): strings from ``locales/<lang>/generation.toml``,
 permalink via :data:`SCHEMA` (``run=1`` regenerates the same text: same seed), presenter mode
 with curated examples (``curated/generation.json``), CSV/PNG/HTML export.
 """

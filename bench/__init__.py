@@ -13,7 +13,7 @@ streamlit:
   :func:`run_json_child`).
 
 Per-page benchmarks (``bench/generation.py``, ``bench/sentiment.py``, ``bench/embeddings.py``,
-``bench/attention.py``) are standalone scripts owned by their pages; ``python -m bench`` runs
+``bench/attention.py``) are standalone scripts, one per page; ``python -m bench`` runs
 them as subprocesses and folds in the figures they print.
 """
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Same model object (bundled SmolLM2), same prompt, same greedy settings, same process,
 alternating runs, each started from a fresh thread like a Streamlit script run. Prints time to first token (s), throughput (new tokens / s over the
-whole call) of both, and the ratios. Targets (issue 2): throughput ratio >= 0.95,
+whole call) of both, and the ratios. Targets: throughput ratio >= 0.95,
 first-token ratio <= 1.2.
 
 Run: ``HF_HUB_OFFLINE=1 .venv/bin/python bench/generation.py [--tokens 64] [--repeats 5]``

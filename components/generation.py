@@ -14,7 +14,7 @@ This module adds:
 * :func:`next_token_distribution` -- the logits of the next token pushed through the same
   ``transformers`` logits processors ``generate`` uses, stage by stage.
 
-Per-request caps (issue 9), so one request cannot hold the shared model for minutes:
+Per-request caps, so one request cannot hold the shared model for minutes:
 :data:`MAX_NEW_TOKENS` new tokens, :data:`MAX_PROMPT_TOKENS` prompt tokens (cut from the
 left, with a notice) and :func:`max_generation_seconds` of wall-clock time per sample
 (``finish_reason == "time"``).

@@ -1,4 +1,4 @@
-"""Attention page, issue 8/9 contract: links in and out (incl. the generation cross-link),
+"""Attention page, sharing and hostile-input contract: links in and out (incl. the generation cross-link),
 bad/hostile link values, Chinese UI, presenter mode without any model, the HTML report, and
 hostile text in every text input. Real models (bundled MiniLM / SmolLM2), real values."""
 from __future__ import annotations

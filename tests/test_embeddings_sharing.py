@@ -1,4 +1,4 @@
-"""Embedding explorer, issue 8/9: permalinks (in and out), cross-links, click selection,
+"""Embedding explorer, sharing and hostile input: permalinks (in and out), cross-links, click selection,
 language, presenter mode with curated maps, the HTML report, and hostile input."""
 from __future__ import annotations
 

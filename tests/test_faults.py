@@ -1,4 +1,4 @@
-"""Fault injection (issue 9): a damaged or unwritable converted-model cache, a missing bundled
+"""Fault injection: a damaged or unwritable converted-model cache, a missing bundled
 package, an unresponsive Hub, a load that fails once, and the input limits.
 
 Everything runs through the real loader code on real files: the converted SmolLM2 cache is
@@ -508,7 +508,7 @@ def test_unresponsive_hub_gives_the_error_within_5_s(local_hub, tls):
     assert info.value.alternative is not None and info.value.alternative.key == SMOLLM2
     assert server.connections, "the check did not contact the local server"
     assert loading.HUB_CHECK_TIMEOUT_S <= 3.0
-    assert elapsed < 5.0, elapsed  # the issue's bound
+    assert elapsed < 5.0, elapsed  # a message within 5 s, never a hang
 
 
 def test_answering_hub_is_reachable(local_hub):

@@ -117,7 +117,7 @@ def test_edge_case_settings_are_normalised(smollm2):
     assert s.num_samples == 1 and "identical" in _en(notes[0]) and "3 samples" in _en(notes[0])
     s, notes = normalize_settings(GenerationSettings(max_new_tokens=0))
     assert s.max_new_tokens == 1 and notes[0][0] == "generation.notice.min_tokens"
-    # issue 9: the per-request cap holds for any caller (links, scripts), not only the slider
+    # the per-request cap holds for any caller (links, scripts), not only the slider
     s, notes = normalize_settings(GenerationSettings(max_new_tokens=100_000))
     assert s.max_new_tokens == MAX_NEW_TOKENS == 512
     assert "100000" in _en(notes[0]) and "512" in _en(notes[0])
@@ -177,7 +177,7 @@ def test_step_probabilities_match_a_fresh_forward_pass(smollm2):
 
 
 def test_wall_clock_cap_stops_generation_with_reason_time(tiny_gpt2_dir, as_local_model, monkeypatch):
-    """Issue 9: generation stops after the time budget; the tiny value comes from the
+    """Generation stops after the time budget; the tiny value comes from the
     documented env override, so no timing is asserted -- only the reason and the count."""
     as_local_model("gpt2", tiny_gpt2_dir)
     tiny = load_model(get_spec("gpt2"))

@@ -1,4 +1,4 @@
-"""Generation page: permalinks, language, presenter mode, report export, hostile input (issues 8, 9)."""
+"""Generation page: permalinks, language, presenter mode, report export, hostile input."""
 from __future__ import annotations
 
 import json

@@ -1,4 +1,4 @@
-"""Hostile text sweep (issue 9), AppTest part: every text widget and CSV upload of every model
+"""Hostile text sweep, AppTest part: every text widget and CSV upload of every model
 page gets every payload of ``tests/hostile_payloads.py``; links (query parameters) are fuzzed;
 model ids that are not in the catalog must never reach the loader.
 

@@ -1,5 +1,5 @@
 """Only catalogued models or operator-configured directories load, and no code shipped with a
-model is ever run (issue 9).
+model is ever run.
 
 * non-catalogued ids are refused with KeyError before any file or network access;
 * a scan of the app's source fails on any ``trust_remote_code`` other than a literal False

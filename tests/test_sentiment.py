@@ -351,7 +351,7 @@ def test_page_evaluation_panel(app):
 
 
 def test_occlusion_is_skipped_for_long_texts_with_a_notice():
-    """A 20 000-character text must not run 49 full re-scorings (issue 9: no minutes-long request)."""
+    """A 20 000-character text must not run 49 full re-scorings (no minutes-long request)."""
     from components import sentiment as S
 
     calls = []

@@ -1,4 +1,4 @@
-"""Sentiment page: permalinks, language, presenter mode, export and hostile input (issues 8, 9).
+"""Sentiment page: permalinks, language, presenter mode, export and hostile input.
 
 AppTest opens the page the way a browser opens a shared link: query parameters set and the
 page chosen *before* the first run (``at.switch_page`` then ``at.run``). Most runs switch the

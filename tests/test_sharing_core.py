@@ -1,4 +1,4 @@
-"""Permalinks, reports, palettes and the router's link handling (the shared layer of issue 8/9)."""
+"""Permalinks, reports, palettes and the router's link handling (the shared layer of sharing and hostile-input handling)."""
 from __future__ import annotations
 
 import base64

@@ -1,4 +1,4 @@
-"""Hostile text in a real browser (issue 9): what the AppTest sweep (``tests/test_hostile.py``)
+"""Hostile text in a real browser: what the AppTest sweep (``tests/test_hostile.py``)
 proves on the element tree, checked where it matters -- in Chromium's DOM.
 
 For every model page: type the combined payload (``<script>``, ``<img onerror>``, ``<svg onload>``,

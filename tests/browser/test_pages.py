@@ -64,7 +64,7 @@ def nav_titles(page) -> list[str]:
 # --------------------------------------------------------------------------- home
 def test_home(page, server):
     # Home is the default page: it lives at "/" (Streamlit answers /home with a
-    # "Page not found" dialog, then runs the default page -- reported to the lead)
+    # "Page not found" dialog, then runs the default page)
     open_page(page, server.url, "")
     wait_for_text(page, "LLM Lab")
     assert_app_chrome(page)
