@@ -13,7 +13,7 @@ Figures, all ratios measured in the same run (so machine load cancels out):
   wall time until the last one ends; ratio to one generation. Per-step interleaving makes
   concurrent sessions progress together (fairness = slowest / fastest session's tokens/s).
 
-``--markdown`` prints the table ready to paste into the README, with date and load average.
+``--markdown`` prints the table ready to paste into docs/performance.md, with date and load average.
 
 Run: ``HF_HUB_OFFLINE=1 .venv/bin/python bench/concurrency.py [--tokens 48] [--repeats 5] [--markdown]``
 """
@@ -164,7 +164,7 @@ def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tokens", type=int, default=48, help="new tokens per generation")
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--markdown", action="store_true", help="print a README-ready table")
+    parser.add_argument("--markdown", action="store_true", help="print a Markdown table (docs/performance.md)")
     args = parser.parse_args(argv)
     load_start = os.getloadavg()
     loaded = load_model(get_spec(SMOLLM2))
@@ -212,7 +212,7 @@ def main(argv=None) -> dict:
 
 
 def markdown(figures: list[dict], meta: dict) -> str:
-    """README-ready table, headed by when and under which load it was measured."""
+    """Markdown table, headed by when and under which load it was measured."""
     lines = [f"Measured {meta['date_utc']} with `python bench/concurrency.py --markdown`: {meta['cores']} cores, "
              f"torch {meta['torch']} ({meta['torch_threads']} threads), load average "
              f"{meta['loadavg_start'][0]} at start, {meta['loadavg_end'][0]} at end; "

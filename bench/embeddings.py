@@ -1,7 +1,7 @@
 """Benchmark of the Embedding explorer pipeline against bare sentence-transformers.
 
-Run: ``HF_HUB_OFFLINE=1 python bench/embeddings.py`` (add ``--readme`` to write the figures into
-README.md between the ``<!-- section:embeddings -->`` markers; ``--sizes 1000`` for a quick run).
+Run: ``HF_HUB_OFFLINE=1 python bench/embeddings.py`` (add ``--write`` to write the figures into
+docs/performance.md between the ``<!-- bench:embeddings -->`` markers; ``--sizes 1000`` for a quick run).
 
 In one process, on the bundled all-MiniLM-L6-v2 (loaded once, the app's loader), for 1,000 and
 10,000 distinct short texts (5-25 words, seeded):
@@ -72,8 +72,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--reps", type=int, default=2, help="repetitions for sizes <= 2,000 (best time kept)")
-    parser.add_argument("--readme", action="store_true", help="write the table into README.md")
+    parser.add_argument("--write", action="store_true", help="write the table into docs/performance.md")
     args = parser.parse_args()
+    load_start = os.getloadavg()[0]
 
     import numpy as np
     import torch
@@ -135,7 +136,8 @@ def main() -> None:
 
     table = [
         f"Measured with `python bench/embeddings.py` on {platform.machine()}, {cores} cores (shared CPU), "
-        f"torch {torch.__version__}, {time.strftime('%Y-%m-%d')}. Bundled all-MiniLM-L6-v2; distinct short "
+        f"torch {torch.__version__}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load average "
+        f"{load_start:.2f} at start, {os.getloadavg()[0]:.2f} at end. Bundled all-MiniLM-L6-v2; distinct short "
         "texts (5-25 words); best of 2 alternating runs for 1,000, one run each for 10,000. Bare = `SentenceTransformer.encode(texts)` with its defaults; page = "
         "`components.embeddings.encode_sentences` (token-count pre-pass, token-length-sorted chunks, batch 64, "
         "progress callback). Pipeline = page encode + PCA 2-D + nearest neighbour of every item + plotly "
@@ -151,23 +153,16 @@ def main() -> None:
             f"| {r['nn_s']:.2f} | {r['fig_s']:.2f} ({r['fig_mb']:.2f}) | {r['pipeline_ratio']:.2f} |"
         )
     print("\n".join(table))
-    if args.readme:
-        readme = ROOT / "README.md"
-        text = readme.read_text(encoding="utf-8")
-        marker = re.compile(r"(<!-- section:embeddings -->\n)(.*?)(<!-- /section:embeddings -->)", re.S)
-        match = marker.search(text)
-        if not match:
-            print("README has no embeddings section markers; not written")
-            return
-        body = match.group(2)
+    if args.write:
+        doc = ROOT / "docs" / "performance.md"
+        text = doc.read_text(encoding="utf-8")
         bench_re = re.compile(r"(<!-- bench:embeddings -->\n)(.*?)(<!-- /bench:embeddings -->)", re.S)
+        if not bench_re.search(text):
+            print("docs/performance.md has no bench:embeddings markers; not written")
+            return
         block = "\n".join(table) + "\n"
-        if bench_re.search(body):
-            body = bench_re.sub(lambda m: m.group(1) + block + m.group(3), body)
-        else:
-            body += "<!-- bench:embeddings -->\n" + block + "<!-- /bench:embeddings -->\n"
-        readme.write_text(text[:match.start(2)] + body + text[match.end(2):], encoding="utf-8")
-        print("README.md updated")
+        doc.write_text(bench_re.sub(lambda m: m.group(1) + block + m.group(3), text), encoding="utf-8")
+        print("docs/performance.md updated")
 
 
 if __name__ == "__main__":

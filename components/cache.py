@@ -1,6 +1,6 @@
 """The only place Streamlit touches models: cached getters keyed on catalog keys.
 
-Cache policy (also in the README):
+Cache policy (also in docs/performance.md):
 * models: ``st.cache_resource(max_entries=MODEL_CACHE_ENTRIES)``, keyed on the catalog key
   only. The two bundled models stay resident; a third/fourth (Hub) model evicts the least
   recently used one, so switching models never keeps every model alive. Streamlit holds a

@@ -11,7 +11,7 @@ take a free-form model id: they offer the catalog entries of their task, and loa
    ``[model_dirs]`` table of ``.streamlit/secrets.toml`` passed in by the cache layer;
 3. the *Hugging Face Hub id*, when the Hub is reachable.
 
-Adding a model = adding one ``ModelSpec`` to ``CATALOG`` (see README, "Add a model").
+Adding a model = adding one ``ModelSpec`` to ``CATALOG`` (see docs/contributing.md, "Add a model to the catalog").
 This module is pure data: no torch, no streamlit.
 """
 from __future__ import annotations

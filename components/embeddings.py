@@ -50,7 +50,7 @@ METHODS = (SENTENCE, HIDDEN, WORD)
 PCA = "pca"
 TSNE = "tsne"
 
-MAX_ITEMS = 20_000          # above this the page samples (stated in the UI and README)
+MAX_ITEMS = 20_000          # above this the page samples (stated in the UI and docs/methods.md)
 TSNE_MAX_ITEMS = 3_000      # t-SNE is O(n log n) per iteration but slow on 2 CPU cores
 HIDDEN_MAX_TOKENS = 256     # hidden-state texts are truncated here (CPU time bound)
 MAX_ROW_NOTICES = 10        # per-row truncation notices listed; the rest are counted

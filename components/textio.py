@@ -4,7 +4,7 @@ Pure pandas; no streamlit. Every function returns the data plus human-readable n
 about what it changed (encoding fallback, dropped blank rows, rows over the cap ...), and
 raises :class:`InputError` with a clear message for input it cannot use.
 
-Limits (see README, "Security"):
+Limits (see docs/security.md):
 * upload size: ``server.maxUploadSize`` of ``.streamlit/config.toml`` (megabytes, MiB as
   Streamlit counts them), read from that file -- one number for Streamlit's uploader and
   :func:`read_csv_bytes`;
