@@ -3,11 +3,11 @@ across the pages, all running at the same time against ONE fresh ``streamlit run
 
 Every session uses its own inputs and settings (its number in prompts, labels, sentences; its
 own max_new_tokens) and checks after each action that what it sees is its own: the values it
-set are still set (also after visiting four other pages), its results come from its inputs,
+set are still set (also after visiting other pages), its results come from its inputs,
 and no other session's text shows up on its page.
 
 Used by ``tests/browser/test_concurrency.py`` (correctness: zero errors) and by
-``bench/concurrency.py`` (action times p50/p95, server peak RSS; nothing asserted on time).
+``bench/sessions.py`` (full tour; action times p50/p95, server peak RSS; nothing asserted on time).
 """
 from __future__ import annotations
 
@@ -33,6 +33,7 @@ from tests.browser.conftest import (
     open_page,
     plotly_charts,
     screenshot,
+    sent_count,
     set_toggle,
     sidebar_nav,
     slider_value,
@@ -135,8 +136,10 @@ def sampling_on(page) -> bool:
     return box.locator("input").first.is_checked()
 
 
-def script(i: int, observed: dict):
-    """The 20 actions of session ``i``: (name, callable(page, url)). Sessions differ in their
+def script(i: int, observed: dict, full: bool = True):
+    """The actions of session ``i``: (name, callable(page, url)); ``full``: all 20 (a tour of
+    every page), else one page of the tour (two sessions per page; the sessions together still
+    do every kind of action, in 10 or 11 actions each). Sessions differ in their
     first page (model-loading race), inputs, settings and which model they switch to. After
     the first page they move through the sidebar like a person (one Streamlit session each,
     so what they set on a page must still be there when they come back). ``observed``
@@ -152,7 +155,10 @@ def script(i: int, observed: dict):
 
     def generate(expected_prompt):
         def act(page, url):
+            sent = sent_count(page)
             click_button(page, "Generate", timeout=ACTION_TIMEOUT_S)
+            # the click is the only input committed since: nothing cut its run short
+            check(sent_count(page) == sent + 1, f"{sent_count(page) - sent} messages sent for one click")
             page.locator('[data-testid="stCode"]').first.wait_for(timeout=ACTION_TIMEOUT_S * 1000)
             check(prompt_box(page) == expected_prompt, f"prompt box holds {prompt_box(page)!r}")
             new = int(metric_value(page, "New tokens"))
@@ -165,7 +171,7 @@ def script(i: int, observed: dict):
         check(prompt_box(page) == prompt(i), f"prompt box holds {prompt_box(page)!r}")
 
     def slider(page, url):
-        move_slider(page, "Max new tokens (max_new_tokens)", -(52 + i))
+        move_slider(page, "Max new tokens (max_new_tokens)", -(52 + i), timeout=ACTION_TIMEOUT_S)
         check(slider_value(page, "Max new tokens (max_new_tokens)") == str(max_new(i)), "max_new_tokens not kept")
 
     def set_greedy(page, url):
@@ -203,7 +209,7 @@ def script(i: int, observed: dict):
 
     def back_to_generation(page, url):
         gen_nav(page, url)
-        # what this session set before visiting four other pages is still there
+        # what this session set before visiting the other pages is still there
         check(slider_value(page, "Max new tokens (max_new_tokens)") == str(max_new(i)),
               f"max_new_tokens is {slider_value(page, 'Max new tokens (max_new_tokens)')}, "
               f"this session set {max_new(i)}")
@@ -236,26 +242,33 @@ def script(i: int, observed: dict):
         head = [("open generation", gen_open), *generation_steps, ("greedy", set_greedy)]
     else:  # ... while 4 others ask for MiniLM at the same instant
         head = [("open embeddings", emb_open), ("go to generation", gen_nav), *generation_steps]
-    actions = head + [
-        ("go to sentiment", nav_("Sentiment", "Sentiment analysis")),
-        ("attribution off", lambda p, u: set_toggle(p, "Which words mattered", False)),
-        ("hub toggle", sentiment_hub),
-        ("long text", sentiment_long),
-        ("go to classification", nav_("Classification", "Classification · 文本分类")),
-        ("labels", labels),
-        ("text", cls_text),
-        ("go to embeddings", emb_nav),
-        ("query sentence", lambda p, u: fill_text(
-            p, "A new sentence: where would it land?", f"Session {i} cooks pasta")),
-        ("hidden-state vectors" if i % 2 else "go to attention", emb_hidden if i % 2 else att_nav),
-        ("go to attention" if i % 2 else "sentence", att_nav if i % 2 else
-         (lambda p, u: fill_text(p, "Sentence · 句子", f"Session {i}: the cat sat on the mat because it was tired."))),
-        ("layer", attention_layer),
-        ("overview", lambda p, u: (choose_radio(p, "View", "Overview"), plotly_charts(p, 1, timeout=ACTION_TIMEOUT_S))),
+    # the tour through the other pages, page by page (each group starts by going there)
+    tour = [
+        [("go to sentiment", nav_("Sentiment", "Sentiment analysis")),
+         ("attribution off", lambda p, u: set_toggle(p, "Which words mattered", False)),
+         ("hub toggle", sentiment_hub),
+         ("long text", sentiment_long)],
+        [("go to classification", nav_("Classification", "Classification · 文本分类")),
+         ("labels", labels),
+         ("text", cls_text)],
+        [("go to embeddings", emb_nav),
+         ("query sentence", lambda p, u: fill_text(
+             p, "A new sentence: where would it land?", f"Session {i} cooks pasta")),
+         *([("hidden-state vectors", emb_hidden)] if i % 2 else [])],
+        [("go to attention", att_nav),
+         *([] if i % 2 else [("sentence", lambda p, u: fill_text(
+             p, "Sentence · 句子", f"Session {i}: the cat sat on the mat because it was tired."))]),
+         ("layer", attention_layer),
+         ("overview", lambda p, u: (choose_radio(p, "View", "Overview"),
+                                    plotly_charts(p, 1, timeout=ACTION_TIMEOUT_S)))],
+    ]
+    if not full:  # one page of the tour per session, every page by two sessions (odd and even)
+        tour = [tour[(i // 2) % len(tour)]]
+    actions = head + [a for group in tour for a in group] + [
         ("back to generation, Chinese prompt", back_to_generation),
         ("generate Chinese", generate(chinese_prompt(i))),
     ]
-    assert len(actions) == ACTIONS_PER_SESSION
+    assert not full or len(actions) == ACTIONS_PER_SESSION
     return actions
 
 
@@ -277,15 +290,16 @@ def page_errors(page, i: int) -> list[str]:
     return errors
 
 
-def run_session(i: int, url: str, barrier: threading.Barrier, results: dict) -> None:
+def run_session(i: int, url: str, barrier: threading.Barrier, results: dict, full: bool = True) -> None:
     from playwright.sync_api import sync_playwright
 
-    log = results[i] = {"errors": [], "actions": 0, "seconds": {}, "observed": {}}
+    log = results[i] = {"errors": [], "actions": 0, "planned": 0, "seconds": {}, "observed": {}}
     with sync_playwright() as p:
         browser = launch_browser(p)
         try:
             page = new_page(browser)
-            actions = script(i, log["observed"])
+            actions = script(i, log["observed"], full)
+            log["planned"] = len(actions)
             barrier.wait(timeout=120)  # everyone starts at the same instant
             for name, act in actions:
                 t0 = time.monotonic()
@@ -320,9 +334,9 @@ def cross_checks(results: dict) -> list[str]:
             for i, n in sorted(counts.items()) if n is not None and n != base + i]
 
 
-def run_all(sessions: int = SESSIONS, name: str = "concurrency") -> dict:
-    """Start a fresh server, run ``sessions`` scripted sessions at once, return the report:
-    ``errors`` (every session's, plus cross-session checks), ``actions_done``,
+def run_all(sessions: int = SESSIONS, name: str = "concurrency", full: bool = True) -> dict:
+    """Start a fresh server, run ``sessions`` scripted sessions at once (``full``: 20 actions
+    each, else the shorter tour of :func:`script`), return the report: ``errors`` (every session's, plus cross-session checks), ``actions_done``,
     ``action_seconds`` (every finished action's duration), ``server_peak_rss_mb`` (server +
     children, sampled every 0.25 s), ``model_loads``, ``server_log_errors``, ``duration_s``."""
     from playwright.sync_api import sync_playwright
@@ -338,7 +352,7 @@ def run_all(sessions: int = SESSIONS, name: str = "concurrency") -> dict:
         sampler.start()
         barrier = threading.Barrier(sessions + 1)
         results: dict[int, dict] = {}
-        threads = [threading.Thread(target=run_session, args=(i, srv.url, barrier, results), daemon=True)
+        threads = [threading.Thread(target=run_session, args=(i, srv.url, barrier, results, full), daemon=True)
                    for i in range(sessions)]
         for t in threads:
             t.start()
@@ -356,7 +370,7 @@ def run_all(sessions: int = SESSIONS, name: str = "concurrency") -> dict:
         report = {
             "sessions": sessions,
             "actions_done": sum(r["actions"] for r in results.values()),
-            "actions_planned": sessions * ACTIONS_PER_SESSION,
+            "actions_planned": sum(r["planned"] for r in results.values()),
             "duration_s": round(duration, 1),
             "server_peak_rss_mb": round(peak / 2**20),
             "model_loads_before": loads_before,

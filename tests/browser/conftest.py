@@ -240,8 +240,16 @@ class ConsoleLog:
 # run was replaced by a newer one) increments ``window.__stRunsDone``. (The DOM's
 # ``data-test-script-state`` is no substitute: React may batch "running" and "notRunning" into
 # one render, so a short run can leave no trace there.)
+# Outgoing messages (BackMsg: every input the page commits, e.g. a slider's value once its
+# debounce fires, a button's click) are counted too: ``__stSent``, ``__stLastSentAt``
+# (performance.now() ms) and ``__stRunsAfterSend`` (finished runs since the latest send).
+# A run whose start is caused by a send can only finish after it, so "a send happened and a
+# run finished after the latest one" is the page's proof that its last input was processed.
 RUN_COUNTER_JS = """(() => {
     window.__stRunsDone = 0;
+    window.__stSent = 0;
+    window.__stLastSentAt = 0;
+    window.__stRunsAfterSend = 0;
     const Native = window.WebSocket;
     if (!Native || Native.__runCounter) return;
     const varint = (b, i) => {
@@ -262,8 +270,16 @@ RUN_COUNTER_JS = """(() => {
         }
         return false;
     };
-    const count = data => { if (finished(new Uint8Array(data))) window.__stRunsDone += 1; };
+    const count = data => {
+        if (finished(new Uint8Array(data))) { window.__stRunsDone += 1; window.__stRunsAfterSend += 1; }
+    };
     class CountingWebSocket extends Native {
+        send(data) {
+            window.__stSent += 1;
+            window.__stLastSentAt = performance.now();
+            window.__stRunsAfterSend = 0;
+            return super.send(data);
+        }
         constructor(...args) {
             super(...args);
             this.addEventListener('message', e => {
@@ -357,6 +373,30 @@ def wait_rerun(page, before: int, timeout: float = DEFAULT_TIMEOUT_S) -> None:
     that moment lasts seconds)."""
     page.wait_for_function("n => (window.__stRunsDone || 0) > n", arg=before, timeout=timeout * 1000,
                            polling=100)
+    wait_idle(page, timeout)
+
+
+def sent_count(page) -> int:
+    """How many messages (committed inputs) this document has sent (see ``RUN_COUNTER_JS``)."""
+    return int(page.evaluate("() => window.__stSent || 0"))
+
+
+def wait_input_processed(page, sent_before: int, timeout: float = DEFAULT_TIMEOUT_S,
+                         quiet_ms: int = 1000) -> None:
+    """Wait until the page has sent at least one message since ``sent_count(page) ==
+    sent_before`` was read, has sent nothing more for ``quiet_ms`` (a debounced widget such as
+    a slider commits its value a moment after the last change; on a starved browser that
+    moment stretches), and a script run finished after its LATEST send; then for idle.
+
+    Every input the page committed has then reached the server and been run with: an action
+    that follows (a button click) can no longer be overtaken by a late commit of this one,
+    which would start a new run and cut the click's run short (a button is true for one run
+    only, so the click would be lost)."""
+    page.wait_for_function(
+        """([n, quiet]) => (window.__stSent || 0) > n
+                           && performance.now() - window.__stLastSentAt >= quiet
+                           && window.__stRunsAfterSend > 0""",
+        arg=[sent_before, quiet_ms], timeout=timeout * 1000, polling=100)
     wait_idle(page, timeout)
 
 
@@ -477,7 +517,7 @@ def fill_text(page, label: str, text: str) -> None:
         wait_idle(page)
 
 
-def move_slider(page, label: str, steps: int) -> None:
+def move_slider(page, label: str, steps: int, timeout: float = DEFAULT_TIMEOUT_S) -> None:
     """Move a slider by ``steps`` keyboard steps (negative = left), like a person using the
     arrow keys, and wait for the rerun. Each press is confirmed on screen before the next
     (presses sent during a rerun can otherwise be lost)."""
@@ -486,19 +526,20 @@ def move_slider(page, label: str, steps: int) -> None:
     lo, hi, step = (float(thumb.get_attribute(a) or d) for a, d in (("min", 0), ("max", 100), ("step", 1)))
     target = min(hi, max(lo, float(start) + steps * step))
     key = "ArrowRight" if steps > 0 else "ArrowLeft"
-    before = runs_done(page)
+    sent_before = sent_count(page)
     thumb.focus()
     for _ in range(abs(steps) * 3 + 5):
-        before = thumb.input_value()
-        if abs(float(before) - target) < step / 2:
+        shown = thumb.input_value()
+        if abs(float(shown) - target) < step / 2:
             break
-        thumb.press("ArrowRight" if float(before) < target else "ArrowLeft")
+        thumb.press("ArrowRight" if float(shown) < target else "ArrowLeft")
         deadline = time.monotonic() + 3
-        while thumb.input_value() == before and time.monotonic() < deadline:
+        while thumb.input_value() == shown and time.monotonic() < deadline:
             time.sleep(0.03)
     thumb.blur()
-    if steps:
-        wait_rerun(page, before)
+    if abs(float(start) - target) >= step / 2:
+        # the slider commits its value after a debounce: wait until that value was sent and run
+        wait_input_processed(page, sent_before, timeout)
     assert abs(float(thumb.input_value()) - target) < step / 2, (label, thumb.input_value(), target, key)
 
 
@@ -526,10 +567,12 @@ def selected(page, label: str) -> str:
 
 
 def click_button(page, text: str, timeout: float = DEFAULT_TIMEOUT_S) -> None:
-    """Press the button showing ``text`` and wait for the run it starts to finish."""
-    before = runs_done(page)
+    """Press the button showing ``text`` and wait for the run it starts to finish: the click
+    was sent and a run finished after it (not merely any run after the press: an earlier
+    input's run can finish in between)."""
+    sent_before = sent_count(page)
     page.get_by_role("button", name=text, exact=True).first.click()
-    wait_rerun(page, before, timeout)
+    wait_input_processed(page, sent_before, timeout, quiet_ms=0)
 
 
 # Rows of a glide-data-grid (st.dataframe) from the accessibility table it keeps in the DOM:
