@@ -38,6 +38,7 @@ from tests.browser.conftest import (
     sidebar_nav,
     slider_value,
     streamlit_server,
+    widget,
     wait_for_text,
     wait_idle,
     warm_up,
@@ -139,7 +140,7 @@ def sampling_on(page) -> bool:
 def script(i: int, observed: dict, full: bool = True):
     """The actions of session ``i``: (name, callable(page, url)); ``full``: all 20 (a tour of
     every page), else one page of the tour (two sessions per page; the sessions together still
-    do every kind of action, in 10 or 11 actions each). Sessions differ in their
+    do every kind of action, in 9 to 11 actions each). Sessions differ in their
     first page (model-loading race), inputs, settings and which model they switch to. After
     the first page they move through the sidebar like a person (one Streamlit session each,
     so what they set on a page must still be there when they come back). ``observed``
@@ -151,7 +152,16 @@ def script(i: int, observed: dict, full: bool = True):
         def act(page, url):
             open_page(page, url, path, timeout=ACTION_TIMEOUT_S)
             wait_for_text(page, wait_text, timeout=ACTION_TIMEOUT_S)
+            ready(page, path)
         return act
+
+    def ready(page, path):
+        """The page's inputs are drawn: a starved browser fetches a widget's code on first use
+        and shows a grey placeholder meanwhile, for longer than a locator's default wait."""
+        if path == "generation":
+            for box in (page.get_by_label("Prompt", exact=True).first,
+                        widget(page, "stSlider", "Max new tokens (max_new_tokens)").locator('input[type="range"]').first):
+                box.wait_for(state="visible", timeout=ACTION_TIMEOUT_S * 1000)
 
     def generate(expected_prompt):
         def act(page, url):
@@ -222,15 +232,16 @@ def script(i: int, observed: dict, full: bool = True):
         choose_radio(page, "How to turn items into vectors", "Mean-pooled hidden states (SmolLM2, choose the layer)")
         plotly_charts(page, 1, timeout=ACTION_TIMEOUT_S)
 
-    def nav_(title, wait_text):  # sidebar navigation: same session, typed values persist
+    def nav_(title, wait_text, path=""):  # sidebar navigation: same session, typed values persist
         def act(page, url):
             sidebar_nav(page, title, ACTION_TIMEOUT_S)
             wait_for_text(page, wait_text, timeout=ACTION_TIMEOUT_S)
+            ready(page, path)
         return act
 
     gen_open = open_("generation", "Text generation · 文本生成")
     emb_open = open_("embeddings", "3 · Map")
-    gen_nav = nav_("Text generation", "Text generation · 文本生成")
+    gen_nav = nav_("Text generation", "Text generation · 文本生成", "generation")
     emb_nav = nav_("Embedding explorer", "3 · Map")
     att_nav = nav_("Attention visualizer", "Attention visualizer")
     generation_steps = [

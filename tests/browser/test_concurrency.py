@@ -1,4 +1,4 @@
-"""Many people at once on one server: 8 browser sessions, each a mixed script of 10-11 user
+"""Many people at once on one server: 8 browser sessions, each a mixed script of 9-11 user
 actions (generation, then one other page, then back to generation; together the sessions do
 every kind of action of the full 20-action tour), all running at the same time against ONE
 fresh ``streamlit run`` (driver: ``tests/browser/concurrency.py``; the full tour, its timing
