@@ -38,10 +38,10 @@ from tests.browser.conftest import (
     sidebar_nav,
     slider_value,
     streamlit_server,
-    widget,
     wait_for_text,
     wait_idle,
     warm_up,
+    widget,
 )
 
 SESSIONS = 8
