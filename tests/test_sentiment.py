@@ -385,6 +385,24 @@ def test_vader_chart_shows_what_decides_the_label():
     assert one.extra["compound"] == pytest.approx(-0.1531) and ten.extra["compound"] == pytest.approx(-0.8402)
 
 
+def test_vader_chart_labels_never_overlap_or_clip():
+    """Tick labels are at least 0.25 apart (the ±0.05 band edges printed on top of each other);
+    the band width is named once; the value label of a long bar stays inside the axis."""
+    from components import charts_sentiment as charts
+
+    for compound in (-1.0, -0.3, 0.0, 0.859, 1.0):
+        fig = charts.compound_chart(compound, S.VADER_POS_THRESHOLD, S.VADER_NEG_THRESHOLD,
+                                    names={"neutral": "neutral"})
+        ticks = sorted(fig.layout.xaxis.tickvals)
+        assert min(b - a for a, b in zip(ticks, ticks[1:])) >= 0.25
+        assert [a.text for a in fig.layout.annotations].count("neutral ±0.05") == 1
+        bar = fig.data[0]
+        assert bar.cliponaxis is False
+        lo, hi = fig.layout.xaxis.range
+        assert lo < -1 and hi > 1
+        assert bar.textposition == ("inside" if abs(compound) >= 0.5 else "outside")
+
+
 def test_labelled_set_normalises_labels_and_evaluation_shows_bias():
     import pandas as pd
 
