@@ -180,6 +180,24 @@ def test_llm_occlusion_sign(smollm2):
     assert weights["excellent."] == max(weights.values())
 
 
+def test_llm_skips_occlusion_on_long_paste_like_the_others(smollm2):
+    """The character limit for word weights applies to the text as pasted, not to the
+    token-capped prefix the LLM reads: no occlusion forwards on a paste over the limit."""
+    text = "The food was excellent. " * (S.OCCLUSION_MAX_CHARS // 24 + 10)
+    res = S.llm_sentiment(smollm2, text)
+    codes = [code for code, _ in res.notices]
+    assert "sentiment.notice.occlusion_skipped" in codes
+    assert all(v == 0.0 for _, v, _ in res.attribution)
+    skipped = dict(res.notices)["sentiment.notice.occlusion_skipped"]
+    assert skipped["chars"] == f"{len(text.strip()):,}"  # the whole text (as checked), not the cut
+    # coverage on the same basis as VADER and MiniLM: the whole text, not the cut prefix
+    assert res.coverage["total"] == len("".join(text.split()))
+    cut = dict(res.notices)["sentiment.notice.cut_by_app"]
+    assert cut["limit"] == S.LLM_MAX_TEXT_TOKENS and cut["chars"] == f"{len(text.strip()):,}"
+    assert int(cut["read"].replace(",", "")) < len(text.strip())
+    assert "app's cap" in S.notice_text(("sentiment.notice.cut_by_app", cut))
+
+
 # --------------------------------------------------------------------------- Hub classifier (tiny)
 def test_sst2_tiny_distilbert_through_loader(tmp_path, as_local_model):
     from components.catalog import get_spec
