@@ -318,7 +318,7 @@ def read_items(mode: str, method: str) -> tuple[pd.DataFrame, list[str], str, st
     try:
         raw, encoding, csv_notes = cached_csv(upload.getvalue())
     except InputError as exc:
-        raise Problem(f"{name}: {msg(exc)}", "error") from None
+        raise Problem(f"{name}: {msg(exc)}") from None  # a warning, as on the other pages
     table = CsvTable(frame=raw, encoding=encoding, notices=list(csv_notes))
     columns = table.columns
     text_key, label_key = K("emb_csv_text"), K("emb_csv_label")

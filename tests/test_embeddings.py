@@ -419,3 +419,15 @@ def test_emoji_items_are_flagged_on_the_map_and_neighbours(minilm):
     assert nn["known"].tolist()[:2] == ["0% (0/3)", "0% (0/1)"] and nn["cosine"].tolist()[:2] == [1.0, 1.0]
     assert emb.points_frame(result)["known"].tolist() == ["0% (0/2)", "0% (0/3)", "0% (0/1)", "100% (14/14)",
                                                           "100% (21/21)"]
+
+
+def test_page_renamed_spreadsheet_is_a_warning_like_other_pages(app):
+    """A renamed .xlsx is a warning here as on Classification and Sentiment; the picked
+    input mode stays."""
+    at = _open(app)
+    at.radio(key="p_emb_input").set_value("csv").run()
+    at.file_uploader(key="emb_csv").set_value(("sheet.csv", b"PK\x03\x04" + b"\x00" * 64, "text/csv")).run()
+    assert not at.exception, at.exception
+    assert not at.error
+    assert any("sheet.csv" in w.value for w in at.warning)
+    assert at.radio(key="p_emb_input").value == "csv"
