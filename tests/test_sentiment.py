@@ -489,3 +489,16 @@ def test_page_single_and_batch_emoji_not_meaningful(app):
     assert df[head_label].tolist()[:2] == ["Not meaningful", "Not meaningful"] and df[head_label][2] == "positive"
     vader_known = [c for c in df.columns if c.startswith("Known characters · Rules")][0]
     assert df[vader_known].tolist() == ["0% (0/2)", "100% (1/1)", "100% (9/9)"]
+
+
+def test_hub_model_unavailable_markdown_keeps_code_spans():
+    """The error box's markdown keeps the app's code spans (no literal backslash-backticks);
+    the plain message is unchanged."""
+    from components.catalog import get_spec
+    from components.loading import ModelUnavailableError, load_model
+
+    with pytest.raises(ModelUnavailableError) as info:
+        load_model(get_spec("gpt2"))
+    assert "(Hub id `openai-community/gpt2`)" in info.value.markdown
+    assert "\\`" not in info.value.markdown
+    assert "(Hub id `openai-community/gpt2`)" in str(info.value)
