@@ -26,6 +26,13 @@ LABEL_ORDER = ("negative", "neutral", "positive")
 _esc = plotly_literal  # labels, hover and template text shown literally (components.charts)
 
 
+def html_text(text: str) -> str:
+    """``text`` escaped for HTML inside ``st.markdown``: every ``:`` as ``&#58;`` too, because
+    Streamlit rewrites ``:material/`` in the markdown source before parsing (a word typed as
+    ``:material/home:`` would show as ``:material_home:``); the browser shows ``:`` again."""
+    return html.escape(str(text), quote=True).replace(":", "&#58;")
+
+
 def _name(names: Mapping[str, str] | None, key: str) -> str:
     return _esc((names or {}).get(key, key))
 
@@ -180,9 +187,9 @@ def attribution_html(pieces: Sequence[Sequence], title: str = "") -> str:
         spans.append(
             (" " if spaced and i > 0 else "")
             + f'<span title="{weight:+.4f}" style="unicode-bidi:isolate;background:rgba({rgb},{0.6 * abs(w):.2f});'
-            f'padding:1px 2px;border-radius:3px;white-space:pre-wrap">{html.escape(word)}</span>'
+            f'padding:1px 2px;border-radius:3px;white-space:pre-wrap">{html_text(word)}</span>'
         )
-    head = f"<div style='font-size:0.8em;opacity:0.7'>{html.escape(title)}</div>" if title else ""
+    head = f"<div style='font-size:0.8em;opacity:0.7'>{html_text(title)}</div>" if title else ""
     return head + "<div style='line-height:1.9;white-space:pre-wrap'>" + "".join(spans) + "</div>"
 
 

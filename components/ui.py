@@ -146,11 +146,12 @@ def escape(text: str) -> str:
 
 
 def _chip(text: str, tip: str, background: str) -> str:
-    """One token chip: escaped ``text`` with escaped ``tip`` on hover."""
+    """One token chip: escaped ``text`` with escaped ``tip`` on hover (``:`` as ``&#58;``:
+    Streamlit rewrites ``:material/`` in markdown source, see ``charts_sentiment.html_text``)."""
     return (
         f'<span title="{escape(tip)}" style="unicode-bidi:isolate;background:{background};border:1px solid #ccc;'
         'border-radius:4px;padding:1px 4px;margin:1px;display:inline-block;'
-        f'font-family:monospace;white-space:pre">{escape(text)}</span>'
+        f'font-family:monospace;white-space:pre">{escape(text).replace(":", "&#58;")}</span>'
     )
 
 

@@ -502,3 +502,20 @@ def test_hub_model_unavailable_markdown_keeps_code_spans():
     assert "(Hub id `openai-community/gpt2`)" in info.value.markdown
     assert "\\`" not in info.value.markdown
     assert "(Hub id `openai-community/gpt2`)" in str(info.value)
+
+
+def test_word_chips_show_shortcode_like_words_as_typed():
+    """Streamlit rewrites ``:material/`` in markdown source to ``:material_``; the chips'
+    HTML never contains it, and the text a browser shows is the word as typed."""
+    import html
+    import re
+
+    from components import charts_sentiment as charts
+    from components import ui
+
+    word = ":material/home: <b>"
+    for snippet in (charts.attribution_html([(word, 0.5, False), ("ok", -0.1, True)], title=word),
+                    ui.token_chips_html([type("P", (), {"label": word, "raw": word, "token_id": 1})()])):
+        rewritten = snippet.replace(":material/", ":material_")  # what the frontend does
+        shown = html.unescape(re.sub(r"<[^>]+>", "", rewritten))
+        assert word in shown and ":material_" not in shown
