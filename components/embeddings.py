@@ -708,10 +708,24 @@ class ExampleSet:
     def text(self) -> str:
         return self.path.read_text(encoding="utf-8")
 
-    def frame(self) -> pd.DataFrame:
-        """Columns ``text``, ``label`` (comment lines starting with ``#`` skipped)."""
+    def frame(self, lang: str = i18n.DEFAULT_LANG) -> pd.DataFrame:
+        """Columns ``text``, ``label`` (comment lines starting with ``#`` skipped); labels in
+        ``lang`` (:func:`set_label`)."""
         body = "\n".join(line for line in self.text().splitlines() if not line.lstrip().startswith("#"))
-        return parse_labelled_lines(body)[0]
+        frame = parse_labelled_lines(body)[0]
+        frame["label"] = [set_label(label, lang) for label in frame["label"]]
+        return frame
+
+
+def set_label(label: str, lang: str = i18n.DEFAULT_LANG) -> str:
+    """A shipped example set's label in ``lang``: ``embeddings.set_labels.<word>``, a trailing
+    number kept ("food 1" -> "食物 1"). Only for the shipped files; labels users type or
+    upload are never translated. A word without a string stays as written."""
+    word, sep, number = label.rpartition(" ")
+    if not (sep and number.isdigit()):
+        word, number = label, ""
+    shown = i18n.strings(lang).get(f"embeddings.set_labels.{word}", word)
+    return f"{shown} {number}" if number else shown
 
 
 EXAMPLES: tuple[tuple[str, str], ...] = (
