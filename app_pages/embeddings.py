@@ -292,7 +292,7 @@ def read_items(mode: str, method: str) -> tuple[pd.DataFrame, list[str], str, st
             st.session_state[K("emb_example")] = names[0]
         name = st.selectbox(t("embeddings.input.set"), names, key=K("emb_example"), persist_state=SESSION,
                             format_func=lambda n: SETS[n].title(ui.lang()))
-        frame = SETS[name].frame()
+        frame = SETS[name].frame(ui.lang())  # shipped labels in the UI language
         frame["row"] = np.arange(1, len(frame) + 1)
         return frame, notes, SETS[name].label_title(ui.lang()), SETS[name].title(ui.lang())
     if mode == TYPED:
@@ -318,7 +318,7 @@ def read_items(mode: str, method: str) -> tuple[pd.DataFrame, list[str], str, st
     try:
         raw, encoding, csv_notes = cached_csv(upload.getvalue())
     except InputError as exc:
-        raise Problem(f"{name}: {msg(exc)}", "error") from None
+        raise Problem(f"{name}: {msg(exc)}") from None  # a warning, as on the other pages
     table = CsvTable(frame=raw, encoding=encoding, notices=list(csv_notes))
     columns = table.columns
     text_key, label_key = K("emb_csv_text"), K("emb_csv_label")

@@ -89,14 +89,14 @@ def render_samples(result: dict, key: str) -> None:
         if s.get("finish_reason") == "time":
             st.warning(t("generation.time_limit", seconds=f"{result.get('max_seconds', max_generation_seconds()):g}",
                          max=result["settings"]["max_new_tokens"]), icon="⏱️")
-        m = st.columns(5)
-        m[0].metric(t("generation.metric.prompt_tokens"), s["prompt_tokens"])
-        m[1].metric(t("generation.metric.new_tokens"), s["new_tokens"])
-        if "ttft_s" in s:
-            m[2].metric(t("generation.metric.ttft"), t("generation.metric.seconds", value=f"{s['ttft_s']:.2f}"))
-            m[3].metric(t("generation.metric.tokens_per_s"), f"{s['tokens_per_s']:.1f}",
-                        help=t("generation.help.tokens_per_s"))
-        m[4].metric(t("generation.metric.finish"), _fmt_finish(s["finish_reason"]), help=t("generation.help.finish"))
+        metrics = [(t("generation.metric.prompt_tokens"), s["prompt_tokens"], None),
+                   (t("generation.metric.new_tokens"), s["new_tokens"], None)]
+        if "ttft_s" in s:  # timings only for a live run: no empty columns without them
+            metrics += [(t("generation.metric.ttft"), t("generation.metric.seconds", value=f"{s['ttft_s']:.2f}"), None),
+                        (t("generation.metric.tokens_per_s"), f"{s['tokens_per_s']:.1f}", t("generation.help.tokens_per_s"))]
+        metrics.append((t("generation.metric.finish"), _fmt_finish(s["finish_reason"]), t("generation.help.finish")))
+        for col, (label, value, help_text) in zip(st.columns(len(metrics)), metrics):
+            col.metric(label, value, help=help_text)
 
 
 def _token_objects(records: list[dict]) -> list[SimpleNamespace]:

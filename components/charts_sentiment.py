@@ -26,6 +26,13 @@ LABEL_ORDER = ("negative", "neutral", "positive")
 _esc = plotly_literal  # labels, hover and template text shown literally (components.charts)
 
 
+def html_text(text: str) -> str:
+    """``text`` escaped for HTML inside ``st.markdown``: every ``:`` as ``&#58;`` too, because
+    Streamlit rewrites ``:material/`` in the markdown source before parsing (a word typed as
+    ``:material/home:`` would show as ``:material_home:``); the browser shows ``:`` again."""
+    return html.escape(str(text), quote=True).replace(":", "&#58;")
+
+
 def _name(names: Mapping[str, str] | None, key: str) -> str:
     return _esc((names or {}).get(key, key))
 
@@ -62,28 +69,36 @@ def compound_chart(compound: float, pos_threshold: float = 0.05, neg_threshold: 
     """VADER's compound score on its −1 … +1 axis, with the bands that decide the label:
     ≥ ``pos_threshold`` positive, ≤ ``neg_threshold`` negative, else neutral (Hutto & Gilbert
     2014 / vaderSentiment README convention). The score is one bar from 0, coloured by the
-    band it falls in, so the chart and the label can never disagree.
+    band it falls in, so the chart and the label can never disagree. Ticks only at
+    −1, −0.5, 0, +0.5, +1; the neutral band's half-width is written once in its heading.
 
     Args:
         compound: VADER compound score in [-1, 1].
         names: label key -> displayed label (band names). value_name: axis/hover word.
     """
     label = "positive" if compound >= pos_threshold else "negative" if compound <= neg_threshold else "neutral"
+    # A long bar carries its value inside (it would run past the axis end, above all in
+    # presenter mode's large type); a short one beside its tip, on the side away from 0.
+    inside = abs(compound) >= 0.5
     fig = go.Figure(go.Bar(
         x=[float(compound)], y=[_esc(value_name)], orientation="h", base=0,
-        marker_color=COLOURS[label], width=0.5, text=[f"{compound:+.3f}"], textposition="outside",
+        marker_color=COLOURS[label], width=0.5, text=[f"{compound:+.3f}"],
+        textposition="inside" if inside else "outside", insidetextanchor="end", cliponaxis=False,
         hovertemplate=_esc(value_name) + ": %{x:+.3f} → " + _name(names, label) + "<extra></extra>",
     ))
     bands = (("negative", -1.0, neg_threshold), ("neutral", neg_threshold, pos_threshold), ("positive", pos_threshold, 1.0))
+    half = max(abs(pos_threshold), abs(neg_threshold))
     for key, lo, hi in bands:
         fig.add_vrect(x0=lo, x1=hi, fillcolor=COLOURS[key], opacity=0.12, line_width=0, layer="below")
+        # the neutral band is too narrow for tick labels at its edges: its width is named once, here
+        text = _name(names, key) + (f" ±{half:.2f}" if key == "neutral" else "")
         fig.add_annotation(x=(lo + hi) / 2 if key != "neutral" else 0, y=1.02, yref="paper", showarrow=False,
-                           text=_name(names, key), font=dict(size=11), yanchor="bottom")
+                           text=text, font=dict(size=11), yanchor="bottom")
     for x in (neg_threshold, pos_threshold):
         fig.add_vline(x=x, line_width=1, line_dash="dot", line_color="#555555")
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=25, b=5), showlegend=False,
-                      xaxis=dict(range=[-1.05, 1.05], title=None, zeroline=True, tickvals=[-1, -0.5, neg_threshold, 0, pos_threshold, 0.5, 1],
-                                 ticktext=["−1", "−0.5", f"{neg_threshold:+.2f}", "0", f"{pos_threshold:+.2f}", "+0.5", "+1"]),
+    fig.update_layout(height=height, margin=dict(l=30, r=30, t=25, b=5), showlegend=False,
+                      xaxis=dict(range=[-1.2, 1.2], title=None, zeroline=True, tickvals=[-1, -0.5, 0, 0.5, 1],
+                                 ticktext=["−1", "−0.5", "0", "+0.5", "+1"]),
                       yaxis=dict(title=None, showticklabels=False))
     return fig
 
@@ -172,9 +187,9 @@ def attribution_html(pieces: Sequence[Sequence], title: str = "") -> str:
         spans.append(
             (" " if spaced and i > 0 else "")
             + f'<span title="{weight:+.4f}" style="unicode-bidi:isolate;background:rgba({rgb},{0.6 * abs(w):.2f});'
-            f'padding:1px 2px;border-radius:3px;white-space:pre-wrap">{html.escape(word)}</span>'
+            f'padding:1px 2px;border-radius:3px;white-space:pre-wrap">{html_text(word)}</span>'
         )
-    head = f"<div style='font-size:0.8em;opacity:0.7'>{html.escape(title)}</div>" if title else ""
+    head = f"<div style='font-size:0.8em;opacity:0.7'>{html_text(title)}</div>" if title else ""
     return head + "<div style='line-height:1.9;white-space:pre-wrap'>" + "".join(spans) + "</div>"
 
 

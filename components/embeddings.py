@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from components import coverage, i18n
-from components.textio import InputError, parse_labelled_lines
+from components.textio import LABEL_SEP, InputError, parse_labelled_lines
 from components.tokens import ST_PLAIN_TEXT
 
 Progress = Callable[[float], None]
@@ -708,10 +708,24 @@ class ExampleSet:
     def text(self) -> str:
         return self.path.read_text(encoding="utf-8")
 
-    def frame(self) -> pd.DataFrame:
-        """Columns ``text``, ``label`` (comment lines starting with ``#`` skipped)."""
+    def frame(self, lang: str = i18n.DEFAULT_LANG) -> pd.DataFrame:
+        """Columns ``text``, ``label`` (comment lines starting with ``#`` skipped); labels in
+        ``lang`` (:func:`set_label`)."""
         body = "\n".join(line for line in self.text().splitlines() if not line.lstrip().startswith("#"))
-        return parse_labelled_lines(body)[0]
+        frame = parse_labelled_lines(body)[0]
+        frame["label"] = [set_label(label, lang) for label in frame["label"]]
+        return frame
+
+
+def set_label(label: str, lang: str = i18n.DEFAULT_LANG) -> str:
+    """A shipped example set's label in ``lang``: ``embeddings.set_labels.<word>``, a trailing
+    number kept ("food 1" -> "食物 1"). Only for the shipped files; labels users type or
+    upload are never translated. A word without a string stays as written."""
+    word, sep, number = label.rpartition(" ")
+    if not (sep and number.isdigit()):
+        word, number = label, ""
+    shown = i18n.strings(lang).get(f"embeddings.set_labels.{word}", word)
+    return f"{shown} {number}" if number else shown
 
 
 EXAMPLES: tuple[tuple[str, str], ...] = (
@@ -737,13 +751,13 @@ LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 """Characters ``str.splitlines`` breaks a line at."""
 
 
-def compose_lines(texts: Sequence[str], labels: Sequence[str] | None = None, sep: str = "|") -> tuple[str, int]:
+def compose_lines(texts: Sequence[str], labels: Sequence[str] | None = None) -> tuple[str, int]:
     """Items as the text area's ``text | label`` lines (inverse of
     :func:`components.textio.parse_labelled_lines` for ordinary texts).
 
-    A text without a label but containing ``sep`` gets a trailing ``" |"`` (empty label), so it
-    is read back whole; a line-break character inside a text or label (see
-    :data:`LINE_BREAKS`) becomes a space, and ``sep`` inside a label becomes ``"/"``.
+    A text without a label but containing ``" | "`` (or ending in ``" |"``) gets a trailing
+    ``" |"`` (empty label), so it is read back whole; a line-break character inside a text or
+    label (see :data:`LINE_BREAKS`) becomes a space, and ``|`` inside a label becomes ``"/"``.
 
     Returns:
         (the lines joined by ``"\\n"``, number of texts whose line breaks were replaced).
@@ -753,11 +767,11 @@ def compose_lines(texts: Sequence[str], labels: Sequence[str] | None = None, sep
     for i, text in enumerate(texts):
         flat = str(text).translate(table)
         changed += flat != str(text)
-        label = "" if labels is None else str(labels[i]).translate(table).replace(sep, "/").strip()
+        label = "" if labels is None else str(labels[i]).translate(table).replace("|", "/").strip()
         if label:
-            lines.append(f"{flat} {sep} {label}")
-        elif sep in flat:
-            lines.append(f"{flat} {sep}")
+            lines.append(f"{flat}{LABEL_SEP}{label}")
+        elif LABEL_SEP in flat or flat.strip().endswith(" |"):
+            lines.append(f"{flat.strip()} |")
         else:
             lines.append(flat)
     return "\n".join(lines), changed

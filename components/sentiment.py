@@ -306,6 +306,7 @@ def occlusion(
     text: str,
     score_fn: Callable[[list[str]], Sequence[float]],
     max_words: int = MAX_OCCLUSION_WORDS,
+    whole_chars: int | None = None,
 ) -> tuple[list[tuple[str, float, bool]], list[Notice]]:
     """Leave-one-out occlusion: how much the score drops when each unit is removed.
 
@@ -317,14 +318,18 @@ def occlusion(
         max_words: units beyond this are not occluded (weight 0; a notice says so).
             Texts over ``OCCLUSION_MAX_CHARS`` characters are not occluded at all (all
             weights 0, notice ``sentiment.notice.occlusion_skipped``).
+        whole_chars: length of the text the user gave when ``text`` is a cut of it (the LLM
+            reads a token-capped prefix); the character rule applies to the whole text, so
+            every approach skips the same pastes.
 
     Returns:
         ([(unit as typed, score(text) - score(text without it), spaced)] for every unit, notices).
     """
     units = units_of(text)
-    if len(text) > OCCLUSION_MAX_CHARS:
+    chars = max(len(text), whole_chars or 0)
+    if chars > OCCLUSION_MAX_CHARS:
         return ([(text[a:b], 0.0, sp) for a, b, sp in units],
-                [("sentiment.notice.occlusion_skipped", {"chars": f"{len(text):,}", "limit": f"{OCCLUSION_MAX_CHARS:,}"})])
+                [("sentiment.notice.occlusion_skipped", {"chars": f"{chars:,}", "limit": f"{OCCLUSION_MAX_CHARS:,}"})])
     n = min(len(units), max_words)
     variants = [without_unit(text, a, b) for a, b, _ in units[:n]]
     scores = [float(s) for s in score_fn([text] + variants)]
@@ -795,8 +800,12 @@ def llm_sentiment(loaded, text: str, settings: PromptSettings = PromptSettings()
     """
     text, notices = check_text(text)
     check_template(settings.template)
+    whole, whole_chars = text, len(text)
     text, n_tokens = truncate_tokens(loaded, text, LLM_MAX_TEXT_TOKENS)
-    notices += _truncation_notice(n_tokens, LLM_MAX_TEXT_TOKENS, loaded.spec.display_name)
+    if n_tokens > LLM_MAX_TEXT_TOKENS:  # the app's cap for speed, not the model's context
+        notices.append(("sentiment.notice.cut_by_app", {
+            "n": n_tokens, "limit": LLM_MAX_TEXT_TOKENS, "what": loaded.spec.display_name,
+            "read": f"{len(text):,}", "chars": f"{whole_chars:,}"}))
     (labels, p, detail), seconds = _timed(llm_predict, loaded, [text], settings)
     p_pos = float(p[0])
     as_dict = lambda row: {NEGATIVE: float(row[0]), POSITIVE: float(row[1])}  # noqa: E731
@@ -810,11 +819,12 @@ def llm_sentiment(loaded, text: str, settings: PromptSettings = PromptSettings()
             "content_free": as_dict(detail["content_free"]),
             "label_mass": float(detail["mass"][0]),
         },
-        coverage=coverage.model_coverage(loaded, text).as_dict(),
+        # measured on the whole text, like VADER and MiniLM; the cut is told by the notice
+        coverage=coverage.model_coverage(loaded, whole).as_dict(),
     )
     if attribution:
         (weights, occ), result.attribution_seconds = _timed(
-            occlusion, text, lambda ts: llm_predict(loaded, ts, settings)[1], LLM_OCCLUSION_WORDS)
+            occlusion, text, lambda ts: llm_predict(loaded, ts, settings)[1], LLM_OCCLUSION_WORDS, whole_chars)
         result.attribution, result.notices = weights, result.notices + occ
     return result
 

@@ -266,8 +266,15 @@ def split_lines(text: str, max_items: int = MAX_ROWS) -> tuple[list[str], list[s
     return items, notices
 
 
-def parse_labelled_lines(text: str, sep: str = "|", max_items: int = MAX_ROWS) -> tuple[pd.DataFrame, list[str]]:
-    """Lines of ``text | label`` (label optional; the LAST ``sep`` splits, so text may contain it).
+LABEL_SEP = " | "
+"""Separates a line's text from its label: a pipe with a space on each side, so a text may
+contain bare pipes (``<|im_start|>system``, ``a|b``)."""
+
+
+def parse_labelled_lines(text: str, max_items: int = MAX_ROWS) -> tuple[pd.DataFrame, list[str]]:
+    """Lines of ``text | label`` (label optional). Only :data:`LABEL_SEP` (space, pipe, space)
+    splits, the last one on the line; a line ending in ``" |"`` has an empty label (and the
+    rest of the line, pipes included, is the text).
 
     At most ``max_items`` lines are read (see :func:`split_lines`).
 
@@ -280,14 +287,17 @@ def parse_labelled_lines(text: str, sep: str = "|", max_items: int = MAX_ROWS) -
     items, notices = split_lines(text, max_items=max_items)
     texts, labels = [], []
     for item in items:
-        if sep in item:
-            body, label = item.rsplit(sep, 1)
-            if body.strip():
-                texts.append(body.strip())
-                labels.append(label.strip())
-                continue
-        texts.append(item)
-        labels.append("")
+        body, label = item, ""
+        if item.endswith(LABEL_SEP.rstrip()):  # lines are stripped: "text |" = empty label
+            body = item[: -len(LABEL_SEP.rstrip())]
+        elif LABEL_SEP in item:
+            body, label = item.rsplit(LABEL_SEP, 1)
+        if body.strip():
+            texts.append(body.strip())
+            labels.append(label.strip())
+        else:
+            texts.append(item)
+            labels.append("")
     return pd.DataFrame({"text": texts, "label": labels}), notices
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
@@ -55,12 +56,19 @@ def status_badge(spec: ModelSpec) -> str:
 
 
 def _picker_label(spec: ModelSpec) -> str:
-    """"name  [badge]", without repeating a badge the display name already says ("(bundled)")."""
+    """"name [badge]", without repeating what the display name already says ("(bundled)",
+    "(124M, Hub)"): then the name alone, or just "[offline]" for an unreachable Hub model."""
     badge = status_badge(spec)
-    if spec.display_name.lower().find(f"({i18n.translate('en', 'ui.badge.bundled')}") >= 0 \
-            and badge == t("ui.badge.bundled"):
+    said = re.findall(r"[(,]\s*([^(),]+?)\s*\)", spec.display_name)  # "(124M, Hub)" -> ["Hub"]
+    said = {w.lower() for w in said}
+    if badge == t("ui.badge.bundled") and i18n.translate("en", "ui.badge.bundled") in said:
         return spec.display_name
-    return f"{spec.display_name}  [{badge}]"
+    if spec.hub_id and "hub" in said:
+        if badge == t("ui.badge.hub"):
+            return spec.display_name
+        if badge == t("ui.badge.hub_offline"):
+            return f"{spec.display_name} [{t('ui.badge.offline')}]"
+    return f"{spec.display_name} [{badge}]"
 
 
 def model_picker(task: str, name: str, label: str | None = None, help: str | None = None,
@@ -87,10 +95,8 @@ def model_picker(task: str, name: str, label: str | None = None, help: str | Non
 
 def model_error(exc: ModelUnavailableError, picker_name: str | None = None) -> None:
     """Show a model-loading failure: what, why, and a button switching to the bundled model."""
-    from components.textio import markdown_literal
-
-    # the details (library messages, paths such as ``__init__.py``) are shown literally
-    details = markdown_literal(str(exc))
+    # the app's formatting kept; inserted details (library messages, paths) escaped by the loader
+    details = exc.markdown
     if lang() == i18n.DEFAULT_LANG:
         st.error(details, icon="🔌")
     else:  # a translated headline; the loader's technical details (commands, paths) follow as is
@@ -140,11 +146,12 @@ def escape(text: str) -> str:
 
 
 def _chip(text: str, tip: str, background: str) -> str:
-    """One token chip: escaped ``text`` with escaped ``tip`` on hover."""
+    """One token chip: escaped ``text`` with escaped ``tip`` on hover (``:`` as ``&#58;``:
+    Streamlit rewrites ``:material/`` in markdown source, see ``charts_sentiment.html_text``)."""
     return (
         f'<span title="{escape(tip)}" style="unicode-bidi:isolate;background:{background};border:1px solid #ccc;'
         'border-radius:4px;padding:1px 4px;margin:1px;display:inline-block;'
-        f'font-family:monospace;white-space:pre">{escape(text)}</span>'
+        f'font-family:monospace;white-space:pre">{escape(text).replace(":", "&#58;")}</span>'
     )
 
 

@@ -140,3 +140,17 @@ def test_generate_runs_one_prefill_the_next_token_view_reuses_its_logits(app):
     assert lengths.count(1) >= 1
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert len(plotly_array(spec["data"][0]["y"])) >= 10
+
+
+def test_hub_model_offline_error_and_picker_labels(app):
+    """Picking a Hub model offline: the error box shows the Hub id as code, not literal
+    backticks; picker labels never repeat what the model's name says, nor double spaces."""
+    at = _open_generation(app)
+    labels = at.selectbox(key="p_gen_model").options
+    assert all("  " not in label for label in labels)
+    gpt2 = next(label for label in labels if label.startswith("GPT-2 (124M, Hub)"))
+    assert gpt2.count("Hub") == 1
+    at.selectbox(key="p_gen_model").set_value("gpt2").run()
+    assert not at.exception
+    errors = " ".join(e.value for e in at.error)
+    assert "(Hub id `openai-community/gpt2`)" in errors and "\\`" not in errors

@@ -386,6 +386,8 @@ def test_page_bad_inputs(app):
     assert not at.exception
     assert _en("msg.truncated", full=201, cap=64, n=64, limit=256) in _texts(at, "warning")
     assert at.text_area(key="p_att_text").value == long
+    for box in at.warning:  # the icon is shown once, by the box, not again in its text
+        assert box.icon and box.icon not in box.value
 
 
 def test_page_hub_model_unavailable(app):

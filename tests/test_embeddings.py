@@ -165,6 +165,41 @@ def test_example_sets_parse():
     assert topics["label"].nunique() >= 5 and (topics["text"].str.len() > 0).all()
 
 
+def test_shipped_set_labels_follow_the_language_user_labels_stay_literal():
+    from components import i18n
+
+    sets = {s.name: s for s in emb.example_sets()}
+    en, zh = sets["sentences_topics"].frame("en"), sets["sentences_topics"].frame("zh")
+    assert en["text"].tolist() == zh["text"].tolist()
+    assert {"sport", "food", "weather"} <= set(en["label"])
+    assert {"体育", "美食", "天气"} <= set(zh["label"]) and not {"sport", "food"} & set(zh["label"])
+    assert en["label"].nunique() == zh["label"].nunique()  # no two topics merged
+    assert set(sets["sentences_parallel"].frame("zh")["label"]) >= {"美食 1", "美食 2"}
+    for s in sets.values():  # every shipped label has a string in each language
+        for label in s.frame("en")["label"]:
+            word = label.rsplit(" ", 1)[0] if label.rsplit(" ", 1)[-1].isdigit() else label
+            assert all(f"embeddings.set_labels.{word}" in i18n.strings(lang) for lang in i18n.LANGS)
+    typed, _ = emb.parse_labelled_lines("goal | sport")
+    assert typed["label"].tolist() == ["sport"]  # what users type is never translated
+
+
+def test_low_coverage_note_matches_the_map(minilm):
+    """Items made only of unknown characters get one vector; mostly-unknown ones do not
+    (their few known tokens place them): the note says both."""
+    only_unknown = ["😡😡", "🎉"]
+    sets = {s.name: s for s in emb.example_sets()}
+    topics = sets["sentences_topics"].frame()
+    mostly_unknown = topics.loc[topics["label"] == "中文", "text"].tolist()[:3]
+    vectors = emb.encode_sentences(minilm, only_unknown + mostly_unknown).vectors
+    assert float(vectors[0] @ vectors[1]) == pytest.approx(1.0, abs=1e-5)
+    cos = vectors[2:] @ vectors[2:].T
+    assert (cos[np.triu_indices(len(mostly_unknown), 1)] < 0.999).all()
+    covs, notes = emb.text_coverage(minilm, only_unknown + mostly_unknown)
+    assert not any(c["meaningful"] for c in covs)
+    text = notes[0].text("en")
+    assert "one point" in text and "close together" in text and "whatever they say" not in text
+
+
 # --------------------------------------------------------------------------- charts
 def test_scatter_escapes_hover_and_marks_query():
     from components.charts_embeddings import scatter_map, scree_bar
@@ -419,3 +454,15 @@ def test_emoji_items_are_flagged_on_the_map_and_neighbours(minilm):
     assert nn["known"].tolist()[:2] == ["0% (0/3)", "0% (0/1)"] and nn["cosine"].tolist()[:2] == [1.0, 1.0]
     assert emb.points_frame(result)["known"].tolist() == ["0% (0/2)", "0% (0/3)", "0% (0/1)", "100% (14/14)",
                                                           "100% (21/21)"]
+
+
+def test_page_renamed_spreadsheet_is_a_warning_like_other_pages(app):
+    """A renamed .xlsx is a warning here as on Classification and Sentiment; the picked
+    input mode stays."""
+    at = _open(app)
+    at.radio(key="p_emb_input").set_value("csv").run()
+    at.file_uploader(key="emb_csv").set_value(("sheet.csv", b"PK\x03\x04" + b"\x00" * 64, "text/csv")).run()
+    assert not at.exception, at.exception
+    assert not at.error
+    assert any("sheet.csv" in w.value for w in at.warning)
+    assert at.radio(key="p_emb_input").value == "csv"

@@ -143,6 +143,7 @@ def test_presenter_mode_shows_curated_example_without_any_model(app, monkeypatch
     assert plotly_array(spec["data"][0]["y"]) == pytest.approx(first["result"]["distribution"]["table"]["p_raw"], abs=1e-5)
     assert en("ui.present.precomputed") in [c.value for c in at.caption]
     assert "no model in this test" in _messages(at)  # the live part failed; the example still shows
+    assert all(col.children for col in at.main.columns)  # no empty column (no timings in a curated result)
     # advanced controls are hidden, the basic ones stay
     keys = {s.key for s in at.slider}
     assert {"p_gen_temp", "p_gen_topk", "p_gen_topp", "p_gen_max_new"} <= keys

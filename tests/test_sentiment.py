@@ -180,6 +180,24 @@ def test_llm_occlusion_sign(smollm2):
     assert weights["excellent."] == max(weights.values())
 
 
+def test_llm_skips_occlusion_on_long_paste_like_the_others(smollm2):
+    """The character limit for word weights applies to the text as pasted, not to the
+    token-capped prefix the LLM reads: no occlusion forwards on a paste over the limit."""
+    text = "The food was excellent. " * (S.OCCLUSION_MAX_CHARS // 24 + 10)
+    res = S.llm_sentiment(smollm2, text)
+    codes = [code for code, _ in res.notices]
+    assert "sentiment.notice.occlusion_skipped" in codes
+    assert all(v == 0.0 for _, v, _ in res.attribution)
+    skipped = dict(res.notices)["sentiment.notice.occlusion_skipped"]
+    assert skipped["chars"] == f"{len(text.strip()):,}"  # the whole text (as checked), not the cut
+    # coverage on the same basis as VADER and MiniLM: the whole text, not the cut prefix
+    assert res.coverage["total"] == len("".join(text.split()))
+    cut = dict(res.notices)["sentiment.notice.cut_by_app"]
+    assert cut["limit"] == S.LLM_MAX_TEXT_TOKENS and cut["chars"] == f"{len(text.strip()):,}"
+    assert int(cut["read"].replace(",", "")) < len(text.strip())
+    assert "app's cap" in S.notice_text(("sentiment.notice.cut_by_app", cut))
+
+
 # --------------------------------------------------------------------------- Hub classifier (tiny)
 def test_sst2_tiny_distilbert_through_loader(tmp_path, as_local_model):
     from components.catalog import get_spec
@@ -385,6 +403,24 @@ def test_vader_chart_shows_what_decides_the_label():
     assert one.extra["compound"] == pytest.approx(-0.1531) and ten.extra["compound"] == pytest.approx(-0.8402)
 
 
+def test_vader_chart_labels_never_overlap_or_clip():
+    """Tick labels are at least 0.25 apart (the ±0.05 band edges printed on top of each other);
+    the band width is named once; the value label of a long bar stays inside the axis."""
+    from components import charts_sentiment as charts
+
+    for compound in (-1.0, -0.3, 0.0, 0.859, 1.0):
+        fig = charts.compound_chart(compound, S.VADER_POS_THRESHOLD, S.VADER_NEG_THRESHOLD,
+                                    names={"neutral": "neutral"})
+        ticks = sorted(fig.layout.xaxis.tickvals)
+        assert min(b - a for a, b in zip(ticks, ticks[1:])) >= 0.25
+        assert [a.text for a in fig.layout.annotations].count("neutral ±0.05") == 1
+        bar = fig.data[0]
+        assert bar.cliponaxis is False
+        lo, hi = fig.layout.xaxis.range
+        assert lo < -1 and hi > 1
+        assert bar.textposition == ("inside" if abs(compound) >= 0.5 else "outside")
+
+
 def test_labelled_set_normalises_labels_and_evaluation_shows_bias():
     import pandas as pd
 
@@ -453,3 +489,33 @@ def test_page_single_and_batch_emoji_not_meaningful(app):
     assert df[head_label].tolist()[:2] == ["Not meaningful", "Not meaningful"] and df[head_label][2] == "positive"
     vader_known = [c for c in df.columns if c.startswith("Known characters · Rules")][0]
     assert df[vader_known].tolist() == ["0% (0/2)", "100% (1/1)", "100% (9/9)"]
+
+
+def test_hub_model_unavailable_markdown_keeps_code_spans():
+    """The error box's markdown keeps the app's code spans (no literal backslash-backticks);
+    the plain message is unchanged."""
+    from components.catalog import get_spec
+    from components.loading import ModelUnavailableError, load_model
+
+    with pytest.raises(ModelUnavailableError) as info:
+        load_model(get_spec("gpt2"))
+    assert "(Hub id `openai-community/gpt2`)" in info.value.markdown
+    assert "\\`" not in info.value.markdown
+    assert "(Hub id `openai-community/gpt2`)" in str(info.value)
+
+
+def test_word_chips_show_shortcode_like_words_as_typed():
+    """Streamlit rewrites ``:material/`` in markdown source to ``:material_``; the chips'
+    HTML never contains it, and the text a browser shows is the word as typed."""
+    import html
+    import re
+
+    from components import charts_sentiment as charts
+    from components import ui
+
+    word = ":material/home: <b>"
+    for snippet in (charts.attribution_html([(word, 0.5, False), ("ok", -0.1, True)], title=word),
+                    ui.token_chips_html([type("P", (), {"label": word, "raw": word, "token_id": 1})()])):
+        rewritten = snippet.replace(":material/", ":material_")  # what the frontend does
+        shown = html.unescape(re.sub(r"<[^>]+>", "", rewritten))
+        assert word in shown and ":material_" not in shown

@@ -110,3 +110,20 @@ def test_binary_refused_with_translated_message(data, key, lang, monkeypatch):
 def test_bad_utf16_after_bom_is_a_message():
     with pytest.raises(textio.InputError, match="UTF-16|utf-16"):
         textio.read_csv_bytes(b"\xff\xfe" + b"a\x00\x00\xd8")  # lone surrogate
+
+
+def test_only_space_pipe_space_separates_a_label():
+    """A bare pipe (chat control markers, ``a|b``) stays in the text; only " | " splits, the
+    last one; a line ending in " |" has an empty label; compose_lines reads back unchanged."""
+    from components.embeddings import compose_lines
+
+    frame, _ = textio.parse_labelled_lines(
+        "<|im_start|>system\n<|im_start|>user | chat\na | b | c\nx|y |\nplain")
+    assert frame["text"].tolist() == ["<|im_start|>system", "<|im_start|>user", "a | b", "x|y", "plain"]
+    assert frame["label"].tolist() == ["", "chat", "c", "", ""]
+    texts = ["<|im_start|>system", "a | b", "ends with |", "p|q"]
+    labels = ["", "", "x | y", "lab"]
+    body, _ = compose_lines(texts, labels)
+    back, _ = textio.parse_labelled_lines(body)
+    assert back["text"].tolist() == texts
+    assert back["label"].tolist() == ["", "", "x / y", "lab"]
