@@ -78,8 +78,10 @@ def long_name(approach: str) -> str:
 
 
 def notice_text(notice) -> str:
+    """A (key, values) notice in the UI language; text values (labels, column names, the
+    user's own words) are shown literally, never as markdown."""
     key, values = notice
-    return t(key, **dict(values))
+    return t(key, **{k: textio.markdown_literal(v) if isinstance(v, str) else v for k, v in dict(values).items()})
 
 
 def textio_text(message: str) -> str:
@@ -659,7 +661,7 @@ if own_upload is not None:
     except textio.InputError as exc:
         own_problem = textio_text(str(exc))
     except S.SentimentInputError as exc:
-        own_problem = t(exc.key, **exc.values)
+        own_problem = notice_text((exc.key, exc.values))
     ui.notices(own_notices)
     if own_problem:
         st.warning(own_problem, icon="✏️")
