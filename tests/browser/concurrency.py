@@ -354,10 +354,24 @@ def run_all(sessions: int = SESSIONS, name: str = "concurrency", full: bool = Tr
 
     # no background preparation: the sessions themselves must race for the first loads
     with streamlit_server(name, env={"LLM_LAB_NO_WARMUP": "1"}) as srv:
-        with sync_playwright() as p:  # "/" once: see conftest.warm_up (loads no model)
-            b = launch_browser(p)
-            warm_up(b, srv)
-            b.close()
+        failed: list[BaseException] = []
+
+        def _open_home() -> None:  # "/" once: see conftest.warm_up (loads no model)
+            try:
+                with sync_playwright() as p:
+                    b = launch_browser(p)
+                    warm_up(b, srv)
+                    b.close()
+            except BaseException as exc:  # re-raised below, in the caller's thread
+                failed.append(exc)
+
+        # in a thread of its own, like the sessions: the sync API refuses to start in a thread
+        # that already runs another Playwright's event loop (the browser tier's session fixture)
+        opener = threading.Thread(target=_open_home, daemon=True)
+        opener.start()
+        opener.join(timeout=300)
+        if failed:
+            raise failed[0]
         loads_before = srv.model_loads()
         sampler = RssSampler(srv.proc.pid)
         sampler.start()
