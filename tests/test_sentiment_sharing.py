@@ -7,6 +7,7 @@ language model off (VADER and the MiniLM head are fast); one run per concern kee
 from __future__ import annotations
 
 import json
+import re
 from html import escape
 from pathlib import Path
 
@@ -43,7 +44,9 @@ def open_link(app, params: dict[str, str]):
 
 
 def texts(at, kind: str) -> list[str]:
-    return [e.value for e in getattr(at, kind)]
+    """Bodies of the ``kind`` elements as a reader sees them: markdown's backslash escapes of
+    ASCII punctuation (notices show their values literally) removed, as CommonMark renders them."""
+    return [re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", e.value) for e in getattr(at, kind)]
 
 
 def markdown_html(at) -> str:
