@@ -195,6 +195,10 @@ def reveal(page, selector: str):
     """The first visible ``selector`` in the main area; if none, try each radio option of the
     page (in order) until one appears -- e.g. "type or paste" / "CSV upload" input modes."""
     target = page.locator(f'[data-testid="stMain"] {selector}')
+    if selector.startswith("input[type=\"file\"]"):
+        # the page's own batch uploader, not the sentiment evaluation's "Labelled CSV" one
+        target = (page.locator('[data-testid="stMain"] [data-testid="stFileUploader"]')
+                  .filter(has_not_text="Labelled CSV").locator(selector))
     if target.count() and target.first.is_visible():
         return target.first
     groups = radios(page)
@@ -295,7 +299,7 @@ def test_csv_payloads(page, srv, page_id):
     assert grids.count() >= 1, f"{page_id}: the uploaded payloads are not shown in a table"
     # then a file whose column names are payloads: the page names the columns it found (and
     # that the column chosen before is missing)
-    uploader = page.locator('[data-testid="stMain"] input[type="file"]').first
+    uploader = reveal(page, 'input[type="file"]')
     before = runs_done(page)
     uploader.set_input_files(files=[{
         "name": "columns.csv", "mimeType": "text/csv",
