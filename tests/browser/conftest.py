@@ -188,7 +188,7 @@ def _fresh_screenshots():
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     if not os.environ.get("LLM_LAB_KEEP_SCREENSHOTS"):
         for old in SCREENSHOTS.glob("*.png"):
-            old.unlink()
+            old.unlink(missing_ok=True)  # another xdist worker may have removed it
     yield
 
 
@@ -406,6 +406,10 @@ def open_page(page, server_url: str, path: str, timeout: float = DEFAULT_TIMEOUT
     page.goto(f"{server_url}/{path}", wait_until="domcontentloaded", timeout=timeout * 1000)
     page.wait_for_selector('[data-testid="stApp"]', timeout=timeout * 1000)
     wait_rerun(page, 0, timeout)
+    # The counter sees "finished" when the message arrives; the frontend may still be drawing
+    # the run's elements. Every page starts with its title: wait until it is drawn.
+    page.locator('[data-testid="stMain"] h1').first.wait_for(state="visible", timeout=timeout * 1000)
+    wait_idle(page, timeout)
 
 
 def wait_for_text(page, text: str, timeout: float = DEFAULT_TIMEOUT_S, exact: bool = False):

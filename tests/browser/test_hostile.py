@@ -199,9 +199,11 @@ def reveal(page, selector: str):
         # the page's own batch uploader, not the sentiment evaluation's "Labelled CSV" one
         target = (page.locator('[data-testid="stMain"] [data-testid="stFileUploader"]')
                   .filter(has_not_text="Labelled CSV").locator(selector))
+    groups = radios(page)
+    # the page's inputs, or the radio that switches to them, are drawn in the same run
+    target.or_(groups).first.wait_for(state="attached", timeout=DEFAULT_TIMEOUT_S * 1000)
     if target.count() and target.first.is_visible():
         return target.first
-    groups = radios(page)
     if groups.count():
         groups.first.locator('[role="radiogroup"] label').first.wait_for(state="visible", timeout=30_000)
     tried = []
@@ -224,7 +226,9 @@ def reveal(page, selector: str):
                 continue
             if target.first.is_visible() or selector.startswith("input[type="):
                 return target.first
-    raise AssertionError(f"no {selector} found on the page, also after trying the radio options {tried}")
+    shown = page.locator('[data-testid="stMain"]').inner_text()[:400]
+    raise AssertionError(f"no {selector} found on the page, also after trying the radio options {tried};"
+                         f" the page shows: {shown!r}")
 
 
 def type_text(page, box, text: str) -> None:
