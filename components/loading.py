@@ -51,6 +51,7 @@ from components.catalog import (
     SEQUENCE_CLASSIFICATION,
     ModelSpec,
 )
+from components.locks import FairRLock
 
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -120,9 +121,10 @@ class LoadedModel:
         notices: human-readable sentences about how the load went when it was not the normal
             path (e.g. "the model cache directory cannot be written: loaded directly from the
             GGUF"); pages show them as info boxes. Empty normally.
-        lock: re-entrant model lock; hold it around forward passes only (one decode step,
-            one batch), so sessions interleave step by step instead of queueing behind a
-            whole generation. Different models run in parallel.
+        lock: re-entrant model lock granted in request order (:class:`components.locks.FairRLock`);
+            hold it around forward passes only (one decode step, one batch), so sessions
+            take turns step by step instead of queueing behind a whole generation.
+            Different models run in parallel.
         tokenizer_lock: re-entrant lock held only while tokenizing/decoding: the shared fast
             tokenizer is not safe across threads ("Already borrowed" RuntimeError). Lock
             order: ``lock`` before ``tokenizer_lock`` (calls that tokenize inside the model
@@ -136,7 +138,7 @@ class LoadedModel:
     sentence_model: Any = None
     load_seconds: float = 0.0
     notices: list[str] = field(default_factory=list)
-    lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    lock: FairRLock = field(default_factory=FairRLock, repr=False)
     tokenizer_lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     @property
