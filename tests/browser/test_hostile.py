@@ -335,7 +335,9 @@ def test_url_payloads(page, srv, page_id):
                        "run": "1"})
     _, kind = next(iter(params.items()))
     dialogs = Dialogs(page)
-    open_page(page, srv.url, f"{page_id}?{query}")
+    # run=1 runs every approach on the linked text, with per-word attribution (on sentiment:
+    # SmolLM2 on each occluded copy): the longest single run of the sweep
+    open_page(page, srv.url, f"{page_id}?{query}", timeout=2 * DEFAULT_TIMEOUT_S)
     wait_idle(page, DEFAULT_TIMEOUT_S)
     assert_safe(page, dialogs, f"hostile-{page_id}-url", srv)
     if kind == "text":
