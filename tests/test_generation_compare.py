@@ -1,0 +1,135 @@
+"""Decoding settings side by side, live meters, and one chip per character (byte pieces
+merged) on the bundled SmolLM2-135M-Instruct."""
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from components.generation import (
+    COMPARE_DEFAULTS,
+    COMPLETE,
+    GenerationSettings,
+    column_settings,
+    compare_settings,
+    distinct_n,
+    generate_text,
+    merge_steps,
+    prepare_inputs,
+    prompt_token_records,
+    stream_rates,
+)
+from components.tokens import readable_tokens, token_chips
+
+PROMPT = "Once upon a time, in a small village by the sea,"
+CHINESE = "今天的天气很好"
+EMOJI = "ok🦙!"  # 🦙: three byte pieces in SmolLM2's vocabulary (🙂 is one token)
+
+
+@pytest.fixture(scope="module")
+def columns(smollm2):
+    """The four default columns (greedy, T 0.7, T 1.3, top-p 0.9), 12 new tokens, seed 7."""
+    prepared = prepare_inputs(smollm2, PROMPT, COMPLETE, 12)
+    settings, notices = column_settings(GenerationSettings(max_new_tokens=12, seed=7), list(COMPARE_DEFAULTS))
+    assert notices == []
+    return prepared, settings, compare_settings(smollm2, prepared, settings)
+
+
+def test_greedy_column_equals_the_single_view_greedy_text(smollm2, columns):
+    prepared, settings, records = columns
+    single = generate_text(smollm2, prepared, GenerationSettings(max_new_tokens=12, do_sample=False))
+    assert records[0]["settings"]["do_sample"] is False
+    assert records[0]["text"] == single.text and single.text
+    assert [s["token_id"] for s in records[0]["steps"]] == single.token_ids
+
+
+def test_same_seed_gives_the_same_columns_twice(smollm2, columns):
+    prepared, settings, records = columns
+    again = compare_settings(smollm2, prepared, settings[1:3])  # other column set: same texts
+    assert [r["text"] for r in again] == [r["text"] for r in records[1:3]]
+    assert all(r["seed"] == 7 for r in records)
+    # the sampled columns really use their own settings: not all four texts are equal
+    assert len({r["text"] for r in records}) > 1
+
+
+def test_mean_logprob_and_distinct_n_match_a_hand_computation(columns):
+    _, _, records = columns
+    for rec in records:
+        steps = rec["steps"]
+        assert rec["stats"]["new_tokens"] == len(steps) > 0
+        by_hand = sum(math.log(s["p"]) for s in steps) / len(steps)
+        assert rec["mean_logprob"] == pytest.approx(by_hand, abs=1e-4)
+        ids = [s["token_id"] for s in steps]
+        bigrams = list(zip(ids, ids[1:]))
+        assert rec["distinct_1"] == pytest.approx(len(set(ids)) / len(ids))
+        assert rec["distinct_2"] == pytest.approx(len(set(bigrams)) / len(bigrams))
+    # greedy is the most likely path step by step: its mean log-prob beats temperature 1.3's
+    assert records[0]["mean_logprob"] > records[2]["mean_logprob"]
+
+
+def test_distinct_n_edge_cases():
+    assert distinct_n([5, 5, 5, 5], 1) == 0.25
+    assert distinct_n([1, 2, 1, 2], 2) == pytest.approx(2 / 3)
+    assert distinct_n([1], 2) is None
+    with pytest.raises(ValueError):
+        distinct_n([1, 2], 0)
+
+
+def test_live_meters_from_timestamps():
+    assert stream_rates(10.0, None, None, 0) == {"ttft_s": None, "tokens_per_s": None, "total_s": None}
+    one = stream_rates(10.0, 10.5, 10.5, 1)
+    assert one["ttft_s"] == pytest.approx(0.5) and one["tokens_per_s"] == pytest.approx(2.0)
+    five = stream_rates(10.0, 10.5, 12.5, 5)  # 4 tokens in the 2 s after the first
+    assert five["tokens_per_s"] == pytest.approx(2.0) and five["total_s"] == pytest.approx(2.5)
+
+
+def test_live_meters_of_a_real_stream_equal_its_final_stats(smollm2):
+    prepared = prepare_inputs(smollm2, PROMPT, COMPLETE, 6)
+    stream = generate_text(smollm2, prepared, GenerationSettings(max_new_tokens=6, do_sample=False))
+    live = stream.live_rates()
+    assert live["ttft_s"] == pytest.approx(stream.stats.ttft_s)
+    assert live["tokens_per_s"] == pytest.approx(stream.stats.tokens_per_s)
+
+
+def test_chinese_and_emoji_chips_are_one_per_character(smollm2):
+    tok = smollm2.tokenizer
+    ids = tok(CHINESE + EMOJI)["input_ids"]
+    pieces = readable_tokens(tok, ids)
+    chips = token_chips(pieces)
+    assert sum(c.size for c in chips) == len(ids)
+    labels = [c.label for c in chips]
+    assert "".join(labels).replace("␣", " ") == CHINESE + EMOJI
+    for c in chips:  # no raw byte-level string, no "(1/2)" position, no U+FFFD in a chip
+        assert "(" not in c.label and "\ufffd" not in c.label and "‹" not in c.label
+        assert c.size == len(tok.convert_ids_to_tokens(list(c.token_ids)))
+    # 今 is two byte pieces in SmolLM2's vocabulary: one chip, hover count 2
+    jin = next(c for c in chips if "今" in c.label)
+    assert jin.size == len(tok("今", add_special_tokens=False)["input_ids"]) == 2
+    llama = next(c for c in chips if c.label == "🦙")
+    assert llama.size == len(tok("🦙", add_special_tokens=False)["input_ids"]) == 3
+    assert llama.raw == "ðŁ ¦ Ļ"  # the raw pieces stay available for hover
+    # the prompt token records (page table) carry the same merge
+    records = prompt_token_records(smollm2, __import__("torch").tensor([ids]))
+    assert [r["token"] for r in records] == labels and [r["pieces"] for r in records] == [c.size for c in chips]
+
+
+def test_merged_chip_probability_is_the_product_of_its_pieces(smollm2):
+    prepared = prepare_inputs(smollm2, "今天的天气很好，适合出去", COMPLETE, 10)
+    stream = generate_text(smollm2, prepared, GenerationSettings(max_new_tokens=10, do_sample=False))
+    steps = stream.steps()
+    merged = merge_steps(steps)
+    assert sum(m["pieces"] for m in merged) == len(steps)
+    multi = [m for m in merged if m["pieces"] > 1]
+    assert multi, "the greedy Chinese continuation should contain a split character"
+    i = 0
+    for m in merged:
+        part = steps[i: i + m["pieces"]]
+        assert m["p"] == pytest.approx(math.prod(s["p"] for s in part), rel=1e-9)
+        assert math.log(m["p"]) == pytest.approx(sum(s["logp"] for s in part), abs=1e-4)
+        assert "\ufffd" not in m["token"] and "(" not in m["token"]
+        assert m["pieces"] == 1 or "‹" not in m["token"]
+        i += m["pieces"]
+    labels = [m["token"] for m in merged]
+    if labels[-1].startswith("‹"):  # stopped at max_new_tokens inside a character: its bytes stay apart
+        labels = labels[:-1]
+    assert "".join(labels).replace("␣", " ").replace("↵", "\n") == stream.text
