@@ -21,11 +21,11 @@ from components.generation import (
     COMPARE_DEFAULTS,
     COMPLETE,
     MAX_COLUMNS,
+    MAX_NEW_TOKENS,
+    MAX_PROMPT_TOKENS,
     VIEW_COMPARE,
     VIEW_SINGLE,
     VIEWS,
-    MAX_NEW_TOKENS,
-    MAX_PROMPT_TOKENS,
     EmptyPromptError,
     GenerationSettings,
     GenerationStream,
@@ -314,6 +314,20 @@ def run_compare(loaded, prepared, settings: GenerationSettings, columns: list[Ge
     render_columns(saved["records"], key="live")
 
 
+def render_curated(res: dict) -> None:
+    """A curated example's precomputed result: single view (text, steps, next-token chart)
+    or settings side by side (``res["view"] == "compare"``)."""
+    if res.get("view") == VIEW_COMPARE:
+        st.caption(t("generation.compare.caption", seed=res["settings"]["seed"], max=res["settings"]["max_new_tokens"]))
+        ui.show_literal(res["prompt"])
+        render_columns(res["columns"], key="cur")
+        return
+    st.caption(describe_settings(res["settings"], res["mode"]))
+    ui.show_literal(res["prompt"])
+    render_samples(res, key="cur")
+    render_distribution(res["distribution"], key="cur")
+
+
 # ================================================================== page
 st.title(t("generation.title"))
 st.caption(t("generation.caption"))
@@ -323,10 +337,7 @@ run_requested = ui.bind_link(PAGE, SCHEMA)
 example = ui.curated_example(PAGE)
 if example is not None:
     res = example["result"]
-    st.caption(describe_settings(res["settings"], res["mode"]))
-    ui.show_literal(res["prompt"])
-    render_samples(res, key="cur")
-    render_distribution(res["distribution"], key="cur")
+    render_curated(res)
     st.caption(t("ui.present.precomputed"))
 
     def _use_example(ex: dict = example) -> None:

@@ -133,3 +133,29 @@ def test_merged_chip_probability_is_the_product_of_its_pieces(smollm2):
     if labels[-1].startswith("‹"):  # stopped at max_new_tokens inside a character: its bytes stay apart
         labels = labels[:-1]
     assert "".join(labels).replace("␣", " ").replace("↵", "\n") == stream.text
+
+
+# ------------------------------------------------------------------ the page's compare view (AppTest)
+def test_compare_view_link_generates_columns_with_csv_and_chips(app, smollm2):
+    """A link with the compare view, two columns (greedy, temperature 1.3) and run=1: two
+    texts, the greedy one equal to the single view's greedy text, metrics computed from the
+    columns' own tokens, the table for CSV export, and Chinese prompt chips merged."""
+    from components import i18n
+    from tests.test_generation_sharing import _fresh_app, _open
+
+    prompt = "今天的天气很好，"
+    at = _open(_fresh_app(), prompt=prompt, view="compare", cols="2", max_new="6", seed="3",
+               c2_sample="1", c2_temp="1.3", c2_top_k="0", c2_top_p="1.0", run="1")
+    assert not at.exception
+    assert at.radio(key="p_gen_view").value == "compare"
+    texts = [c.value for c in at.main.code]
+    prepared = prepare_inputs(smollm2, prompt, COMPLETE, 6)
+    greedy = generate_text(smollm2, prepared, GenerationSettings(max_new_tokens=6, do_sample=False)).text
+    assert len(texts) == 2 and texts[0] == greedy and texts[1]  # one text per column
+    metrics = [m.label for m in at.metric]
+    en = i18n.translate("en", "generation.compare.col.distinct_2")
+    assert metrics.count(en) == 2
+    table = at.dataframe[0].value
+    assert len(table) == 2 and list(table.iloc[:, 3])[0] == greedy
+    chips = " ".join(m.value for m in at.markdown)
+    assert "今 (1/2)" not in chips and "今" in chips and "ä»" in chips  # raw only in the hover title
