@@ -159,3 +159,27 @@ def test_compare_view_link_generates_columns_with_csv_and_chips(app, smollm2):
     assert len(table) == 2 and list(table.iloc[:, 3])[0] == greedy
     chips = " ".join(m.value for m in at.markdown)
     assert "今 (1/2)" not in chips and "今" in chips and "ä»" in chips  # raw only in the hover title
+
+
+def test_presenter_shows_the_side_by_side_example_without_any_model(app, monkeypatch):
+    from components import cache, curated
+    from components.catalog import get_spec
+    from components.loading import ModelUnavailableError
+    from tests.test_generation_sharing import _open
+
+    def _refuse(key):
+        raise ModelUnavailableError(get_spec(key), "no model in this test")
+
+    monkeypatch.setattr(cache, "get_model", _refuse)
+    examples = curated.load("generation")
+    index = next(i for i, ex in enumerate(examples) if ex["result"].get("view") == "compare")
+    at = _open(app, present="1")
+    for _ in range(index):
+        at.button(key="present_next_generation").click()
+        at.run()
+    assert not at.exception
+    columns = examples[index]["result"]["columns"]
+    codes = [c.value for c in at.main.code]
+    assert codes[0] == examples[index]["result"]["prompt"]
+    assert codes[1:1 + len(columns)] == [c["text"] for c in columns]
+    assert at.dataframe[0].value.shape[0] == len(columns)
