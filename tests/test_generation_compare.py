@@ -183,3 +183,27 @@ def test_presenter_shows_the_side_by_side_example_without_any_model(app, monkeyp
     assert codes[0] == examples[index]["result"]["prompt"]
     assert codes[1:1 + len(columns)] == [c["text"] for c in columns]
     assert at.dataframe[0].value.shape[0] == len(columns)
+
+
+def test_rotated_next_token_labels_get_room_on_the_left(smollm2):
+    """The next-token chart's first rotated labels hang left of the plot: the left margin
+    covers their horizontal extent (a partial-character label such as ``‹E4 BD›→你`` was cut)."""
+    import math as m
+
+    from components.charts import TICK_ANGLE, next_token_figure
+    from components.generation import distribution_record, next_token_distribution
+
+    prepared = prepare_inputs(smollm2, "今天的天气很好，适合出去散步。我们", COMPLETE, 1)
+    s = GenerationSettings(do_sample=False)
+    rec = distribution_record(next_token_distribution(smollm2, prepared.input_ids, s, top_n=12), s)
+    import pandas as pd
+
+    table = pd.DataFrame(rec["table"])
+    partial = [lab for lab in table["token"] if lab.startswith("‹")]
+    assert partial and all("→" in lab for lab in partial)  # completed to their character
+    # put the longest label first, where the cut happened
+    order = sorted(range(len(table)), key=lambda i: -len(table["token"][i]))
+    fig = next_token_figure(table.iloc[order].reset_index(drop=True), rec["stages"])
+    first = table["token"][order[0]]
+    assert fig.layout.xaxis.automargin is True
+    assert fig.layout.margin.l >= 8 * len(first) * m.cos(m.radians(TICK_ANGLE))
