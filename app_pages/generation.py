@@ -309,9 +309,19 @@ def run_compare(loaded, prepared, settings: GenerationSettings, columns: list[Ge
     if not saved:
         st.caption(t("generation.press_generate"))
         return
-    if saved["signature"] != signature:
+    current = saved["records"] if saved["signature"] == signature else None
+    if current is None:
         st.caption(t("generation.stale"))
     render_columns(saved["records"], key="live")
+    spec = get_spec(loaded.spec.key)
+    ui.report_button(
+        t("generation.report_title"),
+        lambda: gen.compare_report_sections(
+            t, records=current, prompt=prompt, model_name=f"{spec.display_name} ({spec.key})", mode=mode,
+            settings=settings,
+            chips_html=[ui.probability_chips_html(merge_steps(r["steps"])) for r in current] if current else None),
+        filename="decoding-settings-report", key="gen_cmp",
+    )
 
 
 def render_curated(res: dict) -> None:

@@ -1157,3 +1157,32 @@ VIEW_SINGLE = "single"
 VIEW_COMPARE = "compare"
 VIEWS = (VIEW_SINGLE, VIEW_COMPARE)
 """Views of the generation page: one setting (with samples) or settings side by side."""
+
+
+def compare_report_sections(tr: Callable[..., str], *, records: list[dict] | None, prompt: str, model_name: str,
+                            mode: str, settings: GenerationSettings, chips_html: list[str] | None = None) -> list:
+    """Sections of the side-by-side view's HTML report: prompt, model and shared settings
+    (seed included), each column's text with its probability chips (pre-escaped HTML, one per
+    column), and the table of :func:`compare_frame`. ``records`` None: the report says nothing
+    was generated yet. Plain text is escaped by :func:`components.report.build_report`."""
+    from components.report import Section
+
+    r = "generation.report."
+    kv = {tr(r + "model"): model_name,
+          tr(r + "mode"): tr("generation.mode_chat") if mode == CHAT else tr("generation.mode_complete"),
+          tr(r + "max_new_tokens"): settings.max_new_tokens,
+          tr(r + "repetition_penalty"): settings.repetition_penalty,
+          tr(r + "no_repeat"): settings.no_repeat_ngram_size,
+          tr(r + "seed"): settings.seed}
+    sections = [Section(tr(r + "prompt"), "text", prompt), Section(tr(r + "settings"), "kv", kv)]
+    if records is None:
+        return sections + [Section(tr(r + "output"), "markdown", tr(r + "not_generated"))]
+    for i, rec in enumerate(records):
+        s = rec["settings"]
+        name = tr("generation.greedy") if not s["do_sample"] else tr(
+            "generation.compare.sampled_short", temperature=s["temperature"], top_k=s["top_k"], top_p=s["top_p"])
+        sections.append(Section(tr("generation.compare.column", i=i + 1) + " · " + name, "text", rec["text"]))
+        if chips_html and i < len(chips_html):
+            sections.append(Section(tr("generation.steps_title"), "html", chips_html[i]))
+    sections.append(Section(tr(r + "stats"), "table", compare_frame(records, tr)))
+    return sections

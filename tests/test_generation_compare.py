@@ -207,3 +207,23 @@ def test_rotated_next_token_labels_get_room_on_the_left(smollm2):
     first = table["token"][order[0]]
     assert fig.layout.xaxis.automargin is True
     assert fig.layout.margin.l >= 8 * len(first) * m.cos(m.radians(TICK_ANGLE))
+
+
+def test_compare_report_escapes_and_holds_every_column(columns):
+    from components import i18n
+    from components.generation import compare_report_sections
+    from components.report import build_report
+    from components.ui import probability_chips_html
+
+    def en(key, **values):
+        return i18n.translate("en", key, **values)
+
+    prepared, settings, records = columns
+    html = build_report("r", compare_report_sections(
+        en, records=records, prompt="<script>x</script>", model_name="SmolLM2", mode=COMPLETE, settings=settings[0],
+        chips_html=[probability_chips_html(merge_steps(r["steps"])) for r in records]))
+    assert "<script>x" not in html and "&lt;script&gt;x&lt;/script&gt;" in html
+    for i, rec in enumerate(records, start=1):
+        assert en("generation.compare.column", i=i) in html
+    assert html.count(en("generation.steps_title")) == len(records)
+    assert en("generation.compare.col.distinct_2") in html
