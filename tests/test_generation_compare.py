@@ -225,5 +225,6 @@ def test_compare_report_escapes_and_holds_every_column(columns):
     assert "<script>x" not in html and "&lt;script&gt;x&lt;/script&gt;" in html
     for i, rec in enumerate(records, start=1):
         assert en("generation.compare.column", i=i) in html
+        assert __import__("html").escape(rec["text"], quote=False) in html
     assert html.count(en("generation.steps_title")) == len(records)
     assert en("generation.compare.col.distinct_2") in html
