@@ -18,9 +18,14 @@ from components.attention import MAX_TOKENS_LIMIT as ATTENTION_TOKEN_LIMIT
 from components.catalog import SMOLLM2, TEXT_GENERATION, get_spec, models_for
 from components.generation import (
     CHAT,
+    COMPARE_DEFAULTS,
     COMPLETE,
+    MAX_COLUMNS,
     MAX_NEW_TOKENS,
     MAX_PROMPT_TOKENS,
+    VIEW_COMPARE,
+    VIEW_SINGLE,
+    VIEWS,
     EmptyPromptError,
     GenerationSettings,
     GenerationStream,
@@ -28,6 +33,7 @@ from components.generation import (
     complete_characters,
     distribution_record,
     max_generation_seconds,
+    merge_steps,
     next_token_distribution,
     next_token_logits,
     normalize_settings,
@@ -64,6 +70,18 @@ SCHEMA = [
     Param("n", K("gen_n"), INT, _D.num_samples, 1, 4),
     Param("seed", K("gen_seed"), INT, _D.seed, 0, 2**31 - 1),
 ]
+# Settings side by side: the view, the number of columns and each column's decoding settings.
+SCHEMA += [
+    Param("view", K("gen_view"), CHOICE, VIEW_SINGLE, choices=VIEWS),
+    Param("cols", K("gen_cols"), INT, MAX_COLUMNS, 2, MAX_COLUMNS),
+]
+for _i, _c in enumerate(COMPARE_DEFAULTS, start=1):
+    SCHEMA += [
+        Param(f"c{_i}_sample", K(f"gen_c{_i}_sample"), BOOL, _c.do_sample),
+        Param(f"c{_i}_temp", K(f"gen_c{_i}_temp"), FLOAT, _c.temperature, 0.0, 2.0),
+        Param(f"c{_i}_top_k", K(f"gen_c{_i}_topk"), INT, _c.top_k, 0, 200),
+        Param(f"c{_i}_top_p", K(f"gen_c{_i}_topp"), FLOAT, _c.top_p, 0.0, 1.0),
+    ]
 RUN_LIVE = "gen_run_live"  # i18n: ok (state key)
 RESULTS = "gen_results"  # i18n: ok (state key)
 
@@ -84,7 +102,7 @@ def render_samples(result: dict, key: str) -> None:
         if res.get("steps"):
             with st.expander(t("generation.steps_title")):
                 st.caption(t("generation.steps_caption"))
-                st.markdown(ui.probability_chips_html(res["steps"]), unsafe_allow_html=True)
+                st.markdown(ui.probability_chips_html(merge_steps(res["steps"])), unsafe_allow_html=True)
         s = res["stats"]
         if s.get("finish_reason") == "time":
             st.warning(t("generation.time_limit", seconds=f"{result.get('max_seconds', max_generation_seconds()):g}",
@@ -100,15 +118,18 @@ def render_samples(result: dict, key: str) -> None:
 
 
 def _token_objects(records: list[dict]) -> list[SimpleNamespace]:
-    return [SimpleNamespace(label=r["token"], raw=r["raw"], token_id=r["id"]) for r in records]
+    return [SimpleNamespace(label=r["token"], raw=r["raw"], token_id=r["id"], size=r.get("pieces", 1))
+            for r in records]
 
 
 def render_prompt_tokens(records: list[dict], key: str) -> None:
-    """Token chips (readable label, raw string + id on hover) and the token table."""
-    st.caption(t("generation.tokens_caption", n=len(records)))
+    """Token chips (one per character: byte pieces merged; raw strings, ids and piece count
+    on hover) and the token table (raw vocabulary strings behind a toggle)."""
+    st.caption(t("generation.tokens_caption", n=sum(r.get("pieces", 1) for r in records)))
     st.markdown(ui.token_chips_html(_token_objects(records)), unsafe_allow_html=True)
     with st.expander(t("generation.tokens_table")):
-        ui.data_table(prompt_tokens_frame(records), key=f"{key}_tokens", filename="prompt-tokens")
+        raw = st.toggle(t("generation.show_raw"), key=f"{key}_tokens_raw", help=t("generation.help.show_raw"))
+        ui.data_table(prompt_tokens_frame(records, raw), key=f"{key}_tokens", filename="prompt-tokens")
 
 
 def distribution_frame(record: dict) -> pd.DataFrame:
@@ -121,9 +142,9 @@ def distribution_figure(record: dict):
     return gen.distribution_figure(record, t)
 
 
-def prompt_tokens_frame(records: list[dict]) -> pd.DataFrame:
-    """Prompt tokens as a table (translated headers)."""
-    return gen.prompt_tokens_frame(records, t)
+def prompt_tokens_frame(records: list[dict], raw: bool = False) -> pd.DataFrame:
+    """Prompt tokens as a table (translated headers; raw vocabulary strings with ``raw``)."""
+    return gen.prompt_tokens_frame(records, t, raw=raw)
 
 
 def render_distribution(record: dict, key: str) -> None:
@@ -191,6 +212,132 @@ def _distribution_for(key: str, ids: tuple[int, ...], s: GenerationSettings, _fi
     return distribution_record(d, s)
 
 
+# ------------------------------------------------------------------ settings side by side
+CMP_RESULTS = "gen_cmp_results"  # i18n: ok (state key)
+
+
+def column_title(s: dict) -> str:
+    """Short translated name of one column's decoding settings (``settings_record`` dict)."""
+    if not s["do_sample"]:
+        return t("generation.greedy")
+    return t("generation.compare.sampled_short", temperature=s["temperature"], top_k=s["top_k"], top_p=s["top_p"])
+
+
+def column_editors() -> list[GenerationSettings]:
+    """Widgets of the side-by-side columns (count, then sampling / temperature / top-k / top-p
+    per column); returns the columns' raw settings (normalised by the caller)."""
+    st.caption(t("generation.compare.shared"))
+    n = st.slider(t("generation.compare.columns"), 2, MAX_COLUMNS, key=K("gen_cols"), persist_state="session")
+    out = []
+    for i, col in enumerate(st.columns(int(n)), start=1):
+        with col:
+            st.caption(t("generation.compare.column", i=i))
+            sample = st.toggle(t("generation.sampling"), key=K(f"gen_c{i}_sample"), persist_state="session")
+            temp = st.slider(t("generation.temperature"), 0.0, 2.0, step=0.05, key=K(f"gen_c{i}_temp"),
+                             persist_state="session", disabled=not sample)
+            top_k = st.slider(t("generation.top_k"), 0, 200, key=K(f"gen_c{i}_topk"), persist_state="session",
+                              disabled=not sample)
+            top_p = st.slider(t("generation.top_p"), 0.0, 1.0, step=0.01, key=K(f"gen_c{i}_topp"),
+                              persist_state="session", disabled=not sample)
+        out.append(GenerationSettings(do_sample=bool(sample), temperature=float(temp), top_k=int(top_k),
+                                      top_p=float(top_p)))
+    return out
+
+
+def render_meters(slot, rates: dict) -> None:
+    """Time to first token and tokens/s (:func:`components.generation.stream_rates`) in ``slot``."""
+    if rates["ttft_s"] is None:
+        return
+    slot.caption(t("generation.live_meters", ttft=f"{rates['ttft_s']:.2f}", rate=f"{rates['tokens_per_s']:.1f}"))
+
+
+def render_columns(records: list[dict], key: str) -> None:
+    """Side-by-side columns: settings, text, probability chips, mean log-prob, distinct-n."""
+    for rec, col in zip(records, st.columns(len(records))):
+        with col:
+            st.markdown("**" + ui.escape_markdown(column_title(rec["settings"])) + "**")
+            ui.show_literal(rec["text"] if rec["text"] else t("generation.no_text"))
+            if rec.get("steps"):
+                st.markdown(ui.probability_chips_html(merge_steps(rec["steps"])), unsafe_allow_html=True)
+            lp = rec["mean_logprob"]
+            st.metric(t("generation.compare.col.mean_logprob"), "—" if lp is None else f"{lp:.2f}",
+                      help=t("generation.help.mean_logprob"))
+            d1, d2 = rec["distinct_1"], rec["distinct_2"]
+            a, b = st.columns(2)
+            a.metric(t("generation.compare.col.distinct_1"), "—" if d1 is None else f"{d1:.2f}",
+                     help=t("generation.help.distinct"))
+            b.metric(t("generation.compare.col.distinct_2"), "—" if d2 is None else f"{d2:.2f}",
+                     help=t("generation.help.distinct"))
+            s = rec["stats"]
+            if "ttft_s" in s:
+                render_meters(st, {"ttft_s": s["ttft_s"], "tokens_per_s": s["tokens_per_s"]})
+            st.caption(t("generation.metric.finish") + ": " + _fmt_finish(s["finish_reason"]))
+    ui.data_table(gen.compare_frame(records, t), key=f"{key}_cmp_table", filename="decoding-settings-compared")
+
+
+def run_compare(loaded, prepared, settings: GenerationSettings, columns: list[GenerationSettings],
+                go_clicked: bool, prompt: str, mode: str) -> None:
+    """Generate (when asked) and draw the side-by-side columns."""
+    col_settings, notes = gen.column_settings(settings, columns)
+    ui.notices([t(k, **v) for k, v in notes])
+    st.subheader(t("generation.compare.heading"))
+    st.caption(t("generation.compare.caption", seed=settings.seed, max=prepared.max_new_tokens))
+    signature = (loaded.spec.key, prepared.text, tuple(col_settings))
+    if go_clicked:
+        slots = []
+        for s, col in zip(col_settings, st.columns(len(col_settings))):
+            with col:
+                st.markdown("**" + ui.escape_markdown(column_title(gen.settings_record(s))) + "**")
+                slots.append((st.empty(), st.empty()))
+        shown = [""] * len(col_settings)
+        painted = [0.0] * len(col_settings)
+
+        def paint(i: int, delta: str, stream) -> None:
+            shown[i] += delta
+            if time.perf_counter() - painted[i] > 0.1:
+                slots[i][0].code(shown[i] + "▌", language=None, wrap_lines=True)
+                render_meters(slots[i][1], stream.live_rates())
+                painted[i] = time.perf_counter()
+
+        records = gen.compare_settings(loaded, prepared, col_settings, max_seconds=max_generation_seconds(),
+                                       on_delta=paint)
+        for box, meter in slots:
+            box.empty()
+            meter.empty()
+        st.session_state[CMP_RESULTS] = {"signature": signature, "records": records}
+    saved = st.session_state.get(CMP_RESULTS)
+    if not saved:
+        st.caption(t("generation.press_generate"))
+        return
+    current = saved["records"] if saved["signature"] == signature else None
+    if current is None:
+        st.caption(t("generation.stale"))
+    render_columns(saved["records"], key="live")
+    spec = get_spec(loaded.spec.key)
+    ui.report_button(
+        t("generation.report_title"),
+        lambda: gen.compare_report_sections(
+            t, records=current, prompt=prompt, model_name=f"{spec.display_name} ({spec.key})", mode=mode,
+            settings=settings,
+            chips_html=[ui.probability_chips_html(merge_steps(r["steps"])) for r in current] if current else None),
+        filename="decoding-settings-report", key="gen_cmp",
+    )
+
+
+def render_curated(res: dict) -> None:
+    """A curated example's precomputed result: single view (text, steps, next-token chart)
+    or settings side by side (``res["view"] == "compare"``)."""
+    if res.get("view") == VIEW_COMPARE:
+        st.caption(t("generation.compare.caption", seed=res["settings"]["seed"], max=res["settings"]["max_new_tokens"]))
+        ui.show_literal(res["prompt"])
+        render_columns(res["columns"], key="cur")
+        return
+    st.caption(describe_settings(res["settings"], res["mode"]))
+    ui.show_literal(res["prompt"])
+    render_samples(res, key="cur")
+    render_distribution(res["distribution"], key="cur")
+
+
 # ================================================================== page
 st.title(t("generation.title"))
 st.caption(t("generation.caption"))
@@ -200,10 +347,7 @@ run_requested = ui.bind_link(PAGE, SCHEMA)
 example = ui.curated_example(PAGE)
 if example is not None:
     res = example["result"]
-    st.caption(describe_settings(res["settings"], res["mode"]))
-    ui.show_literal(res["prompt"])
-    render_samples(res, key="cur")
-    render_distribution(res["distribution"], key="cur")
+    render_curated(res)
     st.caption(t("ui.present.precomputed"))
 
     def _use_example(ex: dict = example) -> None:
@@ -265,6 +409,10 @@ with right:
         num_samples = st.session_state[K("gen_n")]
         seed = st.session_state[K("gen_seed")]
 
+view = st.radio(t("generation.view.label"), VIEWS, key=K("gen_view"), persist_state="session", horizontal=True,
+                format_func=lambda v: t(f"generation.view.{v}"), help=t("generation.help.view"))
+column_inputs = column_editors() if view == VIEW_COMPARE else []
+
 ui.publish_link(PAGE, SCHEMA, runnable=True)
 
 raw_settings = GenerationSettings(
@@ -296,6 +444,12 @@ except EmptyPromptError:
 
 ui.notices([t(k, **v) for k, v in setting_notices + prepared.notices])
 
+if view == VIEW_COMPARE:
+    run_compare(loaded, prepared, settings, column_inputs, go_clicked, prompt, mode)
+    st.subheader(t("generation.tokens_heading"))
+    render_prompt_tokens(_tokens_for(model_key, tuple(int(i) for i in prepared.input_ids[0])), key="cmp")
+    st.stop()
+
 # ------------------------------------------------------------------ generation
 st.subheader(t("generation.output"))
 signature = (model_key, prepared.text, settings)
@@ -308,6 +462,7 @@ if go_clicked:
             st.markdown("**" + ui.escape_markdown(t("generation.sample_heading", i=i + 1, seed=settings.seed + i)) + "**")
         box = st.empty()
         counter = st.empty()
+        meters = st.empty()
         stream = GenerationStream(loaded, prepared, settings, sample_index=i, max_seconds=limit)
         shown, last_paint = "", 0.0
         for delta in stream:
@@ -315,9 +470,11 @@ if go_clicked:
             if time.perf_counter() - last_paint > 0.05:
                 box.code(shown + "▌", language=None, wrap_lines=True)
                 counter.caption(t("generation.streaming", n=len(stream.token_ids), max=prepared.max_new_tokens))
+                render_meters(meters, stream.live_rates())
                 last_paint = time.perf_counter()
         box.empty()
         counter.empty()
+        meters.empty()
         samples.append(sample_record(stream, timing=True))
         if first_logits is None and stream.step_logits:
             first_logits = stream.step_logits[0].numpy()
@@ -367,7 +524,7 @@ ui.report_button(
     lambda: gen.report_sections(
         t, result=current, prompt=prompt, model_name=f"{spec.display_name} ({model_key})", mode=mode,
         settings=settings, dist=dist,
-        steps_html=[ui.probability_chips_html(r["steps"]) for r in current["samples"]] if current else None,
+        steps_html=[ui.probability_chips_html(merge_steps(r["steps"])) for r in current["samples"]] if current else None,
         tokens_html=ui.token_chips_html(_token_objects(tokens))),
     filename="text-generation-report", key="gen",
 )

@@ -43,6 +43,26 @@ def plotly_literal(text) -> str:
 esc = plotly_literal
 
 
+TICK_ANGLE = 40
+"""Rotation of the next-token chart's tick labels, degrees."""
+
+
+def rotated_label_margin(labels: list[str], angle: float, char_px: float = 8.0, wide_px: float = 14.0,
+                         base: int = 10) -> int:
+    """Left margin (px) so tick labels rotated by ``angle`` degrees, hanging left from the
+    first ticks, are not cut: the horizontal extent ``width * cos(angle)`` of the widest of
+    ``labels`` (``char_px`` per narrow character, ``wide_px`` per East Asian wide one, by
+    ``unicodedata.east_asian_width``), plus ``base``, at least the y-axis title's room (60)."""
+    import math
+    import unicodedata
+
+    def width(text: str) -> float:
+        return sum(wide_px if unicodedata.east_asian_width(ch) in "WF" else char_px for ch in text)
+
+    extent = max((width(lab) for lab in labels), default=0.0) * math.cos(math.radians(angle))
+    return int(max(60, base + extent))
+
+
 def next_token_figure(table: pd.DataFrame, stages: list[str], stage_labels: dict[str, str] | None = None,
                       y_title: str = "probability", hover: str = "token {token} (raw {raw}, id {id})",
                       title: str | None = None) -> go.Figure:
@@ -83,11 +103,13 @@ def next_token_figure(table: pd.DataFrame, stages: list[str], stage_labels: dict
     fig.update_layout(
         barmode="group",
         height=360,
-        margin=dict(l=10, r=10, t=90 if title else 40, b=10),
+        # rotated tick labels hang down-left from their tick: the first ones need room on the
+        # left, or their start is cut off ("‹E4 BD›→你" showed as "BD›→你")
+        margin=dict(l=rotated_label_margin(ticktext[:3], TICK_ANGLE), r=10, t=90 if title else 40, b=10),
         # legend in its own row under the title (never on top of it)
         legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0),
         yaxis=dict(title=esc(y_title), rangemode="tozero"),
-        xaxis=dict(tickmode="array", tickvals=x, ticktext=ticktext, tickangle=-40),
+        xaxis=dict(tickmode="array", tickvals=x, ticktext=ticktext, tickangle=-TICK_ANGLE, automargin=True),
     )
     if title:
         fig.update_layout(title=dict(text=esc(title), y=0.98, yanchor="top"))

@@ -1,7 +1,8 @@
 """Presenter-mode examples of the text generation page (``curated/generation.json``).
 
-Three short prompts on the bundled SmolLM2-135M-Instruct: an English story opening (greedy),
-the primer's Chinese 天气 sentence (greedy) and a chat instruction (sampling, fixed seed).
+Four examples on the bundled SmolLM2-135M-Instruct: an English story opening (greedy),
+the primer's Chinese 天气 sentence (greedy), a chat instruction (sampling, fixed seed) and the
+story opening under four decoding settings side by side (fixed seed).
 Each result holds what the page draws: the generated text with its per-step probabilities
 (:meth:`components.generation.GenerationStream.steps`), token counts and finish reason (no
 timings: they are not reproducible) and the next-token distribution table at each decoding
@@ -17,8 +18,12 @@ from typing import Any
 from components.catalog import SMOLLM2
 from components.generation import (
     CHAT,
+    COMPARE_DEFAULTS,
     COMPLETE,
+    VIEW_COMPARE,
     GenerationSettings,
+    column_settings,
+    compare_settings,
     distribution_record,
     generate_text,
     next_token_distribution,
@@ -88,4 +93,33 @@ def build(get_model: Callable[[str], Any]) -> list[dict]:
                 "distribution": distribution_record(dist, settings),
             },
         })
+    out.append(compare_example(loaded))
     return out
+
+
+COMPARE_EXAMPLE = {
+    "id": "settings-side-by-side",
+    "title": {"en": "One prompt, one seed, four decoding settings side by side",
+              "zh": "同一提示词、同一种子，四种解码设置并排对比"},
+    "prompt": "Once upon a time, in a small village by the sea,",
+    "mode": COMPLETE,
+    "settings": GenerationSettings(max_new_tokens=16, seed=42),
+}
+
+
+def compare_example(loaded) -> dict:
+    """The side-by-side example: :data:`COMPARE_EXAMPLE` under the default columns
+    (:data:`components.generation.COMPARE_DEFAULTS`); ``result`` = ``{"model", "prompt",
+    "mode", "view": "compare", "settings", "columns": compare_records(timing=False)}``."""
+    ex = COMPARE_EXAMPLE
+    base, _ = normalize_settings(ex["settings"])
+    cols, _ = column_settings(base, list(COMPARE_DEFAULTS))
+    prepared = prepare_inputs(loaded, ex["prompt"], ex["mode"], base.max_new_tokens)
+    records = compare_settings(loaded, prepared, cols, timing=False)
+    params = {**link_params(SMOLLM2, ex["prompt"], ex["mode"], base), "view": VIEW_COMPARE, "cols": len(cols)}
+    for i, c in enumerate(cols, start=1):
+        params.update({f"c{i}_sample": c.do_sample, f"c{i}_temp": c.temperature, f"c{i}_top_k": c.top_k,
+                       f"c{i}_top_p": c.top_p})
+    return {"id": ex["id"], "title": ex["title"], "params": params,
+            "result": {"model": SMOLLM2, "prompt": ex["prompt"], "mode": ex["mode"], "view": VIEW_COMPARE,
+                       "settings": settings_record(base), "columns": records}}

@@ -35,7 +35,7 @@ import pandas as pd
 import torch
 
 from components.loading import LoadedModel
-from components.tokens import Utf8SafeDecoder, encode_chat, readable_tokens
+from components.tokens import Utf8SafeDecoder, encode_chat, group_spans, readable_tokens, visible
 
 COMPLETE = "complete"
 CHAT = "chat"
@@ -459,6 +459,7 @@ class GenerationStream:
 
     def __iter__(self) -> Iterator[str]:
         start = time.perf_counter()
+        self.started_at, self.first_at, self.last_at = start, None, None  # live meters
         worker = threading.Thread(target=self._run, args=(start,), daemon=True)
         worker.start()
         first = last = None
@@ -473,6 +474,7 @@ class GenerationStream:
                     if first is None:
                         first = stamp
                     last = stamp
+                    self.first_at, self.last_at = first, last
                     self.token_ids.extend(ids)
                 if delta:
                     self.text += delta
@@ -494,15 +496,20 @@ class GenerationStream:
             reason = "stopped"
         else:
             reason = "length"
+        rates = stream_rates(start, first, last, n)
         self.stats = GenerationStats(
             prompt_tokens=self.prepared.prompt_tokens,
             new_tokens=n,
-            ttft_s=(first - start) if first else 0.0,
-            tokens_per_s=((n - 1) / (last - first)) if n > 1 and last > first else (n / max(last - start, 1e-9) if n else 0.0),
-            total_s=(last - start) if last else 0.0,
+            ttft_s=rates["ttft_s"] or 0.0,
+            tokens_per_s=rates["tokens_per_s"] or 0.0,
+            total_s=rates["total_s"] or 0.0,
             finish_reason=reason,
         )
 
+    def live_rates(self) -> dict:
+        """:func:`stream_rates` of the tokens received so far (call while iterating)."""
+        return stream_rates(getattr(self, "started_at", None), getattr(self, "first_at", None),
+                            getattr(self, "last_at", None), len(self.token_ids))
 
     def steps(self, alternatives: int = 3) -> list[dict]:
         """Per generated token: its readable text, id, probability under the model's raw
@@ -510,12 +517,19 @@ class GenerationStream:
 
         Returns:
             one dict per new token: ``token``, ``raw_token``, ``token_id``, ``p`` (float in
-            [0, 1]), ``rank`` (1 = the model's top choice), ``alternatives`` (list of
-            (token, p)). Empty before the stream has finished.
+            [0, 1]), ``logp`` (natural log of ``p``, from ``log_softmax``: exact even where
+            ``p`` underflows), ``rank`` (1 = the model's top choice), ``alternatives`` (list of
+            (token, p)), ``group`` (``[start, size]``: the steps holding the same character,
+            see :func:`components.tokens.group_spans`) and ``text`` (that character, readable).
+            Empty before the stream has finished.
         """
         result = []
         with self.loaded.tokenizer_lock:
             pieces = readable_tokens(self.loaded.tokenizer, self.token_ids) if self.token_ids else []
+            group = {a: (a, b - a) for a, b in group_spans(pieces)}
+            for a, size in list(group.values()):
+                for k in range(a + 1, a + size):
+                    group[k] = (a, size)
             for step, (tid, logits) in enumerate(zip(self.token_ids, self.step_logits)):
                 probs = torch.softmax(logits, -1)  # (vocab,)
                 top = torch.topk(probs, alternatives + 1)
@@ -526,8 +540,11 @@ class GenerationStream:
                     "raw_token": pieces[step].raw,
                     "token_id": tid,
                     "p": float(probs[tid]),
+                    "logp": float(torch.log_softmax(logits, -1)[tid]),
                     "rank": int((probs > probs[tid]).sum()) + 1,
                     "alternatives": alts,
+                    "group": list(group[step]),
+                    "text": visible(pieces[step].text),
                 })
         return result
 
@@ -800,12 +817,17 @@ def sample_record(stream: GenerationStream, timing: bool = True) -> dict:
 
 
 def prompt_token_records(loaded: LoadedModel, input_ids: torch.Tensor) -> list[dict]:
-    """Readable prompt tokens for display: one ``{"index", "token", "raw", "id"}`` per token
-    of ``input_ids`` ((1, seq) or (seq,)); see :func:`components.tokens.readable_tokens`."""
+    """Readable prompt tokens for display, one record per chip
+    (:func:`components.tokens.token_chips`: the byte pieces of a split character are one
+    chip): ``{"index": first position, "token": readable text, "pieces": tokens merged,
+    "raw": raw vocabulary strings space-separated, "id": ids space-separated}`` for
+    ``input_ids`` ((1, seq) or (seq,))."""
+    from components.tokens import token_chips
+
     ids = input_ids.reshape(-1).tolist()
     with loaded.tokenizer_lock:
-        pieces = readable_tokens(loaded.tokenizer, ids)
-    return [{"index": p.index, "token": p.label, "raw": p.raw, "id": p.token_id} for p in pieces]
+        chips = token_chips(readable_tokens(loaded.tokenizer, ids))
+    return [{"index": c.start, "token": c.label, "pieces": c.size, "raw": c.raw, "id": c.token_id} for c in chips]
 
 
 def settings_record(settings: GenerationSettings) -> dict:
@@ -822,23 +844,30 @@ def finish_label(reason: str, tr: Callable[..., str]) -> str:
     return tr(f"generation.finish.{reason}") if reason in ("eos", "length", "time", "stopped") else reason
 
 
-def prompt_tokens_frame(records: list[dict], tr: Callable[..., str]) -> pd.DataFrame:
+def prompt_tokens_frame(records: list[dict], tr: Callable[..., str], raw: bool = False) -> pd.DataFrame:
     """Prompt tokens (:func:`prompt_token_records`) as a table with translated headers:
-    position, readable token, raw vocabulary string, id."""
-    return pd.DataFrame({
+    position, readable token, pieces, id(s), and with ``raw`` the raw vocabulary strings
+    (byte-level strings such as ``ä»`` are left out of the default table)."""
+    cols = {
         tr("generation.col.position"): [r["index"] for r in records],
         tr("generation.col.token"): [r["token"] for r in records],
-        tr("generation.col.raw"): [r["raw"] for r in records],
-        tr("generation.col.id"): [r["id"] for r in records],
-    })
+        tr("generation.col.pieces"): [r.get("pieces", 1) for r in records],
+        tr("generation.col.id"): [str(r["id"]) for r in records],
+    }
+    if raw:
+        cols[tr("generation.col.raw")] = [r["raw"] for r in records]
+    return pd.DataFrame(cols)
 
 
-def distribution_frame(record: dict, tr: Callable[..., str]) -> pd.DataFrame:
-    """The numbers the next-token chart plots (:func:`distribution_record`): token, raw
-    string, id, logit and one probability column per drawn stage, translated headers."""
+def distribution_frame(record: dict, tr: Callable[..., str], raw: bool = False) -> pd.DataFrame:
+    """The numbers the next-token chart plots (:func:`distribution_record`): token, id,
+    logit and one probability column per drawn stage, translated headers; with ``raw`` also
+    the raw vocabulary string (left out by default: byte-level strings are unreadable)."""
     table = pd.DataFrame(record["table"])
-    cols = {"token": tr("generation.col.token"), "raw_token": tr("generation.col.raw"),
-            "token_id": tr("generation.col.id"), "logit": tr("generation.col.logit")}
+    cols = {"token": tr("generation.col.token")}
+    if raw:
+        cols["raw_token"] = tr("generation.col.raw")
+    cols.update({"token_id": tr("generation.col.id"), "logit": tr("generation.col.logit")})
     cols.update({s: tr(f"generation.stage.{s}") for s in record["stages"]})
     return table[list(cols)].rename(columns=cols)
 
@@ -915,4 +944,245 @@ def report_sections(tr: Callable[..., str], *, result: dict | None, prompt: str,
     if dist is not None:
         sections.append(Section(tr(r + "chart"), "figure", distribution_figure(dist, tr)))
         sections.append(Section(tr(r + "table"), "table", distribution_frame(dist, tr)))
+    return sections
+
+
+# --------------------------------------------------------------------------- live meters
+def stream_rates(start: float | None, first: float | None, last: float | None, n: int) -> dict:
+    """Timing meters of a stream from its timestamps (``time.perf_counter`` seconds): usable
+    while the text streams (``last`` = the latest token so far) and at its end.
+
+    Args:
+        start: when the request started (prompt processing included).
+        first / last: arrival of the first / latest new token (None before the first).
+        n: new tokens received so far.
+
+    Returns:
+        ``{"ttft_s", "tokens_per_s", "total_s"}``: time to first token ``first - start``;
+        decoding throughput after the first token ``(n - 1) / (last - first)`` (the prompt's
+        prefill is excluded, as in llama.cpp / vLLM reports), or ``n / (last - start)`` when
+        fewer than two tokens have arrived; ``last - start``. A value is None when it cannot
+        be measured yet (no token).
+    """
+    if start is None or first is None or last is None or n < 1:
+        return {"ttft_s": None, "tokens_per_s": None, "total_s": None}
+    if n > 1 and last > first:
+        rate = (n - 1) / (last - first)
+    else:
+        rate = n / max(last - start, 1e-9)
+    return {"ttft_s": first - start, "tokens_per_s": rate, "total_s": last - start}
+
+
+# --------------------------------------------------------------------------- merged chips
+def merge_steps(steps: list[dict]) -> list[dict]:
+    """One chip per character for generated steps (:meth:`GenerationStream.steps`): the byte
+    pieces of a split character (``group`` of size > 1) become one entry.
+
+    Rule for a merged chip: ``p = p_1 * p_2 * ... * p_k``, the product of its pieces'
+    probabilities, each under the model's raw distribution at its own step (chain rule: the
+    probability that the model writes exactly these k pieces one after another, given the
+    text before them); ``logp`` is the sum of the pieces' ``logp``. ``rank`` and
+    ``alternatives`` are the first piece's (where the choice of character was made).
+
+    Returns:
+        dicts with the keys of a step plus ``pieces`` (k) and ``piece_p`` (the k factors);
+        ``token`` is the character text, ``raw_token`` / ``token_id`` list the pieces
+        space-separated. Steps without ``group`` (older records) stay one chip each.
+    """
+    out: list[dict] = []
+    i = 0
+    while i < len(steps):
+        st = steps[i]
+        start, size = st.get("group", [i, 1])
+        if size > 1 and start == i and i + size <= len(steps):
+            part = steps[i: i + size]
+            p = 1.0
+            for q in part:
+                p *= q["p"]
+            out.append({**st, "token": st.get("text", st["token"]), "p": p,
+                        "logp": sum(q.get("logp", 0.0) for q in part),
+                        "raw_token": " ".join(q["raw_token"] for q in part),
+                        "token_id": " ".join(str(q["token_id"]) for q in part),
+                        "pieces": size, "piece_p": [q["p"] for q in part]})
+            i += size
+        else:
+            out.append({**st, "pieces": 1, "piece_p": [st["p"]]})
+            i += 1
+    return out
+
+
+# --------------------------------------------------------------------------- settings side by side
+COMPARE_DEFAULTS: tuple[GenerationSettings, ...] = (
+    GenerationSettings(do_sample=False, temperature=1.0, top_k=0, top_p=1.0),
+    GenerationSettings(do_sample=True, temperature=0.7, top_k=0, top_p=1.0),
+    GenerationSettings(do_sample=True, temperature=1.3, top_k=0, top_p=1.0),
+    GenerationSettings(do_sample=True, temperature=1.0, top_k=0, top_p=0.9),
+)
+"""Default columns of the side-by-side view: greedy, temperature 0.7, temperature 1.3 and
+nucleus top-p 0.9 (Holtzman et al. 2020), each changing one thing from plain sampling
+(top-k off)."""
+MAX_COLUMNS = 4
+
+
+def distinct_n(token_ids: list[int], n: int) -> float | None:
+    """distinct-n (Li et al. 2016, "A Diversity-Promoting Objective Function for Neural
+    Conversation Models"): unique n-grams / total n-grams of one text, here over token ids.
+
+    Returns:
+        a float in (0, 1] (1 = no n-gram repeats), or None when the text has fewer than
+        ``n`` tokens (no n-gram).
+
+    Raises:
+        ValueError: ``n < 1``.
+    """
+    if n < 1:
+        raise ValueError("n must be >= 1")
+    grams = [tuple(token_ids[i: i + n]) for i in range(len(token_ids) - n + 1)]
+    return len(set(grams)) / len(grams) if grams else None
+
+
+def mean_logprob(steps: list[dict]) -> float | None:
+    """Mean log-probability of the generated tokens under the model's raw distribution,
+    nats per token: ``(1/T) * sum_t log p(x_t | x_<t)`` (the negative of the per-token
+    cross-entropy; ``exp(-value)`` is the perplexity of the text under the model).
+    Uses each step's ``logp`` (:meth:`GenerationStream.steps`). None for no tokens."""
+    if not steps:
+        return None
+    return sum(s["logp"] for s in steps) / len(steps)
+
+
+def column_settings(base: GenerationSettings, columns: list[GenerationSettings]) -> tuple[
+        list[GenerationSettings], list[Notice]]:
+    """Settings of each side-by-side column: ``base`` (shared max_new_tokens, penalties and
+    seed) with the column's ``do_sample``, ``temperature``, ``top_k`` and ``top_p``, one
+    sample each, normalised (:func:`normalize_settings`).
+
+    Returns:
+        (settings per column, notices of all columns, each once).
+    """
+    out, notices = [], []
+    for c in columns[:MAX_COLUMNS]:
+        s, note = normalize_settings(replace(base, do_sample=c.do_sample, temperature=c.temperature,
+                                             top_k=c.top_k, top_p=c.top_p, num_samples=1))
+        out.append(s)
+        notices += [x for x in note if x not in notices]
+    return out, notices
+
+
+def compare_records(streams: list[GenerationStream], timing: bool = True) -> list[dict]:
+    """JSON-able records of finished side-by-side streams: :func:`sample_record` plus
+    ``settings`` (:func:`settings_record`), ``mean_logprob`` (nats/token, :func:`mean_logprob`),
+    ``distinct_1`` and ``distinct_2`` (:func:`distinct_n` over the generated token ids)."""
+    records = []
+    for stream in streams:
+        rec = sample_record(stream, timing=timing)
+        rec.update(settings=settings_record(stream.settings), mean_logprob=mean_logprob(rec["steps"]),
+                   distinct_1=distinct_n(stream.token_ids, 1), distinct_2=distinct_n(stream.token_ids, 2))
+        records.append(rec)
+    return records
+
+
+def compare_settings(loaded: LoadedModel, prepared: PreparedPrompt, settings: list[GenerationSettings],
+                     max_seconds: float | None = None,
+                     on_delta: Callable[[int, str, GenerationStream], None] | None = None,
+                     timing: bool = True) -> list[dict]:
+    """Generate one continuation of the same prompt per decoding setting, side by side.
+
+    Every column is a :class:`GenerationStream` (same prompt, same seed -- each with its own
+    ``torch.Generator`` -- and its own settings); they run together, each in its worker thread,
+    taking ``loaded.lock`` for one forward pass at a time, so columns advance step by step
+    together. Greedy columns equal the single view's greedy text; a sampled column gives the
+    same text for the same seed and settings, whatever the other columns are.
+
+    Args:
+        settings: 1 to :data:`MAX_COLUMNS` normalised settings (see :func:`column_settings`).
+        max_seconds: wall-clock budget per column (default :func:`max_generation_seconds`).
+        on_delta: called as ``on_delta(column, text_delta, stream)`` while text streams (the
+            page paints with it).
+        timing: keep timings in the records (False for reproducible curated examples).
+
+    Returns:
+        one :func:`compare_records` record per column, in order.
+
+    Raises:
+        ValueError: no settings or more than :data:`MAX_COLUMNS`.
+    """
+    if not 1 <= len(settings) <= MAX_COLUMNS:
+        raise ValueError(f"between 1 and {MAX_COLUMNS} settings, not {len(settings)}")
+    streams = [GenerationStream(loaded, prepared, s, sample_index=0, max_seconds=max_seconds) for s in settings]
+    iters = [iter(s) for s in streams]
+    active = list(range(len(streams)))
+    try:
+        while active:
+            for col in list(active):
+                try:
+                    delta = next(iters[col])
+                except StopIteration:
+                    active.remove(col)
+                    continue
+                if on_delta is not None:
+                    on_delta(col, delta, streams[col])
+    finally:
+        for it in iters:
+            it.close()
+    return compare_records(streams, timing=timing)
+
+
+def compare_frame(records: list[dict], tr: Callable[..., str]) -> pd.DataFrame:
+    """The side-by-side columns as one table (translated headers): column number, decoding
+    settings, seed, text, new tokens, mean log-prob (nats/token), distinct-1, distinct-2,
+    time to first token and tokens/s (live runs) and finish reason."""
+    rows = []
+    for i, r in enumerate(records):
+        s, st = r["settings"], r["stats"]
+        row = {tr("generation.compare.col.column"): i + 1,
+               tr("generation.compare.col.decoding"): tr("generation.greedy") if not s["do_sample"] else
+               tr("generation.compare.sampled_short", temperature=s["temperature"], top_k=s["top_k"],
+                  top_p=s["top_p"]),
+               tr("generation.col.seed"): r["seed"],
+               tr("generation.compare.col.text"): r["text"],
+               tr("generation.metric.new_tokens"): st["new_tokens"],
+               tr("generation.compare.col.mean_logprob"): r["mean_logprob"],
+               tr("generation.compare.col.distinct_1"): r["distinct_1"],
+               tr("generation.compare.col.distinct_2"): r["distinct_2"]}
+        if "ttft_s" in st:
+            row[tr("generation.metric.ttft")] = round(st["ttft_s"], 3)
+            row[tr("generation.metric.tokens_per_s")] = round(st["tokens_per_s"], 2)
+        row[tr("generation.metric.finish")] = finish_label(st["finish_reason"], tr)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+VIEW_SINGLE = "single"
+VIEW_COMPARE = "compare"
+VIEWS = (VIEW_SINGLE, VIEW_COMPARE)
+"""Views of the generation page: one setting (with samples) or settings side by side."""
+
+
+def compare_report_sections(tr: Callable[..., str], *, records: list[dict] | None, prompt: str, model_name: str,
+                            mode: str, settings: GenerationSettings, chips_html: list[str] | None = None) -> list:
+    """Sections of the side-by-side view's HTML report: prompt, model and shared settings
+    (seed included), each column's text with its probability chips (pre-escaped HTML, one per
+    column), and the table of :func:`compare_frame`. ``records`` None: the report says nothing
+    was generated yet. Plain text is escaped by :func:`components.report.build_report`."""
+    from components.report import Section
+
+    r = "generation.report."
+    kv = {tr(r + "model"): model_name,
+          tr(r + "mode"): tr("generation.mode_chat") if mode == CHAT else tr("generation.mode_complete"),
+          tr(r + "max_new_tokens"): settings.max_new_tokens,
+          tr(r + "repetition_penalty"): settings.repetition_penalty,
+          tr(r + "no_repeat"): settings.no_repeat_ngram_size,
+          tr(r + "seed"): settings.seed}
+    sections = [Section(tr(r + "prompt"), "text", prompt), Section(tr(r + "settings"), "kv", kv)]
+    if records is None:
+        return sections + [Section(tr(r + "output"), "markdown", tr(r + "not_generated"))]
+    for i, rec in enumerate(records):
+        s = rec["settings"]
+        name = tr("generation.greedy") if not s["do_sample"] else tr(
+            "generation.compare.sampled_short", temperature=s["temperature"], top_k=s["top_k"], top_p=s["top_p"])
+        sections.append(Section(tr("generation.compare.column", i=i + 1) + " · " + name, "text", rec["text"]))
+        if chips_html and i < len(chips_html):
+            sections.append(Section(tr("generation.steps_title"), "html", chips_html[i]))
+    sections.append(Section(tr(r + "stats"), "table", compare_frame(records, tr)))
     return sections

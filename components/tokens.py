@@ -177,6 +177,75 @@ def readable_tokens(tokenizer, input_ids) -> list[TokenPiece]:
     return pieces
 
 
+@dataclass(frozen=True)
+class TokenChip:
+    """One chip of a token view: a whole character (or characters) even when the tokenizer
+    split it into several byte pieces (``今`` = two byte-level BPE tokens of SmolLM2).
+
+    Attributes:
+        label: the readable text of the chip (whitespace made visible, see :func:`visible`);
+            never a raw byte-level string.
+        start: index of its first token in ``input_ids``.
+        token_ids: the vocabulary ids of its pieces, in order.
+        raws: the pieces' raw vocabulary strings (``"ä»"``, ``"Ĭ"``): for hover only.
+    """
+
+    label: str
+    start: int
+    token_ids: tuple[int, ...]
+    raws: tuple[str, ...]
+
+    @property
+    def size(self) -> int:
+        """Number of tokens (pieces) merged into this chip (1 for an ordinary token)."""
+        return len(self.token_ids)
+
+    @property
+    def raw(self) -> str:
+        """Raw vocabulary strings of the pieces, space-separated (hover text)."""
+        return " ".join(self.raws)
+
+    @property
+    def token_id(self) -> str:
+        """Ids of the pieces, space-separated (hover text)."""
+        return " ".join(str(i) for i in self.token_ids)
+
+
+def group_spans(pieces: list[TokenPiece]) -> list[tuple[int, int]]:
+    """``(start, end)`` position spans (end exclusive) of the chips of ``pieces``: one span
+    per character group of :func:`readable_tokens` (``group_start``/``group_size``), one per
+    token otherwise. A group cut short (its pieces not all present) is kept token by token."""
+    spans: list[tuple[int, int]] = []
+    i, n = 0, len(pieces)
+    while i < n:
+        p = pieces[i]
+        end = i + p.group_size
+        whole = (p.group_size > 1 and p.group_start == p.index and end <= n
+                 and all(pieces[k].group_start == p.index for k in range(i, end)))
+        spans.append((i, end) if whole else (i, i + 1))
+        i = end if whole else i + 1
+    return spans
+
+
+def token_chips(pieces: list[TokenPiece]) -> list[TokenChip]:
+    """Merge the byte pieces of each split character into one chip (see :class:`TokenChip`).
+
+    Args:
+        pieces: :func:`readable_tokens` output for one sequence, in order.
+
+    Returns:
+        chips in order; ``sum(c.size for c in chips) == len(pieces)``.
+    """
+    chips = []
+    for a, b in group_spans(pieces):
+        first = pieces[a]
+        label = visible(first.text) if b - a > 1 else first.label
+        chips.append(TokenChip(label=label, start=first.index,
+                               token_ids=tuple(p.token_id for p in pieces[a:b]),
+                               raws=tuple(p.raw for p in pieces[a:b])))
+    return chips
+
+
 def token_labels(tokenizer, input_ids) -> list[str]:
     """Display labels (see :attr:`TokenPiece.label`) for ``input_ids``."""
     return [p.label for p in readable_tokens(tokenizer, input_ids)]

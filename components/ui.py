@@ -158,9 +158,15 @@ def _chip(text: str, tip: str, background: str) -> str:
 def token_chips_html(pieces) -> str:
     """HTML chips for readable tokens (``components.tokens.TokenPiece``): the readable label,
     with the raw vocabulary string and id on hover. Every string is escaped."""
-    chips = [_chip(p.label, f"{p.raw} · id {p.token_id}", "#e8f1fa" if i % 2 else "#fdf1dc")
+    chips = [_chip(p.label, _pieces_note(getattr(p, "size", 1)) + f"{p.raw} · id {p.token_id}",
+                   "#e8f1fa" if i % 2 else "#fdf1dc")
              for i, p in enumerate(pieces)]
     return "<div style='line-height:2'>" + "".join(chips) + "</div>"
+
+
+def _pieces_note(n: int) -> str:
+    """Hover prefix of a chip merged from ``n`` byte pieces ("" for an ordinary token)."""
+    return t("ui.chips.pieces", n=n) + " · " if n > 1 else ""
 
 
 def probability_chips_html(steps: list[dict]) -> str:
@@ -170,6 +176,9 @@ def probability_chips_html(steps: list[dict]) -> str:
     for step in steps:
         alts = ", ".join(f"{a} {q:.2f}" for a, q in step["alternatives"])
         tip = f"p = {step['p']:.3f} (rank {step['rank']}) · alternatives: {alts} · raw {step['raw_token']}"
+        if step.get("pieces", 1) > 1:
+            tip = (_pieces_note(step["pieces"]) + "p = " + " × ".join(f"{q:.3f}" for q in step["piece_p"])
+                   + " · " + tip)
         chips.append(_chip(step["token"], tip, f"rgba(0,114,178,{0.08 + 0.6 * step['p']:.2f})"))
     return "<div style='line-height:2'>" + "".join(chips) + "</div>"
 
