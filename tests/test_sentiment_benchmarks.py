@@ -101,3 +101,42 @@ def test_head_on_a_stratified_sample(minilm):
     assert r.spearman[0] > 0.2  # P(positive) ranks snippets like the human mean rating
     cells = {(S.HEAD, "movies"): r, (S.VADER, "movies"): B.run(S.VADER, "movies", 60, seed=0)}
     assert B.winners(cells)["movies"] == max(cells, key=lambda k: cells[k].macro_f1)[0]
+
+
+# --------------------------------------------------------------------------- page (AppTest)
+def test_page_benchmark_panel_from_a_link(app):
+    """A link sets the set, rows and seed; the table's numbers are the component's; the
+    cross-domain view fills and marks a winner per set; the paper table compares VADER."""
+    from components.i18n import translate
+
+    app.query_params.update({"bset": "amazon", "bcap": "60", "bseed": "2", "llm": "0", "hub": "0", "attr": "0"})
+    app.switch_page("app_pages/sentiment.py")
+    at = app.run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="p_sent_bench_set").value == "amazon"
+    assert at.number_input(key="p_sent_bench_cap").value == 60
+    assert at.number_input(key="p_sent_bench_seed").value == 2
+    at.button(key="sent_bench_run").click().run()
+    assert not at.exception, at.exception
+    col_f1 = translate("en", "sentiment.bench.col.macro_f1")
+    col_n = translate("en", "sentiment.bench.col.n")
+    table = next(d.value for d in at.dataframe if col_f1 in d.value.columns and col_n in d.value.columns)
+    assert table[col_n].tolist() == [60, 60]  # VADER and the head, same sample
+    expected = B.run(S.VADER, "amazon", 60, seed=2)
+    assert table[col_f1].iloc[0].startswith(f"{expected.macro_f1:.3f} [")
+    assert "(−0.05, 0.05)" in " ".join(str(m.value) for m in at.info)
+
+    at.button(key="sent_bench_fill").click().run()
+    assert not at.exception, at.exception
+    tweets = translate("en", "sentiment.bench.set.tweets")
+    cross = next(d.value for d in at.dataframe if tweets in d.value.columns)
+    assert cross.shape == (2, 5) and not (cross == "–").any().any()
+    for name in B.SETS:
+        assert sum(v.startswith("★") for v in cross[translate("en", f"sentiment.bench.set.{name}")]) == 1
+
+    at.button(key="sent_bench_paper").click().run()
+    assert not at.exception, at.exception
+    paper_col = translate("en", "sentiment.bench.col.paper_f1")
+    paper = next(d.value for d in at.dataframe if paper_col in d.value.columns)
+    assert paper[paper_col].tolist() == [B.PAPER_VADER_F1[n] for n in B.SETS]
+    assert abs(paper[translate("en", "sentiment.bench.col.difference")].iloc[0]) <= 0.03  # tweets
