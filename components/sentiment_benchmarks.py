@@ -42,7 +42,7 @@ PAPER_VADER_F1 = {"tweets": 0.96, "amazon": 0.63, "movies": 0.61, "nyt": 0.55}
 """F1 of the "VADER" row of Table 4 of Hutto & Gilbert (2014): 3-class (positive / neutral /
 negative) classification, thresholds -0.05 / +0.05 on the compound score. The tweets figure is
 also in the paper's text ("VADER (F1 = 0.96)")."""
-DEFAULT_CAP = 100    # rows per set for the slow approaches: SmolLM2 ~0.6 s per snippet on 2 busy cores
+DEFAULT_CAP = 60     # rows per set for the slow approaches: SmolLM2 0.6-0.9 s per snippet on 2 busy cores
 MIN_CAP, MAX_CAP = 20, 20_000
 DEFAULT_SEED = 0
 BOOTSTRAP_RESAMPLES = 1000

@@ -103,6 +103,18 @@ def test_head_on_a_stratified_sample(minilm):
     assert B.winners(cells)["movies"] == max(cells, key=lambda k: cells[k].macro_f1)[0]
 
 
+
+@pytest.mark.slow
+def test_llm_on_a_handful_of_tweets(smollm2):
+    """SmolLM2 prompting (one forward per snippet): labels are binary, the reported accuracy is
+    the uncalibrated one (calibration off by default), the score is P(positive)."""
+    seen = []
+    r = B.run(S.LLM, "tweets", 16, seed=0, loaded=smollm2, progress=lambda done, total: seen.append((done, total)))
+    assert r.n == 16 and r.neutral_share == 0 and seen[-1] == (16, 16)
+    assert r.accuracy == pytest.approx(r.extra["accuracy_uncalibrated"])
+    assert r.accuracy > 0.5 and -1 <= r.spearman[0] <= 1
+
+
 # --------------------------------------------------------------------------- page (AppTest)
 def test_page_benchmark_panel_from_a_link(app):
     """A link sets the set, rows and seed; the table's numbers are the component's; the
