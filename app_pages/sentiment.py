@@ -648,7 +648,8 @@ def _bench(approach: str, model_key: str | None, set_name: str, cap: int, seed: 
     a cached call may only draw into its own elements)."""
     from components.cache import get_model
 
-    bar = st.progress(0.0, text=t("sentiment.bench.progress", approach=long_name(approach), done=0, total=cap))
+    total = min(cap, B.set_summary(set_name)["kept"])
+    bar = st.progress(0.0, text=t("sentiment.bench.progress", approach=long_name(approach), done=0, total=total))
 
     def progress(done: int, total: int) -> None:
         bar.progress(done / max(1, total), text=t("sentiment.bench.progress", approach=long_name(approach),
