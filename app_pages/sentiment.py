@@ -14,9 +14,10 @@ import streamlit as st
 from components import charts_sentiment as charts
 from components import coverage, textio, ui
 from components import sentiment as S
+from components import sentiment_benchmarks as B
 from components.catalog import MINILM, SMOLLM2, get_spec
 from components.loading import availability
-from components.permalink import BOOL, CHOICE, TEXT, Param
+from components.permalink import BOOL, CHOICE, INT, TEXT, Param
 
 PAGE = "sentiment"  # i18n: ok (page id)
 SST2_KEY = "distilbert-sst2"  # i18n: ok (catalog key)
@@ -55,6 +56,9 @@ SCHEMA = [
     Param("template", K("sent_template"), TEXT, S.DEFAULT_TEMPLATE, max_chars=4000),
     Param("fewshot", K("sent_fewshot"), BOOL, False),
     Param("calib", K("sent_calibrate"), BOOL, False),
+    Param("bset", K("sent_bench_set"), CHOICE, B.SETS[0], choices=B.SETS),
+    Param("bcap", K("sent_bench_cap"), INT, B.DEFAULT_CAP, B.MIN_CAP, B.MAX_CAP),
+    Param("bseed", K("sent_bench_seed"), INT, B.DEFAULT_SEED, 0, 2**31 - 1),
 ]
 LIVE = "sent_live"  # presenter mode: live analysis asked for (button / link)  # i18n: ok
 
@@ -632,6 +636,99 @@ if st.session_state.get("sent_eval_on"):
         render_evaluation(evals, test["label"].tolist(), key="sent_eval", x_title=t("sentiment.chart.accuracy"))
 else:
     st.caption(t("sentiment.eval.hint"))
+
+# ------------------------------------------------------------------ evaluation on the VADER paper's sets
+BENCH_CELLS = "sent_bench_cells"  # i18n: ok (session key: (approach, set, cap, seed, settings) -> result)
+
+
+@st.cache_data(max_entries=64, ttl=6 * 3600, show_spinner=False)
+def _bench(approach: str, model_key: str | None, set_name: str, cap: int, seed: int, settings: tuple,
+           data_hash: str) -> B.BenchmarkResult:
+    """One approach on a stratified sample of one set, with a progress bar (created inside:
+    a cached call may only draw into its own elements)."""
+    from components.cache import get_model
+
+    total = min(cap, B.set_summary(set_name)["kept"])
+    bar = st.progress(0.0, text=t("sentiment.bench.progress", approach=long_name(approach), done=0, total=total))
+
+    def progress(done: int, total: int) -> None:
+        bar.progress(done / max(1, total), text=t("sentiment.bench.progress", approach=long_name(approach),
+                                                  done=done, total=total))
+
+    loaded = None if model_key is None else get_model(model_key)
+    head = _head(data_hash) if approach == S.HEAD else None
+    result = B.run(approach, set_name, cap, seed, loaded, head, S.PromptSettings(*settings), progress)
+    bar.empty()
+    return result
+
+
+def _bench_cell(approach: str, set_name: str, cap: int, seed: int) -> B.BenchmarkResult | None:
+    """Cached result of one cell (remembered in the session for the cross-domain table)."""
+    key = APPROACH_MODEL[approach]
+    if key is not None and not _available(key):
+        return None
+    settings_key = dataclasses.astuple(settings) if approach == S.LLM else ()
+    result = ui.run_guarded(_bench, approach, key, set_name, cap, seed, settings_key, data_hash)
+    if result is not None:
+        st.session_state.setdefault(BENCH_CELLS, {})[(approach, set_name, cap, seed, settings_key)] = result
+    return result
+
+
+def _known_cells(cap: int, seed: int) -> dict:
+    """(approach, set) -> result computed in this session with this cap, seed and prompt settings."""
+    llm_settings = dataclasses.astuple(settings)
+    return {(a, name): r for (a, name, c, s, st_key), r in st.session_state.get(BENCH_CELLS, {}).items()
+            if c == cap and s == seed and a in approaches and st_key == (llm_settings if a == S.LLM else ())}
+
+
+st.divider()
+st.subheader(t("sentiment.bench.heading"))
+st.caption(t("sentiment.bench.caption"))
+b1, b2, b3 = st.columns([2, 1, 1])
+bench_set = b1.selectbox(t("sentiment.bench.set_label"), B.SETS, format_func=lambda n: t(f"sentiment.bench.set.{n}"),
+                         key=K("sent_bench_set"), persist_state="session")
+bench_cap = int(b2.number_input(t("sentiment.bench.cap"), min_value=B.MIN_CAP, max_value=B.MAX_CAP, step=50,
+                                key=K("sent_bench_cap"), persist_state="session", help=t("sentiment.bench.help_cap")))
+bench_seed = int(b3.number_input(t("sentiment.bench.seed"), min_value=0, max_value=2**31 - 1, step=1,
+                                 key=K("sent_bench_seed"), persist_state="session", help=t("sentiment.bench.help_seed")))
+summary = B.set_summary(bench_set)
+st.caption(t("sentiment.bench.set_caption", name=t(f"sentiment.bench.set.{bench_set}"), rows=f"{summary['rows']:,}",
+             dropped=summary["dropped_zero"], kept=f"{summary['kept']:,}", pos=f"{summary['positive']:,}",
+             neg=f"{summary['negative']:,}", n=f"{min(bench_cap, summary['kept']):,}", seed=bench_seed))
+st.info(t("sentiment.bench.neutral_rule"), icon="⚖️")
+if st.button(t("sentiment.bench.button"), key="sent_bench_run", type="primary"):
+    st.session_state["sent_bench_on"] = True
+if st.session_state.get("sent_bench_on"):
+    bench_results = [r for r in (_bench_cell(a, bench_set, bench_cap, bench_seed) for a in approaches) if r is not None]
+    if bench_results:
+        bench_table = B.results_frame(bench_results, ui.lang())
+        st.caption(t("sentiment.eval.share_caption", share=f"{bench_results[0].true_positive_share:.1%}"))
+        ui.data_table(bench_table, key="sent_bench_table", filename=f"sentiment_{bench_set}_evaluation")
+else:
+    st.caption(t("sentiment.bench.hint"))
+
+st.markdown(f"**{t('sentiment.bench.paper_heading')}**")
+st.caption(t("sentiment.bench.paper_caption"))
+if st.button(t("sentiment.bench.paper_button"), key="sent_bench_paper"):
+    st.session_state["sent_bench_paper_on"] = True
+if st.session_state.get("sent_bench_paper_on"):
+    full = {name: _bench_cell(S.VADER, name, B.MAX_CAP, B.DEFAULT_SEED) for name in B.SETS}
+    ui.data_table(B.paper_frame({n: r for n, r in full.items() if r is not None}, ui.lang()),
+                  key="sent_bench_paper_table", filename="sentiment_vader_paper_vs_page")
+
+st.markdown(f"**{t('sentiment.bench.cross_heading')}**")
+st.caption(t("sentiment.bench.cross_caption"))
+if st.button(t("sentiment.bench.cross_button"), key="sent_bench_fill"):
+    known = _known_cells(bench_cap, bench_seed)
+    for name in B.SETS:
+        for a in approaches:
+            if (a, name) not in known:
+                _bench_cell(a, name, bench_cap, bench_seed)
+cells = _known_cells(bench_cap, bench_seed)
+if cells:
+    ui.data_table(B.cross_domain_frame(cells, approaches, ui.lang()), key="sent_bench_cross",
+                  filename="sentiment_cross_domain")
+st.caption(t("sentiment.bench.cross_explain"))
 
 # ------------------------------------------------------------------ evaluation on the user's labelled CSV
 st.subheader(t("sentiment.eval_own.heading"))

@@ -728,7 +728,8 @@ PRELOADED: dict[str, tuple[str, ...]] = {
     "safetensors.torch": ("save_model", "load_file"),
     "sklearn.linear_model": ("LogisticRegression",),
     "sklearn.metrics": ("accuracy_score", "confusion_matrix"),
-    "sklearn.model_selection": ("StratifiedKFold", "cross_val_predict", "cross_val_score"),
+    "sklearn.model_selection": ("StratifiedKFold", "cross_val_predict", "cross_val_score",
+                                "train_test_split"),
     "sklearn.decomposition": ("PCA",),
     "sklearn.manifold": ("TSNE",),
 }
