@@ -80,6 +80,8 @@ class LensResult:
         max_tokens: the cap applied.
         last_normed_by_model: True when the last hidden state already had the final norm
             applied (HF Llama/GPT-2); then it was unembedded without norming again.
+        logits: ``{row: float32 (seq, vocab)}`` full lens logits of the rows asked for with
+            ``keep_logits`` (empty by default: ``seq × vocab`` per row is large).
     """
 
     model_key: str
@@ -95,7 +97,7 @@ class LensResult:
     n_tokens_full: int
     max_tokens: int
     last_normed_by_model: bool = True
-    notes: list[str] = field(default_factory=list)
+    logits: dict[int, np.ndarray] = field(default_factory=dict)
 
     @property
     def num_layers(self) -> int:
@@ -177,7 +179,7 @@ def encode(loaded, text: str, max_tokens: int = MAX_TOKENS) -> tuple[list[int], 
 
 # --------------------------------------------------------------------------- the lens
 def logit_lens(loaded, text: str | None = None, input_ids: list[int] | None = None,
-               max_tokens: int = MAX_TOKENS, top_k: int = TOP_K) -> LensResult:
+               max_tokens: int = MAX_TOKENS, top_k: int = TOP_K, keep_logits=()) -> LensResult:
     """Logit lens of ``text`` (or of exact ``input_ids``) at every layer and position.
 
     One forward pass with ``output_hidden_states=True`` (under ``loaded.lock``), then for each
@@ -190,6 +192,8 @@ def logit_lens(loaded, text: str | None = None, input_ids: list[int] | None = No
         input_ids: exact token ids (cut to ``max_tokens``).
         max_tokens: cap in tokens (default :data:`MAX_TOKENS`).
         top_k: candidates kept per cell.
+        keep_logits: rows (0..L, negative from the end) whose full float32
+            ``(seq, vocab)`` lens logits are kept in ``LensResult.logits`` (for checks).
 
     Returns:
         :class:`LensResult` with ``(L + 1, seq)`` arrays.
@@ -228,6 +232,8 @@ def logit_lens(loaded, text: str | None = None, input_ids: list[int] | None = No
     final_rank = np.zeros((n_rows, seq), dtype=np.int64)
     entropy = np.zeros((n_rows, seq), dtype=np.float32)
     final_ids = None
+    keep = {int(r) % n_rows for r in keep_logits}
+    kept: dict[int, np.ndarray] = {}
     with torch.inference_mode():
         # last row first: it fixes the token whose rank every other row reports
         for row in [n_rows - 1, *range(n_rows - 1)]:
@@ -235,6 +241,8 @@ def logit_lens(loaded, text: str | None = None, input_ids: list[int] | None = No
             if not (row == n_rows - 1 and normed_by_model):
                 h = norm(h)
             logits = lm_head(h).float()  # (seq, vocab)
+            if row in keep:
+                kept[row] = logits.numpy().copy()
             logp = torch.log_softmax(logits, dim=-1)
             p = logp.exp()
             tp, ti = torch.topk(p, k, dim=-1)
@@ -263,4 +271,5 @@ def logit_lens(loaded, text: str | None = None, input_ids: list[int] | None = No
         n_tokens_full=int(n_full),
         max_tokens=int(max_tokens),
         last_normed_by_model=bool(normed_by_model),
+        logits=kept,
     )
