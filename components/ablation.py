@@ -394,3 +394,18 @@ def scan_heads(loaded, input_ids: list[int], layers: Iterable[int], mode: str = 
             progress((i + 1) * n_heads, total)
     return ScanResult(rows=rows, attention=attention.astype(np.float32), layers=todo, position=pos,
                       intact_token_id=top_id, capped=len(todo) < len(layers))
+
+
+def merge_scans(parts: list[ScanResult]) -> ScanResult:
+    """One :class:`ScanResult` from scans of single layers (same input, position and mode),
+    in the given order (the page scans layer by layer to show progress and cache each)."""
+    if not parts:
+        raise ValueError("no scan to merge")
+    return ScanResult(
+        rows=[row for part in parts for row in part.rows],
+        attention=np.concatenate([part.attention for part in parts], axis=0),
+        layers=[layer for part in parts for layer in part.layers],
+        position=parts[0].position,
+        intact_token_id=parts[0].intact_token_id,
+        capped=any(part.capped for part in parts),
+    )

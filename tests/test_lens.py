@@ -214,3 +214,65 @@ def test_tiny_gpt2_ablation_manual_hook(tiny_gpt2):
     manual = _manual_ablated_logits(tiny_gpt2, ids, 1, [0], mean=True)
     assert float(np.abs(res.ablated_logits - manual.numpy()).max()) < 1e-5
     assert float(np.abs(res.ablated_logits - res.intact_logits).max()) > 1e-4
+
+
+# --------------------------------------------------------------------------- the page
+def _frame_with(at, column: str):
+    """The first dataframe shown with this (English) column."""
+    return next(df.value for df in at.dataframe if column in df.value.columns)
+
+
+def _open_page(app):
+    at = app
+    at.run()
+    at.switch_page("app_pages/lens.py")
+    at.run()
+    return at
+
+
+def test_page_lens_ablation_and_scan(app, smollm2):
+    import json
+
+    from components import i18n
+
+    at = _open_page(app)
+    at.text_area(key="p_lens_text").input(PROMPT).run()
+    assert not at.exception
+    ids, _ = encode(smollm2, PROMPT)
+    greedy = int(_model_logits(smollm2, ids)[-1].argmax())
+    from components.lens import token_label
+
+    expected = token_label(smollm2.tokenizer, greedy)
+    summary = _frame_with(at, i18n.translate("en", "lens.position.prediction"))
+    assert summary.iloc[0, 1] == expected == "␣Paris"  # the model's own greedy next token
+    grid = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert grid["data"][0]["type"] == "heatmap"
+    assert grid["data"][0]["text"][-1][-1] == expected  # top row, last position
+    captions = " ".join(c.value for c in at.caption)
+    assert "nostalgebraist" in captions and "Belrose" in captions
+    assert i18n.translate("en", "lens.ablation.none") in " ".join(i.value for i in at.info)
+
+    at.multiselect(key="p_lens_heads").set_value(["4", "6"]).run()
+    assert not at.exception
+    kl = float(at.metric[0].value)
+    direct = ablate_heads(smollm2, ids, [(0, 4), (0, 6)], mode="zero")
+    assert kl == pytest.approx(direct.kl, abs=1e-3) and kl > 0.01
+    assert at.query_params["heads"]  # the link carries the heads
+
+    at.button(key="lens_scan_run").click().run()
+    assert not at.exception
+    scan = _frame_with(at, i18n.translate("en", "lens.col.attn_first"))
+    assert len(scan) == 9 and sorted(scan[i18n.translate("en", "lens.col.head")]) == list(range(9))
+
+
+def test_page_encoder_and_empty_text(app):
+    from components import i18n
+
+    at = _open_page(app)
+    at.selectbox(key="p_lens_model").set_value("all-minilm-l6-v2").run()
+    assert not at.exception
+    infos = " ".join(i.value for i in at.info)
+    assert "no next-token head" in infos
+    at.text_area(key="p_lens_text").input("  ").run()
+    assert not at.exception
+    assert i18n.translate("en", "lens.msg.empty") in " ".join(w.value for w in at.warning)
