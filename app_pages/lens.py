@@ -80,6 +80,16 @@ def lang() -> str:
     return ui.lang()
 
 
+def label_fn(key: str, name: str | None = None):
+    """A ``format_func`` translating ``lens.<key>`` in the language of THIS run (AppTest and
+    Streamlit may call format functions outside the script run): ``{k}`` in the key is the
+    option, or the option fills the placeholder ``name``."""
+    current = lang()
+    if name is None:
+        return lambda k: i18n.translate(current, f"lens.{key}".replace("{k}", str(k)))
+    return lambda k: i18n.translate(current, f"lens.{key}", **{name: k})
+
+
 def _sanitize_state() -> None:
     for p in SCHEMA:
         value = st.session_state.get(p.state)
@@ -201,7 +211,7 @@ if any(h not in head_ids for h in st.session_state[K("lens_heads")]):
 c1, c2, c3 = st.columns([1, 3, 2])
 c1.selectbox(t("lens.ablation.layer"), list(range(n_layers)), key=K("lens_layer"), persist_state="session")
 c2.multiselect(t("lens.ablation.heads"), head_ids, key=K("lens_heads"), persist_state="session",
-               format_func=lambda h, f=lang(): i18n.translate(f, "lens.ablation.head_name", h=h),
+               format_func=label_fn("ablation.head_name", "h"),
                help=t("lens.ablation.heads_help", heads=n_heads))
 
 
@@ -211,7 +221,7 @@ def _all_heads(ids: list[str] = head_ids) -> None:
 
 c2.button(t("lens.ablation.whole_layer"), on_click=_all_heads, key="lens_all_heads")
 c3.segmented_control(t("lens.ablation.mode"), list(MODES), key=K("lens_mode"), persist_state="session",
-                     required=True, format_func=lambda m, f=lang(): i18n.translate(f, f"lens.mode.{m}"),
+                     required=True, format_func=label_fn("mode.{k}"),
                      help=t("lens.ablation.mode_help"))
 if not ui.presenter():
     c3.slider(t("lens.ablation.new_tokens"), 0, MAX_NEW_TOKENS, key=K("lens_new"), persist_state="session",
