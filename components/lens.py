@@ -243,16 +243,18 @@ def logit_lens(loaded, text: str | None = None, input_ids: list[int] | None = No
             logits = lm_head(h).float()  # (seq, vocab)
             if row in keep:
                 kept[row] = logits.numpy().copy()
-            logp = torch.log_softmax(logits, dim=-1)
-            p = logp.exp()
-            tp, ti = torch.topk(p, k, dim=-1)
-            top_ids[row], top_probs[row] = ti.numpy(), tp.numpy()
+            # few passes over seq × vocab: this loop is most of the lens's cost
+            lse = torch.logsumexp(logits, dim=-1, keepdim=True)  # (seq, 1)
+            tl, ti = torch.topk(logits, k, dim=-1)
+            top_ids[row], top_probs[row] = ti.numpy(), (tl - lse).exp().numpy()
             if final_ids is None:
                 final_ids = ti[:, 0]
             chosen = logits.gather(1, final_ids[:, None])  # (seq, 1)
-            final_prob[row] = p.gather(1, final_ids[:, None])[:, 0].numpy()
+            final_prob[row] = (chosen - lse)[:, 0].exp().numpy()
             final_rank[row] = ((logits > chosen).sum(dim=-1) + 1).numpy()
-            entropy[row] = (-(p * logp).nan_to_num().sum(dim=-1)).numpy()
+            p = torch.softmax(logits, dim=-1)
+            # H = -Σ p log p = logsumexp - Σ p · logits
+            entropy[row] = (lse[:, 0] - (p * logits).sum(dim=-1)).clamp_min(0.0).numpy()
     unique = sorted({int(i) for i in top_ids[:, :, 0].ravel()})
     with loaded.tokenizer_lock:
         names = {i: token_label(loaded.tokenizer, i) for i in unique}
