@@ -276,3 +276,19 @@ def test_page_encoder_and_empty_text(app):
     at.text_area(key="p_lens_text").input("  ").run()
     assert not at.exception
     assert i18n.translate("en", "lens.msg.empty") in " ".join(w.value for w in at.warning)
+
+
+def test_page_hostile_text_shown_literally(app):
+    from components.charts import plotly_literal
+
+    hostile = "<b>x</b> %{x} $\\alpha$ **bold** :red[r] 今天"
+    at = _open_page(app)
+    at.text_area(key="p_lens_text").input(hostile).run()
+    assert not at.exception
+    assert at.text_area(key="p_lens_text").value == hostile
+    import json
+
+    grid = json.loads(at.get("plotly_chart")[0].proto.spec)
+    ticks = "".join(grid["layout"]["xaxis"]["ticktext"])
+    assert "<b>" not in ticks and "%{x}" not in ticks
+    assert plotly_literal("<") in ticks and "&#37;{" in ticks
