@@ -100,6 +100,8 @@ def position_figure(res, position: int, final_label: str, lang: str = "en") -> g
     ``position``, row by row."""
     rows = row_names(res.num_layers, lang)
     x = list(range(len(rows)))
+    worst = int(res.final_rank[:, position].max())
+    decades = [10 ** i for i in range(len(str(max(1, worst))) + 1)]  # 1, 10, 100 … past the worst rank
     fig = go.Figure()
     fig.add_scatter(x=x, y=np.round(res.final_prob[:, position].astype(np.float64), 5), mode="lines+markers",
                     name=esc(tr(lang, "chart.prob")), marker_color=palettes.OKABE_ITO[0],
@@ -114,7 +116,8 @@ def position_figure(res, position: int, final_label: str, lang: str = "en") -> g
         xaxis=dict(tickmode="array", tickvals=x, ticktext=[esc(r) for r in rows], tickangle=-60),
         yaxis=dict(title=dict(text=esc(tr(lang, "chart.prob"))), range=[0, 1.02]),
         yaxis2=dict(title=dict(text=esc(tr(lang, "chart.rank_axis"))), overlaying="y", side="right",
-                    type="log", autorange="reversed", showgrid=False),
+                    type="log", autorange="reversed", showgrid=False, tickmode="array",
+                    tickvals=decades, ticktext=[f"{v:,}" for v in decades]),
     )
     return fig
 
