@@ -292,3 +292,15 @@ def test_page_hostile_text_shown_literally(app):
     ticks = "".join(grid["layout"]["xaxis"]["ticktext"])
     assert "<b>" not in ticks and "%{x}" not in ticks
     assert plotly_literal("<") in ticks and "&#37;{" in ticks
+
+
+def test_page_in_chinese(app):
+    from components import i18n
+
+    app.query_params["lang"] = "zh"
+    at = _open_page(app)
+    assert not at.exception
+    assert at.title[0].value == i18n.translate("zh", "lens.title")
+    summary = _frame_with(at, i18n.translate("zh", "lens.position.prediction"))
+    assert summary.iloc[0, 1] == "␣Berlin"  # "… The capital of Germany is" → " Berlin"
+    assert at.multiselect(key="p_lens_heads").options[0] == i18n.translate("zh", "lens.ablation.head_name", h="0")
