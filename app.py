@@ -29,6 +29,7 @@ PAGES = [
     st.Page("app_pages/classification.py", title=t("app.nav.classification"), icon="🏷️", url_path="classification"),
     st.Page("app_pages/embeddings.py", title=t("app.nav.embeddings"), icon="🧭", url_path="embeddings"),
     st.Page("app_pages/attention.py", title=t("app.nav.attention"), icon="🔍", url_path="attention"),
+    st.Page("app_pages/lens.py", title=t("app.nav.lens"), icon="🔬", url_path="lens"),
 ]
 
 page = st.navigation(PAGES)

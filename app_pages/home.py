@@ -16,7 +16,7 @@ st.markdown(t("home.intro"))
 
 CARDS = [  # (page id, icon)
     ("generation", "✍️"), ("sentiment", "🙂"), ("classification", "🏷️"),
-    ("embeddings", "🧭"), ("attention", "🔍"),
+    ("embeddings", "🧭"), ("attention", "🔍"), ("lens", "🔬"),
 ]
 for row in (CARDS[:3], CARDS[3:]):
     for col, (page_id, icon) in zip(st.columns(3), row):

@@ -56,7 +56,8 @@ SMOLLM2 = "smollm2-135m-instruct"
 MINILM = "all-minilm-l6-v2"
 BUNDLED = {SMOLLM2: "SmolLM2-135M", MINILM: "all-MiniLM-L6-v2"}
 PAGES = ("generation", "sentiment", "classification", "embeddings", "attention")
-PAGE_BENCHES = ("generation", "sentiment", "classification", "embeddings", "attention", "concurrency", "sessions")
+PAGE_BENCHES = ("generation", "sentiment", "classification", "embeddings", "attention", "lens", "concurrency",
+                "sessions")
 HEAVY_MODULES = ("torch", "transformers", "sentence_transformers")
 GROUPS = ("start", "models", "memory", "interaction", "threads", "caches", "pages")
 

@@ -34,6 +34,7 @@ PAGE_FILES = {
     "classification": "app_pages/classification.py",
     "embeddings": "app_pages/embeddings.py",
     "attention": "app_pages/attention.py",
+    "lens": "app_pages/lens.py",
 }
 """Page id -> script path (the ids are also the URL paths and ``curated/<id>.json`` names)."""
 

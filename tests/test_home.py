@@ -22,4 +22,5 @@ def test_home_in_chinese(app):
     assert status["all-MiniLM-L6-v2 (bundled)"] == "内置"
     assert status["GPT-2 (124M, Hub)"] == "此处不可用"
     labels = [link.proto.label for link in app.get("page_link")]
-    assert labels == ["✍️ 文本生成", "🙂 情感分析", "🏷️ 文本分类", "🧭 词向量探索", "🔍 注意力可视化"]
+    assert labels == ["✍️ 文本生成", "🙂 情感分析", "🏷️ 文本分类", "🧭 词向量探索", "🔍 注意力可视化",
+                      "🔬 预测如何形成"]

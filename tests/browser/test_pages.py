@@ -44,7 +44,7 @@ pytestmark = pytest.mark.browser
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 NAV_TITLES = ["Home", "Text generation", "Sentiment", "Classification", "Embedding explorer",
-              "Attention visualizer"]
+              "Attention visualizer", "Inside the prediction"]
 HUB_WAIT_S = 10  # "a few seconds": offline, the not-available message needs no network wait
 
 
