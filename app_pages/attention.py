@@ -58,7 +58,6 @@ MODEL_KEYS = tuple(s.key for s in models_for(ATTENTION))
 # Upper bound of layer/head in a link; the real range is checked once the model is known.
 MAX_INDEX = 255
 # Presenter mode: id of the curated example the user chose to run live (else: precomputed).
-LIVE_KEY = "_att_live_example"
 
 SCHEMA = [
     Param("text", K("att_text"), TEXT, COREFERENCE),
@@ -184,29 +183,7 @@ _sanitize_state()
 st.title(t("attention.title"))
 st.caption(t("attention.caption"))
 
-example = ui.curated_example(PAGE)
-showing_example = False
-if example is not None:
-    if run_requested:
-        st.session_state[LIVE_KEY] = example.get("id")
-    if st.session_state.get(LIVE_KEY) != example.get("id"):
-        showing_example = True
-        try:
-            render_example(example)
-        except (KeyError, TypeError, ValueError):  # a damaged file: say so, run live instead
-            logging.getLogger("llm_lab").exception("curated attention example unreadable")  # i18n: ok (log)
-            st.warning(t("attention.present.broken"), icon="⚠️")
-        st.caption(t("ui.present.precomputed"))
-
-        def _go_live(ex: dict = example) -> None:
-            ui.apply_example_params(PAGE, SCHEMA, ex)
-            st.session_state[LIVE_KEY] = ex.get("id")
-
-        st.button(t("ui.present.use_inputs"), on_click=_go_live, key="att_present_live", type="primary", icon="▶️")
-
-if showing_example:
-    ui.publish_link(PAGE, SCHEMA, runnable=False)
-    st.stop()
+ui.slide(PAGE, SCHEMA, render_example, run_requested)
 
 # ------------------------------------------------------------------ inputs
 left, right = st.columns([3, 2], gap="large")

@@ -309,15 +309,9 @@ def show_zero_shot(result: ZeroShotResult, rows: list[int], prefix: str, loaded=
 
 
 # ------------------------------------------------------------------ presenter mode
-def curated_block() -> None:
-    """Presenter mode: the current curated example, rendered from the JSON (no model needed)."""
-    example = ui.curated_example(PAGE)
-    if example is None:
-        return
-    try:
-        result = zero_shot_from_payload(example["result"], ui.lang())
-    except (KeyError, ValueError, TypeError):
-        return
+def render_example(example: dict) -> None:
+    """Presenter mode: one curated example, rendered from the JSON (no model needed)."""
+    result = zero_shot_from_payload(example["result"], ui.lang())
     n = int(result.scores["text_id"].nunique())
     rows = list(range(1, n + 1))
     with st.container(border=True):
@@ -325,9 +319,6 @@ def curated_block() -> None:
         ui.show_literal("\n".join(result.wide()["text"].tolist()))
         st.caption(md(t("classification.present.labels", labels=", ".join(result.labels))))
         show_zero_shot(result, rows, "ex")
-        st.caption(t("ui.present.precomputed"))
-        st.button(t("ui.present.use_inputs"), key="ex_run_live", type="primary", icon="▶️",
-                  on_click=ui.apply_example_params, args=(PAGE, SCHEMA, example))
 
 
 # ------------------------------------------------------------------ zero-shot tab
@@ -504,7 +495,7 @@ run_requested = ui.bind_link(PAGE, SCHEMA)   # the page computes on every run: r
 st.title(t("classification.title"))
 st.caption(t("classification.intro"))
 ui.explainer(t("classification.explainer.title"), t("classification.explainer.body"))
-ui.run_guarded(curated_block)
+ui.slide(PAGE, SCHEMA, render_example, run_requested)
 tab_zero, tab_train = st.tabs([t("classification.tab.zero_shot"), t("classification.tab.train")])
 with tab_zero:
     zs_out = ui.run_guarded(zero_shot_tab)

@@ -240,8 +240,7 @@ def report(result: dict, source: str, key: str) -> None:
 
 
 # ------------------------------------------------------------------ presenter mode: curated maps
-example = ui.curated_example(PAGE)
-if example is not None:
+def render_example(example: dict) -> None:
     cur = dict(example["result"])
     if cur.get("set") in SETS:  # the legend title in the session's language
         cur["label_title"] = SETS[cur["set"]].label_title(ui.lang())
@@ -251,14 +250,15 @@ if example is not None:
     render_variance(cur, "emb_cur")
     render_selected(cur, "emb_cur")
     render_query(cur, "emb_cur")
-    st.caption(t("ui.present.precomputed"))
-    if st.button(t("ui.present.use_inputs"), key="emb_cur_live", type="primary", icon="▶️"):
-        ui.apply_example_params(PAGE, SCHEMA, example)
-        st.session_state[LIVE] = True
-        st.session_state[K("emb_input")] = st.session_state[L_SRC]
-    if not st.session_state.get(LIVE):
-        report(cur, SETS[cur["set"]].title(ui.lang()) if cur.get("set") in SETS else "", "emb_report_cur")
-    st.divider()
+    report(cur, SETS[cur["set"]].title(ui.lang()) if cur.get("set") in SETS else "", "emb_report_cur")
+
+
+def _go_live(example: dict) -> None:
+    st.session_state[LIVE] = True
+    st.session_state[K("emb_input")] = st.session_state[L_SRC]
+
+
+ui.slide(PAGE, SCHEMA, render_example, run_requested, on_live=_go_live)
 
 
 # ------------------------------------------------------------------ 1. input

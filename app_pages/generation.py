@@ -344,18 +344,8 @@ st.caption(t("generation.caption"))
 run_requested = ui.bind_link(PAGE, SCHEMA)
 
 # ------------------------------------------------------------------ presenter: curated example
-example = ui.curated_example(PAGE)
-if example is not None:
-    res = example["result"]
-    render_curated(res)
-    st.caption(t("ui.present.precomputed"))
-
-    def _use_example(ex: dict = example) -> None:
-        ui.apply_example_params(PAGE, SCHEMA, ex)
-        st.session_state[RUN_LIVE] = True
-
-    st.button(t("ui.present.use_inputs"), key="gen_present_live", on_click=_use_example, icon="▶️")
-    st.divider()
+ui.slide(PAGE, SCHEMA, lambda ex: render_curated(ex["result"]), run_requested,
+         on_live=lambda ex: st.session_state.__setitem__(RUN_LIVE, True))
 
 # ------------------------------------------------------------------ inputs
 left, right = st.columns([3, 2], gap="large")

@@ -291,21 +291,16 @@ ui.explainer(t("sentiment.explainer.title"), t("sentiment.explainer.body"))
 report_sections = None  # callable for the page's one report button, set by whatever is shown
 
 # ------------------------------------------------------------------ presenter mode: curated example first
-example = ui.curated_example(PAGE)
-if example is not None:
+def render_example(example: dict) -> None:
     result = example["result"]
-    st.caption(t("ui.present.precomputed"))
     ui.show_literal(result["text"])
-    curated_figures = render_single(result["results"], key="sent_curated", show_timing=False)
+    figures = render_single(result["results"], key="sent_curated", show_timing=False)
+    ui.report_button(t("sentiment.report.title"), lambda: S.report_sections(
+        result["text"], result["results"], figures, S.PromptSettings(), True, ui.lang()),
+        filename="sentiment_report", key="sent_report")
 
-    def _run_example(ex=example) -> None:
-        ui.apply_example_params(PAGE, SCHEMA, ex)
-        st.session_state[LIVE] = True
 
-    st.button(t("ui.present.use_inputs"), key="sent_present_live", on_click=_run_example, icon="▶️")
-    report_sections = (lambda r=result, f=curated_figures: S.report_sections(  # noqa: E731
-        r["text"], r["results"], f, S.PromptSettings(), True, ui.lang()))
-    st.divider()
+ui.slide(PAGE, SCHEMA, render_example, run_requested, on_live=lambda ex: st.session_state.__setitem__(LIVE, True))
 
 # ------------------------------------------------------------------ inputs
 data_hash = S.dataset_hash()

@@ -410,6 +410,10 @@ def link_button(label: str, page: str, params: dict[str, Any], key: str, icon: s
 
 
 # ====================================================================== presenter mode
+def _live_key(page: str) -> str:
+    return f"_present_live_{page}"
+
+
 def curated_example(page: str) -> dict | None:
     """In presenter mode, a stepper over the page's curated examples (``curated/<page>.json``,
     precomputed, so they show before any model loads). Returns the current example
@@ -428,6 +432,7 @@ def curated_example(page: str) -> dict | None:
 
     def _step(delta: int) -> None:
         st.session_state[key] = (int(st.session_state.get(key, 0)) + delta) % len(examples)
+        st.session_state.pop(_live_key(page), None)   # a new example starts as its slide
 
     example = examples[index]
     with st.container(border=True):
@@ -438,6 +443,60 @@ def curated_example(page: str) -> dict | None:
                     f"{escape_markdown(title.get(lang()) or title.get('en') or example.get('id', ''))}")
         c3.button("▶", key=f"present_next_{page}", on_click=_step, args=(1,), help=t("ui.present.next"))
     return example
+
+
+def slide(page: str, schema: Sequence[Param], render: Callable[[dict], None], run_requested: bool = False,
+          on_live: Callable[[dict], None] | None = None) -> dict | None:
+    """Presenter mode as slides: the current curated example (drawn by ``render(example)``
+    from its JSON, no model) and a "Run this example live" button, then ``st.stop()``, so
+    nothing of the live page is built and the slide shows at once. The button puts the
+    example's inputs into the page's widgets (:func:`apply_example_params`), calls
+    ``on_live(example)`` (the page's own "compute now" flag) and the next run returns, so the
+    live page renders *instead of* the example, under a bar that leads back to the slide.
+
+    Args:
+        page: page id (a key of :data:`PAGE_FILES`).
+        schema: the page's link parameters (as given to :func:`bind_link`).
+        render: draws one example; a damaged example (KeyError, TypeError, ValueError) is
+            reported and the live page offered instead.
+        run_requested: :func:`bind_link` returned True (a link with ``run=1``): go live at once.
+        on_live: called when going live (button, or ``run_requested``).
+
+    Returns:
+        The live example (presenter mode, going live) or None (presenter mode off, no curated
+        examples). Never returns while the slide is shown.
+    """
+    example = curated_example(page)
+    if example is None:
+        return None
+    live = _live_key(page)
+    if run_requested and st.session_state.get(live) != example.get("id"):
+        st.session_state[live] = example.get("id")
+        if on_live is not None:
+            on_live(example)
+    if st.session_state.get(live) == example.get("id"):
+        st.button(t("ui.present.back"), key=f"present_back_{page}", icon="🎤",
+                  on_click=lambda: st.session_state.pop(live, None))
+        return example
+    try:
+        render(example)
+    except (KeyError, TypeError, ValueError):  # a damaged file: say so, offer the live page
+        import logging
+
+        logging.getLogger("llm_lab").exception("curated example unreadable: %s", page)  # i18n: ok (log)
+        st.warning(t("ui.present.broken"), icon="⚠️")
+    st.caption(t("ui.present.precomputed"))
+
+    def _go_live() -> None:
+        apply_example_params(page, schema, example)
+        st.session_state[live] = example.get("id")
+        if on_live is not None:
+            on_live(example)
+
+    st.button(t("ui.present.use_inputs"), key=f"present_live_{page}", type="primary", icon="▶️",
+              on_click=_go_live)
+    publish_link(page, schema, runnable=False)
+    st.stop()
 
 
 def escape_markdown(text: str) -> str:

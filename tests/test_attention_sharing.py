@@ -169,18 +169,23 @@ def test_presenter_mode_shows_curated_example_without_any_model(app, monkeypatch
                                                     head=stored["params"]["head"])
     np.testing.assert_allclose(np.array(plotly_array(spec["data"][0]["z"])), stored["result"]["matrix"], atol=1e-6)
     assert i18n.translate("en", "ui.present.precomputed") in _texts(at, "caption")
-    assert not any(s.key == "p_att_cap" for s in at.slider)  # advanced controls hidden
+    # a slide: nothing of the live page below the example
+    assert not at.text_area and not at.slider and [b.key for b in at.main.button if b.key == "present_live_attention"]
     # a copied link of this view reopens the precomputed example (no run=1)
     assert "run" not in at.query_params
     # "run live": the example's inputs go into the widgets and the real model computes
     monkeypatch.undo()
-    at.button(key="att_present_live").click().run()
+    at.button(key="present_live_attention").click().run()
     assert not at.exception
     assert at.text_area(key="p_att_text").value == stored["params"]["text"]
     assert at.selectbox(key="p_att_model").value == stored["params"]["model"]
     live = np.array(plotly_array(_heatmap(at)["data"][0]["z"]))
     np.testing.assert_allclose(live, stored["result"]["matrix"], atol=2e-3)
     assert not any(s.key == "p_att_cap" for s in at.slider)
+    # back to the slide: the precomputed example again, no live widget
+    at.button(key="present_back_attention").click().run()
+    assert not at.exception and not at.text_area
+    assert any(b.key == "present_live_attention" for b in at.button)
 
 
 def test_report_escapes_inputs_and_embeds_the_figures(minilm):

@@ -171,8 +171,10 @@ def test_presenter_shows_curated_example_without_models(app, monkeypatch):
     assert any(c.value == translate("en", "ui.present.precomputed") for c in at.caption)
     # advanced control hidden
     assert not [w for w in at.text_input if w.key == "p_zs_template"]
-    # the live part could not load a model, and said so
-    assert "model loading disabled" in messages(at)
+    # a slide: nothing of the live page (no tabs, no inputs) below the example
+    labels = {translate("en", "classification.tab.zero_shot"), translate("en", "classification.tab.train")}
+    assert not labels & {tab.label for tab in at.tabs} and not at.text_area and not at.text_input
+    assert "model loading disabled" not in messages(at)
 
 
 def test_presenter_run_live_applies_the_example(app):
@@ -181,14 +183,13 @@ def test_presenter_run_live_applies_the_example(app):
     at.button(key="present_next_classification").click().run()     # example 2: support intents (a batch)
     example = stored[1]
     assert example["params"]["mode"] == "lines"
-    at.button(key="ex_run_live").click().run()
+    at.button(key="present_live_classification").click().run()
     assert not at.exception
     assert at.radio(key="p_zs_mode").value == "lines"
     assert at.text_area(key="p_zs_lines").value == example["params"]["lines"]
     tables = [d.value for d in at.dataframe if en("results.row") in d.value.columns]
-    precomputed_table, live = tables[0], tables[1]          # then the trained head's table
+    live = tables[0]                                        # the live page replaces the example
     precomputed = C.zero_shot_from_payload(example["result"]).wide()["top_label"].tolist()
-    assert precomputed_table[en("results.top_label")].tolist() == precomputed
     assert live[en("results.top_label")].tolist() == precomputed
     assert len(precomputed) == 4
 

@@ -231,9 +231,10 @@ def test_presenter_mode_shows_curated_map_without_any_model(app, monkeypatch):
     # titles go through charts.plotly_literal ('%' as '&#37;', which plotly.js shows as '%')
     assert html.unescape(spec["layout"]["xaxis"]["title"]["text"]) == f"PC1 ({100 * first['explained_variance_ratio_'][0]:.1f}%)"
     assert i18n.translate("en", "ui.present.precomputed") in [c.value for c in at.caption]
-    # advanced controls hidden, the live map waits for the presenter
-    assert not at.get("slider") and "p_emb_model" not in [s.key for s in at.selectbox]
-    assert any(b.key == "emb_compute" for b in at.button)
+    # a slide: nothing of the live page below the example
+    assert not at.get("slider") and not at.selectbox and not at.radio and not at.text_area
+    assert [b.key for b in at.button if b.key.startswith("present_")] == [
+        "present_prev_embeddings", "present_next_embeddings", "present_live_embeddings"]
     # next example: the word analogies
     at.button(key="present_next_embeddings").click().run()
     assert not at.exception
@@ -326,13 +327,17 @@ def test_hostile_csv_cells(app):
 
 
 def test_presenter_run_live_computes_the_example(app):
+    from components import curated
+
     at = _open_with(app, {"present": "1"})
     at.button(key="present_next_embeddings").click().run()  # the word analogies
-    at.button(key="emb_cur_live").click().run()
+    at.button(key="present_live_embeddings").click().run()
     assert not at.exception, at.exception
     assert at.radio(key="p_emb_method").value == emb.WORD
     assert at.selectbox(key="p_emb_example").value == "words_analogies"
     charts = at.get("plotly_chart")
-    curated_map, live_map = json.loads(charts[0].proto.spec), json.loads(charts[2].proto.spec)
-    assert live_map["layout"]["xaxis"]["title"] == curated_map["layout"]["xaxis"]["title"]  # same PC1 share
+    live_map = json.loads(charts[0].proto.spec)   # the live page replaces the example
+    shipped = curated.load("embeddings")[1]["result"]
+    assert html.unescape(live_map["layout"]["xaxis"]["title"]["text"]) == \
+        f"PC1 ({100 * shipped['explained_variance_ratio_'][0]:.1f}%)"  # same PC1 share
     assert not at.get("slider")  # advanced controls stay hidden

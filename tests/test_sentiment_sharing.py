@@ -213,10 +213,9 @@ def test_presenter_mode_shows_the_curated_example_without_models(app, monkeypatc
     first = examples[0]["result"]
     assert [m.value for m in at.metric] == [en(f"sentiment.label.{r['label']}") for r in first["results"]]
     assert en("ui.present.precomputed") in texts(at, "caption")
-    assert at.button(key="sent_present_live").label == en("ui.present.use_inputs")
-    # advanced controls are hidden
-    keys = {w.key for w in at.toggle}
-    assert "p_sent_calibrate" not in keys and "p_sent_attr" not in keys and "p_sent_hub" not in keys
+    assert at.button(key="present_live_sentiment").label == en("ui.present.use_inputs")
+    # a slide: nothing of the live page below the example
+    assert not at.main.toggle and not at.main.text_area and not at.main.radio
     # step to the Chinese example: VADER reads none of it (its "neutral" is no verdict) and
     # MiniLM knows 2 of its characters: both say "not meaningful"; SmolLM2 reads it as bytes
     chinese = next(i for i, e in enumerate(examples) if e["id"] == "chinese")
@@ -236,14 +235,17 @@ def test_presenter_run_live_applies_the_example(app):
     assert len(at.metric) == 3  # only the curated example: nothing computed live yet
     example = curated.load("sentiment")[1]
     at.button(key="present_next_sentiment").click().run()
-    at.toggle(key="p_sent_llm").set_value(False).run()  # keep the live run short
-    at.button(key="sent_present_live").click().run()
+    at.session_state["p_sent_llm"] = False  # keep the live run short (the example does not set it)
+    at.button(key="present_live_sentiment").click().run()
     assert not at.exception
     assert at.text_area(key="p_sent_text").value == example["params"]["text"]
     stored = {r["approach"]: r for r in example["result"]["results"]}
-    # curated (3 metrics) + live VADER and head (2 metrics), same labels as stored
-    live = [m.value for m in at.metric][3:]
+    # the live VADER and head results replace the curated example, same labels as stored
+    live = [m.value for m in at.metric]
     assert live == [en(f"sentiment.label.{stored[a]['label']}") for a in (S.VADER, S.HEAD)]
+    # the advanced controls stay hidden live
+    keys = {w.key for w in at.toggle}
+    assert "p_sent_calibrate" not in keys and "p_sent_attr" not in keys and "p_sent_hub" not in keys
 
 
 # ---------------------------------------------------------------------- export
