@@ -22,14 +22,24 @@ if ui.PRESENTER_KEY not in st.session_state:
     st.session_state[ui.PRESENTER_KEY] = False
 
 t = ui.t
+# Streamlit serves the default page at "/" whatever its url_path (which then only names it
+# internally), so "/home" needs a page of its own: a hidden alias that opens Home.
+HOME = st.Page("app_pages/home.py", title=t("app.nav.home"), icon="🏠", url_path="index", default=True)
+
+
+def _home_alias() -> None:
+    st.switch_page(HOME, query_params=st.query_params.to_dict())
+
+
 PAGES = [
-    st.Page("app_pages/home.py", title=t("app.nav.home"), icon="🏠", url_path="home", default=True),
+    HOME,
     st.Page("app_pages/generation.py", title=t("app.nav.generation"), icon="✍️", url_path="generation"),
     st.Page("app_pages/sentiment.py", title=t("app.nav.sentiment"), icon="🙂", url_path="sentiment"),
     st.Page("app_pages/classification.py", title=t("app.nav.classification"), icon="🏷️", url_path="classification"),
     st.Page("app_pages/embeddings.py", title=t("app.nav.embeddings"), icon="🧭", url_path="embeddings"),
     st.Page("app_pages/attention.py", title=t("app.nav.attention"), icon="🔍", url_path="attention"),
     st.Page("app_pages/lens.py", title=t("app.nav.lens"), icon="🔬", url_path="lens"),
+    st.Page(_home_alias, title=t("app.nav.home"), icon="🏠", url_path="home", visibility="hidden"),
 ]
 
 page = st.navigation(PAGES)

@@ -24,3 +24,19 @@ def test_home_in_chinese(app):
     labels = [link.proto.label for link in app.get("page_link")]
     assert labels == ["✍️ 文本生成", "🙂 情感分析", "🏷️ 文本分类", "🧭 词向量探索", "🔍 注意力可视化",
                       "🔬 预测如何形成"]
+
+
+def test_home_path_opens_home(app):
+    """Home is the default page (served at "/"); the address "/home" opens it too, with the
+    link's settings, instead of Streamlit's "Page not found"."""
+    app.query_params["lang"] = "zh"
+    app.run()
+    # the server resolves "/home" to the registered page whose url_pathname is "home"
+    # (Streamlit's PagesManager); without one it answers "Page not found"
+    target = [h for h, info in app._registered_pages.items() if info.get("url_pathname") == "home"]
+    assert len(target) == 1
+    app._page_hash = target[0]
+    app.run()
+    assert not app.exception
+    assert app.title[0].value == "🧪 LLM Lab 大模型实验室"
+    assert "模型" in app.dataframe[0].value.columns

@@ -63,8 +63,7 @@ def nav_titles(page) -> list[str]:
 
 # --------------------------------------------------------------------------- home
 def test_home(page, server):
-    # Home is the default page: it lives at "/" (Streamlit answers /home with a
-    # "Page not found" dialog, then runs the default page)
+    # Home is the default page: it lives at "/" ("/home" opens it as well)
     open_page(page, server.url, "")
     wait_for_text(page, "LLM Lab")
     assert_app_chrome(page)
