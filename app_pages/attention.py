@@ -318,6 +318,12 @@ def _layer_head(result: AttentionResult, with_head: bool = True) -> tuple[int, i
     if with_head:
         kv = result.num_key_value_heads
         group = result.num_heads // kv if kv else 1
+        # The browser keeps a selectbox's value as its shown label; when another model changes
+        # the labels ("head 0 (KV head 0)" -> "head 0"), writing the state sends the new one.
+        labels_for = (result.num_heads, kv)
+        if st.session_state.get("att_head_labels") != labels_for:
+            st.session_state["att_head_labels"] = labels_for
+            st.session_state[K("att_head")] = min(int(head), result.num_heads - 1)
         head = c2.selectbox(
             t("attention.sel.head"), list(range(result.num_heads)), key=K("att_head"), persist_state="session",
             format_func=label_fn("sel.head_option_kv", h=None, kv=lambda h: h // group) if kv != result.num_heads

@@ -226,3 +226,21 @@ def test_hostile_text_in_every_input_shows_literally(app):
     at.text_area(key="p_att_text").input(huge).run()
     assert not at.exception and at.text_area(key="p_att_text").value == huge
     assert re.search(r"The input has \d+ tokens, more than the cap of \d+", _texts(at, "warning"))
+
+
+def test_head_box_relabels_after_a_model_switch(app):
+    """SmolLM2 (grouped-query attention) labels heads with their KV head; MiniLM does not. The
+    browser shows a selectbox's value by its label, so the switch must send the new label."""
+    from components.catalog import MINILM, SMOLLM2
+
+    at = _open_with(app, {"model": SMOLLM2, "view": "head"})
+    box = at.selectbox(key="p_att_head")
+    assert box.options[0] == _en("sel.head_option_kv", h=0, kv=0)
+    at.selectbox(key="p_att_model").set_value(MINILM).run()
+    assert not at.exception
+    box = at.selectbox(key="p_att_head")
+    assert box.options[:2] == [_en("sel.head_option", h=0), _en("sel.head_option", h=1)]
+    assert box.proto.set_value and box.proto.raw_value == _en("sel.head_option", h=0)
+    # a change that keeps the labels leaves the browser's choice alone
+    at.selectbox(key="p_att_layer").set_value(2).run()
+    assert not at.selectbox(key="p_att_head").proto.set_value
