@@ -465,7 +465,8 @@ def train_tab() -> dict | None:
                                             "examples": t("classification.train.examples")})
             ui.data_table(counts, key="tr_counts", filename="class_counts")
             wrong = result.predictions[~result.predictions["correct"].astype(bool)]
-            st.caption(t("classification.train.misclassified", n=len(wrong)))
+            st.caption(t("classification.train.misclassified", n=len(wrong)) if len(wrong)
+                       else t("classification.train.misclassified_none"))
             if len(wrong):
                 ui.data_table(wrong[["text", "label", "predicted"]].rename(columns={
                     "text": t("classification.train.text"), "label": t("classification.train.label"),

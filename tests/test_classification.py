@@ -438,6 +438,9 @@ def test_page_train_csv(app):
     assert not at.exception
     msgs = _all_messages(at)
     assert "blank text or label were dropped" in msgs and "uses 3 folds" in msgs
+    # two well-separated topics: cross-validation gets every example right, and says so
+    assert {m.label: m.value for m in at.metric}[en("train.metric_cv")].startswith("100")
+    assert en("train.misclassified_none") in _texts(at, "caption")
     at.selectbox(key="p_tr_csv_label").set_value("text").run()
     assert not at.exception and "the same" in _all_messages(at)
 
