@@ -259,6 +259,23 @@ def hub_reachable(timeout: float = HUB_CHECK_TIMEOUT_S, ttl: float = HUB_CHECK_T
         return ok
 
 
+def hub_known_unreachable(ttl: float = HUB_CHECK_TTL_S) -> bool:
+    """Whether the Hub is known to be out of reach, without waiting: offline mode forced, or
+    the last :func:`hub_reachable` answer (within ``ttl`` seconds, same address) was no.
+
+    With no recent answer, a check starts in a background thread (so the next call knows) and
+    False is returned: unknown is not unreachable.
+    """
+    if hub_offline_forced():
+        return True
+    state = dict(_hub_state)   # a copy: the probe may update it meanwhile
+    if state["address"] == hub_url() and time.monotonic() - state["checked_at"] < ttl:
+        return not state["ok"]
+    if not _hub_lock.locked():  # no check under way: start one
+        threading.Thread(target=hub_reachable, name="llm-lab-hub-check-bg", daemon=True).start()
+    return False
+
+
 def resolve(
     spec: ModelSpec, configured: Mapping[str, str] | None = None, check_hub: bool = True
 ) -> Source:

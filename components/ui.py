@@ -47,18 +47,19 @@ def persist_key(name: str) -> str:
 
 def status_badge(spec: ModelSpec) -> str:
     """Cheap availability label for pickers (no network for bundled models)."""
-    from components.loading import bundled_dir, hub_offline_forced, local_dir
+    from components.loading import bundled_dir, hub_known_unreachable, local_dir
 
     if bundled_dir(spec) is not None:
         return t("ui.badge.bundled")
     if local_dir(spec) is not None:
         return t("ui.badge.local")
-    return t("ui.badge.hub") if not hub_offline_forced() else t("ui.badge.hub_offline")
+    return t("ui.badge.hub_offline") if hub_known_unreachable() else t("ui.badge.hub")
 
 
 def _picker_label(spec: ModelSpec) -> str:
     """"name [badge]", without repeating what the display name already says ("(bundled)",
-    "(124M, Hub)"): then the name alone, or just "[offline]" for an unreachable Hub model."""
+    "(124M, Hub)"): then the name alone, or just "[unavailable here]" for a Hub model while the
+    Hub is known to be out of reach."""
     badge = status_badge(spec)
     said = re.findall(r"[(,]\s*([^(),]+?)\s*\)", spec.display_name)  # "(124M, Hub)" -> ["Hub"]
     said = {w.lower() for w in said}

@@ -154,3 +154,40 @@ def test_hub_model_offline_error_and_picker_labels(app):
     assert not at.exception
     errors = " ".join(e.value for e in at.error)
     assert "(Hub id `openai-community/gpt2`)" in errors and "\\`" not in errors
+
+
+def test_picker_marks_hub_models_unavailable_once_the_hub_is_known_unreachable(app, monkeypatch):
+    """Home's Hub check found no Hub: pickers say so on the Hub models themselves, in both
+    languages; while the Hub answers (a local HTTP server stands in for it) they do not."""
+    import http.server
+    import socket
+    import threading
+
+    from components import loading
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.delenv("LLM_LAB_OFFLINE", raising=False)
+    with socket.socket() as s:  # a port nobody listens on: connections are refused
+        s.bind(("127.0.0.1", 0))
+        dead = s.getsockname()[1]
+    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{dead}")
+    assert loading.hub_reachable(ttl=0) is False     # what Home's model table asks
+    at = _open_generation(app)
+    gpt2 = next(label for label in at.selectbox(key="p_gen_model").options if label.startswith("GPT-2"))
+    assert gpt2 == "GPT-2 (124M, Hub) [" + i18n.translate("en", "ui.badge.offline") + "]"
+    at.query_params["lang"] = "zh"
+    at.run()
+    gpt2 = next(label for label in at.selectbox(key="p_gen_model").options if label.startswith("GPT-2"))
+    assert gpt2.endswith("[此处不可用]")
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{server.server_address[1]}")
+        assert loading.hub_reachable(ttl=0) is True
+        at.run()
+        labels = at.selectbox(key="p_gen_model").options
+        assert "GPT-2 (124M, Hub)" in labels
+    finally:
+        server.shutdown()
+        server.server_close()
