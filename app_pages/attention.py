@@ -202,7 +202,7 @@ with left:
     text = st.text_area(t("attention.input.text"), key=K("att_text"), persist_state="session", height=90)
     pair = None
     if spec.is_causal:
-        st.caption(t("attention.input.decoder_one_text", name=spec.display_name))
+        st.caption(t("attention.input.decoder_one_text", name=ui.model_name(spec)))
     else:
         pair = st.text_input(t("attention.input.pair"), key=K("att_pair"), persist_state="session",
                              help=t("attention.input.pair_help"))
@@ -242,11 +242,11 @@ if exact_ids is None:
 else:
     st.info(t("attention.msg.exact_ids", n=len(exact_ids)), icon="🔗")
 try:
-    with st.spinner(t("attention.msg.running", name=spec.display_name)):
+    with st.spinner(t("attention.msg.running", name=ui.model_name(spec))):
         result = cached_attention(model_key, text, pair_value, cap, tuple(exact_ids) if exact_ids else None)
 except AttentionUnavailableError:
     ui.publish_link(PAGE, SCHEMA)
-    st.error(t("attention.msg.no_attention", name=spec.display_name), icon="⚠️")
+    st.error(t("attention.msg.no_attention", name=ui.model_name(spec)), icon="⚠️")
     st.stop()
 except AttentionInputError as exc:
     ui.publish_link(PAGE, SCHEMA)
@@ -285,7 +285,7 @@ def _clamp_selection(result: AttentionResult) -> None:
         value = st.session_state.get(key)
         if not isinstance(value, int) or not 0 <= value < limit:
             if isinstance(value, int):
-                st.info(t(f"attention.msg.reset_{what}", name=spec.display_name, limit=limit, value=value,
+                st.info(t(f"attention.msg.reset_{what}", name=ui.model_name(spec), limit=limit, value=value,
                           last=limit - 1), icon="↩️")
             st.session_state[key] = 0
 
@@ -362,7 +362,7 @@ def views(result: AttentionResult, colorscale: str, hide: bool) -> tuple[list, l
                     format_func=label_fn("view.{k}"))
     gqa = (t("attention.arch.gqa", kv=result.num_key_value_heads)
            if result.num_key_value_heads != result.num_heads else "")
-    st.caption(t("attention.arch.summary", name=spec.display_name,
+    st.caption(t("attention.arch.summary", name=ui.model_name(spec),
                  arch=t("attention.arch.causal" if result.is_causal else "attention.arch.encoder"),
                  layers=result.num_layers, heads=result.num_heads, gqa=gqa, n=result.seq_len))
     figures, tables = [], []
@@ -434,7 +434,7 @@ def _formula(result: AttentionResult, layer: int, head: int, colorscale: str) ->
     try:
         hc = explain_head(loaded, result, layer, head)
     except UnsupportedArchitectureError:
-        st.info(t("attention.formula.unsupported", name=spec.display_name, arch=result.architecture), icon="🧩")
+        st.info(t("attention.formula.unsupported", name=ui.model_name(spec), arch=result.architecture), icon="🧩")
         return [], []
     except (IndexError, ValueError) as exc:
         st.warning(t("attention.formula.failed", error=str(exc)))
@@ -473,7 +473,7 @@ def _formula(result: AttentionResult, layer: int, head: int, colorscale: str) ->
 
 figures, tables, shown_layer, shown_head = views(result, colorscale, hide_special)
 ui.publish_link(PAGE, SCHEMA)
-snap = snapshot(result, shown_layer, shown_head, text, pair_value, spec.display_name, with_layer=False)
+snap = snapshot(result, shown_layer, shown_head, text, pair_value, ui.model_name(spec), with_layer=False)
 report(snap, figures, tables, {
     t("attention.report.view"): t(f"attention.view.{st.session_state[K('att_view')]}"),
     t("attention.report.cap"): result.max_tokens,

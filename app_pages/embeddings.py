@@ -170,7 +170,7 @@ def map_chart(fig, key: str, table: pd.DataFrame, filename: str, selectable: boo
 
 def map_title(result: dict) -> str:
     title = t("embeddings.map.title", n=f"{len(result['texts']):,}", method=t(f"embeddings.method_short.{result['method']}"),
-              model=get_spec(result["model"]).display_name)
+              model=ui.model_name(get_spec(result["model"])))
     if result.get("layer") is not None and result["method"] == emb.HIDDEN:
         title += t("embeddings.map.layer", layer=result["layer"])
     return title
@@ -233,7 +233,7 @@ def render_query(result: dict, key: str) -> None:
 
 def report(result: dict, source: str, key: str) -> None:
     lang = ui.lang()  # captured now: the download runs outside the script thread
-    model_name, title = get_spec(result["model"]).display_name, map_title(result)
+    model_name, title = ui.model_name(get_spec(result["model"])), map_title(result)
     ui.report_button(t("embeddings.report.title"),
                      lambda: charts.report_sections(result, lang, model_name, title, source),
                      filename="embedding-map", key=key)
@@ -242,8 +242,9 @@ def report(result: dict, source: str, key: str) -> None:
 # ------------------------------------------------------------------ presenter mode: curated maps
 def render_example(example: dict) -> None:
     cur = dict(example["result"])
-    if cur.get("set") in SETS:  # the legend title in the session's language
+    if cur.get("set") in SETS:  # the legend title and the shipped set's labels in the session's language
         cur["label_title"] = SETS[cur["set"]].label_title(ui.lang())
+        cur["labels"] = [emb.set_label(str(label), ui.lang()) for label in cur.get("labels") or []] or None
     render_metrics(cur)
     map_chart(charts.result_map(cur, title=map_title(cur), lang=ui.lang()), "emb_cur_map",
               charts.display_frame(emb.points_frame(cur), ui.lang()), "embedding-map", selectable=False)
@@ -430,7 +431,7 @@ if loaded is None:
 spec = get_spec(model_key)
 layer: int | None = None
 if method == emb.SENTENCE and spec.loader != SENTENCE_TRANSFORMER:
-    st.info(t("embeddings.source.not_st", model=spec.display_name), icon="ℹ️")
+    st.info(t("embeddings.source.not_st", model=ui.model_name(spec)), icon="ℹ️")
     layer = emb.num_layers(loaded)
 elif method == emb.HIDDEN:
     n_layers = emb.num_layers(loaded)
@@ -442,12 +443,12 @@ elif method == emb.HIDDEN:
         layer = right.slider(t("embeddings.source.layer"), 0, n_layers, key=K("emb_layer"), persist_state=SESSION,
                              help=t("embeddings.source.layer_help"))
     if len(texts) > 2_000:
-        st.info(t("embeddings.source.slow", model=spec.display_name, n=f"{len(texts):,}"), icon="⏱️")
+        st.info(t("embeddings.source.slow", model=ui.model_name(spec), n=f"{len(texts):,}"), icon="⏱️")
 
 digest = emb.texts_digest(texts)
 try:
     result_emb = cached_embeddings(model_key, method, layer, digest, texts, rows,
-                                   t("embeddings.source.encoding", n=f"{len(texts):,}", model=spec.display_name))
+                                   t("embeddings.source.encoding", n=f"{len(texts):,}", model=ui.model_name(spec)))
 except InputError as exc:
     stop_with(msg(exc))
 emb_id = "|".join(str(x) for x in (model_key, method, layer, digest))

@@ -32,7 +32,7 @@ TASKS = {"text-generation": "generation", "sentiment": "sentiment", "zero-shot":
          "embeddings": "embeddings", "attention": "attention"}
 rows = [
     {
-        t("home.models.col.model"): spec.display_name,
+        t("home.models.col.model"): ui.model_name(spec),
         t("home.models.col.status"): t(f"home.status.{STATUS.get(availability(spec), 'unavailable')}"),
         t("home.models.col.tasks"): ", ".join(t(f"home.task.{TASKS.get(task, 'attention')}") for task in spec.tasks),
         t("home.models.col.type"): t("home.models.causal") if spec.is_causal else t("home.models.encoder"),

@@ -28,7 +28,7 @@ import time
 
 import streamlit as st
 
-from components import loading
+from components import i18n, loading
 from components.catalog import get_spec
 from components.loading import LoadedModel, ModelUnavailableError, _alternative, _log_event, load_model
 
@@ -117,7 +117,7 @@ def get_model(key: str, container=None) -> LoadedModel:
     """
     spec = get_spec(key)
     try:
-        wait_with_progress(loading.prepare(spec, configured_dirs(), _load), spec.display_name, container)
+        wait_with_progress(loading.prepare(spec, configured_dirs(), _load), i18n.model_name(spec), container)
         return _cached_model(key)
     except ModelUnavailableError:
         raise
@@ -128,4 +128,5 @@ def get_model(key: str, container=None) -> LoadedModel:
             f"{spec.display_name} could not be loaded ({type(exc).__name__}: {str(exc)[:300]}). "
             "Nothing was kept from this attempt: rerun the page (or choose the model again) to retry.",
             _alternative(spec),
+            render=loading.framed("error.unexpected", spec, error=f"{type(exc).__name__}: {str(exc)[:300]}"),
         ) from exc

@@ -248,7 +248,7 @@ def scree_bar(ratios: np.ndarray, used: int = 2, lang: str = "en") -> go.Figure:
                              line=dict(color=palettes.OKABE_ITO[5]),
                              hovertemplate=_tr(lang, "hover_cumulative") + "<extra></extra>"))
     fig.update_layout(title=dict(text=_tr(lang, "scree_title")), height=300,
-                      margin=dict(l=10, r=10, t=40, b=10), yaxis_title=_tr(lang, "scree_y"),
+                      margin=dict(l=10, r=36, t=40, b=10), yaxis_title=_tr(lang, "scree_y"),
                       legend=dict(orientation="h", y=-0.2))
     return fig
 

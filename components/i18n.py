@@ -106,3 +106,10 @@ def message(key: str, **values) -> str:
     """:func:`translate` in :func:`current_lang` — for messages built in pure modules
     (errors, notices) that the UI shows as they are."""
     return translate(current_lang(), key, **values)
+
+
+def model_name(spec, lang: str | None = None) -> str:
+    """The name of catalog model ``spec`` (a ``ModelSpec``) in ``lang`` (default: the current
+    user's language): ``models.name.<key>`` of the locale files, else ``spec.display_name``."""
+    name = strings(normalize_lang(lang) if lang else current_lang()).get(f"models.name.{spec.key}")
+    return name or spec.display_name

