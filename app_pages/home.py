@@ -44,7 +44,7 @@ rows = [
     }
     for spec in CATALOG
 ]
-ui.data_table(pd.DataFrame(rows), "home_models", filename="llm-lab-models")
+ui.data_table(pd.DataFrame(rows), "home_models", filename="llm-lab-models", static=True)
 
 ui.explainer(t("home.arc.title"), t("home.arc.body"))
 ui.publish_link("home", [], runnable=False)

@@ -569,11 +569,34 @@ def chart(fig, key: str, table=None, filename: str | None = None, height: int | 
     return event if select else None
 
 
-def data_table(df, key: str, filename: str | None = None, **dataframe_kwargs) -> None:
-    """``st.dataframe`` plus a "CSV" download button (UTF-8 with BOM, opens in Excel)."""
-    dataframe_kwargs.setdefault("hide_index", True)
-    dataframe_kwargs.setdefault("width", "stretch")
-    st.dataframe(df, key=key, **dataframe_kwargs)
+def _fit_columns(df, given: dict | None) -> dict:
+    """Column widths so a table fits its container instead of scrolling sideways: long text
+    columns get a fixed width (the grid cuts their cells; the full text shows on hover and
+    in the CSV), narrower when the table has many columns."""
+    import pandas as pd
+
+    config = dict(given or {})
+    many = len(df.columns) > 5
+    for col in df.columns:
+        if col in config or pd.api.types.is_numeric_dtype(df[col]) or pd.api.types.is_bool_dtype(df[col]):
+            continue
+        longest = int(df[col].astype(str).str.len().max()) if len(df) else 0
+        if longest > 30:
+            config[col] = st.column_config.TextColumn(width="medium" if many else "large")
+    return config
+
+
+def data_table(df, key: str, filename: str | None = None, static: bool = False, **dataframe_kwargs) -> None:
+    """``st.dataframe`` (long text columns sized to fit, see :func:`_fit_columns`) plus a "CSV"
+    download button (UTF-8 with BOM, opens in Excel). ``static``: an ``st.table`` instead, whose
+    cells wrap (for a short reference table with long text in many columns)."""
+    if static:
+        st.table(df, hide_index=True)
+    else:
+        dataframe_kwargs.setdefault("hide_index", True)
+        dataframe_kwargs.setdefault("width", "stretch")
+        dataframe_kwargs["column_config"] = _fit_columns(df, dataframe_kwargs.get("column_config"))
+        st.dataframe(df, key=key, **dataframe_kwargs)
     st.download_button(t("ui.table.csv"), data=lambda: csv_bytes(df),
                        file_name=f"{filename or key}.csv", mime="text/csv", key=f"{key}_csv", icon="⬇️")
 

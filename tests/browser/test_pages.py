@@ -55,6 +55,17 @@ def assert_app_chrome(page) -> None:
     wait_for_text(page, "LLM Lab shows how language models work")
 
 
+def static_table_rows(page, index: int = 0) -> list[dict[str, str]]:
+    """Rows of the ``index``-th ``st.table`` (an HTML table) as dicts (header -> cell text)."""
+    table = page.locator('[data-testid="stTable"] table').nth(index)
+    table.wait_for(state="visible")
+    return table.evaluate("""t => {
+        const head = [...t.querySelectorAll('thead th')].map(h => h.innerText.trim());
+        return [...t.querySelectorAll('tbody tr')].map(r => Object.fromEntries(
+            [...r.querySelectorAll('th, td')].slice(-head.length).map((c, i) => [head[i], c.innerText.trim()])));
+    }""")
+
+
 def nav_titles(page) -> list[str]:
     """Titles of the sidebar page links (icons dropped)."""
     links = page.locator('[data-testid="stSidebarNav"] a').all_inner_texts()
@@ -68,7 +79,7 @@ def test_home(page, server):
     wait_for_text(page, "LLM Lab")
     assert_app_chrome(page)
     # the model table lists bundled models as available and Hub ones as unavailable offline
-    status = {r["Model"]: r["Status"] for r in dataframe_rows(page)}
+    status = {r["Model"]: r["Status"] for r in static_table_rows(page)}
     assert status["SmolLM2-135M-Instruct (bundled, Q4_1 GGUF)"] == "bundled"
     assert status["all-MiniLM-L6-v2 (bundled)"] == "bundled"
     assert status["GPT-2 (124M, Hub)"] == "unavailable here"
