@@ -405,7 +405,7 @@ def test_app_works_with_one_bundled_package_missing(app, monkeypatch):
     at = app
     at.run()
     assert not at.exception
-    table = at.dataframe[0].value
+    table = at.table[0].value
     status = dict(zip(table["Model"], table["Status"]))
     assert status[get_spec(MINILM).display_name] == "unavailable here"
     assert status[SPEC.display_name] == "bundled"
