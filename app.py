@@ -61,13 +61,10 @@ if ui.presenter():
         " [data-testid='stMain'] [data-testid='stMetricValue'] p,"
         " [data-testid='stMain'] [data-testid='stMetricValue'] div {font-size: 2.6rem !important;}"
         "[data-testid='stMain'] [data-testid='stCaptionContainer'] {font-size: 1.05rem !important;}"
-        # tables are drawn on a canvas (font set by the grid, not by CSS): scaled as a whole
-        "[data-testid='stMain'] [data-testid='stDataFrame'] {zoom: 1.2;}"
         # long widget labels (toggles in a narrow column) wrap instead of ending in "…"
         "[data-testid='stMain'] label p, [data-testid='stMain'] [data-testid='stWidgetLabel'] p"
         " {white-space: normal !important; overflow: visible !important; text-overflow: clip !important;}"
-        "[data-testid='stMain'] [data-testid='stWidgetLabel'], [data-testid='stMain'] label div"
-        " {overflow: visible !important; height: auto !important;}"
+        "[data-testid='stMain'] [data-testid='stWidgetLabel'] {overflow: visible !important; height: auto !important;}"
         "[data-testid='stMain'] textarea, [data-testid='stMain'] input,"
         " [data-testid='stMain'] [data-baseweb='select'] * {font-size: 1.15rem !important;}"
         "</style>"  # i18n: ok (CSS)
