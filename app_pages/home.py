@@ -36,7 +36,7 @@ rows = [
         t("home.models.col.status"): t(f"home.status.{STATUS.get(availability(spec), 'unavailable')}"),
         t("home.models.col.tasks"): ", ".join(t(f"home.task.{TASKS.get(task, 'attention')}") for task in spec.tasks),
         t("home.models.col.type"): t("home.models.causal") if spec.is_causal else t("home.models.encoder"),
-        t("home.models.col.params"): spec.params_m,
+        t("home.models.col.params"): f"{spec.params_m:g}",  # 135, 22.7: no trailing zeros
         t("home.models.col.size"): spec.size_mb,
         t("home.models.col.licence"): spec.licence,
         t("home.models.col.hub_id"): spec.hub_id or "",
