@@ -116,11 +116,53 @@ def _note_beside(fig, key: str, table, filename: str, *captions: str) -> None:
         note.caption(caption)
 
 
+def render_guess(example: dict) -> None:
+    """Presenter slide "guess the next token" from ``curated/lens.json`` (no model): the prompt,
+    then on request the model's top 5, then the lens row where the answer settled."""
+    res = example["result"]
+    why = example.get("why", {})
+    st.caption(why.get(lang()) or why.get("en", ""))
+    ui.show_literal(example["params"]["text"])
+    stage_key = f"_lens_guess_{example['id']}"
+    stage = int(st.session_state.get(stage_key, 0))
+    if stage == 0:
+        st.markdown(f"### {t('lens.guess.ask')}")
+
+    def _next(n: int) -> None:
+        st.session_state[stage_key] = n
+
+    if stage >= 1:
+        st.subheader(t("lens.guess.top_heading"))
+        top = pd.DataFrame({t("lens.col.token"): [e["token"] for e in res["top"]],
+                            t("lens.col.prob"): [round(e["prob"], 4) for e in res["top"]]})
+        ui.data_table(top, key="lens_guess_top", filename="guess-top")
+    if stage >= 2:
+        from types import SimpleNamespace
+
+        import numpy as np
+
+        st.subheader(t("lens.guess.form_heading"))
+        st.markdown(t("lens.guess.settled", token=ui.escape_markdown(res["final"]), row=res["settled"],
+                      layers=res["layers"]))
+        view = SimpleNamespace(num_layers=res["layers"], final_rank=np.array(res["final_rank"])[:, None],
+                               final_prob=np.array(res["final_prob"])[:, None])
+        ui.chart(position_figure(view, 0, res["final"], lang()), key="lens_guess_form",
+                 table=pd.DataFrame({t("lens.col.row"): row_names(res["layers"], lang()),
+                                     t("lens.col.final_prob"): res["final_prob"],
+                                     t("lens.col.final_rank"): res["final_rank"]}),
+                 filename="guess-layers")
+        st.caption(t("lens.caveat_lens"))
+    if stage < 2:
+        label = t("lens.guess.reveal") if stage == 0 else t("lens.guess.show_layers")
+        st.button(label, key=f"lens_guess_next_{stage}", on_click=_next, args=(stage + 1,), icon="👀")
+
+
 # ------------------------------------------------------------------ top of the page
 run_requested = ui.bind_link(PAGE, SCHEMA)
 _sanitize_state()
 st.title(t("lens.title"))
 st.caption(t("lens.caption"))
+ui.slide(PAGE, SCHEMA, render_guess, run_requested)
 
 model_key = ui.model_picker(ATTENTION, "lens_model")
 spec = get_spec(model_key)

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 CURATED_DIR = Path(__file__).resolve().parents[1] / "curated"
-PAGES: tuple[str, ...] = ("generation", "sentiment", "classification", "embeddings", "attention")
+PAGES: tuple[str, ...] = ("generation", "sentiment", "classification", "embeddings", "attention", "lens")
 
 
 def path_for(page: str) -> Path:

@@ -1,6 +1,8 @@
 """Logit lens and head ablation on real weights (SmolLM2) and a tiny random GPT-2."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -304,3 +306,58 @@ def test_page_in_chinese(app):
     summary = _frame_with(at, i18n.translate("zh", "lens.position.prediction"))
     assert summary.iloc[0, 1] == "␣Berlin"  # "… The capital of Germany is" → " Berlin"
     assert at.multiselect(key="p_lens_heads").options[0] == i18n.translate("zh", "lens.ablation.head_name", h="0")
+
+
+def test_settled_row():
+    from components.curated_lens import settled_row
+
+    assert settled_row([5, 3, 1, 2, 1, 1]) == 4  # on top from row 4 for good (row 2 was a blip)
+    assert settled_row([9, 1, 1, 1]) == 1
+    assert settled_row([7, 3]) == 1  # only the model's own output row has it on top
+
+
+def test_guess_slide_matches_the_live_lens(smollm2):
+    """The shipped "guess the next token" slides are the live model's top 5 and settled row."""
+    from components import curated
+    from components.curated_lens import settled_row, summary
+
+    for example in curated.load("lens"):
+        res = logit_lens(smollm2, example["params"]["text"])
+        live = summary(smollm2, res)
+        shipped = example["result"]
+        assert [e["token_id"] for e in shipped["top"]] == [int(i) for i in res.top_ids[-1, -1, :5]]
+        assert shipped["settled"] == live["settled"] == settled_row(res.final_rank[:, -1])
+        assert res.final_rank[shipped["settled"]:, -1].max() == 1
+        if shipped["settled"] > 0:
+            assert res.final_rank[shipped["settled"] - 1, -1] > 1
+    assert [e["result"]["final"] for e in curated.load("lens")][:2] == ["␣Paris", "␣cold"]
+
+
+def test_guess_slide_reveals_in_steps_without_a_model(app, monkeypatch):
+    from components import cache, curated, i18n
+    from components.catalog import get_spec
+    from components.loading import ModelUnavailableError
+
+    def _refuse(key):
+        raise ModelUnavailableError(get_spec(key), "no model in this test")
+
+    monkeypatch.setattr(cache, "get_model", _refuse)
+    app.query_params["present"] = "1"
+    at = _open_page(app)
+    assert not at.exception
+    example = curated.load("lens")[0]
+    assert at.code[0].value == example["params"]["text"]
+    assert i18n.translate("en", "lens.guess.ask") in " ".join(m.value for m in at.markdown)
+    assert not at.dataframe and not at.text_area  # the answer is hidden, nothing of the live page
+    at.button(key="lens_guess_next_0").click().run()
+    assert not at.exception
+    top = at.dataframe[0].value
+    assert list(top.iloc[:, 0]) == [e["token"] for e in example["result"]["top"]]
+    assert top.iloc[0, 1] == pytest.approx(example["result"]["top"][0]["prob"], abs=1e-4)
+    at.button(key="lens_guess_next_1").click().run()
+    assert not at.exception
+    said = i18n.translate("en", "lens.guess.settled", token="␣Paris", row=example["result"]["settled"],
+                          layers=example["result"]["layers"])
+    assert said in " ".join(m.value for m in at.markdown)
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert spec["data"][1]["y"] == example["result"]["final_rank"]
