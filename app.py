@@ -61,6 +61,8 @@ if ui.presenter():
         " [data-testid='stMain'] [data-testid='stMetricValue'] p,"
         " [data-testid='stMain'] [data-testid='stMetricValue'] div {font-size: 2.6rem !important;}"
         "[data-testid='stMain'] [data-testid='stCaptionContainer'] {font-size: 1.05rem !important;}"
+        "[data-testid='stMain'] [data-testid='stTable'] td, [data-testid='stMain'] [data-testid='stTable'] th"
+        " {font-size: 1.15rem !important;}"
         # long widget labels (toggles in a narrow column) wrap instead of ending in "…"
         "[data-testid='stMain'] label p, [data-testid='stMain'] [data-testid='stWidgetLabel'] p"
         " {white-space: normal !important; overflow: visible !important; text-overflow: clip !important;}"

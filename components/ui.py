@@ -586,10 +586,18 @@ def _fit_columns(df, given: dict | None) -> dict:
     return config
 
 
+PRESENTER_STATIC_ROWS = 30
+"""Longest table shown as a static (scalable) table in presenter mode."""
+
+
 def data_table(df, key: str, filename: str | None = None, static: bool = False, **dataframe_kwargs) -> None:
     """``st.dataframe`` (long text columns sized to fit, see :func:`_fit_columns`) plus a "CSV"
     download button (UTF-8 with BOM, opens in Excel). ``static``: an ``st.table`` instead, whose
-    cells wrap (for a short reference table with long text in many columns)."""
+    cells wrap (for a short reference table with long text in many columns). In presenter
+    mode short tables are static too: the interactive grid draws on a canvas that the
+    presenter stylesheet cannot enlarge."""
+    if not static and presenter() and len(df) <= PRESENTER_STATIC_ROWS:
+        static = True
     if static:
         st.table(df, hide_index=True)
     else:

@@ -187,7 +187,7 @@ def test_presenter_run_live_applies_the_example(app):
     assert not at.exception
     assert at.radio(key="p_zs_mode").value == "lines"
     assert at.text_area(key="p_zs_lines").value == example["params"]["lines"]
-    tables = [d.value for d in at.dataframe if en("results.row") in d.value.columns]
+    tables = [d.value for d in [*at.dataframe, *at.table] if en("results.row") in d.value.columns]
     live = tables[0]                                        # the live page replaces the example
     precomputed = C.zero_shot_from_payload(example["result"]).wide()["top_label"].tolist()
     assert live[en("results.top_label")].tolist() == precomputed

@@ -182,7 +182,7 @@ def test_presenter_shows_the_side_by_side_example_without_any_model(app, monkeyp
     codes = [c.value for c in at.main.code]
     assert codes[0] == examples[index]["result"]["prompt"]
     assert codes[1:1 + len(columns)] == [c["text"] for c in columns]
-    assert at.dataframe[0].value.shape[0] == len(columns)
+    assert [*at.dataframe, *at.table][0].value.shape[0] == len(columns)
 
 
 def test_rotated_next_token_labels_get_room_on_the_left(smollm2):

@@ -348,10 +348,10 @@ def test_guess_slide_reveals_in_steps_without_a_model(app, monkeypatch):
     example = curated.load("lens")[0]
     assert at.code[0].value == example["params"]["text"]
     assert i18n.translate("en", "lens.guess.ask") in " ".join(m.value for m in at.markdown)
-    assert not at.dataframe and not at.text_area  # the answer is hidden, nothing of the live page
+    assert not at.dataframe and not at.table and not at.text_area  # answer hidden, no live page
     at.button(key="lens_guess_next_0").click().run()
     assert not at.exception
-    top = at.dataframe[0].value
+    top = at.table[0].value  # presenter mode: a static table, scaled with the text
     assert list(top.iloc[:, 0]) == [e["token"] for e in example["result"]["top"]]
     assert top.iloc[0, 1] == pytest.approx(example["result"]["top"][0]["prob"], abs=1e-4)
     at.button(key="lens_guess_next_1").click().run()
