@@ -28,6 +28,7 @@ from components.attention import (
     ids_text,
     is_float_precision,
     mean_over_heads,
+    merge_pieces,
     parse_token_ids,
     snapshot,
 )
@@ -48,6 +49,7 @@ from components.charts_attention import (
 )
 from components.curated_attention import COREFERENCE, EXAMPLE_INPUTS
 from components.permalink import BOOL, CHOICE, INT, TEXT, Param
+from components.tokens import group_spans, token_chips
 
 PAGE = "attention"  # i18n: ok (page id)
 K = ui.persist_key
@@ -70,6 +72,7 @@ SCHEMA = [
     Param("agg", K("att_agg"), CHOICE, AGGREGATES[0], choices=AGGREGATES),
     Param("cap", K("att_cap"), INT, DEFAULT_MAX_TOKENS, 8, MAX_TOKENS_LIMIT),
     Param("hide", K("att_hide"), BOOL, False),
+    Param("merge", K("att_merge"), BOOL, False),
     Param("cmap", K("att_cmap"), CHOICE, "cividis", choices=tuple(COLOR_SCALES)),
 ]  # the page's query parameters (components/permalink.py)
 
@@ -333,25 +336,47 @@ def _layer_head(result: AttentionResult, with_head: bool = True) -> tuple[int, i
 
 
 def _view_tokens(result: AttentionResult, hide: bool):
-    """(keep mask or None, labels, raw tokens) for the current hide-special setting."""
-    labels, raws = result.labels, result.raw_tokens
+    """(matrix transform, labels, raw tokens) of the view: split characters merged when the
+    merge toggle is on (:func:`components.attention.merge_pieces`), special tokens hidden when
+    ``hide`` (:func:`components.attention.drop_tokens`)."""
+    labels, raws = list(result.labels), list(result.raw_tokens)
+    special = np.asarray(result.special_mask, dtype=bool)
+    spans = group_spans(result.pieces)
+    merge = len(spans) < len(labels) and bool(st.session_state.get(K("att_merge")))
+    if merge:
+        chips = token_chips(result.pieces)
+        labels, raws = [c.label for c in chips], [c.raw for c in chips]
+        special = special[[a for a, _ in spans]]
+
+    def merged(matrix):
+        return merge_pieces(matrix, spans) if merge else matrix
+
     if not hide:
-        return None, labels, raws
-    keep = ~result.special_mask
+        return merged, labels, raws
+    keep = ~special
     if keep.all():
         st.caption(t("attention.msg.no_special"))
-        return None, labels, raws
+        return merged, labels, raws
     if not keep.any():
         st.warning(t("attention.msg.all_special"))
-        return None, labels, raws
+        return merged, labels, raws
     hidden = [lab for lab, k in zip(labels, keep) if not k]
     st.caption(t("attention.msg.hidden"))
     ui.show_literal(" ".join(hidden))
-    return keep, [lab for lab, k in zip(labels, keep) if k], [r for r, k in zip(raws, keep) if k]
+    return ((lambda matrix: drop_tokens(merged(matrix), keep)),
+            [lab for lab, k in zip(labels, keep) if k], [r for r, k in zip(raws, keep) if k])
 
 
-def _show(matrix, keep):
-    return matrix if keep is None else drop_tokens(matrix, keep)
+def _merge_toggle(result: AttentionResult) -> None:
+    """The "one row per character" switch, offered when the tokenizer split characters."""
+    spans = group_spans(result.pieces)
+    if len(spans) == len(result.labels):
+        return
+    st.toggle(t("attention.input.merge", n=len(result.labels) - len(spans)), key=K("att_merge"),
+              persist_state="session", help=t("attention.input.merge_help"))
+    if st.session_state.get(K("att_merge")):
+        rows = merge_pieces(result.attentions[0, 0], spans).sum(axis=-1)
+        st.caption(t("attention.msg.merged", err=f"{float(np.abs(rows - 1).max()):.1e}"))
 
 
 def views(result: AttentionResult, colorscale: str, hide: bool) -> tuple[list, list, int, int]:
@@ -366,11 +391,13 @@ def views(result: AttentionResult, colorscale: str, hide: bool) -> tuple[list, l
                  arch=t("attention.arch.causal" if result.is_causal else "attention.arch.encoder"),
                  layers=result.num_layers, heads=result.num_heads, gqa=gqa, n=result.seq_len))
     figures, tables = [], []
+    if view != "formula":
+        _merge_toggle(result)
 
     if view == "head":
         layer, head = _layer_head(result)
-        keep, labels, raws = _view_tokens(result, hide)
-        matrix = _show(result.attentions[layer, head], keep)
+        shown, labels, raws = _view_tokens(result, hide)
+        matrix = shown(result.attentions[layer, head])
         fig = render_head(matrix, labels, raws, layer, head, "att_one_head", colorscale, causal=result.is_causal)
         figures.append((t("attention.chart.head_title", layer=layer, head=head), fig))
         tables.append((t("attention.report.matrix"), matrix_table(matrix, labels, labels, lang())))
@@ -378,17 +405,17 @@ def views(result: AttentionResult, colorscale: str, hide: bool) -> tuple[list, l
     elif view == "overview":
         layer, _ = _layer_head(result, with_head=False)
         head = int(st.session_state[K("att_head")])
-        keep, labels, raws = _view_tokens(result, hide)
-        fig = render_layer_heads(_show(result.attentions[layer], keep), labels, layer, "att_heads", colorscale)
+        shown, labels, raws = _view_tokens(result, hide)
+        fig = render_layer_heads(shown(result.attentions[layer]), labels, layer, "att_heads", colorscale)
         figures.append((t("attention.chart.layer_heads_heading", layer=layer), fig))
         st.caption(t("attention.caveat"))
         st.markdown(t("attention.overview_grid_md"))
-        shown = _show(result.attentions, keep)
-        grid = layers_heads_grid(shown, colorscale=colorscale, highlight=(layer, head), lang=lang())
-        chart_with_table(grid, "att_grid_select", head_summary_table(shown, lang()), "attention-all-heads",
+        every = shown(result.attentions)
+        grid = layers_heads_grid(every, colorscale=colorscale, highlight=(layer, head), lang=lang())
+        chart_with_table(grid, "att_grid_select", head_summary_table(every, lang()), "attention-all-heads",
                          on_select=True)
         figures.append((t("attention.chart.grid_heading"), grid))
-        matrix = _show(result.attentions[layer, head], keep)
+        matrix = shown(result.attentions[layer, head])
         opened = render_head(matrix, labels, raws, layer, head, "att_opened", colorscale,
                              title=t("attention.chart.opened_title", layer=layer, head=head))
         figures.append((t("attention.chart.opened_title", layer=layer, head=head), opened))
@@ -399,7 +426,7 @@ def views(result: AttentionResult, colorscale: str, hide: bool) -> tuple[list, l
                         horizontal=True, format_func=label_fn("agg.{k}"))
         layer, _ = _layer_head(result, with_head=False)
         head = int(st.session_state[K("att_head")])
-        keep, labels, raws = _view_tokens(result, hide)
+        shown, labels, raws = _view_tokens(result, hide)
         if kind == "mean":
             matrix = mean_over_heads(result.attentions)[layer]
             title = t("attention.agg.mean_title", heads=result.num_heads, layer=layer)
@@ -409,7 +436,7 @@ def views(result: AttentionResult, colorscale: str, hide: bool) -> tuple[list, l
             matrix = attention_rollout(result.attentions)[layer]
             title, name = t("attention.agg.rollout_title", layer=layer), t("attention.agg.rollout_value")
             st.caption(t("attention.agg.rollout_caption"))
-        matrix = _show(matrix, keep)
+        matrix = shown(matrix)
         fig = attention_heatmap(matrix, labels, raws, title=title, colorscale=colorscale, value_name=name,
                                 lang=lang())
         chart_col, note = st.columns([4, 1])

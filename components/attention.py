@@ -388,6 +388,40 @@ def drop_tokens(matrix: np.ndarray, keep: np.ndarray) -> np.ndarray:
     return np.asarray(matrix)[..., idx[:, None], idx[None, :]]
 
 
+def merge_pieces(matrix: np.ndarray, spans: list[tuple[int, int]]) -> np.ndarray:
+    """Attention between characters/words instead of tokens: the pieces of each span (e.g.
+    the two byte-level tokens of ``今``) become one row and one column.
+
+    Keys are **summed** over a span's pieces (the weight a query gives the character is the
+    weight it gives any of its pieces), queries are **averaged** over its pieces (each piece
+    is one query of equal standing), so a merged row of a stochastic matrix still sums to 1:
+    the mean of rows that each sum to 1. Clark et al. (2019, "What does BERT look at?",
+    section 3) combine word pieces the same way.
+
+    Args:
+        matrix: ``(..., seq, seq)`` attention weights, rows = queries, columns = keys.
+        spans: ``(start, end)`` position spans (end exclusive) covering ``0..seq`` in order,
+            e.g. :func:`components.tokens.group_spans`.
+
+    Returns:
+        ``(..., len(spans), len(spans))`` float64.
+
+    Raises:
+        ValueError: the spans do not tile ``0..seq`` in order.
+    """
+    m = np.asarray(matrix, dtype=np.float64)
+    seq = m.shape[-1]
+    if not spans or spans[0][0] != 0 or spans[-1][1] != seq or any(
+            a >= b or b != c for (a, b), (c, _) in zip(spans, spans[1:] + [(seq, seq)], strict=True)):
+        raise ValueError("spans must tile the sequence in order")
+    groups = np.zeros((len(spans), seq))
+    for g, (a, b) in enumerate(spans):
+        groups[g, a:b] = 1.0
+    keys_summed = m @ groups.T  # (..., seq, groups)
+    queries_mean = (groups / groups.sum(axis=1, keepdims=True)) @ keys_summed
+    return queries_mean
+
+
 def head_statistics(attentions: np.ndarray) -> dict[str, np.ndarray]:
     """Summary numbers of every head (the table behind the layers x heads overview).
 

@@ -423,3 +423,29 @@ def test_page_coverage_of_emoji_text(app):
     at.selectbox(key="p_att_model").set_value("smollm2-135m-instruct").run()
     assert not at.exception, at.exception
     assert "2 of them only as UTF-8 byte fragments" in _texts(at, "caption")
+
+
+def test_merged_characters_keep_rows_stochastic_on_real_chinese(smollm2):
+    """SmolLM2 splits each of 今天 into byte pieces; merged, keys are summed and queries
+    averaged over a character's pieces, so rows still sum to 1 (Clark et al. 2019)."""
+    from components.attention import merge_pieces
+    from components.tokens import group_spans, token_chips
+
+    result = get_attention(smollm2, "今天天气很好", None, max_tokens=64, keep_hidden_states=False)
+    spans = group_spans(result.pieces)
+    chips = token_chips(result.pieces)
+    assert len(spans) < result.seq_len and "今" in [c.label for c in chips]
+    merged = merge_pieces(result.attentions, spans)  # (layers, heads, chars, chars)
+    assert merged.shape[-2:] == (len(spans), len(spans))
+    assert np.abs(merged.sum(-1) - 1).max() < 1e-5
+    g = [c.label for c in chips].index("今")
+    a, b = spans[g]
+    layer, head = 3, 2
+    m = result.attentions[layer, head].astype(np.float64)
+    # by hand: column = sum over the pieces of 今, row = mean over them
+    assert merged[layer, head, :, g] == pytest.approx(
+        [m[sa:sb, a:b].sum(axis=1).mean() for sa, sb in spans], abs=1e-9)
+    assert merged[layer, head, g] == pytest.approx(
+        [m[a:b, sa:sb].sum(axis=1).mean() for sa, sb in spans], abs=1e-9)
+    with pytest.raises(ValueError):
+        merge_pieces(m, [(0, 2), (3, result.seq_len)])  # a gap

@@ -244,3 +244,27 @@ def test_head_box_relabels_after_a_model_switch(app):
     # a change that keeps the labels leaves the browser's choice alone
     at.selectbox(key="p_att_layer").set_value(2).run()
     assert not at.selectbox(key="p_att_head").proto.set_value
+
+
+def test_merged_characters_view_and_link(app, smollm2):
+    """Chinese on SmolLM2: the page offers one row per character; the heatmap is then the
+    merged matrix with character labels, and the link carries the choice."""
+    from components.attention import merge_pieces
+    from components.tokens import group_spans, token_chips
+
+    text = "今天天气很好"
+    at = _open_with(app, {"text": text, "model": "smollm2-135m-instruct", "layer": 4, "head": 1, "run": 1})
+    assert not at.exception
+    real = get_attention(smollm2, text, None, max_tokens=at.slider(key="p_att_cap").value)
+    assert len(plotly_array(_heatmap(at)["data"][0]["z"])) == real.seq_len  # the real tokens first
+    at.toggle(key="p_att_merge").set_value(True).run()
+    assert not at.exception
+    spans = group_spans(real.pieces)
+    spec = _heatmap(at)
+    np.testing.assert_allclose(np.array(plotly_array(spec["data"][0]["z"])),
+                               merge_pieces(real.attentions[4, 1], spans), atol=1e-4)
+    axis = json.dumps([spec["layout"]["xaxis"], spec["data"][0].get("x")], ensure_ascii=False)
+    assert "今" in axis and "(1/" not in axis  # whole characters, no "今 (1/2)" pieces
+    assert len(token_chips(real.pieces)) == len(spans) < real.seq_len
+    assert any("|row sum − 1|" in c.value for c in at.caption)
+    assert at.query_params["merge"] in ("1", ["1"])
