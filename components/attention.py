@@ -23,7 +23,7 @@ bert-base), Llama (SmolLM2: RMSNorm pre-norm, RoPE, grouped-query attention) and
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -90,7 +90,6 @@ class AttentionResult:
     n_tokens_full: int
     max_tokens: int
     num_key_value_heads: int
-    notes: list[str] = field(default_factory=list)
 
     @property
     def num_layers(self) -> int:
@@ -286,9 +285,6 @@ def get_attention(loaded, text: str, text_pair: str | None = None,
                               getattr(tok, "unk_token", None))
     cfg = model.config
     num_heads = int(att.shape[1])
-    notes = []
-    if n_full > seq:
-        notes.append(f"The input has {n_full} tokens; only the first {seq} are shown (cap {cap}).")
     return AttentionResult(
         model_key=spec.key,
         architecture=architecture_of(model),
@@ -302,7 +298,6 @@ def get_attention(loaded, text: str, text_pair: str | None = None,
         n_tokens_full=int(n_full),
         max_tokens=int(cap),
         num_key_value_heads=int(getattr(cfg, "num_key_value_heads", None) or num_heads),
-        notes=notes,
     )
 
 

@@ -98,7 +98,6 @@ def test_minilm_truncation_notice(minilm):
     res = get_attention(minilm, long, max_tokens=16)
     assert res.seq_len == 16 and res.truncated and res.n_tokens_full == 302
     assert res.raw_tokens[-1] == "[SEP]"  # cut inside the text, special tokens kept
-    assert res.notes and "302" in res.notes[0]
     # the model's own limit (256 for MiniLM) caps any request
     assert get_attention(minilm, long, max_tokens=10_000).seq_len == 256
 
