@@ -408,8 +408,8 @@ class ServerStream:
             (usage, else tokens with logprobs, else text chunks), ``ttft_s`` (seconds from the
             call to the first text), ``tokens_per_s`` ((new_tokens - 1) / (t_last - t_first),
             as :class:`components.generation.GenerationStats`), ``total_s``, ``finish_reason``
-            (``eos``, ``length``, ``time``, ``stopped`` -- the consumer closed the iterator --
-            or ``error``).
+            (``eos``, ``length``, ``time`` or ``stopped``: the consumer closed the iterator, or a
+            fault ended the stream -- then :attr:`error` says which).
         error: None, or ``{"code", "values", "partial"}`` (``partial``: text had arrived).
         attempts: requests made (1 + retries used).
     """
@@ -503,9 +503,7 @@ class ServerStream:
                     stream.close()
                 except Exception:  # noqa: BLE001 - closing a broken connection
                     pass
-            if self.error is not None:
-                reason = "error"
-            elif closed_early:
+            if self.error is not None or closed_early:
                 reason = "stopped"
             else:
                 reason = _FINISH.get(finish or "", finish or "eos")

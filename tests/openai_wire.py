@@ -64,7 +64,7 @@ class WireServer:
         self._httpd.daemon_threads = True
         self.port = self._httpd.server_address[1]
         self.base_url = f"http://127.0.0.1:{self.port}/v1"
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
 
     def __enter__(self) -> WireServer:
         self._thread.start()
@@ -118,7 +118,7 @@ class WireServer:
                 self.wfile.flush()
 
             def do_GET(self):  # noqa: N802
-                if self.path.rstrip("/").endswith("/models"):
+                if self.path.rstrip("/") == "/v1/models":
                     self._json(200, {"object": "list", "data": [{"id": wire.served_model, "object": "model"}]})
                 else:
                     self._json(404, {"error": {"message": "Not Found"}})
@@ -126,8 +126,8 @@ class WireServer:
             def do_POST(self):  # noqa: N802
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
                 wire.requests.append(body)
-                chat = self.path.endswith("/chat/completions")
-                if not chat and not self.path.endswith("/completions"):
+                chat = self.path == "/v1/chat/completions"
+                if not chat and self.path != "/v1/completions":
                     return self._json(404, {"error": {"message": "Not Found"}})
                 if wire.delay_headers:
                     time.sleep(wire.delay_headers)
