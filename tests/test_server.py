@@ -122,6 +122,8 @@ def test_streamed_text_probabilities_and_stats(wire, mode):
     for step, (_, logprob, top) in zip(steps, DEFAULT_SCRIPT):
         assert step["p"] == pytest.approx(math.exp(logprob))
         assert step["token_id"] is None
+        assert [a[1] for a in step["alternatives"]] == pytest.approx(
+            [math.exp(lp) for tok, lp in top if tok != step["token"]])
     # " 你好" was the second most likely token at its step: rank 2, the top one an alternative
     assert steps[5]["rank"] == 2 and steps[5]["alternatives"][0] == [" a", pytest.approx(math.exp(-0.9))]
     dist = srv.distribution_record(stream.tokens)
