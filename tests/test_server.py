@@ -299,10 +299,11 @@ def test_generation_page_never_offers_an_unconfigured_server(app, monkeypatch):
 def test_llama_cpp_server_serves_the_bundled_gguf(tmp_path):
     """The real ``llama_cpp.server`` on localhost serving the bundled SmolLM2 GGUF: streamed
     text, logprobs whose probabilities are distributions, and a fault (unknown model)."""
-    pytest.importorskip("llama_cpp.server", reason="llama-cpp-python[server] is not installed "
-                        "(optional: pip install 'llama-cpp-python[server]' builds llama.cpp from source)")
-    from tests.llama_cpp_server import running_llama_cpp_server
+    from tests.llama_cpp_server import PYTHON_ENV, llama_cpp_python, running_llama_cpp_server
 
+    if llama_cpp_python() is None:
+        pytest.skip("llama-cpp-python[server] is not installed (optional; it builds llama.cpp from source): "
+                    f"install it here, or name an interpreter that has it in {PYTHON_ENV}")
     with running_llama_cpp_server(tmp_path) as (base_url, model):
         ep = srv.Endpoint(id="llama", base_url=base_url, model=model, timeout_s=120, retries=0, top_logprobs=5)
         greedy = GenerationSettings(do_sample=False, max_new_tokens=8)
