@@ -296,6 +296,7 @@ def test_generation_page_never_offers_an_unconfigured_server(app, monkeypatch):
 
 
 # --------------------------------------------------------------------------- llama.cpp's real server
+@pytest.mark.slow
 def test_llama_cpp_server_serves_the_bundled_gguf(tmp_path):
     """The real ``llama_cpp.server`` on localhost serving the bundled SmolLM2 GGUF: streamed
     text, logprobs whose probabilities are distributions, and a fault (unknown model)."""
