@@ -313,10 +313,17 @@ def test_llama_cpp_server_serves_the_bundled_gguf(tmp_path):
             assert stream.error is None, stream.error
             assert stream.text.strip() and stream.stats["new_tokens"] >= 1
             assert stream.stats["finish_reason"] in ("eos", "length")
-            if stream.tokens:
-                first = stream.tokens[0]
-                assert 0 < first["p"] <= 1 and sum(p for _, p in first["top"]) <= 1.0001
+            assert len(stream.tokens) == stream.stats["new_tokens"]  # logprobs for every token
+            assert "".join(t["token"] for t in stream.tokens) == stream.text
+            for item in stream.tokens:
+                assert 0 < item["p"] <= 1 and len(item["top"]) == 5 and sum(p for _, p in item["top"]) <= 1.0001
                 # greedy: the chosen token is the most likely one the server reported
-                assert first["top"][0][1] == pytest.approx(first["p"], rel=1e-3)
+                assert item["top"][0][1] == pytest.approx(item["p"], rel=1e-3)
+            dist = srv.distribution_record(stream.tokens)
+            assert dist["table"]["p_raw"] == sorted(dist["table"]["p_raw"], reverse=True) and 0 < dist["covered"] <= 1
         again = run(ep, mode="complete", settings=greedy, max_seconds=300)
         assert again.text == run(ep, mode="complete", settings=greedy, max_seconds=300).text
+        # the OpenAI API's stop sequences and penalties are accepted; a stop ends the text before it
+        stopped = run(ep, mode="complete", settings=greedy, max_seconds=300, stop=[again.text[3:6]],
+                      frequency_penalty=0.5, presence_penalty=0.2)
+        assert stopped.error is None and again.text[3:6] not in stopped.text
