@@ -13,9 +13,11 @@ import pandas as pd
 import streamlit as st
 
 from components import generation as gen
+from components import server as srv
 from components import ui
 from components.attention import MAX_TOKENS_LIMIT as ATTENTION_TOKEN_LIMIT
 from components.catalog import SMOLLM2, TEXT_GENERATION, get_spec, models_for
+from components.charts import next_token_figure
 from components.generation import (
     CHAT,
     COMPARE_DEFAULTS,
@@ -55,10 +57,12 @@ EXAMPLES = {  # example prompts are model input, not UI text: never translated
     "code": "def fibonacci(n):",  # i18n: ok (model input)
 }
 _D = GenerationSettings()
+SERVERS = ui.server_endpoints()  # operator-configured model servers; none by default
 # SCHEMA: the query parameters of a generation link, every input and setting that shapes the text.
 SCHEMA = [
     Param("prompt", K("gen_prompt"), TEXT, EXAMPLES["story"]),
-    Param("model", K("gen_model"), CHOICE, SMOLLM2, choices=tuple(s.key for s in models_for(TEXT_GENERATION))),
+    Param("model", K("gen_model"), CHOICE, SMOLLM2,
+          choices=(*(s.key for s in models_for(TEXT_GENERATION)), *(e.key for e in SERVERS))),
     Param("mode", K("gen_mode"), CHOICE, COMPLETE, choices=(COMPLETE, CHAT)),
     Param("sample", K("gen_sample"), BOOL, _D.do_sample),
     Param("max_new", K("gen_max_new"), INT, _D.max_new_tokens, 1, MAX_NEW_TOKENS),
@@ -69,6 +73,10 @@ SCHEMA = [
     Param("ngram", K("gen_ngram"), INT, _D.no_repeat_ngram_size, 0, 6),
     Param("n", K("gen_n"), INT, _D.num_samples, 1, 4),
     Param("seed", K("gen_seed"), INT, _D.seed, 0, 2**31 - 1),
+    # model servers only (OpenAI API settings)
+    Param("stop", K("gen_stop"), TEXT, "", max_chars=400),
+    Param("fpen", K("gen_fpen"), FLOAT, 0.0, -2.0, 2.0),
+    Param("ppen", K("gen_ppen"), FLOAT, 0.0, -2.0, 2.0),
 ]
 # Settings side by side: the view, the number of columns and each column's decoding settings.
 SCHEMA += [
@@ -338,6 +346,110 @@ def render_curated(res: dict) -> None:
     render_distribution(res["distribution"], key="cur")
 
 
+# ------------------------------------------------------------------ model server (components/server.py)
+SERVER_RESULTS = "gen_server_results"  # i18n: ok (state key)
+
+
+def server_message(error: dict) -> str:
+    """One sentence for a server fault (``ServerStream.error``), plus "text kept" when text had arrived."""
+    text = t(f"server.error.{error['code']}", **error["values"])
+    return text + " " + t("server.error.kept") if error.get("partial") else text
+
+
+def server_distribution_frame(record: dict) -> pd.DataFrame:
+    """The numbers of the server's next-token chart (translated headers)."""
+    table = record["table"]
+    return pd.DataFrame({t("generation.col.token"): table["token"], t("server.col.logprob"): table["logprob"],
+                         t("server.stage"): table["p_raw"]})
+
+
+def server_section(endpoint, prompt: str, mode: str, settings: GenerationSettings, notices: list,
+                   go_clicked: bool) -> None:
+    """Generation through an operator-configured OpenAI-compatible server: streamed text,
+    per-token probabilities and the next-token view from the logprobs it returns; the views
+    that need the weights say in one sentence why they are not there."""
+    with st.expander(t("server.settings.title")):
+        stop_text = st.text_area(t("server.settings.stop"), key=K("gen_stop"), persist_state="session",
+                                 height=68, help=t("server.settings.stop_help", n=srv.MAX_STOP))
+        c1, c2 = st.columns(2)
+        fpen = c1.slider(t("server.settings.frequency_penalty"), -2.0, 2.0, step=0.1, key=K("gen_fpen"),
+                         persist_state="session", help=t("server.settings.penalty_help"))
+        ppen = c2.slider(t("server.settings.presence_penalty"), -2.0, 2.0, step=0.1, key=K("gen_ppen"),
+                         persist_state="session", help=t("server.settings.penalty_help"))
+    extra = {"stop": tuple(line for line in (stop_text or "").split("\n") if line),
+             "frequency_penalty": float(fpen), "presence_penalty": float(ppen)}
+    _, request_notes = srv.request_params(endpoint, prompt, mode, settings, **extra)
+    ui.notices([t(k, **v) for k, v in notices] + [t(f"server.{k}", **v) for k, v in request_notes])
+
+    st.subheader(t("generation.output"))
+    signature = (endpoint.key, prompt, mode, settings, tuple(sorted(extra.items())))
+    if go_clicked:
+        samples, dist, limit = [], None, max_generation_seconds()
+        for i in range(settings.num_samples):
+            if settings.num_samples > 1:
+                st.markdown("**" + ui.escape_markdown(t("generation.sample_heading", i=i + 1, seed=settings.seed + i)) + "**")
+            box, counter = st.empty(), st.empty()
+            params, _ = srv.request_params(endpoint, prompt, mode, settings, sample_index=i, **extra)
+            stream = srv.ServerStream(endpoint, params, limit)
+            shown, last_paint = "", 0.0
+            counter.caption(t("server.waiting", origin=endpoint.origin))
+            for delta in stream:
+                shown += delta
+                if time.perf_counter() - last_paint > 0.05:
+                    box.code(shown + "▌", language=None, wrap_lines=True)
+                    counter.caption(t("server.streaming", origin=endpoint.origin))
+                    last_paint = time.perf_counter()
+            box.empty()
+            counter.empty()
+            samples.append(stream.record())
+            dist = dist or srv.distribution_record(stream.tokens)
+            if stream.error is not None:  # the next samples would meet the same fault
+                break
+        st.session_state[SERVER_RESULTS] = {
+            "signature": signature,
+            "result": {"model": endpoint.key, "prompt": prompt, "mode": mode, "settings": settings_record(settings),
+                       "samples": samples, "max_seconds": limit, "dist": dist},
+        }
+
+    saved = st.session_state.get(SERVER_RESULTS)
+    current = None
+    if saved:
+        if saved["signature"] != signature:
+            st.caption(t("generation.stale"))
+        else:
+            current = saved["result"]
+        render_samples(saved["result"], key="srv")
+        for sample in saved["result"]["samples"]:
+            if sample.get("error"):
+                st.warning(server_message(sample["error"]), icon="🔌")
+    else:
+        st.caption(t("generation.press_generate"))
+    st.info(t("server.unavailable.sentence",
+              views=t("server.unavailable.joiner").join(t(f"server.unavailable.{c}") for c in srv.UNAVAILABLE)),
+            icon="ℹ️")
+
+    st.subheader(t("generation.next_heading"))
+    dist = saved["result"].get("dist") if saved else None
+    if dist:
+        st.caption(t("server.next_caption", k=dist["returned"], covered=f"{dist['covered']:.1%}"))
+        fig = next_token_figure(pd.DataFrame(dist["table"]), dist["stages"], stage_labels={"p_raw": t("server.stage")},
+                                y_title=t("generation.chart.y"), hover=t("generation.chart.hover"),
+                                title=t("server.chart_title"))
+        ui.chart(fig, key="srv_next_chart", table=server_distribution_frame(dist), filename="next-token-distribution")
+    else:
+        st.info(t("server.unavailable.logprobs") if saved else t("server.next_after_generate"), icon="ℹ️")
+
+    ui.report_button(
+        t("generation.report_title"),
+        lambda: gen.report_sections(
+            t, result=current, prompt=prompt, model_name=f"{endpoint.display_name} ({endpoint.origin})", mode=mode,
+            settings=settings, dist=None,
+            steps_html=[ui.probability_chips_html(r["steps"]) for r in current["samples"]] if current else None),
+        filename="text-generation-report", key="gen_srv",
+    )
+    ui.explainer(t("server.explainer.title"), t("server.explainer.body"))
+
+
 # ================================================================== page
 st.title(t("generation.title"))
 st.caption(t("generation.caption"))
@@ -350,8 +462,9 @@ ui.slide(PAGE, SCHEMA, lambda ex: render_curated(ex["result"]), run_requested,
 # ------------------------------------------------------------------ inputs
 left, right = st.columns([3, 2], gap="large")
 with left:
-    model_key = ui.model_picker(TEXT_GENERATION, "gen_model")
-    spec = get_spec(model_key)
+    model_key = ui.model_picker(TEXT_GENERATION, "gen_model", servers=SERVERS)
+    endpoint = srv.find(SERVERS, model_key)
+    spec = srv.display_spec(endpoint) if endpoint else get_spec(model_key)
 
     def _load_example() -> None:
         choice = st.session_state.get("gen_example")
@@ -417,6 +530,12 @@ go_clicked = go_clicked or run_requested or bool(st.session_state.pop(RUN_LIVE, 
 
 if not prompt or not prompt.strip():
     st.warning(t("generation.empty_prompt"), icon="✏️")
+    st.stop()
+
+if endpoint is not None:  # a model server: its API instead of a local model
+    if view == VIEW_COMPARE:
+        st.info(t("server.compare_local_only"), icon="ℹ️")
+    server_section(endpoint, prompt, mode, settings, setting_notices, go_clicked)
     st.stop()
 
 loaded = ui.load_or_explain(model_key, "gen_model")

@@ -80,15 +80,18 @@ def model_name(spec: ModelSpec) -> str:
 
 
 def model_picker(task: str, name: str, label: str | None = None, help: str | None = None,
-                 container=None) -> str:
-    """Selectbox over the catalog models of ``task``; returns the chosen catalog key.
+                 container=None, servers: Sequence = ()) -> str:
+    """Selectbox over the catalog models of ``task``, then the operator's model servers
+    ``servers`` (:class:`components.server.Endpoint`, see :func:`server_endpoints`); returns
+    the chosen catalog key or server key (``server:<id>``).
 
     The key is persisted as ``p_<name>``. An alternative-model button (see
     :func:`model_error`) writes to the same key.
     """
     where = container or st
     specs = models_for(task)
-    keys = [s.key for s in specs]
+    keys = [s.key for s in specs] + [e.key for e in servers]
+    by_key = {e.key: e for e in servers}
     key = persist_key(name)
     if st.session_state.get(key) not in keys:
         st.session_state[key] = keys[0]
@@ -96,9 +99,33 @@ def model_picker(task: str, name: str, label: str | None = None, help: str | Non
         label or t("ui.model.label"),
         keys,
         key=key, persist_state="session",
-        format_func=lambda k: _picker_label(get_spec(k)),
+        format_func=lambda k: (t("server.picker", name=by_key[k].display_name, origin=by_key[k].origin)
+                               if k in by_key else _picker_label(get_spec(k))),
         help=help or t("ui.model.help"),
     )
+
+
+def server_endpoints() -> list:
+    """The model servers the operator configured (env ``LLM_LAB_SERVERS``, ``[servers]`` in
+    ``.streamlit/secrets.toml``; see :mod:`components.server`), empty by default. A bad entry
+    is skipped and logged for the operator, never shown to visitors."""
+    import logging
+
+    from components import server
+
+    try:
+        section = st.secrets.get("servers")
+    except Exception:  # noqa: BLE001 - no secrets file: the normal case
+        section = None
+    found, problems = server.endpoints_from(secrets=section)
+    for code, values in problems:
+        if (code, str(values)) not in _LOGGED_SERVER_PROBLEMS:  # once per process, not per rerun
+            _LOGGED_SERVER_PROBLEMS.add((code, str(values)))
+            logging.getLogger("llm_lab").warning("model server configuration: %s %s", code, values)
+    return found
+
+
+_LOGGED_SERVER_PROBLEMS: set = set()
 
 
 def model_error(exc: ModelUnavailableError, picker_name: str | None = None) -> None:
