@@ -325,7 +325,7 @@ def run_compare(loaded, prepared, settings: GenerationSettings, columns: list[Ge
     ui.report_button(
         t("generation.report_title"),
         lambda: gen.compare_report_sections(
-            t, records=current, prompt=prompt, model_name=f"{spec.display_name} ({spec.key})", mode=mode,
+            t, records=current, prompt=prompt, model_name=f"{ui.model_name(spec)} ({spec.key})", mode=mode,
             settings=settings,
             chips_html=[ui.probability_chips_html(merge_steps(r["steps"])) for r in current] if current else None),
         filename="decoding-settings-report", key="gen_cmp",
@@ -482,7 +482,7 @@ with left:
         help=t("generation.help.mode"),
     )
     if not spec.chat:
-        st.caption(t("generation.no_chat", model=spec.display_name))
+        st.caption(t("generation.no_chat", model=ui.model_name(spec)))
     prompt = st.text_area(t("generation.prompt"), key=K("gen_prompt"), persist_state="session", height=140)
 
 with right:
@@ -545,7 +545,7 @@ if loaded is None:
 try:
     prepared = prepare_inputs(loaded, prompt, mode, settings.max_new_tokens)
 except NoChatTemplateError:
-    st.warning(t("generation.no_chat_template", model=spec.display_name), icon="✏️")
+    st.warning(t("generation.no_chat_template", model=ui.model_name(spec)), icon="✏️")
     st.stop()
 except EmptyPromptError:
     st.warning(t("generation.empty_prompt"), icon="✏️")
@@ -631,7 +631,7 @@ render_distribution(dist, key="live")
 ui.report_button(
     t("generation.report_title"),
     lambda: gen.report_sections(
-        t, result=current, prompt=prompt, model_name=f"{spec.display_name} ({model_key})", mode=mode,
+        t, result=current, prompt=prompt, model_name=f"{ui.model_name(spec)} ({model_key})", mode=mode,
         settings=settings, dist=dist,
         steps_html=[ui.probability_chips_html(merge_steps(r["steps"])) for r in current["samples"]] if current else None,
         tokens_html=ui.token_chips_html(_token_objects(tokens))),

@@ -176,7 +176,7 @@ if not isinstance(text, str) or not text.strip():
     st.stop()
 if not spec.is_causal:
     ui.publish_link(PAGE, SCHEMA)
-    st.info(t("lens.msg.not_causal", name=spec.display_name), icon="🧩")
+    st.info(t("lens.msg.not_causal", name=ui.model_name(spec)), icon="🧩")
     st.stop()
 loaded = ui.load_or_explain(model_key, "lens_model")
 if loaded is None:
@@ -184,7 +184,7 @@ if loaded is None:
     st.stop()
 
 try:
-    with st.spinner(t("lens.msg.running", name=spec.display_name)):
+    with st.spinner(t("lens.msg.running", name=ui.model_name(spec))):
         res = cached_lens(model_key, text)
 except LensError as exc:
     ui.publish_link(PAGE, SCHEMA)
@@ -204,7 +204,7 @@ tables: list = []
 # ------------------------------------------------------------------ 1. the lens grid
 st.subheader(t("lens.grid.heading"))
 st.caption(t("lens.grid.how"))
-grid_title = t("lens.grid.title", name=spec.display_name, layers=res.num_layers)
+grid_title = t("lens.grid.title", name=ui.model_name(spec), layers=res.num_layers)
 fig = lens_grid(res, lang=lang(), title=grid_title)
 grid_table = lens_table(res, lang())
 _note_beside(fig, "lens_grid", grid_table, "logit-lens", t("lens.caveat_lens"), t("lens.caveat_norm"))
@@ -348,7 +348,7 @@ ui.publish_link(PAGE, SCHEMA)
 
 def _sections() -> list:
     settings = {
-        t("lens.report.model"): spec.display_name,
+        t("lens.report.model"): ui.model_name(spec),
         t("lens.report.tokens"): res.seq_len,
         t("lens.report.position"): position,
         t("lens.report.heads"): ", ".join(f"{a}.{b}" for a, b in heads) or "—",
