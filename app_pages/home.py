@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from components import ui
+from components import i18n, ui
 from components.catalog import CATALOG
 from components.loading import availability, hub_reachable
 
@@ -40,7 +40,7 @@ rows = [
         t("home.models.col.size"): spec.size_mb,
         t("home.models.col.licence"): spec.licence,
         t("home.models.col.hub_id"): spec.hub_id or "",
-        t("home.models.col.about"): spec.description,
+        t("home.models.col.about"): i18n.model_about(spec, ui.lang()),
     }
     for spec in CATALOG
 ]

@@ -113,3 +113,10 @@ def model_name(spec, lang: str | None = None) -> str:
     user's language): ``models.name.<key>`` of the locale files, else ``spec.display_name``."""
     name = strings(normalize_lang(lang) if lang else current_lang()).get(f"models.name.{spec.key}")
     return name or spec.display_name
+
+
+def model_about(spec, lang: str | None = None) -> str:
+    """One line about catalog model ``spec`` in ``lang``: ``models.about.<key>``, else
+    ``spec.description``."""
+    about = strings(normalize_lang(lang) if lang else current_lang()).get(f"models.about.{spec.key}")
+    return about or spec.description

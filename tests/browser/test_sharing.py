@@ -732,7 +732,7 @@ CHROME_JS = """
 """
 
 
-@pytest.mark.parametrize("page_id", ("home", *MODEL_PAGES))
+@pytest.mark.parametrize("page_id", ("home", *MODEL_PAGES, "lens"))
 def test_chinese_ui_has_no_english_strings(bpage, server, page_id):
     if page_id != "home":
         require_converted(page_id)
