@@ -400,6 +400,11 @@ def views(result: AttentionResult, colorscale: str, hide: bool) -> tuple[list, l
         matrix = shown(result.attentions[layer, head])
         fig = render_head(matrix, labels, raws, layer, head, "att_one_head", colorscale, causal=result.is_causal)
         figures.append((t("attention.chart.head_title", layer=layer, head=head), fig))
+        if result.is_causal and not pair_value:
+            # where a head looks is not what the prediction needs: test it by switching it off
+            ui.link_button(t("attention.to_ablation", layer=layer, head=head), "lens",
+                           {"text": text, "model": result.model_key, "layer": layer, "heads": [str(head)]},
+                           key="att_to_ablation", icon="🔌")
         tables.append((t("attention.report.matrix"), matrix_table(matrix, labels, labels, lang())))
 
     elif view == "overview":

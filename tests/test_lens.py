@@ -361,3 +361,24 @@ def test_guess_slide_reveals_in_steps_without_a_model(app, monkeypatch):
     assert said in " ".join(m.value for m in at.markdown)
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert spec["data"][1]["y"] == example["result"]["final_rank"]
+
+
+def test_attention_head_links_to_its_ablation(app, smollm2):
+    """From a head on the attention page to the same head switched off on this page: same
+    text, model, layer and head, and the effect computed at once."""
+    from components import permalink
+
+    text = "The capital of France is"
+    app.switch_page("app_pages/attention.py")
+    for k, v in permalink.free_encode({"text": text, "model": "smollm2-135m-instruct", "layer": 5,
+                                       "head": 3, "run": 1}).items():
+        app.query_params[k] = v
+    app.run()
+    assert not app.exception
+    app.button(key="att_to_ablation").click().run()
+    assert not app.exception
+    assert app.text_area(key="p_lens_text").value == text
+    assert app.multiselect(key="p_lens_heads").value == ["3"]
+    ids, _ = encode(smollm2, text)
+    direct = ablate_heads(smollm2, ids, [(5, 3)], mode="zero")
+    assert float(app.metric[0].value) == pytest.approx(direct.kl, abs=1e-3)
