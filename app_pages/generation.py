@@ -293,7 +293,8 @@ def run_compare(loaded, prepared, settings: GenerationSettings, columns: list[Ge
     signature = (loaded.spec.key, prepared.text, tuple(col_settings))
     if go_clicked:
         slots = []
-        for s, col in zip(col_settings, st.columns(len(col_settings))):
+        streaming = st.empty()  # the streaming columns, replaced by the finished ones below
+        for s, col in zip(col_settings, streaming.container().columns(len(col_settings))):
             with col:
                 st.markdown("**" + ui.escape_markdown(column_title(gen.settings_record(s))) + "**")
                 slots.append((st.empty(), st.empty()))
@@ -309,9 +310,7 @@ def run_compare(loaded, prepared, settings: GenerationSettings, columns: list[Ge
 
         records = gen.compare_settings(loaded, prepared, col_settings, max_seconds=max_generation_seconds(),
                                        on_delta=paint)
-        for box, meter in slots:
-            box.empty()
-            meter.empty()
+        streaming.empty()
         st.session_state[CMP_RESULTS] = {"signature": signature, "records": records}
     saved = st.session_state.get(CMP_RESULTS)
     if not saved:

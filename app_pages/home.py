@@ -44,7 +44,11 @@ rows = [
     }
     for spec in CATALOG
 ]
-ui.data_table(pd.DataFrame(rows), "home_models", filename="llm-lab-models", static=True)
+models = pd.DataFrame(rows)
+if ui.presenter():  # a projector's width: the columns that tell the story
+    models = models.drop(columns=[t("home.models.col.size"), t("home.models.col.licence"),
+                                  t("home.models.col.hub_id")])
+ui.data_table(models, "home_models", filename="llm-lab-models", static=True)
 
 ui.explainer(t("home.arc.title"), t("home.arc.body"))
 ui.publish_link("home", [], runnable=False)

@@ -144,9 +144,12 @@ def render_guess(example: dict) -> None:
         st.subheader(t("lens.guess.form_heading"))
         st.markdown(t("lens.guess.settled", token=ui.escape_markdown(res["final"]), row=res["settled"],
                       layers=res["layers"]))
-        view = SimpleNamespace(num_layers=res["layers"], final_rank=np.array(res["final_rank"])[:, None],
-                               final_prob=np.array(res["final_prob"])[:, None])
-        ui.chart(position_figure(view, 0, res["final"], lang()), key="lens_guess_form",
+        last = len(res["tokens"]) - 1  # the prediction after the prompt's last token
+        rank = np.ones((len(res["final_rank"]), last + 1), dtype=int)
+        prob = np.zeros((len(res["final_prob"]), last + 1))
+        rank[:, last], prob[:, last] = res["final_rank"], res["final_prob"]
+        view = SimpleNamespace(num_layers=res["layers"], final_rank=rank, final_prob=prob)
+        ui.chart(position_figure(view, last, res["final"], lang()), key="lens_guess_form",
                  table=pd.DataFrame({t("lens.col.row"): row_names(res["layers"], lang()),
                                      t("lens.col.final_prob"): res["final_prob"],
                                      t("lens.col.final_rank"): res["final_rank"]}),

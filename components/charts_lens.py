@@ -111,7 +111,7 @@ def position_figure(res, position: int, final_label: str, lang: str = "en") -> g
                     hovertemplate="%{x}: " + esc(tr(lang, "chart.rank")) + " %{y}<extra></extra>")
     fig.update_layout(
         title=dict(text=esc(tr(lang, "chart.position_title", token=final_label, pos=position)), font=dict(size=14)),
-        height=380, margin=dict(l=10, r=10, t=70, b=10),
+        height=400, margin=dict(l=10, r=10, t=100, b=10),  # title above the legend, also at presenter sizes
         legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0),
         xaxis=dict(tickmode="array", tickvals=x, ticktext=[esc(r) for r in rows], tickangle=-60),
         yaxis=dict(title=dict(text=esc(tr(lang, "chart.prob"))), range=[0, 1.02]),

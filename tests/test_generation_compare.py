@@ -159,6 +159,8 @@ def test_compare_view_link_generates_columns_with_csv_and_chips(app, smollm2):
     assert len(table) == 2 and list(table.iloc[:, 3])[0] == greedy
     chips = " ".join(m.value for m in at.markdown)
     assert "今 (1/2)" not in chips and "今" in chips and "ä»" in chips  # raw only in the hover title
+    titles = [m.value for m in at.markdown if m.value.startswith("**") and m.value.endswith("**")]
+    assert len(titles) == 2 and len(set(titles)) == 2, titles  # one title per column, not the streaming ones too
 
 
 def test_presenter_shows_the_side_by_side_example_without_any_model(app, monkeypatch):

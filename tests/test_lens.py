@@ -333,6 +333,12 @@ def test_guess_slide_matches_the_live_lens(smollm2):
     assert [e["result"]["final"] for e in curated.load("lens")][:2] == ["␣Paris", "␣cold"]
 
 
+def plotly_y(values):
+    from tests.conftest import plotly_array
+
+    return [int(v) for v in plotly_array(values)]
+
+
 def test_guess_slide_reveals_in_steps_without_a_model(app, monkeypatch):
     from components import cache, curated, i18n
     from components.catalog import get_spec
@@ -360,7 +366,10 @@ def test_guess_slide_reveals_in_steps_without_a_model(app, monkeypatch):
                           layers=example["result"]["layers"])
     assert said in " ".join(m.value for m in at.markdown)
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)
-    assert spec["data"][1]["y"] == example["result"]["final_rank"]
+    last = len(example["result"]["tokens"]) - 1
+    assert plotly_y(spec["data"][1]["y"]) == example["result"]["final_rank"]
+    assert spec["layout"]["title"]["text"] == i18n.translate("en", "lens.chart.position_title", token="␣Paris",
+                                                             pos=last)
 
 
 def test_attention_head_links_to_its_ablation(app, smollm2):
