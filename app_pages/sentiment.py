@@ -698,7 +698,8 @@ if st.session_state.get("sent_bench_on"):
     if bench_results:
         bench_table = B.results_frame(bench_results, ui.lang())
         st.caption(t("sentiment.eval.share_caption", share=f"{bench_results[0].true_positive_share:.1%}"))
-        ui.data_table(bench_table, key="sent_bench_table", filename=f"sentiment_{bench_set}_evaluation")
+        ui.data_table(bench_table, key="sent_bench_table", filename=f"sentiment_{bench_set}_evaluation",
+                      static=True)  # a few rows, many columns: cells wrap instead of being cut
 else:
     st.caption(t("sentiment.bench.hint"))
 
@@ -709,7 +710,7 @@ if st.button(t("sentiment.bench.paper_button"), key="sent_bench_paper"):
 if st.session_state.get("sent_bench_paper_on"):
     full = {name: _bench_cell(S.VADER, name, B.MAX_CAP, B.DEFAULT_SEED) for name in B.SETS}
     ui.data_table(B.paper_frame({n: r for n, r in full.items() if r is not None}, ui.lang()),
-                  key="sent_bench_paper_table", filename="sentiment_vader_paper_vs_page")
+                  key="sent_bench_paper_table", filename="sentiment_vader_paper_vs_page", static=True)
 
 st.markdown(f"**{t('sentiment.bench.cross_heading')}**")
 st.caption(t("sentiment.bench.cross_caption"))
@@ -722,7 +723,7 @@ if st.button(t("sentiment.bench.cross_button"), key="sent_bench_fill"):
 cells = _known_cells(bench_cap, bench_seed)
 if cells:
     ui.data_table(B.cross_domain_frame(cells, approaches, ui.lang()), key="sent_bench_cross",
-                  filename="sentiment_cross_domain")
+                  filename="sentiment_cross_domain", static=True)
 st.caption(t("sentiment.bench.cross_explain"))
 
 # ------------------------------------------------------------------ evaluation on the user's labelled CSV

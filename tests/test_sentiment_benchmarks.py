@@ -132,7 +132,7 @@ def test_page_benchmark_panel_from_a_link(app):
     assert not at.exception, at.exception
     col_f1 = translate("en", "sentiment.bench.col.macro_f1")
     col_n = translate("en", "sentiment.bench.col.n")
-    table = next(d.value for d in at.dataframe if col_f1 in d.value.columns and col_n in d.value.columns)
+    table = next(d.value for d in [*at.dataframe, *at.table] if col_f1 in d.value.columns and col_n in d.value.columns)
     assert table[col_n].tolist() == [60, 60]  # VADER and the head, same sample
     expected = B.run(S.VADER, "amazon", 60, seed=2)
     assert table[col_f1].iloc[0].startswith(f"{expected.macro_f1:.3f} [")
@@ -141,7 +141,7 @@ def test_page_benchmark_panel_from_a_link(app):
     at.button(key="sent_bench_fill").click().run()
     assert not at.exception, at.exception
     tweets = translate("en", "sentiment.bench.set.tweets")
-    cross = next(d.value for d in at.dataframe if tweets in d.value.columns)
+    cross = next(d.value for d in [*at.dataframe, *at.table] if tweets in d.value.columns)
     assert cross.shape == (2, 5) and not (cross == "–").any().any()
     for name in B.SETS:
         assert sum(v.startswith("★") for v in cross[translate("en", f"sentiment.bench.set.{name}")]) == 1
@@ -149,6 +149,6 @@ def test_page_benchmark_panel_from_a_link(app):
     at.button(key="sent_bench_paper").click().run()
     assert not at.exception, at.exception
     paper_col = translate("en", "sentiment.bench.col.paper_f1")
-    paper = next(d.value for d in at.dataframe if paper_col in d.value.columns)
+    paper = next(d.value for d in [*at.dataframe, *at.table] if paper_col in d.value.columns)
     assert paper[paper_col].tolist() == [B.PAPER_VADER_F1[n] for n in B.SETS]
     assert abs(paper[translate("en", "sentiment.bench.col.difference")].iloc[0]) <= 0.03  # tweets
