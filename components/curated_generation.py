@@ -1,12 +1,13 @@
 """Presenter-mode examples of the text generation page (``curated/generation.json``).
 
 Four examples on the bundled SmolLM2-135M-Instruct: an English story opening (greedy),
-the primer's Chinese 天气 sentence (greedy), a chat instruction (sampling, fixed seed) and the
-story opening under four decoding settings side by side (fixed seed).
+a Chinese story rhyme on which greedy decoding loops (and each character takes byte-level
+tokens), a chat instruction that the model answers and ends with its end-of-turn token
+(sampling, fixed seed) and the story opening under four decoding settings side by side.
 Each result holds what the page draws: the generated text with its per-step probabilities
 (:meth:`components.generation.GenerationStream.steps`), token counts and finish reason (no
 timings: they are not reproducible) and the next-token distribution table at each decoding
-stage. ``max_new_tokens`` stays <= 24 so ``tests/test_curated.py`` rebuilds them quickly.
+stage. ``max_new_tokens`` stays <= 48 so ``tests/test_curated.py`` rebuilds them quickly.
 
 Regenerate: ``HF_HUB_OFFLINE=1 python -m scripts.build_curated generation``. Pure module.
 """
@@ -36,25 +37,31 @@ from components.generation import (
 EXAMPLES: list[dict] = [
     {
         "id": "story-greedy",
-        "title": {"en": "Story opening, greedy decoding", "zh": "故事开头 · 贪心解码"},
+        "title": {"en": "Story opening, greedy decoding: always the most likely next token gives a fluent, "
+                        "predictable story (29 tokens end on a full stop)",
+                  "zh": "故事开头 · 贪心解码：每步都取概率最高的词元，得到流畅但可预料的故事（29 个词元恰好停在句号）"},
         "prompt": "Once upon a time, in a small village by the sea,",
         "mode": COMPLETE,
-        "settings": GenerationSettings(max_new_tokens=20, do_sample=False),
+        "settings": GenerationSettings(max_new_tokens=29, do_sample=False),
     },
     {
-        "id": "weather-zh",
-        "title": {"en": "The primer's 天气 sentence (Chinese), greedy", "zh": "入门讲义中的“天气”句子 · 贪心解码"},
-        "prompt": "今天的天气很好，适合出去散步。",
+        "id": "loop-zh",
+        "title": {"en": "Greedy decoding falls into a loop (Chinese): the model repeats 山上有一座庙 while "
+                        "each character costs one or more byte-level tokens",
+                  "zh": "贪心解码陷入循环（中文）：模型不断重复“山上有一座庙”，且每个汉字要占一个或多个字节级词元"},
+        "prompt": "从前有一座山，山上有一座庙，",
         "mode": COMPLETE,
-        "settings": GenerationSettings(max_new_tokens=16, do_sample=False),
+        "settings": GenerationSettings(max_new_tokens=30, do_sample=False),
     },
     {
         "id": "chat-sampled",
-        "title": {"en": "Chat instruction, sampling (T = 0.7, top-k 50, top-p 0.9, seed 42)",
-                  "zh": "对话指令 · 采样（温度 0.7，top-k 50，top-p 0.9，种子 42）"},
-        "prompt": "Explain self-attention to a 10-year-old in two sentences.",
+        "title": {"en": "Chat instruction, sampling (T = 0.7, top-k 50, top-p 0.9, seed 42): the chat template "
+                        "makes the model answer and stop by itself at its end-of-turn token",
+                  "zh": "对话指令 · 采样（温度 0.7，top-k 50，top-p 0.9，种子 42）：对话模板让模型作答，"
+                        "并在轮次结束词元处自行停下"},
+        "prompt": "What is a language model? Answer in one sentence.",
         "mode": CHAT,
-        "settings": GenerationSettings(max_new_tokens=24, do_sample=True, temperature=0.7, top_k=50, top_p=0.9,
+        "settings": GenerationSettings(max_new_tokens=48, do_sample=True, temperature=0.7, top_k=50, top_p=0.9,
                                        seed=42),
     },
 ]

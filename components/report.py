@@ -48,15 +48,43 @@ def _table_html(df) -> str:
     return df.to_html(index=False, escape=True, border=0, na_rep="", float_format=lambda x: f"{x:.4g}")
 
 
+# Plotly's default figure height and margins (plotly.js layout defaults), used when a figure sets none.
+_PLOTLY_HEIGHT, _PLOTLY_MARGIN_T, _PLOTLY_MARGIN_B = 450, 100, 80
+# Room per category on a bar chart's category axis: a tick label (~12 px font) plus the gap.
+_PX_PER_CATEGORY = 28
+_MIN_PLOT_PX = 120
+
+
+def _category_count(fig) -> int:
+    """Most categories any bar trace puts on its category axis (y for horizontal bars, else x)."""
+    n = 0
+    for trace in fig.data:
+        if getattr(trace, "type", None) != "bar":
+            continue
+        cats = trace.y if getattr(trace, "orientation", None) == "h" else trace.x
+        if cats is not None:
+            n = max(n, len({str(c) for c in cats}))
+    return n
+
+
 def _report_figure(fig):
     """A copy of ``fig`` laid out for a page of its own: the app's figures use tight margins
-    (Streamlit pads around them); here ticks, axis titles and legends get room of their own."""
+    (Streamlit pads around them); here ticks, axis titles and legends get room of their own.
+
+    The report's larger margins are added to the height rather than taken from the plot
+    area, which keeps at least :data:`_MIN_PLOT_PX` pixels and :data:`_PX_PER_CATEGORY` per
+    bar category (plotly drops category tick labels that do not fit)."""
     import plotly.graph_objects as go
 
     out = go.Figure(fig)
     margin = out.layout.margin
-    out.update_layout(margin=dict(l=max(margin.l or 0, 80), r=max(margin.r or 0, 30),
-                                  t=max(margin.t or 0, 70), b=max(margin.b or 0, 80)))
+    t, b = max(margin.t or 0, 70), max(margin.b or 0, 80)
+    out.update_layout(margin=dict(l=max(margin.l or 0, 80), r=max(margin.r or 0, 30), t=t, b=b))
+    old_t = _PLOTLY_MARGIN_T if margin.t is None else margin.t
+    old_b = _PLOTLY_MARGIN_B if margin.b is None else margin.b
+    area = (out.layout.height or _PLOTLY_HEIGHT) - old_t - old_b
+    area = max(area, _MIN_PLOT_PX, _PX_PER_CATEGORY * _category_count(out))
+    out.update_layout(height=area + t + b)
     out.update_xaxes(automargin=True)
     out.update_yaxes(automargin=True)
     return out

@@ -653,6 +653,38 @@ def open_report_offline(browser, path: Path, name: str):
 
 
 @pytest.mark.parametrize("page_id", MODEL_PAGES)
+# Every cartesian plot area of a report chart and, for bar charts, a tick label per category.
+_REPORT_CHARTS_JS = """() => [...document.querySelectorAll('.js-plotly-plot')].map(gd => ({
+  height: gd.getBoundingClientRect().height,
+  areas: [...gd.querySelectorAll('.nsewdrag')].map(r => r.getBoundingClientRect().height),
+  bars: (gd._fullData || []).filter(t => t.type === 'bar' && t.visible === true).map(t => {
+    const h = t.orientation === 'h', ax = h ? t.yaxis : t.xaxis;
+    if ((gd._fullLayout[ax.replace(/^([xy])/, '$1axis')] || {}).type !== 'category') return null;
+    const cats = new Set([...((h ? t.y : t.x) || [])].map(String));
+    const labels = [...gd.querySelectorAll('g.' + ax + 'tick text')].filter(e => e.textContent.trim());
+    return {ax, cats: cats.size, labels: labels.length};
+  }).filter(Boolean),
+}))"""
+MIN_PLOT_AREA_PX = 90
+MIN_PX_PER_BAR_CATEGORY = 18
+
+
+def assert_report_charts_readable(rpage, page_id: str) -> None:
+    """Each chart of an opened report has a plot area of readable height (at least
+    MIN_PLOT_AREA_PX, and MIN_PX_PER_BAR_CATEGORY per category of a bar chart) and shows a
+    tick label for every bar category."""
+    charts = rpage.evaluate(_REPORT_CHARTS_JS)
+    assert charts, f"{page_id}: no chart in the report"
+    for i, chart in enumerate(charts):
+        assert chart["areas"] or chart["height"] >= MIN_PLOT_AREA_PX, f"{page_id} chart {i}: {chart}"
+        n_cats = max((b["cats"] for b in chart["bars"]), default=0)
+        for h in chart["areas"]:
+            assert h >= max(MIN_PLOT_AREA_PX, MIN_PX_PER_BAR_CATEGORY * n_cats), (
+                f"{page_id} chart {i}: plot area {h:.0f} px tall for {n_cats} categories: {chart}")
+        for bar in chart["bars"]:
+            assert bar["labels"] >= bar["cats"], f"{page_id} chart {i}: category labels lost: {bar}"
+
+
 def test_html_report_opens_offline(bpage, browser, server, page_id, tmp_path):
     sc = scenario(page_id)
     open_page(bpage, server.url, page_id)
@@ -672,6 +704,7 @@ def test_html_report_opens_offline(bpage, browser, server, page_id, tmp_path):
         if sc.has_chart:
             rpage.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
             assert rpage.locator(".js-plotly-plot").count() >= 1
+            assert_report_charts_readable(rpage, page_id)
         body = " ".join(rpage.locator("body").inner_text().split())
         for needle in sc.needles:
             assert " ".join(needle.split()) in body, f"report lacks the input {needle!r}"
