@@ -652,14 +652,14 @@ def open_report_offline(browser, path: Path, name: str):
     return page, attempted
 
 
-@pytest.mark.parametrize("page_id", MODEL_PAGES)
 # Every cartesian plot area of a report chart and, for bar charts, a tick label per category.
 _REPORT_CHARTS_JS = """() => [...document.querySelectorAll('.js-plotly-plot')].map(gd => ({
   height: gd.getBoundingClientRect().height,
   areas: [...gd.querySelectorAll('.nsewdrag')].map(r => r.getBoundingClientRect().height),
   bars: (gd._fullData || []).filter(t => t.type === 'bar' && t.visible === true).map(t => {
     const h = t.orientation === 'h', ax = h ? t.yaxis : t.xaxis;
-    if ((gd._fullLayout[ax.replace(/^([xy])/, '$1axis')] || {}).type !== 'category') return null;
+    const axis = gd._fullLayout[ax.replace(/^([xy])/, '$1axis')] || {};
+    if (axis.type !== 'category' || !axis.showticklabels) return null;
     const cats = new Set([...((h ? t.y : t.x) || [])].map(String));
     const labels = [...gd.querySelectorAll('g.' + ax + 'tick text')].filter(e => e.textContent.trim());
     return {ax, cats: cats.size, labels: labels.length};
@@ -682,9 +682,10 @@ def assert_report_charts_readable(rpage, page_id: str) -> None:
             assert h >= max(MIN_PLOT_AREA_PX, MIN_PX_PER_BAR_CATEGORY * n_cats), (
                 f"{page_id} chart {i}: plot area {h:.0f} px tall for {n_cats} categories: {chart}")
         for bar in chart["bars"]:
-            assert bar["labels"] >= bar["cats"], f"{page_id} chart {i}: category labels lost: {bar}"
+            assert bar["labels"] >= bar["cats"], f"{page_id} chart {i}: category labels lost: {chart}"
 
 
+@pytest.mark.parametrize("page_id", MODEL_PAGES)
 def test_html_report_opens_offline(bpage, browser, server, page_id, tmp_path):
     sc = scenario(page_id)
     open_page(bpage, server.url, page_id)
