@@ -502,7 +502,9 @@ def _available(key: str | None) -> bool:
 
 
 # ------------------------------------------------------------------ single text
-if input_mode == SINGLE:
+if ui.presenter() and st.session_state.get(BENCH_LIVE) and not st.session_state.get(LIVE):
+    st.caption(t("sentiment.domains.live_below"))  # the domains slide went live: its panel is below
+elif input_mode == SINGLE:
     text = texts[0]
     if S.HEAD in approaches and _available(MINILM):
         ui.run_guarded(_head_with_spinner, data_hash)

@@ -297,6 +297,8 @@ def test_presenter_domains_live_opens_the_evaluation_panel(app):
     at.button(key="present_live_sentiment").click().run()
     assert not at.exception
     params = examples[index]["params"]
+    assert en("sentiment.domains.live_below") in texts(at, "caption")
+    assert not at.metric  # the default text is not analysed: only the evaluation panel runs
     assert at.selectbox(key="p_sent_bench_set").value == params["bset"]
     assert at.number_input(key="p_sent_bench_cap").value == params["bcap"]
     assert at.number_input(key="p_sent_bench_seed").value == params["bseed"]
