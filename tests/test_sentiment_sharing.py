@@ -350,9 +350,24 @@ def test_attribution_html_and_heatmap_escape_words():
 
 def test_curated_examples_cover_the_brief():
     from components import curated
+    from components import sentiment_benchmarks as B
 
     examples = curated.load("sentiment")
-    assert [e["id"] for e in examples] == ["positive", "negation", "sarcasm", "chinese"]
+    assert [e["id"] for e in examples] == ["positive", "negation", "sarcasm", "chinese", "domains"]
+    domains = examples.pop()
+    assert domains["kind"] == "domains"
+    values, notices = permalink.parse({k: str(v) for k, v in domains["params"].items()}, [
+        permalink.Param("bset", "s", permalink.CHOICE, B.SETS[0], choices=B.SETS),
+        permalink.Param("bcap", "c", permalink.INT, B.DEFAULT_CAP, B.MIN_CAP, B.MAX_CAP),
+        permalink.Param("bseed", "d", permalink.INT, B.DEFAULT_SEED, 0, 2**31 - 1)])
+    assert notices == [] and (values["c"], values["d"]) == (domains["result"]["cap"], domains["result"]["seed"])
+    cells = domains["result"]["cells"]
+    assert sorted((c["approach"], c["set"]) for c in cells) == sorted(
+        (a, n) for a in (S.VADER, S.HEAD, S.LLM) for n in B.SETS)
+    assert all(c["n"] == domains["result"]["cap"] and c["low"] <= c["macro_f1"] <= c["high"] for c in cells)
+    assert [c["set"] for c in domains["result"]["paper"]] == list(B.SETS)
+    # the point of the slide: the winner changes with the domain
+    assert len(set(B.winners({(c["approach"], c["set"]): B.cell_from_record(c) for c in cells}).values())) > 1
     for e in examples:
         assert [r["approach"] for r in e["result"]["results"]] == [S.VADER, S.HEAD, S.LLM]
         assert all(r["attribution"] for r in e["result"]["results"])
