@@ -291,8 +291,36 @@ ui.explainer(t("sentiment.explainer.title"), t("sentiment.explainer.body"))
 report_sections = None  # callable for the page's one report button, set by whatever is shown
 
 # ------------------------------------------------------------------ presenter mode: curated example first
+DOMAINS = "domains"  # i18n: ok (curated example kind)
+BENCH_LIVE = "sent_bench_live"  # presenter mode: the live evaluation panel asked for  # i18n: ok
+
+
+def render_domains(result: dict) -> None:
+    """The stored "approaches × sets" table (★ = best macro-F1 per set), a note where the
+    winner's interval overlaps another, and the paper's VADER figures beside the page's."""
+    cells = {(c.approach, c.set_name): c for c in map(B.cell_from_record, result["cells"])}
+    approaches_shown = [a for a in result["approaches"] if any(k[0] == a for k in cells)]
+    st.markdown(f"**{t('sentiment.domains.table_heading')}**")
+    st.caption(t("sentiment.domains.sample", n=result["cap"], seed=result["seed"]))
+    ui.data_table(B.cross_domain_frame(cells, approaches_shown, ui.lang()), key="sent_domains_table",
+                  filename="sentiment_cross_domain", static=True)
+    overlap = B.overlapping_sets(cells)
+    if overlap:
+        st.info(t("sentiment.domains.overlap", sets=", ".join(t(f"sentiment.bench.set.{n}") for n in overlap)),
+                icon="⚖️")
+    st.markdown(t("sentiment.domains.why"))
+    paper = {c.set_name: c for c in map(B.cell_from_record, result["paper"])}
+    st.markdown(f"**{t('sentiment.bench.paper_heading')}**")
+    ui.data_table(B.paper_frame(paper, ui.lang()), key="sent_domains_paper", filename="sentiment_vader_paper_vs_page",
+                  static=True)
+    st.caption(t("sentiment.bench.paper_caption"))
+
+
 def render_example(example: dict) -> None:
     result = example["result"]
+    if example.get("kind") == DOMAINS:
+        render_domains(result)
+        return
     ui.show_literal(result["text"])
     figures = render_single(result["results"], key="sent_curated", show_timing=False)
     ui.report_button(t("sentiment.report.title"), lambda: S.report_sections(
@@ -300,7 +328,16 @@ def render_example(example: dict) -> None:
         filename="sentiment_report", key="sent_report")
 
 
-ui.slide(PAGE, SCHEMA, render_example, run_requested, on_live=lambda ex: st.session_state.__setitem__(LIVE, True))
+def _go_live(example: dict) -> None:
+    """The text examples analyse their text live; the domains example opens the evaluation panel."""
+    domains = example.get("kind") == DOMAINS
+    st.session_state[BENCH_LIVE] = domains
+    st.session_state[LIVE] = not domains
+    if domains:
+        st.session_state["sent_bench_on"] = True
+
+
+ui.slide(PAGE, SCHEMA, render_example, run_requested, on_live=_go_live)
 
 # ------------------------------------------------------------------ inputs
 data_hash = S.dataset_hash()
@@ -382,7 +419,7 @@ def _finish() -> None:
                          key="sent_report")
 
 
-if ui.presenter() and not st.session_state.get(LIVE):
+if ui.presenter() and not st.session_state.get(LIVE) and not st.session_state.get(BENCH_LIVE):
     _finish()
     st.stop()
 
@@ -465,7 +502,9 @@ def _available(key: str | None) -> bool:
 
 
 # ------------------------------------------------------------------ single text
-if input_mode == SINGLE:
+if ui.presenter() and st.session_state.get(BENCH_LIVE) and not st.session_state.get(LIVE):
+    st.caption(t("sentiment.domains.live_below"))  # the domains slide went live: its panel is below
+elif input_mode == SINGLE:
     text = texts[0]
     if S.HEAD in approaches and _available(MINILM):
         ui.run_guarded(_head_with_spinner, data_hash)
@@ -544,7 +583,7 @@ else:
 _finish()
 
 # ------------------------------------------------------------------ evaluation
-if ui.presenter():
+if ui.presenter() and not st.session_state.get(BENCH_LIVE):
     st.stop()
 
 
@@ -724,6 +763,10 @@ cells = _known_cells(bench_cap, bench_seed)
 if cells:
     ui.data_table(B.cross_domain_frame(cells, approaches, ui.lang()), key="sent_bench_cross",
                   filename="sentiment_cross_domain", static=True)
+    overlap = B.overlapping_sets(cells)
+    if overlap:
+        st.info(t("sentiment.domains.overlap", sets=", ".join(t(f"sentiment.bench.set.{n}") for n in overlap)),
+                icon="⚖️")
 st.caption(t("sentiment.bench.cross_explain"))
 
 # ------------------------------------------------------------------ evaluation on the user's labelled CSV

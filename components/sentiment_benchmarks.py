@@ -277,6 +277,46 @@ def paper_comparison(results: dict[str, BenchmarkResult]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+@dataclass(frozen=True)
+class F1Cell:
+    """The numbers of one (approach, set) cell that the cross-domain and paper tables read
+    (a stored :class:`BenchmarkResult` without the rest): rows ``n``, ``macro_f1`` and its
+    bootstrap 95 % interval ``macro_f1_ci``."""
+
+    approach: str
+    set_name: str
+    n: int
+    macro_f1: float
+    macro_f1_ci: tuple[float, float]
+
+
+def cell_record(r: BenchmarkResult | F1Cell) -> dict:
+    """JSON-ready ``{"approach", "set", "n", "macro_f1", "low", "high"}`` of one cell."""
+    return {"approach": r.approach, "set": r.set_name, "n": int(r.n), "macro_f1": float(r.macro_f1),
+            "low": float(r.macro_f1_ci[0]), "high": float(r.macro_f1_ci[1])}
+
+
+def cell_from_record(d: dict) -> F1Cell:
+    """Inverse of :func:`cell_record`. Raises KeyError/TypeError/ValueError on a damaged record."""
+    return F1Cell(str(d["approach"]), str(d["set"]), int(d["n"]), float(d["macro_f1"]),
+                  (float(d["low"]), float(d["high"])))
+
+
+def overlapping_sets(cells: dict[tuple[str, str], BenchmarkResult | F1Cell]) -> list[str]:
+    """Set names (in :data:`SETS` order) whose winner's macro-F1 interval overlaps the interval
+    of another computed approach on that set: the ★ there is no clear win."""
+    best = winners(cells)
+    out = []
+    for name in SETS:
+        if name not in best:
+            continue
+        lo, hi = cells[(best[name], name)].macro_f1_ci
+        if any(s == name and a != best[name] and r.macro_f1_ci[1] >= lo and r.macro_f1_ci[0] <= hi
+               for (a, s), r in cells.items()):
+            out.append(name)
+    return out
+
+
 def winners(cells: dict[tuple[str, str], BenchmarkResult]) -> dict[str, str]:
     """Set name -> approach with the highest macro-F1 among the computed ``cells``
     ((approach, set) -> result)."""

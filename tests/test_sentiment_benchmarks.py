@@ -104,6 +104,22 @@ def test_head_on_a_stratified_sample(minilm):
 
 
 
+def test_stored_cells_round_trip_and_overlap_rule(vader_full):
+    real = vader_full["tweets"]
+    cell = B.cell_from_record(B.cell_record(real))
+    assert (cell.n, cell.macro_f1, cell.macro_f1_ci) == (real.n, real.macro_f1, real.macro_f1_ci)
+    assert B.paper_frame({"tweets": cell}).equals(B.paper_frame({"tweets": real}))
+    lo, hi = real.macro_f1_ci
+    apart = B.F1Cell(S.HEAD, "tweets", real.n, lo - 0.2, (lo - 0.3, lo - 0.1))
+    touching = B.F1Cell(S.LLM, "tweets", real.n, lo - 0.05, (lo - 0.1, lo))
+    assert B.overlapping_sets({(S.VADER, "tweets"): real, (S.HEAD, "tweets"): apart}) == []
+    assert B.overlapping_sets({(S.VADER, "tweets"): real, (S.HEAD, "tweets"): apart,
+                               (S.LLM, "tweets"): touching}) == ["tweets"]
+    frame = B.cross_domain_frame({(S.VADER, "tweets"): real, (S.HEAD, "tweets"): apart}, [S.VADER, S.HEAD])
+    assert frame.iloc[0, 1].startswith("★ ") and not frame.iloc[1, 1].startswith("★")
+
+
+
 @pytest.mark.slow
 def test_llm_on_a_handful_of_tweets(smollm2):
     """SmolLM2 prompting (one forward per snippet): labels are binary, the reported accuracy is

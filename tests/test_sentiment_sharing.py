@@ -248,6 +248,68 @@ def test_presenter_run_live_applies_the_example(app):
     assert "p_sent_calibrate" not in keys and "p_sent_attr" not in keys and "p_sent_hub" not in keys
 
 
+def test_presenter_domains_slide_shows_the_shipped_table_without_models(app, monkeypatch):
+    from components import cache, curated, loading
+    from components import sentiment_benchmarks as B
+
+    def refuse(*_a, **_k):
+        raise AssertionError("no model may load before the curated example is shown")
+
+    monkeypatch.setattr(cache, "get_model", refuse)
+    monkeypatch.setattr(loading, "load_model", refuse)
+    at = open_link(app, {"present": "1"})
+    examples = curated.load("sentiment")
+    index = next(i for i, e in enumerate(examples) if e.get("kind") == "domains")
+    for _ in range(index):
+        at.button(key="present_next_sentiment").click().run()
+    assert not at.exception
+    result = examples[index]["result"]
+    tables = [tb.value for tb in at.table]
+    cross, paper = tables[0], tables[1]
+    assert list(cross.columns) == [en("sentiment.col.approach")] + [en(f"sentiment.bench.set.{n}") for n in B.SETS]
+    assert len(cross) == 3  # VADER, the head, SmolLM2: the three approaches without a Hub model
+    for cell in result["cells"]:
+        row = cross.index[cross[en("sentiment.col.approach")] == en(f"sentiment.approach.{cell['approach']}")][0]
+        shown = cross.loc[row, en(f"sentiment.bench.set.{cell['set']}")]
+        assert f"{cell['macro_f1']:.3f} [{cell['low']:.3f}, {cell['high']:.3f}]" in shown
+    # one ★ per set, on the approach with the highest stored macro-F1
+    for name in B.SETS:
+        column = cross[en(f"sentiment.bench.set.{name}")].tolist()
+        assert sum(c.startswith("★") for c in column) == 1
+        best = max((c for c in result["cells"] if c["set"] == name), key=lambda c: c["macro_f1"])
+        assert column[result["approaches"].index(best["approach"])].startswith("★")
+    # the paper's Table 4 figures beside the page's VADER on the full sets
+    assert paper[en("sentiment.bench.col.paper_f1")].tolist() == [B.PAPER_VADER_F1[n] for n in B.SETS]
+    assert paper[en("sentiment.bench.col.n")].tolist() == [c["n"] for c in result["paper"]]
+    assert all(c["n"] > result["cap"] for c in result["paper"])
+    assert en("sentiment.domains.sample", n=result["cap"], seed=result["seed"]) in texts(at, "caption")
+    assert any("No approach wins everywhere" in m.value for m in at.markdown)
+
+
+def test_presenter_domains_live_opens_the_evaluation_panel(app):
+    from components import curated
+
+    at = open_link(app, {"present": "1", "llm": "0", "head": "0"})
+    examples = curated.load("sentiment")
+    index = next(i for i, e in enumerate(examples) if e.get("kind") == "domains")
+    for _ in range(index):
+        at.button(key="present_next_sentiment").click().run()
+    at.button(key="present_live_sentiment").click().run()
+    assert not at.exception
+    params = examples[index]["params"]
+    assert en("sentiment.domains.live_below") in texts(at, "caption")
+    assert not at.metric  # the default text is not analysed: only the evaluation panel runs
+    assert at.selectbox(key="p_sent_bench_set").value == params["bset"]
+    assert at.number_input(key="p_sent_bench_cap").value == params["bcap"]
+    assert at.number_input(key="p_sent_bench_seed").value == params["bseed"]
+    # the live evaluation ran (VADER only here) on the example's sample: its macro-F1 is the stored one
+    stored = next(c for c in examples[index]["result"]["cells"]
+                  if c["approach"] == S.VADER and c["set"] == params["bset"])
+    bench = next(tb.value for tb in at.table if en("sentiment.bench.col.macro_f1") in tb.value.columns)
+    assert bench[en("sentiment.bench.col.n")].tolist() == [stored["n"]]
+    assert bench[en("sentiment.bench.col.macro_f1")].iloc[0].startswith(f"{stored['macro_f1']:.3f}")
+
+
 # ---------------------------------------------------------------------- export
 def test_report_escapes_inputs_and_embeds_figures():
     from components import charts_sentiment as C
@@ -288,9 +350,24 @@ def test_attribution_html_and_heatmap_escape_words():
 
 def test_curated_examples_cover_the_brief():
     from components import curated
+    from components import sentiment_benchmarks as B
 
     examples = curated.load("sentiment")
-    assert [e["id"] for e in examples] == ["positive", "negation", "sarcasm", "chinese"]
+    assert [e["id"] for e in examples] == ["positive", "negation", "sarcasm", "chinese", "domains"]
+    domains = examples.pop()
+    assert domains["kind"] == "domains"
+    values, notices = permalink.parse({k: str(v) for k, v in domains["params"].items()}, [
+        permalink.Param("bset", "s", permalink.CHOICE, B.SETS[0], choices=B.SETS),
+        permalink.Param("bcap", "c", permalink.INT, B.DEFAULT_CAP, B.MIN_CAP, B.MAX_CAP),
+        permalink.Param("bseed", "d", permalink.INT, B.DEFAULT_SEED, 0, 2**31 - 1)])
+    assert notices == [] and (values["c"], values["d"]) == (domains["result"]["cap"], domains["result"]["seed"])
+    cells = domains["result"]["cells"]
+    assert sorted((c["approach"], c["set"]) for c in cells) == sorted(
+        (a, n) for a in (S.VADER, S.HEAD, S.LLM) for n in B.SETS)
+    assert all(c["n"] == domains["result"]["cap"] and c["low"] <= c["macro_f1"] <= c["high"] for c in cells)
+    assert [c["set"] for c in domains["result"]["paper"]] == list(B.SETS)
+    # the point of the slide: the winner changes with the domain
+    assert len(set(B.winners({(c["approach"], c["set"]): B.cell_from_record(c) for c in cells}).values())) > 1
     for e in examples:
         assert [r["approach"] for r in e["result"]["results"]] == [S.VADER, S.HEAD, S.LLM]
         assert all(r["attribution"] for r in e["result"]["results"])
