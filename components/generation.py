@@ -884,6 +884,17 @@ def distribution_figure(record: dict, tr: Callable[..., str]):
     )
 
 
+def _rate_cells(stats: dict, tr) -> dict:
+    """Report/CSV cells of a sample's timing (when measured: curated results have none) and
+    finish reason, keyed by translated column names."""
+    cells = {}
+    if "ttft_s" in stats:
+        cells[tr("generation.metric.ttft")] = round(stats["ttft_s"], 3)
+        cells[tr("generation.metric.tokens_per_s")] = round(stats["tokens_per_s"], 2)
+    cells[tr("generation.metric.finish")] = finish_label(stats["finish_reason"], tr)
+    return cells
+
+
 def report_sections(tr: Callable[..., str], *, result: dict | None, prompt: str, model_name: str, mode: str,
                     settings: GenerationSettings, dist: dict | None, steps_html: list[str] | None = None,
                     tokens_html: str | None = None) -> list:
@@ -933,10 +944,7 @@ def report_sections(tr: Callable[..., str], *, result: dict | None, prompt: str,
             row = {tr("generation.col.sample"): i + 1, tr("generation.col.seed"): res["seed"],
                    tr("generation.metric.prompt_tokens"): s["prompt_tokens"],
                    tr("generation.metric.new_tokens"): s["new_tokens"]}
-            if "ttft_s" in s:
-                row[tr("generation.metric.ttft")] = round(s["ttft_s"], 3)
-                row[tr("generation.metric.tokens_per_s")] = round(s["tokens_per_s"], 2)
-            row[tr("generation.metric.finish")] = finish_label(s["finish_reason"], tr)
+            row.update(_rate_cells(s, tr))
             rows.append(row)
         sections.append(Section(tr(r + "stats"), "table", pd.DataFrame(rows)))
     if tokens_html:
@@ -1145,10 +1153,7 @@ def compare_frame(records: list[dict], tr: Callable[..., str]) -> pd.DataFrame:
                tr("generation.compare.col.mean_logprob"): r["mean_logprob"],
                tr("generation.compare.col.distinct_1"): r["distinct_1"],
                tr("generation.compare.col.distinct_2"): r["distinct_2"]}
-        if "ttft_s" in st:
-            row[tr("generation.metric.ttft")] = round(st["ttft_s"], 3)
-            row[tr("generation.metric.tokens_per_s")] = round(st["tokens_per_s"], 2)
-        row[tr("generation.metric.finish")] = finish_label(st["finish_reason"], tr)
+        row.update(_rate_cells(st, tr))
         rows.append(row)
     return pd.DataFrame(rows)
 
