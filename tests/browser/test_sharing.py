@@ -692,6 +692,9 @@ def test_html_report_opens_offline(bpage, browser, server, page_id, tmp_path):
     sc.prepare(bpage)
     button = main(bpage).locator('[data-testid="stDownloadButton"]').filter(has_text=T("ui.report.button"))
     assert button.count() == 1, f"expected one '📄 {T('ui.report.button')}' button, found {button.count()}"
+    # the prepared view's last run must be over: a click on a button that run is redrawing
+    # can be lost (the page's title shows before the run reaches the report button)
+    wait_idle(bpage)
     with bpage.expect_download(timeout=DEFAULT_TIMEOUT_S * 1000) as info:
         button.first.click()
     path = tmp_path / f"{page_id}-report.html"  # ~5 MB each (plotly.js embedded): not kept
