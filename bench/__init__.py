@@ -10,7 +10,9 @@ streamlit:
 * :func:`build_table` / :func:`format_table` / :func:`write_results` -- the ONE table the bench
   prints and saves as ``bench/results/latest.csv`` and ``latest.json``;
 * timing and memory helpers (:func:`time_calls`, :func:`proc_memory`, :func:`free_port`,
-  :func:`run_json_child`).
+  :func:`run_json_child`);
+* :func:`compare_streams` / :func:`print_stream_comparison` -- streamed generation through the
+  app vs the bare call (``bench/generation.py``, ``bench/server.py``).
 
 Per-page benchmarks (``bench/generation.py``, ``bench/sentiment.py``, ``bench/embeddings.py``,
 ``bench/attention.py``) are standalone scripts, one per page; ``python -m bench`` runs
@@ -200,6 +202,41 @@ def median(values: Sequence[float]) -> float | None:
     """Median of the non-None values, or None when there are none."""
     vals = [v for v in values if v is not None]
     return statistics.median(vals) if vals else None
+
+
+def compare_streams(runs: dict[str, list[dict]]) -> dict[str, float]:
+    """Medians and ratios of alternating streamed runs: ``runs["page"]`` (through the app) and
+    ``runs["bare"]`` (the library or server called directly), each run a dict with ``ttft_s``
+    (s), ``tokens_per_s`` and ``tokens``.
+
+    Returns:
+        ``{"new_tokens", "page_tokens_per_s", "bare_tokens_per_s", "throughput_ratio",
+        "page_ttft_s", "bare_ttft_s", "ttft_ratio"}`` (ratios = page / bare).
+    """
+    med = {k: {m: statistics.median(r[m] for r in v) for m in ("ttft_s", "tokens_per_s", "tokens")}
+           for k, v in runs.items()}
+    return {
+        "new_tokens": med["page"]["tokens"],
+        "page_tokens_per_s": med["page"]["tokens_per_s"],
+        "bare_tokens_per_s": med["bare"]["tokens_per_s"],
+        "throughput_ratio": med["page"]["tokens_per_s"] / med["bare"]["tokens_per_s"],
+        "page_ttft_s": med["page"]["ttft_s"],
+        "bare_ttft_s": med["bare"]["ttft_s"],
+        "ttft_ratio": med["page"]["ttft_s"] / med["bare"]["ttft_s"],
+    }
+
+
+def print_stream_comparison(result: dict, page_label: str = "page", bare_label: str = "bare") -> None:
+    """Print :func:`compare_streams` figures against their targets (throughput ratio >= 0.95,
+    first-token ratio <= 1.2), then the whole ``result`` as one ``JSON`` line."""
+    print(f"{'':18}{page_label:>10}{bare_label:>10}{'ratio':>8}{'target':>10}  met")
+    tp_ok = result["throughput_ratio"] >= 0.95
+    ft_ok = result["ttft_ratio"] <= 1.2
+    print(f"{'tokens/s':18}{result['page_tokens_per_s']:10.2f}{result['bare_tokens_per_s']:10.2f}"
+          f"{result['throughput_ratio']:8.3f}{'>= 0.95':>10}  {'yes' if tp_ok else 'NO'}")
+    print(f"{'first token (s)':18}{result['page_ttft_s']:10.3f}{result['bare_ttft_s']:10.3f}"
+          f"{result['ttft_ratio']:8.3f}{'<= 1.2':>10}  {'yes' if ft_ok else 'NO'}")
+    print("JSON " + json.dumps(result))
 
 
 def proc_memory(pid: int | str = "self") -> dict[str, float]:

@@ -10,9 +10,7 @@ Run: ``HF_HUB_OFFLINE=1 .venv/bin/python bench/generation.py [--tokens 64] [--re
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -22,6 +20,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import torch  # noqa: E402
 
+from bench import compare_streams, print_stream_comparison  # noqa: E402
 from components.catalog import SMOLLM2, get_spec  # noqa: E402
 from components.generation import (  # noqa: E402
     COMPLETE,
@@ -101,30 +100,15 @@ def main(argv=None) -> dict:
     for _ in range(args.repeats):  # alternate so drift hits both equally
         runs["bare"].append(in_thread(bare, loaded, prepared, settings))
         runs["page"].append(in_thread(page, loaded, prepared, settings))
-    med = {k: {m: statistics.median(r[m] for r in v) for m in ("ttft_s", "tokens_per_s", "tokens")}
-           for k, v in runs.items()}
     result = {
         "model": loaded.spec.display_name,
         "prompt_tokens": prepared.prompt_tokens,
-        "new_tokens": med["page"]["tokens"],
-        "page_tokens_per_s": med["page"]["tokens_per_s"],
-        "bare_tokens_per_s": med["bare"]["tokens_per_s"],
-        "throughput_ratio": med["page"]["tokens_per_s"] / med["bare"]["tokens_per_s"],
-        "page_ttft_s": med["page"]["ttft_s"],
-        "bare_ttft_s": med["bare"]["ttft_s"],
-        "ttft_ratio": med["page"]["ttft_s"] / med["bare"]["ttft_s"],
+        **compare_streams(runs),
     }
     print(f"generation benchmark: {result['model']}, greedy, prompt {result['prompt_tokens']} tokens, "
           f"{int(result['new_tokens'])} new tokens, median of {args.repeats} alternating runs, "
           f"{os.cpu_count()} CPU cores")
-    print(f"{'':18}{'page':>10}{'bare':>10}{'ratio':>8}{'target':>10}  met")
-    tp_ok = result["throughput_ratio"] >= 0.95
-    ft_ok = result["ttft_ratio"] <= 1.2
-    print(f"{'tokens/s':18}{result['page_tokens_per_s']:10.2f}{result['bare_tokens_per_s']:10.2f}"
-          f"{result['throughput_ratio']:8.3f}{'>= 0.95':>10}  {'yes' if tp_ok else 'NO'}")
-    print(f"{'first token (s)':18}{result['page_ttft_s']:10.3f}{result['bare_ttft_s']:10.3f}"
-          f"{result['ttft_ratio']:8.3f}{'<= 1.2':>10}  {'yes' if ft_ok else 'NO'}")
-    print("JSON " + json.dumps(result))
+    print_stream_comparison(result, "page", "bare")
     return result
 
 

@@ -20,9 +20,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -30,6 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench import compare_streams, print_stream_comparison  # noqa: E402
 from components import server as srv  # noqa: E402
 
 PROMPT = "Once upon a time, in a small village by the sea, there lived an old fisherman who"
@@ -107,30 +106,15 @@ def main(argv=None) -> dict:
             pair = [("bare", lambda: direct_side(client, params)), ("page", lambda: app_side(endpoint, params))]
             for side, call in pair if i % 2 == 0 else pair[::-1]:
                 runs[side].append(call())
-    med = {k: {m: statistics.median(r[m] for r in v) for m in ("ttft_s", "tokens_per_s", "tokens")}
-           for k, v in runs.items()}
     result = {
         "server": what,
         "mode": args.mode,
-        "new_tokens": med["page"]["tokens"],
-        "page_tokens_per_s": med["page"]["tokens_per_s"],
-        "bare_tokens_per_s": med["bare"]["tokens_per_s"],
-        "throughput_ratio": med["page"]["tokens_per_s"] / med["bare"]["tokens_per_s"],
-        "page_ttft_s": med["page"]["ttft_s"],
-        "bare_ttft_s": med["bare"]["ttft_s"],
-        "ttft_ratio": med["page"]["ttft_s"] / med["bare"]["ttft_s"],
+        **compare_streams(runs),
         "load_average": os.getloadavg()[0],
     }
     print(f"model-server benchmark: {what}, {args.mode}, greedy, {int(result['new_tokens'])} new tokens, "
           f"median of {args.repeats} alternating runs, load average {result['load_average']:.1f}")
-    print(f"{'':18}{'app':>10}{'direct':>10}{'ratio':>8}{'target':>10}  met")
-    tp_ok = result["throughput_ratio"] >= 0.95
-    ft_ok = result["ttft_ratio"] <= 1.2
-    print(f"{'tokens/s':18}{result['page_tokens_per_s']:10.2f}{result['bare_tokens_per_s']:10.2f}"
-          f"{result['throughput_ratio']:8.3f}{'>= 0.95':>10}  {'yes' if tp_ok else 'NO'}")
-    print(f"{'first token (s)':18}{result['page_ttft_s']:10.3f}{result['bare_ttft_s']:10.3f}"
-          f"{result['ttft_ratio']:8.3f}{'<= 1.2':>10}  {'yes' if ft_ok else 'NO'}")
-    print("JSON " + json.dumps(result))
+    print_stream_comparison(result, "app", "direct")
     return result
 
 
