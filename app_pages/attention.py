@@ -88,16 +88,8 @@ def cached_attention(model_key: str, text: str, text_pair: str | None, max_token
 
 
 def _sanitize_state() -> None:
-    """Values persisted by an older version of the page (or set by hand) that the widgets
-    cannot show fall back to the schema default."""
-    for p in SCHEMA:
-        value = st.session_state.get(p.state)
-        if p.kind == CHOICE and value not in p.choices:
-            st.session_state[p.state] = p.default
-        elif p.kind == TEXT and not isinstance(value, str):
-            st.session_state[p.state] = p.default
-        elif p.kind == INT and (not isinstance(value, int) or isinstance(value, bool)):
-            st.session_state[p.state] = p.default
+    """:func:`ui.reset_unshowable`, and the token cap clamped to the slider's range."""
+    ui.reset_unshowable(SCHEMA)
     cap = st.session_state[K("att_cap")]
     st.session_state[K("att_cap")] = min(MAX_TOKENS_LIMIT, max(8, cap))
 

@@ -90,19 +90,6 @@ def label_fn(key: str, name: str | None = None):
     return lambda k: i18n.translate(current, f"lens.{key}", **{name: k})
 
 
-def _sanitize_state() -> None:
-    for p in SCHEMA:
-        value = st.session_state.get(p.state)
-        if p.kind == CHOICE and value not in p.choices:
-            st.session_state[p.state] = p.default
-        elif p.kind == TEXT and not isinstance(value, str):
-            st.session_state[p.state] = p.default
-        elif p.kind == INT and (not isinstance(value, int) or isinstance(value, bool)):
-            st.session_state[p.state] = p.default
-        elif p.kind == TEXTS and not isinstance(value, list):
-            st.session_state[p.state] = []
-
-
 def _error(exc: LensError) -> None:
     st.error(t(f"lens.msg.{exc.code}", **{k: ui.escape_markdown(str(v)) for k, v in exc.values.items()}),
              icon="⚠️")
@@ -162,7 +149,7 @@ def render_guess(example: dict) -> None:
 
 # ------------------------------------------------------------------ top of the page
 run_requested = ui.bind_link(PAGE, SCHEMA)
-_sanitize_state()
+ui.reset_unshowable(SCHEMA)
 st.title(t("lens.title"))
 st.caption(t("lens.caption"))
 ui.slide(PAGE, SCHEMA, render_guess, run_requested)

@@ -295,6 +295,17 @@ DOMAINS = "domains"  # i18n: ok (curated example kind)
 BENCH_LIVE = "sent_bench_live"  # presenter mode: the live evaluation panel asked for  # i18n: ok
 
 
+def _cross_domain_table(cells: dict, approaches: list, key: str) -> None:
+    """Approaches x sets (macro-F1 with intervals, winner per set), and which sets' winners are
+    not a clear win (overlapping intervals): on the slide and on the live page alike."""
+    ui.data_table(B.cross_domain_frame(cells, approaches, ui.lang()), key=key,
+                  filename="sentiment_cross_domain", static=True)
+    overlap = B.overlapping_sets(cells)
+    if overlap:
+        st.info(t("sentiment.domains.overlap", sets=", ".join(t(f"sentiment.bench.set.{n}") for n in overlap)),
+                icon="⚖️")
+
+
 def render_domains(result: dict) -> None:
     """The stored "approaches × sets" table (★ = best macro-F1 per set), a note where the
     winner's interval overlaps another, and the paper's VADER figures beside the page's."""
@@ -302,12 +313,7 @@ def render_domains(result: dict) -> None:
     approaches_shown = [a for a in result["approaches"] if any(k[0] == a for k in cells)]
     st.markdown(f"**{t('sentiment.domains.table_heading')}**")
     st.caption(t("sentiment.domains.sample", n=result["cap"], seed=result["seed"]))
-    ui.data_table(B.cross_domain_frame(cells, approaches_shown, ui.lang()), key="sent_domains_table",
-                  filename="sentiment_cross_domain", static=True)
-    overlap = B.overlapping_sets(cells)
-    if overlap:
-        st.info(t("sentiment.domains.overlap", sets=", ".join(t(f"sentiment.bench.set.{n}") for n in overlap)),
-                icon="⚖️")
+    _cross_domain_table(cells, approaches_shown, key="sent_domains_table")
     st.markdown(t("sentiment.domains.why"))
     paper = {c.set_name: c for c in map(B.cell_from_record, result["paper"])}
     st.markdown(f"**{t('sentiment.bench.paper_heading')}**")
@@ -761,12 +767,7 @@ if st.button(t("sentiment.bench.cross_button"), key="sent_bench_fill"):
                 _bench_cell(a, name, bench_cap, bench_seed)
 cells = _known_cells(bench_cap, bench_seed)
 if cells:
-    ui.data_table(B.cross_domain_frame(cells, approaches, ui.lang()), key="sent_bench_cross",
-                  filename="sentiment_cross_domain", static=True)
-    overlap = B.overlapping_sets(cells)
-    if overlap:
-        st.info(t("sentiment.domains.overlap", sets=", ".join(t(f"sentiment.bench.set.{n}") for n in overlap)),
-                icon="⚖️")
+    _cross_domain_table(cells, approaches, key="sent_bench_cross")
 st.caption(t("sentiment.bench.cross_explain"))
 
 # ------------------------------------------------------------------ evaluation on the user's labelled CSV

@@ -198,6 +198,18 @@ def time_calls(fn: Callable[[], object], repeat: int = 3, warmup: int = 0) -> li
     return times
 
 
+def median_time(fn: Callable[[], object], repeats: int = 3) -> tuple[float, object]:
+    """Median wall time (seconds) of ``repeats`` calls of ``fn`` after one untimed warm-up
+    call, and the last call's result (so a bench can time and keep what it computed)."""
+    fn()
+    times, out = [], None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), out
+
+
 def median(values: Sequence[float]) -> float | None:
     """Median of the non-None values, or None when there are none."""
     vals = [v for v in values if v is not None]

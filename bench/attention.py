@@ -17,13 +17,15 @@ Times are the median of ``REPEATS`` runs after one warm-up, in seconds.
 from __future__ import annotations
 
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench import median_time  # noqa: E402
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
@@ -34,16 +36,6 @@ TEXT = (
     "The animal didn't cross the street because it was too tired, so it lay down and slept. "
     "今天的天气很好，适合出去散步。 Attention lets every token look at every other token. "
 ) * 12
-
-
-def _median_time(fn, repeats: int = REPEATS):
-    fn()  # warm-up
-    times, out = [], None
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), out
 
 
 def table_bytes(frames) -> int:
@@ -92,10 +84,10 @@ def main() -> None:
                 with torch.inference_mode():
                     return base(**inputs, output_attentions=True)
 
-            t_bare, _ = _median_time(bare)
-            t_ours, res = _median_time(lambda: get_attention(loaded, TEXT, max_tokens=n))
+            t_bare, _ = median_time(bare, REPEATS)
+            t_ours, res = median_time(lambda: get_attention(loaded, TEXT, max_tokens=n), REPEATS)
             layer, head = res.num_layers // 2, res.num_heads - 1
-            t_formula, hc = _median_time(lambda: explain_head(loaded, res, layer, head))
+            t_formula, hc = median_time(lambda: explain_head(loaded, res, layer, head), REPEATS)
 
             builders = {
                 "one head": lambda: [attention_heatmap(res.attentions[layer, head], res.labels, res.raw_tokens)],
@@ -122,7 +114,7 @@ def main() -> None:
                 "formula": lambda: list(formula_tables(hc, res.labels).values()),
             }
             for view, build in builders.items():
-                t_fig, figs = _median_time(build)
+                t_fig, figs = median_time(build, REPEATS)
                 t0 = time.perf_counter()
                 size = sum(payload_bytes(f) for f in figs)
                 t_json = time.perf_counter() - t0

@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import json
 import os
-import statistics
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench import median_time  # noqa: E402
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
@@ -33,16 +34,6 @@ TEXT = (
     "The animal didn't cross the street because it was too tired, so it lay down and slept. "
     "今天的天气很好，适合出去散步。 The capital of France is Paris, and the capital of Germany is Berlin. "
 ) * 12
-
-
-def _median_time(fn, repeats: int = REPEATS):
-    fn()  # warm-up
-    times, out = [], None
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), out
 
 
 def main() -> None:
@@ -70,11 +61,11 @@ def main() -> None:
             with torch.inference_mode():
                 return loaded.model(input_ids=x).logits
 
-        t_bare, logits = _median_time(bare)
-        t_lens, res = _median_time(lambda ids=ids: logit_lens(loaded, input_ids=ids, keep_logits=(-1,)))
+        t_bare, logits = median_time(bare, REPEATS)
+        t_lens, res = median_time(lambda ids=ids: logit_lens(loaded, input_ids=ids, keep_logits=(-1,)), REPEATS)
         diff = float((torch.from_numpy(res.logits[res.num_layers]) - logits[0].float()).abs().max())
-        t_abl, _ = _median_time(lambda ids=ids: ablate_heads(loaded, ids, [(layer, 0)]))
-        t_scan, scan = _median_time(lambda ids=ids: scan_heads(loaded, ids, [layer]))
+        t_abl, _ = median_time(lambda ids=ids: ablate_heads(loaded, ids, [(layer, 0)]), REPEATS)
+        t_scan, scan = median_time(lambda ids=ids: scan_heads(loaded, ids, [layer]), REPEATS)
         per_head = t_scan / len(scan.rows)
         lines.append(f"| {SMOLLM2} | {len(ids)} | {t_bare:.3f} | {t_lens:.3f} | {t_lens / t_bare:.2f} | {t_abl:.3f} "
                      f"| {t_abl / t_bare:.2f} | {per_head:.3f} | {per_head / t_bare:.2f} | {diff:.1e} |")

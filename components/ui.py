@@ -24,7 +24,7 @@ import streamlit as st
 from components import i18n, permalink
 from components.catalog import ModelSpec, get_spec, models_for
 from components.loading import LoadedModel, ModelUnavailableError
-from components.permalink import BOOL, CHOICE, INT, Param
+from components.permalink import BOOL, CHOICE, INT, TEXT, TEXTS, Param
 
 PERSIST_PREFIX = "p_"
 PAGE_FILES = {
@@ -425,6 +425,22 @@ def publish_link(page: str, schema: Sequence[Param], runnable: bool = True) -> s
     for key, vals in st.session_state.pop(_NOTICES, []):
         st.info(t(key, **vals), icon="🔗")
     return url
+
+
+def reset_unshowable(schema: Sequence[Param]) -> None:
+    """Persisted values the page's widgets cannot show (from an older version of the page, or
+    set by hand) fall back to the schema default: a choice no longer offered, a text or a
+    list that is not one, an integer that is not an int."""
+    for p in schema:
+        value = st.session_state.get(p.state)
+        if p.kind == CHOICE and value not in p.choices:
+            st.session_state[p.state] = p.default
+        elif p.kind == TEXT and not isinstance(value, str):
+            st.session_state[p.state] = p.default
+        elif p.kind == INT and (not isinstance(value, int) or isinstance(value, bool)):
+            st.session_state[p.state] = p.default
+        elif p.kind == TEXTS and not isinstance(value, list):
+            st.session_state[p.state] = list(p.default)
 
 
 def link_button(label: str, page: str, params: dict[str, Any], key: str, icon: str | None = None,

@@ -12,6 +12,7 @@ from html import escape
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from components import i18n, permalink
 from components import sentiment as S
@@ -200,14 +201,21 @@ def test_chinese_ui(app):
 
 
 # ---------------------------------------------------------------------- presenter mode
-def test_presenter_mode_shows_the_curated_example_without_models(app, monkeypatch):
-    from components import cache, curated, loading
+@pytest.fixture
+def no_models(monkeypatch):
+    """Any model load fails the test: a slide is drawn from its JSON alone."""
+    from components import cache, loading
 
     def refuse(*_a, **_k):
         raise AssertionError("no model may load before the curated example is shown")
 
     monkeypatch.setattr(cache, "get_model", refuse)
     monkeypatch.setattr(loading, "load_model", refuse)
+
+
+def test_presenter_mode_shows_the_curated_example_without_models(app, no_models):
+    from components import curated
+
     at = open_link(app, {"present": "1"})
     examples = curated.load("sentiment")
     first = examples[0]["result"]
@@ -248,15 +256,10 @@ def test_presenter_run_live_applies_the_example(app):
     assert "p_sent_calibrate" not in keys and "p_sent_attr" not in keys and "p_sent_hub" not in keys
 
 
-def test_presenter_domains_slide_shows_the_shipped_table_without_models(app, monkeypatch):
-    from components import cache, curated, loading
+def test_presenter_domains_slide_shows_the_shipped_table_without_models(app, no_models):
+    from components import curated
     from components import sentiment_benchmarks as B
 
-    def refuse(*_a, **_k):
-        raise AssertionError("no model may load before the curated example is shown")
-
-    monkeypatch.setattr(cache, "get_model", refuse)
-    monkeypatch.setattr(loading, "load_model", refuse)
     at = open_link(app, {"present": "1"})
     examples = curated.load("sentiment")
     index = next(i for i, e in enumerate(examples) if e.get("kind") == "domains")
