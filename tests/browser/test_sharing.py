@@ -324,6 +324,12 @@ class Scenario:
     needles: list[str] = field(default_factory=list)
     has_chart: bool = True
 
+    def drive(self, page) -> None:
+        """:attr:`prepare`, then wait until the app is idle: the result can show before the
+        run that drew it has reached the page's last widgets, and a click there would be lost."""
+        self.prepare(page)
+        wait_idle(page)
+
 
 # ---------------------------------------------------------------- generation
 GEN_PROMPT = "The lighthouse keeper opened the old wooden box and found"
@@ -689,12 +695,9 @@ def assert_report_charts_readable(rpage, page_id: str) -> None:
 def test_html_report_opens_offline(bpage, browser, server, page_id, tmp_path):
     sc = scenario(page_id)
     open_page(bpage, server.url, page_id)
-    sc.prepare(bpage)
+    sc.drive(bpage)
     button = main(bpage).locator('[data-testid="stDownloadButton"]').filter(has_text=T("ui.report.button"))
     assert button.count() == 1, f"expected one '📄 {T('ui.report.button')}' button, found {button.count()}"
-    # the prepared view's last run must be over: a click on a button that run is redrawing
-    # can be lost (the page's title shows before the run reaches the report button)
-    wait_idle(bpage)
     with bpage.expect_download(timeout=DEFAULT_TIMEOUT_S * 1000) as info:
         button.first.click()
     path = tmp_path / f"{page_id}-report.html"  # ~5 MB each (plotly.js embedded): not kept
@@ -947,7 +950,7 @@ def test_crosslink_embeddings_point_to_classification(bpage, server):
 def test_permalink_reproduces_result(bpage, browser, server, page_id):
     sc = scenario(page_id)
     open_page(bpage, server.url, page_id)
-    sc.prepare(bpage)
+    sc.drive(bpage)
     inputs = settled(lambda: sc.inputs(bpage))
     result = settled(lambda: sc.result(bpage))
     finish(bpage, f"permalink-{page_id}-original", server)
