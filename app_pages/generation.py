@@ -418,6 +418,10 @@ def server_section(endpoint, prompt: str, mode: str, settings: GenerationSetting
         else:
             current = saved["result"]
         render_samples(saved["result"], key="srv")
+        refused = sorted({f for sample in saved["result"]["samples"] for f in sample.get("dropped", ())})
+        if refused:
+            st.info(t("server.notice.refused", origin=endpoint.origin, fields=ui.escape_markdown(", ".join(refused))),
+                    icon="ℹ️")
         for sample in saved["result"]["samples"]:
             if sample.get("error"):
                 st.warning(server_message(sample["error"]), icon="🔌")

@@ -432,7 +432,9 @@ def gguf_cache_valid(spec: ModelSpec, gguf_path: Path) -> bool:
     Checks, cheapest first: the manifest (written last, so its presence means the conversion
     finished) parses and has the current format; it names the same source GGUF (file name,
     size and, when recorded, the GGUF's quick digest); every listed file exists with the
-    recorded size; and its head/tail digest and (when recorded) sampled digest match. About
+    recorded size; its ``config.json`` names the model class (``architectures``, which
+    ``transformers serve`` and other tools load by); and its head/tail digest and (when
+    recorded) sampled digest match. About
     4 MiB of the 538 MB weights are read. Never raises: any unreadable part means False.
     """
     target = converted_dir(spec)
@@ -447,6 +449,8 @@ def gguf_cache_valid(spec: ModelSpec, gguf_path: Path) -> bool:
         files = manifest["files"]
         if not files or "model.safetensors" not in files or "config.json" not in files:
             return False
+        if not json.loads((target / "config.json").read_text()).get("architectures"):
+            return False  # written before the converter named it: not loadable by other tools
         for name, meta in files.items():  # sizes first: a truncated file fails without any read
             path = target / name
             if not path.is_file() or path.stat().st_size != meta["size"]:
@@ -546,6 +550,8 @@ def _convert_locked(spec: ModelSpec, gguf_dir: Path, report: Progress) -> Path:
             config = model.config.to_dict()
             config.pop("quantization_config", None)
             config.pop("_name_or_path", None)
+            # a GGUF-loaded config names no class; tools that load by it (transformers serve) need it
+            config["architectures"] = config.get("architectures") or [type(model).__name__]
             (tmp / "config.json").write_text(json.dumps(config, indent=2))
             model.generation_config.save_pretrained(tmp)
             tokenizer.save_pretrained(tmp)

@@ -50,6 +50,12 @@ MAX_STOP = 4
 UNAVAILABLE = ("attention", "hidden_states", "lens", "prompt_tokens")
 """Views of the local models that do not exist over the API (message codes, ``server.unavailable.*``)."""
 RETRY_STATUS = (429, 502, 503, 504)
+OPTIONAL_FIELDS = ("logprobs", "top_logprobs", "stream_options", "seed", "frequency_penalty", "presence_penalty",
+                   "top_k", "repetition_penalty")
+"""Request fields a server may refuse (``transformers serve`` answers 422 to ``top_k``, other
+servers 400 to ``logprobs``): the request is sent again without the fields the refusal names,
+and the server is remembered as refusing them (see :class:`ServerStream`)."""
+_COMPANIONS = {"logprobs": ("top_logprobs",)}  # top_logprobs is meaningless without logprobs
 _ID = re.compile(r"^[a-z0-9_-]{1,40}$")
 
 Notice = tuple[str, dict]
@@ -306,6 +312,8 @@ def _detail(exc) -> str:
     if isinstance(body, Mapping):
         err = body.get("error", body)
         msg = err.get("message") if isinstance(err, Mapping) else err
+        if not msg and isinstance(err, Mapping):  # FastAPI's HTTPException body: {"detail": ...}
+            msg = err.get("detail")
         if msg:
             return str(msg)[:300]
     return str(getattr(exc, "message", "") or exc)[:300]
@@ -385,6 +393,69 @@ def _token_logprobs(choice: Mapping) -> list[dict]:
     return out
 
 
+# --------------------------------------------------------------------------- refused fields
+_REFUSED: dict[tuple[str, str], frozenset[str]] = {}
+_REFUSED_LOCK = threading.Lock()
+
+
+def _route(params: Mapping) -> str:
+    return "chat" if "messages" in params else "completions"
+
+
+def refused_fields(endpoint: Endpoint, params: Mapping) -> frozenset[str]:
+    """Optional fields this server (its ``base_url``) has refused on the route of ``params``
+    (chat or text completions) in this process."""
+    with _REFUSED_LOCK:
+        return _REFUSED.get((endpoint.base_url, _route(params)), frozenset())
+
+
+def remember_refused(endpoint: Endpoint, params: Mapping, fields) -> None:
+    """Record that the server refuses ``fields`` on the route of ``params`` (for the process)."""
+    key = (endpoint.base_url, _route(params))
+    with _REFUSED_LOCK:
+        _REFUSED[key] = _REFUSED.get(key, frozenset()) | frozenset(fields)
+
+
+def forget_refused() -> None:
+    """Forget every recorded refusal (a restarted or reconfigured server may accept them)."""
+    with _REFUSED_LOCK:
+        _REFUSED.clear()
+
+
+def sent_optional(params: Mapping) -> set[str]:
+    """The :data:`OPTIONAL_FIELDS` that ``params`` sends (top level or in ``extra_body``)."""
+    extra = params.get("extra_body") or {}
+    return {f for f in OPTIONAL_FIELDS if f in params or f in extra}
+
+
+def without_fields(params: Mapping, fields) -> dict:
+    """A copy of ``params`` without ``fields`` (and their companions: no ``top_logprobs``
+    without ``logprobs``), at the top level and in ``extra_body``."""
+    drop = set(fields)
+    for name in list(drop):
+        drop.update(_COMPANIONS.get(name, ()))
+    out = {k: v for k, v in params.items() if k not in drop}
+    if "extra_body" in out:
+        extra = {k: v for k, v in out["extra_body"].items() if k not in drop}
+        if extra:
+            out["extra_body"] = extra
+        else:
+            del out["extra_body"]
+    return out
+
+
+def refused_in(exc: BaseException, params: Mapping) -> set[str]:
+    """The optional fields sent in ``params`` that a 400/422 answer names as the reason of its
+    refusal (e.g. FastAPI's ``Unexpected fields in the request: {'top_k'}``); empty for any
+    other fault."""
+    import openai
+
+    if not isinstance(exc, openai.APIStatusError) or int(exc.status_code) not in (400, 422):
+        return set()
+    text = f"{_detail(exc)} {getattr(exc, 'message', '')}"
+    return {f for f in sent_optional(params) if re.search(rf"(?<![A-Za-z0-9_]){f}(?![A-Za-z0-9_])", text)}
+
+
 _FINISH = {"stop": "eos", "eos": "eos", "length": "length", "eos_token": "eos"}
 
 
@@ -401,6 +472,11 @@ class ServerStream:
     server sends one, else 0.5 s, 1 s, 2 s... -- never past the budget. After the first chunk
     nothing is retried (the text would repeat); a fault keeps the text received so far.
 
+    A 400/422 refusal naming optional fields it was sent (:data:`OPTIONAL_FIELDS`, e.g.
+    ``logprobs``) is not a fault: the request is sent again without them, and the server is
+    remembered as refusing them (:func:`refused_fields`), so later requests leave them out
+    from the start. :attr:`dropped` names them (the page says the server does not take them).
+
     Attributes set after iteration:
         text: the generated text.
         tokens: ``[{"token", "p", "top"}]`` (see :func:`_token_logprobs`), empty without logprobs.
@@ -411,7 +487,8 @@ class ServerStream:
             (``eos``, ``length``, ``time`` or ``stopped``: the consumer closed the iterator, or a
             fault ended the stream -- then :attr:`error` says which).
         error: None, or ``{"code", "values", "partial"}`` (``partial``: text had arrived).
-        attempts: requests made (1 + retries used).
+        attempts: requests made (1 + retries used + sends without refused fields).
+        dropped: sorted optional fields left out because the server refuses them.
     """
 
     def __init__(self, endpoint: Endpoint, params: Mapping, max_seconds: float, client=None, seed: int = 0):
@@ -425,6 +502,12 @@ class ServerStream:
         self.stats: dict = {}
         self.error: dict | None = None
         self.attempts = 0
+        self.dropped: list[str] = []
+
+    def _leave_out(self, fields) -> None:
+        before = sent_optional(self.params)
+        self.params = without_fields(self.params, fields)
+        self.dropped = sorted(set(self.dropped) | (before - sent_optional(self.params)))
 
     def _open(self, client, remaining: float):
         import openai
@@ -446,15 +529,25 @@ class ServerStream:
         finish = None
         stream = None
         closed_early = True
+        failures = 0
+        known = refused_fields(self.endpoint, self.params) & sent_optional(self.params)
+        if known:
+            self._leave_out(known)
         try:
             while stream is None:
                 self.attempts += 1
                 try:
                     stream = self._open(client, deadline - time.perf_counter())
                 except Exception as exc:  # noqa: BLE001 - every fault becomes a message code
+                    refused = refused_in(exc, self.params)
+                    if refused and time.perf_counter() < deadline:  # each pass sends fewer fields: bounded
+                        remember_refused(self.endpoint, self.params, refused)
+                        self._leave_out(refused)
+                        continue
+                    failures += 1
                     code, values, retryable, wait = classify(exc, self.endpoint)
-                    wait = wait if wait is not None else 0.5 * 2 ** (self.attempts - 1)
-                    if not retryable or self.attempts > self.endpoint.retries \
+                    wait = wait if wait is not None else 0.5 * 2 ** (failures - 1)
+                    if not retryable or failures > self.endpoint.retries \
                             or time.perf_counter() + wait >= deadline:
                         self.error = {"code": code, "values": values, "partial": False}
                         closed_early = False
@@ -537,9 +630,10 @@ class ServerStream:
 
     def record(self) -> dict:
         """JSON-able result in the shape of ``components.generation.sample_record``
-        (``text``, ``seed``, ``steps``, ``stats``) plus ``error`` (None or a message code)."""
+        (``text``, ``seed``, ``steps``, ``stats``) plus ``error`` (None or a message code) and
+        ``dropped`` (the optional fields the server refused, see :attr:`dropped`)."""
         return {"text": self.text, "seed": self.seed, "steps": self.steps(), "stats": dict(self.stats),
-                "error": self.error}
+                "error": self.error, "dropped": list(self.dropped)}
 
 
 def distribution_record(tokens: list[dict]) -> dict | None:
