@@ -46,7 +46,9 @@ class WireServer:
     * ``token_delay``: seconds between two tokens;
     * ``stall_after`` / ``stall_s``: after this many tokens, wait ``stall_s`` seconds;
     * ``cut_after``: after this many tokens, close the connection without ending the stream;
-    * ``error_event_after``: after this many tokens, send an ``{"error": ...}`` event.
+    * ``error_event_after``: after this many tokens, send an ``{"error": ...}`` event;
+    * ``refuse_fields``: request fields answered with vLLM's 400 ``... is not supported``
+      (the first one present in the body is named).
     """
 
     def __init__(self, script=None):
@@ -59,6 +61,7 @@ class WireServer:
         self.cut_after = None
         self.error_event_after = None
         self.finish_reason = "stop"
+        self.refuse_fields: tuple[str, ...] = ()
         self.requests: list[dict] = []
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._httpd.daemon_threads = True
@@ -136,6 +139,10 @@ class WireServer:
                     headers = {"Retry-After": str(wire.retry_after)} if wire.retry_after is not None else {}
                     return self._json(wire.fail_status, wire.fail_body or {"error": {"message": f"status {wire.fail_status}"}},
                                       headers)
+                refused = [f for f in wire.refuse_fields if f in body]
+                if refused:
+                    return self._json(400, {"object": "error", "type": "BadRequestError", "code": 400,
+                                            "message": f"{refused[0]} is not supported by this model"})
                 if body.get("model") != wire.served_model:
                     return self._json(404, {"error": {"message": f"The model `{body.get('model')}` does not exist.",
                                                       "type": "NotFoundError", "code": 404}})

@@ -231,6 +231,51 @@ def test_other_http_errors_are_not_retried(wire, status, code):
         assert stream.error["values"]["detail"] == "max_tokens is too large"
 
 
+def test_a_refused_optional_field_is_left_out_and_remembered_for_that_server(wire):
+    """A server that refuses logprobs (400 naming the field) still generates: the request goes
+    again without logprobs and top_logprobs, and later requests leave them out from the start."""
+    srv.forget_refused()
+    wire.refuse_fields = ("logprobs",)
+    ep = endpoint(wire, retries=0)
+    first = run(ep, mode="chat")
+    assert first.error is None and first.text == SCRIPT_TEXT
+    assert first.dropped == ["logprobs", "top_logprobs"] and first.attempts == 2
+    assert "logprobs" in wire.requests[0] and not {"logprobs", "top_logprobs"} & set(wire.requests[1])
+    assert first.tokens == [] and srv.distribution_record(first.tokens) is None
+    assert first.record()["dropped"] == ["logprobs", "top_logprobs"]
+    assert srv.refused_fields(ep, {"messages": []}) == {"logprobs"}
+    second = run(ep, mode="chat")
+    assert second.attempts == 1 and second.dropped == ["logprobs", "top_logprobs"] and second.text == SCRIPT_TEXT
+    assert len(wire.requests) == 3 and "logprobs" not in wire.requests[2]
+    # remembered per route: text completions still ask (and this server refuses there too)
+    third = run(ep, mode="complete")
+    assert third.attempts == 2 and third.dropped == ["logprobs"] and third.error is None
+    srv.forget_refused()
+    assert srv.refused_fields(ep, {"messages": []}) == frozenset()
+
+
+def test_a_refusal_naming_no_optional_field_is_a_fault_not_a_retry(wire):
+    srv.forget_refused()
+    wire.refuse_fields = ("max_tokens",)
+    stream = run(endpoint(wire, retries=2))
+    assert stream.error["code"] == "rejected" and stream.attempts == 1 and stream.dropped == []
+    assert stream.error["values"]["detail"] == "max_tokens is not supported by this model"
+
+
+def test_fastapi_refusal_of_extra_sampling_fields(wire):
+    """FastAPI's 422 ``Unexpected fields in the request: {...}`` (transformers serve) names
+    every field at once: one more request, without all of them."""
+    srv.forget_refused()
+    wire.fail_status, wire.fail_times = 422, 1
+    wire.fail_body = {"detail": "Unexpected fields in the request: {'top_k', 'repetition_penalty'}"}
+    settings = GenerationSettings(top_k=5, repetition_penalty=1.2)
+    stream = run(endpoint(wire, extra_sampling=True, retries=0), settings=settings)
+    assert stream.error is None and stream.attempts == 2 and stream.dropped == ["repetition_penalty", "top_k"]
+    assert wire.requests[0]["top_k"] == 5 and "top_k" not in wire.requests[1]
+    assert "repetition_penalty" not in wire.requests[1] and wire.requests[1]["logprobs"] is True
+    srv.forget_refused()
+
+
 def test_unknown_model_name(wire):
     stream = run(endpoint(wire, model="no-such-model"))
     assert stream.error == {"code": "unknown_model", "values": {"origin": endpoint(wire).origin,
@@ -283,6 +328,28 @@ def test_generation_page_streams_from_a_configured_server(app, wire, monkeypatch
     warning = " ".join(w.value for w in app.warning)
     assert i18n.translate("en", "server.error.stream_closed", origin=f"127.0.0.1:{wire.port}") in warning
     assert i18n.translate("en", "server.error.kept") in warning
+
+
+def test_generation_page_says_in_one_sentence_when_a_server_refuses_logprobs(app, wire, monkeypatch):
+    srv.forget_refused()
+    wire.refuse_fields = ("logprobs",)
+    monkeypatch.setenv(srv.SERVERS_ENV, json.dumps([{"id": "lab", "base_url": wire.base_url, "model": "smollm2"}]))
+    app.run()
+    app.switch_page("app_pages/generation.py")
+    app.run()
+    app.selectbox(key="p_gen_model").set_value("server:lab")
+    app.run()
+    app.button(key="gen_go").click()
+    app.run()
+    assert not app.exception and not app.error and not app.warning
+    assert app.code[0].value == SCRIPT_TEXT
+    infos = [e.value for e in app.info]
+    origin = f"127.0.0.1:{wire.port}"
+    # text completion (the page's default mode) asks for logprobs alone
+    assert i18n.translate("en", "server.notice.refused", origin=origin, fields="logprobs") in infos
+    assert i18n.translate("en", "server.unavailable.logprobs") in infos
+    assert not app.get("plotly_chart")
+    srv.forget_refused()
 
 
 def test_generation_page_never_offers_an_unconfigured_server(app, monkeypatch):
