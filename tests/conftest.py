@@ -126,6 +126,7 @@ SLOW_USES = {
     "session_for": "the hostile sweep: every text widget of a page gets every payload",
     "test_hostile::open_page": "hostile links / forged pickers: a fresh app session per case",
     "threading": "concurrency: sessions generating at the same time in threads",
+    "running_transformers_server": "a real transformers serve process decoding SmolLM2 (about a minute)",
 }
 """What makes a test ``slow`` (added on top of its tier), and why."""
 SLOW_TESTS = {
