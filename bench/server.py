@@ -8,13 +8,15 @@ direct side is a bare ``client.chat.completions.create(stream=True)`` loop. Prin
 to first token (s) and the throughput (text chunks / s over the whole call, one chunk per token) of both, and
 their ratios. Targets: throughput ratio >= 0.95, first-token ratio <= 1.2.
 
-The server is, in order: ``--base-url`` / ``--model`` (any OpenAI-compatible server); llama.cpp's
+The server is, in order: ``--base-url`` / ``--model`` (any OpenAI-compatible server);
+``--transformers-serve``: ``transformers serve`` started here on the bundled SmolLM2 (see
+``tests/transformers_server.py``; it returns no logprobs); llama.cpp's
 ``llama_cpp.server`` on the bundled SmolLM2 GGUF when it is installed (see
 ``tests/llama_cpp_server.py``); else the local wire-format server of the tests, streaming a
 fixed script with ``--token-delay`` seconds per token (this measures the client's own
 overhead only).
 
-Run: ``.venv/bin/python bench/server.py [--tokens 32] [--repeats 5] [--mode chat]``
+Run: ``.venv/bin/python bench/server.py [--tokens 32] [--repeats 5] [--mode chat] [--transformers-serve]``
 """
 from __future__ import annotations
 
@@ -73,6 +75,12 @@ def a_server(args, workdir: Path):
     if args.base_url:
         yield args.base_url, args.model, f"{args.model} at {args.base_url}"
         return
+    if args.transformers_serve:
+        from tests.transformers_server import running_transformers_server
+
+        with running_transformers_server(workdir) as server:
+            yield server.base_url, server.model, "transformers serve, bundled SmolLM2-135M (converted safetensors)"
+        return
     from tests.llama_cpp_server import llama_cpp_python, running_llama_cpp_server
 
     if llama_cpp_python() is not None:
@@ -95,6 +103,8 @@ def main(argv=None) -> dict:
     parser.add_argument("--base-url")
     parser.add_argument("--model", default="smollm2")
     parser.add_argument("--token-delay", type=float, default=0.02)
+    parser.add_argument("--transformers-serve", action="store_true",
+                        help="start transformers serve on the bundled SmolLM2 and measure against it")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp, a_server(args, Path(tmp)) as (url, model, what):
         endpoint = srv.Endpoint(id="bench", base_url=url, model=model, timeout_s=300, retries=0, top_logprobs=5)
