@@ -181,34 +181,35 @@ st.caption(t("attention.caption"))
 ui.slide(PAGE, SCHEMA, render_example, run_requested)
 
 # ------------------------------------------------------------------ inputs
-left, right = st.columns([3, 2], gap="large")
-with left:
-    model_key = ui.model_picker(ATTENTION, "att_model")
-    spec = get_spec(model_key)
+with ui.live_inputs(PAGE):
+    left, right = st.columns([3, 2], gap="large")
+    with left:
+        model_key = ui.model_picker(ATTENTION, "att_model")
+        spec = get_spec(model_key)
 
-    def _load_example() -> None:
-        text, pair_text = EXAMPLE_INPUTS.get(st.session_state.get("att_example"), (None, None))
-        if text is not None:
-            st.session_state[K("att_text")], st.session_state[K("att_pair")] = text, pair_text
+        def _load_example() -> None:
+            text, pair_text = EXAMPLE_INPUTS.get(st.session_state.get("att_example"), (None, None))
+            if text is not None:
+                st.session_state[K("att_text")], st.session_state[K("att_pair")] = text, pair_text
 
-    if not ui.presenter():
-        st.selectbox(t("attention.input.example"), [None, *EXAMPLE_INPUTS], key="att_example",
-                     on_change=_load_example, format_func=lambda k, f=label_fn("examples.{k}"): f(k) if k else "—")  # noqa: B008 - language fixed when drawn
-    text = st.text_area(t("attention.input.text"), key=K("att_text"), persist_state="session", height=90)
-    pair = None
-    if spec.is_causal:
-        st.caption(t("attention.input.decoder_one_text", name=ui.model_name(spec)))
-    else:
-        pair = st.text_input(t("attention.input.pair"), key=K("att_pair"), persist_state="session",
-                             help=t("attention.input.pair_help"))
-with right:
-    if not ui.presenter():
-        st.slider(t("attention.input.cap"), 8, MAX_TOKENS_LIMIT, step=8, key=K("att_cap"), persist_state="session",
-                  help=t("attention.input.cap_help"))
-        st.selectbox(t("attention.input.cmap"), list(COLOR_SCALES), key=K("att_cmap"), persist_state="session",
-                     format_func=label_fn("cmap.{k}"))
-        st.toggle(t("attention.input.hide"), key=K("att_hide"), persist_state="session",
-                  help=t("attention.input.hide_help"))
+        if not ui.presenter():
+            st.selectbox(t("attention.input.example"), [None, *EXAMPLE_INPUTS], key="att_example",
+                         on_change=_load_example, format_func=lambda k, f=label_fn("examples.{k}"): f(k) if k else "—")  # noqa: B008 - language fixed when drawn
+        text = st.text_area(t("attention.input.text"), key=K("att_text"), persist_state="session", height=90)
+        pair = None
+        if spec.is_causal:
+            st.caption(t("attention.input.decoder_one_text", name=ui.model_name(spec)))
+        else:
+            pair = st.text_input(t("attention.input.pair"), key=K("att_pair"), persist_state="session",
+                                 help=t("attention.input.pair_help"))
+    with right:
+        if not ui.presenter():
+            st.slider(t("attention.input.cap"), 8, MAX_TOKENS_LIMIT, step=8, key=K("att_cap"), persist_state="session",
+                      help=t("attention.input.cap_help"))
+            st.selectbox(t("attention.input.cmap"), list(COLOR_SCALES), key=K("att_cmap"), persist_state="session",
+                         format_func=label_fn("cmap.{k}"))
+            st.toggle(t("attention.input.hide"), key=K("att_hide"), persist_state="session",
+                      help=t("attention.input.hide_help"))
 cap = int(st.session_state[K("att_cap")])
 colorscale = COLOR_SCALES[st.session_state[K("att_cmap")]]
 hide_special = bool(st.session_state[K("att_hide")]) and not ui.presenter()

@@ -325,24 +325,25 @@ def render_example(example: dict) -> None:
 def zero_shot_tab() -> dict | None:
     """Zero-shot inputs and result; returns what the report needs, or None without a result."""
     lang = ui.lang()
-    left, right = st.columns([3, 2], gap="large")
-    with left:
-        got = text_inputs("zs")
-    with right:
-        model_key = ui.model_picker(ZERO_SHOT, "zs_model", label=t("classification.zs.model"),
-                                    help=t("classification.zs.model_help"))
-        similarity = get_spec(model_key).loader == SENTENCE_TRANSFORMER
-        st.caption(t("classification.zs.method_similarity" if similarity else "classification.zs.method_nli"))
-        raw_labels = st.text_input(t("classification.zs.labels", n=MAX_LABELS), key=K("zs_labels"),
-                                   persist_state="session")
-        if ui.presenter():   # advanced: the template keeps its (linked) value, hidden
-            template = st.session_state.get(K("zs_template"), DEFAULT_TEMPLATE)
-        else:
-            template = st.text_input(t("classification.zs.template", slot=SLOT), key=K("zs_template"),
-                                     persist_state="session")
-        multi = st.toggle(t("classification.zs.multi"), key=K("zs_multi"), persist_state="session",
-                          help=t("classification.zs.multi_help"))
-        st.caption(t("classification.zs.multi_on" if multi else "classification.zs.multi_off"))
+    with ui.live_inputs(PAGE):
+        left, right = st.columns([3, 2], gap="large")
+        with left:
+            got = text_inputs("zs")
+        with right:
+            model_key = ui.model_picker(ZERO_SHOT, "zs_model", label=t("classification.zs.model"),
+                                        help=t("classification.zs.model_help"))
+            similarity = get_spec(model_key).loader == SENTENCE_TRANSFORMER
+            st.caption(t("classification.zs.method_similarity" if similarity else "classification.zs.method_nli"))
+            raw_labels = st.text_input(t("classification.zs.labels", n=MAX_LABELS), key=K("zs_labels"),
+                                       persist_state="session")
+            if ui.presenter():   # advanced: the template keeps its (linked) value, hidden
+                template = st.session_state.get(K("zs_template"), DEFAULT_TEMPLATE)
+            else:
+                template = st.text_input(t("classification.zs.template", slot=SLOT), key=K("zs_template"),
+                                         persist_state="session")
+            multi = st.toggle(t("classification.zs.multi"), key=K("zs_multi"), persist_state="session",
+                              help=t("classification.zs.multi_help"))
+            st.caption(t("classification.zs.multi_on" if multi else "classification.zs.multi_off"))
 
     problems = False
     labels: list[str] = []

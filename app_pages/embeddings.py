@@ -347,62 +347,62 @@ def read_items(mode: str, method: str) -> tuple[pd.DataFrame, list[str], str, st
     return frame, table.notices + notes, "" if label_col == NONE else label_col, upload.name
 
 
-st.subheader(t("embeddings.input.heading"))
-if st.session_state.get(K("emb_input")) not in INPUT_MODES:
-    st.session_state[K("emb_input")] = EXAMPLE
-mode = st.radio(t("embeddings.input.mode"), INPUT_MODES, key=K("emb_input"), persist_state=SESSION, horizontal=True,
-                label_visibility="collapsed", format_func=lambda m: t(f"embeddings.input.modes.{m}"))
-if st.session_state.get(K("emb_method")) not in emb.METHODS:
-    st.session_state[K("emb_method")] = emb.SENTENCE
-try:
-    frame, notes, label_title, source = read_items(mode, st.session_state[K("emb_method")])
-except Problem as exc:
-    frame, notes, label_title, source, input_problem = None, [], "", "", exc
-else:
-    input_problem = None
-
-# what a copied link carries about the items (typed and CSV items travel as a list)
-if frame is not None and mode in (TYPED, CSV):
-    st.session_state[L_SRC] = TYPED
-    st.session_state[L_TEXTS] = frame["text"].astype(str).tolist()
-    st.session_state[L_LABELS] = frame["label"].astype(str).tolist() if "label" in frame.columns else []
-else:
-    st.session_state[L_SRC] = TYPED if mode == TYPED else EXAMPLE
-    st.session_state[L_TEXTS], st.session_state[L_LABELS] = [], []
-
-if frame is not None:
-    keep, sample_notes = emb.sample_items(len(frame), cap=emb.MAX_ITEMS)
-    if len(keep) < len(frame):
-        frame = frame.iloc[keep].reset_index(drop=True)
-        st.warning(msg(sample_notes[0]), icon="🎲")
-    ui.notices([msg(n) for n in notes])
-    with st.expander(t("embeddings.input.items", n=f"{len(frame):,}")):
-        shown = frame.drop(columns="row").head(5_000)
-        st.dataframe(charts.display_frame(shown, ui.lang()), hide_index=True, width="stretch")
-
-# ------------------------------------------------------------------ 2. source
-st.subheader(t("embeddings.source.heading"))
-left, right = st.columns([3, 2])
-
-
 def _method_changed() -> None:
     """Each method starts on its bundled model (MiniLM for sentences, SmolLM2 otherwise)."""
     st.session_state[K(PICKER)] = DEFAULT_MODEL[st.session_state[K("emb_method")]]
 
 
-with left:
-    method = st.radio(t("embeddings.source.method"), emb.METHODS, key=K("emb_method"), persist_state=SESSION,
-                      format_func=lambda m: t(f"embeddings.method.{m}"), on_change=_method_changed)
-if mode == EXAMPLE and frame is not None and SETS[st.session_state[K("emb_example")]].kind == "words" \
-        and method != emb.WORD:
-    st.info(t("embeddings.source.try_words"), icon="💡")
-if st.session_state.get(K(PICKER)) not in MODEL_KEYS:
-    st.session_state[K(PICKER)] = DEFAULT_MODEL[method]
-if ui.presenter():
-    model_key = st.session_state[K(PICKER)]
-else:
-    with right:
-        model_key = ui.model_picker(EMBEDDINGS, PICKER, label=t("embeddings.source.model"))
+with ui.live_inputs(PAGE):  # sections 1 and 2
+    st.subheader(t("embeddings.input.heading"))
+    if st.session_state.get(K("emb_input")) not in INPUT_MODES:
+        st.session_state[K("emb_input")] = EXAMPLE
+    mode = st.radio(t("embeddings.input.mode"), INPUT_MODES, key=K("emb_input"), persist_state=SESSION, horizontal=True,
+                    label_visibility="collapsed", format_func=lambda m: t(f"embeddings.input.modes.{m}"))
+    if st.session_state.get(K("emb_method")) not in emb.METHODS:
+        st.session_state[K("emb_method")] = emb.SENTENCE
+    try:
+        frame, notes, label_title, source = read_items(mode, st.session_state[K("emb_method")])
+    except Problem as exc:
+        frame, notes, label_title, source, input_problem = None, [], "", "", exc
+    else:
+        input_problem = None
+
+    # what a copied link carries about the items (typed and CSV items travel as a list)
+    if frame is not None and mode in (TYPED, CSV):
+        st.session_state[L_SRC] = TYPED
+        st.session_state[L_TEXTS] = frame["text"].astype(str).tolist()
+        st.session_state[L_LABELS] = frame["label"].astype(str).tolist() if "label" in frame.columns else []
+    else:
+        st.session_state[L_SRC] = TYPED if mode == TYPED else EXAMPLE
+        st.session_state[L_TEXTS], st.session_state[L_LABELS] = [], []
+
+    if frame is not None:
+        keep, sample_notes = emb.sample_items(len(frame), cap=emb.MAX_ITEMS)
+        if len(keep) < len(frame):
+            frame = frame.iloc[keep].reset_index(drop=True)
+            st.warning(msg(sample_notes[0]), icon="🎲")
+        ui.notices([msg(n) for n in notes])
+        with st.expander(t("embeddings.input.items", n=f"{len(frame):,}")):
+            shown = frame.drop(columns="row").head(5_000)
+            st.dataframe(charts.display_frame(shown, ui.lang()), hide_index=True, width="stretch")
+
+    # ------------------------------------------------------------------ 2. source
+    st.subheader(t("embeddings.source.heading"))
+    left, right = st.columns([3, 2])
+
+    with left:
+        method = st.radio(t("embeddings.source.method"), emb.METHODS, key=K("emb_method"), persist_state=SESSION,
+                          format_func=lambda m: t(f"embeddings.method.{m}"), on_change=_method_changed)
+    if mode == EXAMPLE and frame is not None and SETS[st.session_state[K("emb_example")]].kind == "words" \
+            and method != emb.WORD:
+        st.info(t("embeddings.source.try_words"), icon="💡")
+    if st.session_state.get(K(PICKER)) not in MODEL_KEYS:
+        st.session_state[K(PICKER)] = DEFAULT_MODEL[method]
+    if ui.presenter():
+        model_key = st.session_state[K(PICKER)]
+    else:
+        with right:
+            model_key = ui.model_picker(EMBEDDINGS, PICKER, label=t("embeddings.source.model"))
 
 # a click on the 2-D map selects that item (state of the chart from the previous run)
 if frame is not None:
@@ -421,6 +421,11 @@ if ui.presenter() and not st.session_state.get(LIVE):
     st.button(t("embeddings.compute"), key="emb_compute", type="primary", icon="🧭",
               on_click=lambda: st.session_state.__setitem__(LIVE, True))
     st.stop()
+
+map_area = None
+if ui.presenter():  # the map first (in view after "run live"), its notes and controls below it
+    map_area = st.container()
+    map_area.subheader(t("embeddings.map.heading"))
 
 texts = frame["text"].astype(str).tolist()
 labels = frame["label"].astype(str).tolist() if "label" in frame.columns else None
@@ -464,7 +469,8 @@ if result_emb.pieces is not None:
                      hide_index=True, width="stretch")
 
 # ------------------------------------------------------------------ 3. map
-st.subheader(t("embeddings.map.heading"))
+if map_area is None:
+    st.subheader(t("embeddings.map.heading"))
 c1, c2, c3, c4 = st.columns([2, 1.2, 1.3, 3])
 proj_method = c1.radio(t("embeddings.map.projection"), (emb.PCA, emb.TSNE), key=K("emb_proj"), persist_state=SESSION,
                        horizontal=True, format_func=lambda p: t(f"embeddings.proj.{p}"))
@@ -507,7 +513,8 @@ if query.strip():
     except InputError as exc:
         st.warning(msg(exc), icon="⚠️")
 
-map_area = st.container()
+if map_area is None:
+    map_area = st.container()
 # the selected point: a click on the 2-D map, or this list (3-D maps, keyboard users)
 pool = np.flatnonzero(hits) if hits.any() else np.arange(len(texts))
 options = [-1, *pool[:1000].tolist()]

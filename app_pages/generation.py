@@ -463,61 +463,62 @@ ui.slide(PAGE, SCHEMA, lambda ex: render_curated(ex["result"]), run_requested,
          on_live=lambda ex: st.session_state.__setitem__(RUN_LIVE, True))
 
 # ------------------------------------------------------------------ inputs
-left, right = st.columns([3, 2], gap="large")
-with left:
-    model_key = ui.model_picker(TEXT_GENERATION, "gen_model", servers=SERVERS)
-    endpoint = srv.find(SERVERS, model_key)
-    spec = srv.display_spec(endpoint) if endpoint else get_spec(model_key)
+with ui.live_inputs(PAGE):
+    left, right = st.columns([3, 2], gap="large")
+    with left:
+        model_key = ui.model_picker(TEXT_GENERATION, "gen_model", servers=SERVERS)
+        endpoint = srv.find(SERVERS, model_key)
+        spec = srv.display_spec(endpoint) if endpoint else get_spec(model_key)
 
-    def _load_example() -> None:
-        choice = st.session_state.get("gen_example")
-        if choice in EXAMPLES:
-            st.session_state[K("gen_prompt")] = EXAMPLES[choice]
+        def _load_example() -> None:
+            choice = st.session_state.get("gen_example")
+            if choice in EXAMPLES:
+                st.session_state[K("gen_prompt")] = EXAMPLES[choice]
 
-    st.selectbox(t("generation.example_picker"), ["", *EXAMPLES], key="gen_example", on_change=_load_example,
-                 format_func=lambda c: t(f"generation.examples.{c}") if c else "—")
-    modes = [COMPLETE, CHAT] if spec.chat else [COMPLETE]
-    if st.session_state.get(K("gen_mode")) not in modes:
-        st.session_state[K("gen_mode")] = COMPLETE
-    mode = st.radio(
-        t("generation.mode"), modes, key=K("gen_mode"), persist_state="session", horizontal=True,
-        format_func=lambda m: t("generation.mode_chat") if m == CHAT else t("generation.mode_complete"),
-        help=t("generation.help.mode"),
-    )
-    if not spec.chat:
-        st.caption(t("generation.no_chat", model=ui.model_name(spec)))
-    prompt = st.text_area(t("generation.prompt"), key=K("gen_prompt"), persist_state="session", height=140)
+        st.selectbox(t("generation.example_picker"), ["", *EXAMPLES], key="gen_example", on_change=_load_example,
+                     format_func=lambda c: t(f"generation.examples.{c}") if c else "—")
+        modes = [COMPLETE, CHAT] if spec.chat else [COMPLETE]
+        if st.session_state.get(K("gen_mode")) not in modes:
+            st.session_state[K("gen_mode")] = COMPLETE
+        mode = st.radio(
+            t("generation.mode"), modes, key=K("gen_mode"), persist_state="session", horizontal=True,
+            format_func=lambda m: t("generation.mode_chat") if m == CHAT else t("generation.mode_complete"),
+            help=t("generation.help.mode"),
+        )
+        if not spec.chat:
+            st.caption(t("generation.no_chat", model=ui.model_name(spec)))
+        prompt = st.text_area(t("generation.prompt"), key=K("gen_prompt"), persist_state="session", height=140)
 
-with right:
-    sampling = st.toggle(t("generation.sampling"), key=K("gen_sample"), persist_state="session",
-                         help=t("generation.help.sampling"))
-    max_new_tokens = st.slider(
-        t("generation.max_new_tokens"), 1, MAX_NEW_TOKENS, key=K("gen_max_new"), persist_state="session",
-        help=t("generation.help.max_new_tokens", cap=MAX_NEW_TOKENS, seconds=f"{max_generation_seconds():g}"))
-    c1, c2 = st.columns(2)
-    temperature = c1.slider(t("generation.temperature"), 0.0, 2.0, step=0.05, key=K("gen_temp"),
-                            persist_state="session", disabled=not sampling, help=t("generation.help.temperature"))
-    top_k = c2.slider(t("generation.top_k"), 0, 200, key=K("gen_topk"), persist_state="session",
-                      disabled=not sampling, help=t("generation.help.top_k"))
-    top_p = c1.slider(t("generation.top_p"), 0.0, 1.0, step=0.01, key=K("gen_topp"), persist_state="session",
-                      disabled=not sampling, help=t("generation.help.top_p"))
-    if not ui.presenter():  # advanced controls; in presenter mode their values are kept
-        repetition_penalty = c2.slider(t("generation.repetition_penalty"), 1.0, 2.0, step=0.05, key=K("gen_rep"),
-                                       persist_state="session", help=t("generation.help.repetition_penalty"))
-        no_repeat = c1.slider(t("generation.no_repeat"), 0, 6, key=K("gen_ngram"), persist_state="session",
-                              help=t("generation.help.no_repeat"))
-        num_samples = c2.slider(t("generation.samples"), 1, 4, key=K("gen_n"), persist_state="session")
-        seed = st.number_input(t("generation.seed"), min_value=0, max_value=2**31 - 1, step=1, key=K("gen_seed"),
-                               persist_state="session", help=t("generation.help.seed"))
-    else:
-        repetition_penalty = st.session_state[K("gen_rep")]
-        no_repeat = st.session_state[K("gen_ngram")]
-        num_samples = st.session_state[K("gen_n")]
-        seed = st.session_state[K("gen_seed")]
+    with right:
+        sampling = st.toggle(t("generation.sampling"), key=K("gen_sample"), persist_state="session",
+                             help=t("generation.help.sampling"))
+        max_new_tokens = st.slider(
+            t("generation.max_new_tokens"), 1, MAX_NEW_TOKENS, key=K("gen_max_new"), persist_state="session",
+            help=t("generation.help.max_new_tokens", cap=MAX_NEW_TOKENS, seconds=f"{max_generation_seconds():g}"))
+        c1, c2 = st.columns(2)
+        temperature = c1.slider(t("generation.temperature"), 0.0, 2.0, step=0.05, key=K("gen_temp"),
+                                persist_state="session", disabled=not sampling, help=t("generation.help.temperature"))
+        top_k = c2.slider(t("generation.top_k"), 0, 200, key=K("gen_topk"), persist_state="session",
+                          disabled=not sampling, help=t("generation.help.top_k"))
+        top_p = c1.slider(t("generation.top_p"), 0.0, 1.0, step=0.01, key=K("gen_topp"), persist_state="session",
+                          disabled=not sampling, help=t("generation.help.top_p"))
+        if not ui.presenter():  # advanced controls; in presenter mode their values are kept
+            repetition_penalty = c2.slider(t("generation.repetition_penalty"), 1.0, 2.0, step=0.05, key=K("gen_rep"),
+                                           persist_state="session", help=t("generation.help.repetition_penalty"))
+            no_repeat = c1.slider(t("generation.no_repeat"), 0, 6, key=K("gen_ngram"), persist_state="session",
+                                  help=t("generation.help.no_repeat"))
+            num_samples = c2.slider(t("generation.samples"), 1, 4, key=K("gen_n"), persist_state="session")
+            seed = st.number_input(t("generation.seed"), min_value=0, max_value=2**31 - 1, step=1, key=K("gen_seed"),
+                                   persist_state="session", help=t("generation.help.seed"))
+        else:
+            repetition_penalty = st.session_state[K("gen_rep")]
+            no_repeat = st.session_state[K("gen_ngram")]
+            num_samples = st.session_state[K("gen_n")]
+            seed = st.session_state[K("gen_seed")]
 
-view = st.radio(t("generation.view.label"), VIEWS, key=K("gen_view"), persist_state="session", horizontal=True,
-                format_func=lambda v: t(f"generation.view.{v}"), help=t("generation.help.view"))
-column_inputs = column_editors() if view == VIEW_COMPARE else []
+    view = st.radio(t("generation.view.label"), VIEWS, key=K("gen_view"), persist_state="session", horizontal=True,
+                    format_func=lambda v: t(f"generation.view.{v}"), help=t("generation.help.view"))
+    column_inputs = column_editors() if view == VIEW_COMPARE else []
 
 ui.publish_link(PAGE, SCHEMA, runnable=True)
 

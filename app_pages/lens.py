@@ -154,10 +154,11 @@ st.title(t("lens.title"))
 st.caption(t("lens.caption"))
 ui.slide(PAGE, SCHEMA, render_guess, run_requested)
 
-model_key = ui.model_picker(ATTENTION, "lens_model")
-spec = get_spec(model_key)
-text = st.text_area(t("lens.input.text"), key=K("lens_text"), persist_state="session", height=90,
-                    help=t("lens.input.text_help", cap=MAX_TOKENS))
+with ui.live_inputs(PAGE):
+    model_key = ui.model_picker(ATTENTION, "lens_model")
+    spec = get_spec(model_key)
+    text = st.text_area(t("lens.input.text"), key=K("lens_text"), persist_state="session", height=90,
+                        help=t("lens.input.text_help", cap=MAX_TOKENS))
 ui.explainer(t("lens.explainer.title"), t("lens.explainer.body"))
 
 if not isinstance(text, str) or not text.strip():

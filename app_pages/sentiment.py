@@ -360,42 +360,43 @@ def _reset_prompt() -> None:
     st.session_state[K("sent_mode")] = S.DEFAULT_MODE
 
 
-upload = None
-left, right = st.columns([3, 2], gap="large")
-with left:
-    input_mode = st.radio(t("sentiment.input.label"), [SINGLE, LINES, CSV], key=K("sent_input"),
-                          persist_state="session", horizontal=True,
-                          format_func=lambda m: t(f"sentiment.input.{m}"))
-    if input_mode == SINGLE:
-        st.selectbox(t("sentiment.example.label"), ["none", *EXAMPLES], key="sent_example", on_change=_load_example,
-                     format_func=lambda k: t(f"sentiment.example.{k}"))
-        st.text_area(t("sentiment.text.label"), key=K("sent_text"), persist_state="session", height=110)
-    elif input_mode == LINES:
-        st.text_area(t("sentiment.lines.label"), key=K("sent_lines"), persist_state="session", height=160,
-                     placeholder=t("sentiment.lines.placeholder"), help=t("sentiment.lines.help", n=MAX_BATCH))
-    else:
-        upload = st.file_uploader(t("sentiment.csv.label"), type=["csv"], key="sent_csv",  # i18n: ok (file type)
-                                  help=t("sentiment.lines.help", n=MAX_BATCH))
-        st.caption(t("sentiment.csv.not_in_link"))
-with right:
-    st.toggle(long_name(S.VADER), key=K("sent_vader"), persist_state="session", help=t("sentiment.method.vader_help"))
-    st.toggle(long_name(S.HEAD), key=K("sent_head"), persist_state="session", help=t("sentiment.method.head_help"))
-    st.toggle(long_name(S.LLM), key=K("sent_llm"), persist_state="session", help=t("sentiment.method.llm_help"))
-    if not ui.presenter():
-        st.toggle(long_name(S.SST2), key=K("sent_hub"), persist_state="session", help=t("sentiment.method.hub_help"))
-        st.toggle(t("sentiment.attr.toggle"), key=K("sent_attr"), persist_state="session",
-                  help=t("sentiment.attr.toggle_help"))
-        with st.expander(t("sentiment.prompt.expander"), expanded=False):
-            st.radio(t("sentiment.prompt.format"), [S.COMPLETE, S.CHAT], key=K("sent_mode"), persist_state="session",
-                     horizontal=True, format_func=lambda m: t(f"sentiment.prompt.{m}"))
-            st.text_area(t("sentiment.prompt.template"), key=K("sent_template"), persist_state="session", height=110)
-            st.button(t("sentiment.prompt.reset"), on_click=_reset_prompt, key="sent_reset_prompt")
-            st.toggle(t("sentiment.prompt.fewshot"), key=K("sent_fewshot"), persist_state="session")
-            st.toggle(t("sentiment.prompt.calibrate"), key=K("sent_calibrate"), persist_state="session",
-                      help=t("sentiment.prompt.calibrate_help"))
-    if ui.presenter():
-        if st.button(t("sentiment.present.analyse"), key="sent_present_run", type="primary", icon="▶️"):
-            st.session_state[LIVE] = True
+with ui.live_inputs(PAGE):
+    upload = None
+    left, right = st.columns([3, 2], gap="large")
+    with left:
+        input_mode = st.radio(t("sentiment.input.label"), [SINGLE, LINES, CSV], key=K("sent_input"),
+                              persist_state="session", horizontal=True,
+                              format_func=lambda m: t(f"sentiment.input.{m}"))
+        if input_mode == SINGLE:
+            st.selectbox(t("sentiment.example.label"), ["none", *EXAMPLES], key="sent_example", on_change=_load_example,
+                         format_func=lambda k: t(f"sentiment.example.{k}"))
+            st.text_area(t("sentiment.text.label"), key=K("sent_text"), persist_state="session", height=110)
+        elif input_mode == LINES:
+            st.text_area(t("sentiment.lines.label"), key=K("sent_lines"), persist_state="session", height=160,
+                         placeholder=t("sentiment.lines.placeholder"), help=t("sentiment.lines.help", n=MAX_BATCH))
+        else:
+            upload = st.file_uploader(t("sentiment.csv.label"), type=["csv"], key="sent_csv",  # i18n: ok (file type)
+                                      help=t("sentiment.lines.help", n=MAX_BATCH))
+            st.caption(t("sentiment.csv.not_in_link"))
+    with right:
+        st.toggle(long_name(S.VADER), key=K("sent_vader"), persist_state="session", help=t("sentiment.method.vader_help"))
+        st.toggle(long_name(S.HEAD), key=K("sent_head"), persist_state="session", help=t("sentiment.method.head_help"))
+        st.toggle(long_name(S.LLM), key=K("sent_llm"), persist_state="session", help=t("sentiment.method.llm_help"))
+        if not ui.presenter():
+            st.toggle(long_name(S.SST2), key=K("sent_hub"), persist_state="session", help=t("sentiment.method.hub_help"))
+            st.toggle(t("sentiment.attr.toggle"), key=K("sent_attr"), persist_state="session",
+                      help=t("sentiment.attr.toggle_help"))
+            with st.expander(t("sentiment.prompt.expander"), expanded=False):
+                st.radio(t("sentiment.prompt.format"), [S.COMPLETE, S.CHAT], key=K("sent_mode"), persist_state="session",
+                         horizontal=True, format_func=lambda m: t(f"sentiment.prompt.{m}"))
+                st.text_area(t("sentiment.prompt.template"), key=K("sent_template"), persist_state="session", height=110)
+                st.button(t("sentiment.prompt.reset"), on_click=_reset_prompt, key="sent_reset_prompt")
+                st.toggle(t("sentiment.prompt.fewshot"), key=K("sent_fewshot"), persist_state="session")
+                st.toggle(t("sentiment.prompt.calibrate"), key=K("sent_calibrate"), persist_state="session",
+                          help=t("sentiment.prompt.calibrate_help"))
+        if ui.presenter():
+            if st.button(t("sentiment.present.analyse"), key="sent_present_run", type="primary", icon="▶️"):
+                st.session_state[LIVE] = True
 
 ui.publish_link(PAGE, SCHEMA, runnable=True)
 

@@ -330,7 +330,9 @@ def begin_link() -> None:
     # Every rerun carries the URL the browser shows, which lags our own writes while a run is
     # in flight (a widget touched mid-run sends the address of two runs ago). Any query this
     # session wrote on this page is such an echo; taking it for a link would reset the page.
-    if incoming and _fingerprint(incoming) not in st.session_state.get(_ECHOES, []):
+    # The browser's Back/Forward is the user asking for that address again: a link, even
+    # one this session wrote (presenter mode: Back from a live run returns to its slide).
+    if incoming and (_history_navigation() or _fingerprint(incoming) not in st.session_state.get(_ECHOES, [])):
         values, notices = permalink.parse(incoming, GLOBAL_SCHEMA)
         st.session_state.update(values)
         st.session_state[_FRESH] = incoming
@@ -339,6 +341,14 @@ def begin_link() -> None:
         _remember(incoming)
     else:
         st.session_state.pop(_FRESH, None)
+
+
+def _history_navigation() -> bool:
+    """Whether this run comes from the browser's Back/Forward buttons."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx(suppress_warning=True)
+    return bool(getattr(ctx, "is_history_navigation", False))
 
 
 def _page_schema(page: str, schema: Sequence[Param]) -> list[Param]:
@@ -373,7 +383,10 @@ def bind_link(page: str, schema: Sequence[Param]) -> bool:
         st.session_state[p.state] = p.default
     st.session_state.update(values)
     st.session_state[_NOTICES] = st.session_state.get(_NOTICES, []) + notices
-    return permalink.wants_run(incoming)
+    if not permalink.wants_run(incoming):  # presenter mode: a link without run=1 opens on the slide
+        st.session_state.pop(_live_key(page), None)
+        return False
+    return True
 
 
 def _base_url(page: str) -> str:
@@ -403,6 +416,10 @@ def publish_link(page: str, schema: Sequence[Param], runnable: bool = True) -> s
     """
     full = [*GLOBAL_SCHEMA, *_page_schema(page, schema)]
     params, notices = permalink.encode(st.session_state, full)
+    if presenter() and st.session_state.get(_live_key(page)) is not None:
+        # the live run of a slide has its own address (a history entry): Back returns to the
+        # slide, and the address reopens the live run
+        params[permalink.RUN] = "1"
     # compared with the address this rerun came from, not with our last write: a write made by
     # a run that a newer one interrupted may never reach the browser
     try:
@@ -527,6 +544,8 @@ def slide(page: str, schema: Sequence[Param], render: Callable[[dict], None], ru
     if st.session_state.get(live) == example.get("id"):
         st.button(t("ui.present.back"), key=f"present_back_{page}", icon="🎤",
                   on_click=lambda: st.session_state.pop(live, None))
+        if st.session_state.pop(_TO_TOP, False):
+            _scroll_to_top()
         return example
     try:
         render(example)
@@ -540,6 +559,7 @@ def slide(page: str, schema: Sequence[Param], render: Callable[[dict], None], ru
     def _go_live() -> None:
         apply_example_params(page, schema, example)
         st.session_state[live] = example.get("id")
+        st.session_state[_TO_TOP] = True
         if on_live is not None:
             on_live(example)
 
@@ -547,6 +567,33 @@ def slide(page: str, schema: Sequence[Param], render: Callable[[dict], None], ru
               on_click=_go_live)
     publish_link(page, schema, runnable=False)
     st.stop()
+
+
+_TO_TOP = "_present_to_top"
+# Our own constant script, no user text. The browser keeps the scroll position of the slide's
+# button (often below the fold) while the live page replaces the slide: back to the top,
+# where the live result is drawn.
+_TO_TOP_JS = """<script>
+(document.querySelector('[data-testid="stMain"]') || document.scrollingElement).scrollTo(0, 0);
+</script>"""
+
+
+def _scroll_to_top() -> None:
+    """Scroll the page to its top once (drawn in the sidebar: no gap in the page)."""
+    st.sidebar.html(_TO_TOP_JS, unsafe_allow_javascript=True)
+
+
+def live_inputs(page: str):
+    """Where a page draws its inputs: in presenter mode, once an example runs live, a collapsed
+    expander, so the live result shows where the slide was, without scrolling (the widgets
+    keep their values, open it to change them); otherwise the page itself, layout unchanged.
+
+    Use as ``with ui.live_inputs(PAGE): ...`` around the page's input widgets."""
+    import contextlib
+
+    if presenter() and st.session_state.get(_live_key(page)) is not None:
+        return st.expander(f"✏️ {t('ui.present.inputs')}")  # no icon=: it would hide the chevron
+    return contextlib.nullcontext()
 
 
 def escape_markdown(text: str) -> str:
