@@ -169,6 +169,16 @@ def test_presenter_run_live_reproduces_the_curated_text(app):
     keys = {s.key for s in at.slider}
     assert {"p_gen_temp", "p_gen_topk", "p_gen_topp", "p_gen_max_new"} <= keys
     assert not keys & {"p_gen_rep", "p_gen_ngram", "p_gen_n"} and not at.number_input
+    # the inputs wait folded above the live result; the live run has its own address (run=1)
+    folded = [e for e in at.expander if e.label.endswith(en("ui.present.inputs"))]
+    assert len(folded) == 1 and folded[0].text_area(key="p_gen_prompt").value == example["params"]["prompt"]
+    assert at.query_params.get("run") in ("1", ["1"])
+    # that address without run=1 (the browser's Back to the slide's address) shows the slide
+    at.query_params.pop("run")
+    at.session_state["_link_echoes"] = []  # as if arriving from elsewhere: a link, not an echo
+    at.run()
+    assert not at.exception and at.button(key="present_live_generation").label == en("ui.present.use_inputs")
+    assert not at.text_area and at.query_params.get("run") is None
 
 
 def test_report_escapes_inputs_and_contains_figures(smollm2):
