@@ -145,3 +145,78 @@ def test_two_generations_on_one_model_take_turns_step_by_step(smollm2):
     longest = max(len(run) for run in "".join(map(str, overlap)).replace("01", "0 1").replace("10", "1 0").split())
     assert longest <= 2, overlap  # in turn, at most a stray double step
     assert both_running == min(len(a) for a in alone)
+
+
+def test_a_waiter_is_told_how_many_requests_are_ahead_until_its_turn():
+    """A thread queued behind the owner and two earlier waiters hears 3, 2, 1 requests ahead
+    (in that order, each once), then 0 when it gets the lock; the earlier waiters went first."""
+    lock = FairRLock()
+    order: list[str] = []
+    heard: list[int] = []
+    done = [threading.Event(), threading.Event()]  # each holder keeps the lock until told
+
+    def hold(i: int) -> None:
+        with lock:
+            order.append(f"early{i}")
+            done[i].wait(60)
+
+    lock.acquire()
+    early = []
+    for i in range(2):
+        th = threading.Thread(target=hold, args=(i,))
+        th.start()
+        _wait_queued(lock, i + 1)
+        early.append(th)
+
+    def last() -> None:
+        lock.acquire(on_wait=heard.append)
+        order.append("last")
+        lock.release()
+
+    waiter = threading.Thread(target=last)
+    waiter.start()
+    _wait_queued(lock, 3)
+    _wait_heard(heard, [3])
+    lock.release()  # early0 takes it: "last" has 2 ahead
+    _wait_heard(heard, [3, 2])
+    done[0].set()  # early1 takes it: 1 ahead
+    _wait_heard(heard, [3, 2, 1])
+    done[1].set()
+    for th in early:
+        th.join(timeout=60)
+    waiter.join(timeout=60)
+    assert heard == [3, 2, 1, 0] and order == ["early0", "early1", "last"]
+    assert lock.waiting == 0 and not lock.locked()
+
+
+def _wait_heard(heard: list[int], expected: list[int]) -> None:
+    deadline = time.monotonic() + 60
+    while heard != expected:
+        assert time.monotonic() < deadline and heard == expected[: len(heard)], heard
+        time.sleep(0.001)
+
+
+def test_no_position_report_when_the_lock_is_free_and_a_timed_out_waiter_leaves_the_line():
+    lock = FairRLock()
+    heard: list[int] = []
+    assert lock.acquire(on_wait=heard.append) and heard == []  # free: nothing to wait for
+    behind: list[int] = []
+    queued_behind = threading.Event()
+
+    def told(ahead: int) -> None:  # holds the first waiter until the second has queued
+        heard.append(ahead)
+        queued_behind.wait(60)
+
+    first = threading.Thread(target=lambda: lock.acquire(timeout=0.01, on_wait=told))
+    first.start()
+    _wait_queued(lock, 1)
+    second = threading.Thread(target=lambda: (lock.acquire(on_wait=behind.append), lock.release()))
+    second.start()
+    _wait_queued(lock, 2)
+    queued_behind.set()
+    first.join(timeout=60)  # timed out: it leaves, the one behind it moves up
+    assert heard == [1]
+    _wait_heard(behind, [2, 1])
+    lock.release()
+    second.join(timeout=60)
+    assert behind == [2, 1, 0] and not lock.locked()
