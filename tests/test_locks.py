@@ -87,8 +87,8 @@ class _RecordingLock(FairRLock):
         self.takers: list[int] = []
         self._depth: dict[int, int] = {}
 
-    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
-        ok = super().acquire(blocking, timeout)
+    def acquire(self, blocking: bool = True, timeout: float = -1, on_wait=None) -> bool:
+        ok = super().acquire(blocking, timeout, on_wait)
         if ok:
             me = threading.get_ident()
             self._depth[me] = self._depth.get(me, 0) + 1
@@ -220,3 +220,45 @@ def test_no_position_report_when_the_lock_is_free_and_a_timed_out_waiter_leaves_
     lock.release()
     second.join(timeout=60)
     assert behind == [2, 1, 0] and not lock.locked()
+
+
+def test_a_generation_queued_behind_others_reports_its_position_then_runs(smollm2):
+    """A stream whose first forward pass waits behind the lock's owner and one queued request
+    reports 2, then 1 requests ahead, then 0 when it runs; its greedy text is the text it gets
+    with nobody ahead."""
+    lock = FairRLock()
+    shared = replace(smollm2, lock=lock)
+    settings = GenerationSettings(max_new_tokens=3, do_sample=False)
+    prepared = prepare_inputs(shared, "The capital of France is", COMPLETE, settings.max_new_tokens)
+    alone = GenerationStream(shared, prepared, settings)
+    list(alone)
+    assert alone.ahead == 0
+
+    stream = GenerationStream(shared, prepared, settings)
+    seen: list[int] = []
+    other_may_go = threading.Event()
+
+    def other() -> None:
+        with lock:
+            other_may_go.wait(60)
+
+    def consume() -> None:
+        for delta in stream:
+            if not delta:  # an empty delta: the queue position changed
+                seen.append(stream.ahead)
+
+    lock.acquire()
+    first = threading.Thread(target=other)
+    first.start()
+    _wait_queued(lock, 1)
+    consumer = threading.Thread(target=consume)
+    consumer.start()
+    _wait_queued(lock, 2)
+    _wait_heard(seen, [2])
+    lock.release()  # the other request runs: one ahead
+    _wait_heard(seen, [2, 1])
+    other_may_go.set()
+    first.join(timeout=60)
+    consumer.join(timeout=600)
+    assert seen == [2, 1, 0] and stream.ahead == 0
+    assert stream.token_ids == alone.token_ids and stream.stats.finish_reason == alone.stats.finish_reason
