@@ -259,6 +259,15 @@ def render_meters(slot, rates: dict) -> None:
     slot.caption(t("generation.live_meters", ttft=f"{rates['ttft_s']:.2f}", rate=f"{rates['tokens_per_s']:.1f}"))
 
 
+def render_queue(slot, ahead: int) -> None:
+    """The queue position while a run waits for the shared model (``GenerationStream.ahead``);
+    clears ``slot`` once the run has the model."""
+    if ahead:
+        slot.info(t("generation.queue_ahead", n=ahead), icon="⏳")
+    else:
+        slot.empty()
+
+
 def render_columns(records: list[dict], key: str) -> None:
     """Side-by-side columns: settings, text, probability chips, mean log-prob, distinct-n."""
     for rec, col in zip(records, st.columns(len(records))):
@@ -300,8 +309,12 @@ def run_compare(loaded, prepared, settings: GenerationSettings, columns: list[Ge
                 slots.append((st.empty(), st.empty()))
         shown = [""] * len(col_settings)
         painted = [0.0] * len(col_settings)
+        waiting, told = st.empty(), [0]  # the first column queues first: later ones wait behind it too
 
         def paint(i: int, delta: str, stream) -> None:
+            if i == 0 and stream.ahead != told[0]:
+                told[0] = stream.ahead
+                render_queue(waiting, stream.ahead)
             shown[i] += delta
             if time.perf_counter() - painted[i] > 0.1:
                 slots[i][0].code(shown[i] + "▌", language=None, wrap_lines=True)
@@ -310,6 +323,7 @@ def run_compare(loaded, prepared, settings: GenerationSettings, columns: list[Ge
 
         records = gen.compare_settings(loaded, prepared, col_settings, max_seconds=max_generation_seconds(),
                                        on_delta=paint)
+        waiting.empty()
         streaming.empty()
         st.session_state[CMP_RESULTS] = {"signature": signature, "records": records}
     saved = st.session_state.get(CMP_RESULTS)
@@ -573,18 +587,23 @@ if go_clicked:
     for i in range(settings.num_samples):
         if settings.num_samples > 1:
             st.markdown("**" + ui.escape_markdown(t("generation.sample_heading", i=i + 1, seed=settings.seed + i)) + "**")
+        waiting = st.empty()
         box = st.empty()
         counter = st.empty()
         meters = st.empty()
         stream = GenerationStream(loaded, prepared, settings, sample_index=i, max_seconds=limit)
-        shown, last_paint = "", 0.0
+        shown, last_paint, told = "", 0.0, 0
         for delta in stream:
+            if stream.ahead != told:
+                told = stream.ahead
+                render_queue(waiting, told)
             shown += delta
             if time.perf_counter() - last_paint > 0.05:
                 box.code(shown + "▌", language=None, wrap_lines=True)
                 counter.caption(t("generation.streaming", n=len(stream.token_ids), max=prepared.max_new_tokens))
                 render_meters(meters, stream.live_rates())
                 last_paint = time.perf_counter()
+        waiting.empty()
         box.empty()
         counter.empty()
         meters.empty()

@@ -35,6 +35,7 @@ import pandas as pd
 import torch
 
 from components.loading import LoadedModel
+from components.locks import queued
 from components.tokens import Utf8SafeDecoder, encode_chat, group_spans, readable_tokens, visible
 
 COMPLETE = "complete"
@@ -393,6 +394,12 @@ class GenerationStream:
     after ``max_seconds`` of wall-clock time (default :func:`max_generation_seconds`,
     counted from the call, prompt processing included), with ``stats.finish_reason == "time"``.
 
+    While the first forward pass waits for the shared model behind other requests,
+    :attr:`ahead` is how many requests are ahead of this one (the running one included; FIFO,
+    so it only goes down) and the iterator yields an empty delta each time it changes, so the
+    consumer can show the queue position; it is 0 once the run has the model (later steps
+    interleave with other sessions one forward pass at a time and are not reported).
+
     After the run, ``step_logits[i]`` are the model's raw (vocab,) float32 logits of step i;
     ``step_logits[0]`` are the prompt's next-token logits (:func:`next_token_logits`), so the
     next-token view needs no second forward pass over the prompt.
@@ -413,6 +420,7 @@ class GenerationStream:
         self._stop = threading.Event()
         self._error: BaseException | None = None
         self.step_logits: list[torch.Tensor] = []  # raw logits of each generated step
+        self.ahead = 0  # requests ahead in the model's queue before the first step
 
     def _run(self, start: float) -> None:
         loaded = self.loaded
@@ -425,8 +433,12 @@ class GenerationStream:
             deadline = start + self.max_seconds
             ids = self.prepared.input_ids  # (1, seq), grows by one per step
             step_ids, cache = ids, None
-            for _ in range(self.prepared.max_new_tokens):
-                with loaded.lock, torch.inference_mode():
+
+            def report(ahead: int) -> None:  # runs in this worker: the consumer shows it
+                self._queue.put(("ahead", ahead, time.perf_counter()))
+
+            for step in range(self.prepared.max_new_tokens):
+                with queued(loaded.lock, report if step == 0 else None), torch.inference_mode():
                     out = loaded.model(input_ids=step_ids, attention_mask=torch.ones_like(ids),
                                        cache=cache, use_cache=True, logits_to_keep=1)
                 cache = out.cache
@@ -469,6 +481,10 @@ class GenerationStream:
                 kind, payload, stamp = self._queue.get()
                 if kind == "end":
                     break
+                if kind == "ahead":
+                    self.ahead = payload
+                    yield ""
+                    continue
                 ids, delta = payload
                 if ids:
                     if first is None:
