@@ -45,7 +45,7 @@ PAGES = [
 page = st.navigation(PAGES)
 with st.sidebar:
     st.segmented_control(t("ui.language"), list(i18n.LANGS), key=ui.LANG_KEY, persist_state="session",
-                         format_func=lambda code: i18n.LANG_NAMES[code], required=True)
+                         format_func=lambda code: i18n.LANG_NAMES[code], required=True, on_change=ui.keep_choices)
     st.toggle(t("ui.presenter"), key=ui.PRESENTER_KEY, persist_state="session", help=t("ui.presenter_help"))
     st.caption(t("ui.sidebar_about"))
 if ui.presenter():

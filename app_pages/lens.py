@@ -244,7 +244,7 @@ if any(h not in head_ids for h in st.session_state[K("lens_heads")]):
 c1, c2, c3 = st.columns([1, 3, 2])
 c1.selectbox(t("lens.ablation.layer"), list(range(n_layers)), key=K("lens_layer"), persist_state="session")
 c2.multiselect(t("lens.ablation.heads"), head_ids, key=K("lens_heads"), persist_state="session",
-               format_func=label_fn("ablation.head_name", "h"),
+               format_func=label_fn("ablation.head_name", "h"), placeholder=t("lens.ablation.heads_placeholder"),
                help=t("lens.ablation.heads_help", heads=n_heads))
 
 

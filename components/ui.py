@@ -290,6 +290,36 @@ def t(key: str, **values) -> str:
     return i18n.translate(lang(), key, **values)
 
 
+def keep_choices() -> None:
+    """Keep every widget's choice when the UI language changes (the language switch's
+    ``on_change``; also called when a link changes the language).
+
+    Streamlit sends a radio's or selectbox's value back as its *shown* label
+    (``RadioSerde``/``SelectboxSerde`` in Streamlit 1.67); once the labels are in the other
+    language that label matches no option, and the widget would fall back to nothing
+    selected or its default. Here, before the page is drawn, each value still reads as the
+    option chosen; writing it back through session state makes Streamlit send it to the
+    browser again, labelled in the new language.
+    """
+    state = st.session_state
+    for key in list(state.keys()):
+        value = state[key]
+        if key != LANG_KEY and _choice_like(value):
+            state[key] = value
+
+
+def _choice_like(value) -> bool:
+    """Values an option widget can hold and that may be written back: strings and numbers
+    (and lists of them, multiselect). Booleans are skipped (buttons, toggles: a button's value
+    must never be set), as are ``None``, uploaded files and chart selections."""
+    plain = (str, int, float)
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, plain):
+        return True
+    return isinstance(value, (list, tuple)) and all(isinstance(v, plain) and not isinstance(v, bool) for v in value)
+
+
 def presenter() -> bool:
     """Whether presenter mode is on (large type, advanced controls hidden, curated examples)."""
     return bool(st.session_state.get(PRESENTER_KEY, False))
@@ -334,6 +364,8 @@ def begin_link() -> None:
     # one this session wrote (presenter mode: Back from a live run returns to its slide).
     if incoming and (_history_navigation() or _fingerprint(incoming) not in st.session_state.get(_ECHOES, [])):
         values, notices = permalink.parse(incoming, GLOBAL_SCHEMA)
+        if values.get(LANG_KEY, lang()) != lang():
+            keep_choices()
         st.session_state.update(values)
         st.session_state[_FRESH] = incoming
         st.session_state[_NOTICES] = notices
