@@ -16,13 +16,20 @@ The server is, in order: ``--base-url`` / ``--model`` (any OpenAI-compatible ser
 fixed script with ``--token-delay`` seconds per token (this measures the client's own
 overhead only).
 
+With a real model server, the same prompt also runs through the bundled torch path
+(``components.generation.GenerationStream`` on SmolLM2 in float32, in this process) in the same
+alternation, so the server's speed on this machine is seen next to the page's own model
+(``--no-torch`` skips it).
+
 Run: ``.venv/bin/python bench/server.py [--tokens 32] [--repeats 5] [--mode chat] [--transformers-serve]``
 """
 from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -52,6 +59,29 @@ def app_side(endpoint, params) -> dict:
     if stream.error:
         raise RuntimeError(f"server error: {stream.error}")
     return {"ttft_s": stream.stats["ttft_s"], "tokens": chunks, "tokens_per_s": chunks / max(end - start, 1e-9)}
+
+
+def torch_side(loaded, prepared, settings) -> dict:
+    from components.generation import GenerationStream
+
+    stream = GenerationStream(loaded, prepared, settings)
+    start = time.perf_counter()
+    for _ in stream:
+        pass
+    end = time.perf_counter()
+    n = stream.stats.new_tokens
+    return {"ttft_s": stream.stats.ttft_s, "tokens": n, "tokens_per_s": n / max(end - start, 1e-9)}
+
+
+def bundled_torch(tokens: int):
+    """``(loaded, prepared, settings)`` of the bundled SmolLM2 for :func:`torch_side` (greedy)."""
+    from components.catalog import SMOLLM2, get_spec
+    from components.generation import COMPLETE, GenerationSettings, prepare_inputs
+    from components.loading import load_model
+
+    loaded = load_model(get_spec(SMOLLM2))
+    settings = GenerationSettings(max_new_tokens=tokens, do_sample=False)
+    return loaded, prepare_inputs(loaded, PROMPT, COMPLETE, tokens), settings
 
 
 def direct_side(client, params) -> dict:
@@ -103,6 +133,7 @@ def main(argv=None) -> dict:
     parser.add_argument("--base-url")
     parser.add_argument("--model", default="smollm2")
     parser.add_argument("--token-delay", type=float, default=0.02)
+    parser.add_argument("--no-torch", action="store_true", help="skip the bundled torch path")
     parser.add_argument("--transformers-serve", action="store_true",
                         help="start transformers serve on the bundled SmolLM2 and measure against it")
     args = parser.parse_args(argv)
@@ -111,11 +142,15 @@ def main(argv=None) -> dict:
         params, _ = srv.request_params(endpoint, PROMPT, args.mode, _Settings(args.tokens))
         client = srv.client_for(endpoint)  # the very client the app uses, connection pool included
         app_side(endpoint, params), direct_side(client, params)  # warm-up
-        runs = {"page": [], "bare": []}
+        local = None if args.no_torch or "wire-format" in what else bundled_torch(args.tokens)
+        runs = {"page": [], "bare": [], "torch": []}
         for i in range(args.repeats):  # alternate, and swap who goes first, so drift and caches hit both equally
             pair = [("bare", lambda: direct_side(client, params)), ("page", lambda: app_side(endpoint, params))]
+            if local is not None:
+                pair.append(("torch", lambda: torch_side(*local)))
             for side, call in pair if i % 2 == 0 else pair[::-1]:
                 runs[side].append(call())
+    torch_runs = runs.pop("torch")
     result = {
         "server": what,
         "mode": args.mode,
@@ -125,6 +160,14 @@ def main(argv=None) -> dict:
     print(f"model-server benchmark: {what}, {args.mode}, greedy, {int(result['new_tokens'])} new tokens, "
           f"median of {args.repeats} alternating runs, load average {result['load_average']:.1f}")
     print_stream_comparison(result, "app", "direct")
+    if torch_runs:
+        tps = statistics.median(r["tokens_per_s"] for r in torch_runs)
+        ttft = statistics.median(r["ttft_s"] for r in torch_runs)
+        result.update(torch_tokens_per_s=tps, torch_ttft_s=ttft,
+                      server_vs_torch_tokens_per_s=result["bare_tokens_per_s"] / tps)
+        print(f"bundled torch path (float32, in this process): {tps:.2f} tokens/s, first token {ttft:.3f} s; "
+              f"server called directly / torch path: {result['server_vs_torch_tokens_per_s']:.2f}x tokens/s")
+        print("JSON " + json.dumps(result))
     return result
 
 
