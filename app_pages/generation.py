@@ -92,6 +92,7 @@ for _i, _c in enumerate(COMPARE_DEFAULTS, start=1):
     ]
 RUN_LIVE = "gen_run_live"  # i18n: ok (state key)
 RESULTS = "gen_results"  # i18n: ok (state key)
+INTERRUPTED = "gen_interrupted"  # i18n: ok (state key): text of a generation cut short by a rerun or Stop
 
 
 # ------------------------------------------------------------------ renderers (live + curated)
@@ -584,6 +585,7 @@ first_logits = None  # the prompt's next-token logits, from the generation's fir
 if go_clicked:
     samples = []
     limit = max_generation_seconds()
+    st.session_state.pop(INTERRUPTED, None)
     for i in range(settings.num_samples):
         if settings.num_samples > 1:
             st.markdown("**" + ui.escape_markdown(t("generation.sample_heading", i=i + 1, seed=settings.seed + i)) + "**")
@@ -603,6 +605,9 @@ if go_clicked:
                 counter.caption(t("generation.streaming", n=len(stream.token_ids), max=prepared.max_new_tokens))
                 render_meters(meters, stream.live_rates())
                 last_paint = time.perf_counter()
+                # a rerun (any widget, the language switch) or Stop may cut the stream at the next
+                # paint; the next run (which can start before this one has stopped) shows this text
+                st.session_state[INTERRUPTED] = {"signature": signature, "text": shown, "sample": i + 1}
         waiting.empty()
         box.empty()
         counter.empty()
@@ -612,6 +617,7 @@ if go_clicked:
             first_logits = stream.step_logits[0].numpy()
         if i == 0:
             read = read_sequence(loaded, prepared.input_ids[0].tolist(), stream.token_ids)
+    st.session_state.pop(INTERRUPTED, None)
     st.session_state[RESULTS] = {
         "signature": signature,
         "result": {"model": model_key, "prompt": prompt, "mode": mode, "settings": settings_record(settings),
@@ -619,6 +625,10 @@ if go_clicked:
         "read": read,  # exact ids of sample 1 (template + prompt + reply) for the attention page
     }
 
+cut = st.session_state.get(INTERRUPTED)
+if cut and cut["signature"] == signature:
+    st.warning(t("generation.interrupted", sample=cut["sample"]), icon="✂️")
+    ui.show_literal(cut["text"])
 saved = st.session_state.get(RESULTS)
 current = None
 if saved:

@@ -9,7 +9,17 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import assert_no_exception, new_page, open_page, runs_done, screenshot, wait_rerun
+from components import i18n
+from tests.browser.conftest import (
+    DEFAULT_TIMEOUT_S,
+    assert_no_exception,
+    new_page,
+    open_page,
+    runs_done,
+    screenshot,
+    wait_idle,
+    wait_rerun,
+)
 
 PAGES = ("generation", "sentiment", "classification", "embeddings", "attention", "lens")
 
@@ -45,5 +55,27 @@ def test_language_round_trip_keeps_every_choice(browser, server, page_id):
             assert page.locator('[data-testid="stAlert"]').filter(has_text="Session State API").count() == 0
         assert page.evaluate(SELECTS_JS) == selects, f"{page_id}: selectboxes changed over the round trip"
         screenshot(page, f"language-round-trip-{page_id}")
+    finally:
+        page.context.close()
+
+
+def test_language_switch_mid_generation_keeps_the_text_so_far(browser, server):
+    """A rerun during a stream (here the language switch) cuts the generation; the text it had
+    written stays on the page, with a note saying it was cut short."""
+    page = new_page(browser)
+    try:
+        open_page(page, server.url, "generation?max_new=400")
+        page.get_by_role("button", name=i18n.translate("en", "generation.generate"), exact=True).click()
+        streaming = page.locator('[data-testid="stCode"]').filter(has_text="▌").first
+        streaming.wait_for(state="visible", timeout=DEFAULT_TIMEOUT_S * 1000)
+        page.locator('[data-testid="stSidebar"]').get_by_role("radio", name="中文", exact=True).click()
+        note = page.locator('[data-testid="stAlert"]').filter(
+            has_text=i18n.translate("zh", "generation.interrupted", sample=1)[:12])
+        note.first.wait_for(state="visible", timeout=DEFAULT_TIMEOUT_S * 1000)
+        wait_idle(page)
+        assert_no_exception(page)
+        kept = page.locator('[data-testid="stCode"]').first.inner_text().strip()
+        assert kept and "▌" not in kept, f"no text kept after the cut: {kept!r}"
+        screenshot(page, "generation-cut-by-language-switch")
     finally:
         page.context.close()
