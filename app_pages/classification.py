@@ -16,6 +16,7 @@ import streamlit as st
 
 from components import coverage, ui
 from components.catalog import MINILM, SENTENCE_TRANSFORMER, ZERO_SHOT, get_spec, models_for
+from components.charts_classification import WORDS as CHART_WORDS
 from components.charts_classification import confusion_heatmap, label_scores_bar
 from components.classification import (
     DEFAULT_TEMPLATE,
@@ -80,33 +81,39 @@ SCHEMA = [
 ]
 
 
-def show_notices(messages: list[str]) -> None:
-    """``ui.notices`` with each message shown literally (no markdown in user text)."""
-    ui.notices([md(m) for m in messages])
+def show_notices(messages: list) -> None:
+    """``ui.notices`` with each message translated and shown literally (no markdown in user text)."""
+    ui.notices([md(ui.say(m)) for m in messages])
+
+
+def chart_words() -> dict[str, str]:
+    """The charts' words in the session's language (``{sum}`` stays for the chart to fill)."""
+    return {name: t(f"classification.chart.{name}") for name in CHART_WORDS}
 
 
 # ------------------------------------------------------------------ cached compute
 @st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
 def _zero_shot(model_key: str, texts: tuple[str, ...], labels: tuple[str, ...], template: str,
-               multi_label: bool, lang: str, _loaded) -> ZeroShotResult:
-    """Zero-shot result per (model key, texts, labels, template, multi-label, language)."""
+               multi_label: bool, _loaded) -> ZeroShotResult:
+    """Zero-shot result per (model key, texts, labels, template, multi-label); notices are
+    message codes, so one entry serves every language."""
     if _loaded.spec.loader == SENTENCE_TRANSFORMER:
-        return zero_shot_similarity(_loaded, list(texts), list(labels), template, multi_label, lang)
-    return zero_shot_nli(_loaded, list(texts), list(labels), template, multi_label, lang)
+        return zero_shot_similarity(_loaded, list(texts), list(labels), template, multi_label)
+    return zero_shot_nli(_loaded, list(texts), list(labels), template, multi_label)
 
 
 @st.cache_data(max_entries=16, ttl=3600, show_spinner=False)
-def _train(model_key: str, texts: tuple[str, ...], labels: tuple[str, ...], lang: str, _loaded):
-    """Trained head + cross-validation per (model key, examples, language)."""
-    return train_head(_loaded, pd.DataFrame({"text": texts, "label": labels}), lang)
+def _train(model_key: str, texts: tuple[str, ...], labels: tuple[str, ...], _loaded):
+    """Trained head + cross-validation per (model key, examples)."""
+    return train_head(_loaded, pd.DataFrame({"text": texts, "label": labels}))
 
 
 @st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
 def _classify(model_key: str, texts: tuple[str, ...], labels: tuple[str, ...],
-              new_texts: tuple[str, ...], lang: str, _loaded):
+              new_texts: tuple[str, ...], _loaded):
     """New texts scored by the head trained on (texts, labels)."""
-    result = _train(model_key, texts, labels, lang, _loaded)
-    return classify_with_head(_loaded, result, list(new_texts), lang)
+    result = _train(model_key, texts, labels, _loaded)
+    return classify_with_head(_loaded, result, list(new_texts))
 
 
 # ------------------------------------------------------------------ inputs
@@ -152,7 +159,7 @@ def csv_input(prefix: str, with_label: bool) -> tuple[pd.DataFrame, list[str]] |
     try:
         table = read_csv_bytes(upload.getvalue())
     except InputError as exc:
-        st.warning(md(str(exc)), icon="📄")
+        st.warning(md(ui.say(exc)), icon="📄")
         return None
     show_notices(table.notices)
     if with_label:
@@ -171,7 +178,7 @@ def csv_input(prefix: str, with_label: bool) -> tuple[pd.DataFrame, list[str]] |
     try:
         frame, notices = column_texts(table, text_col, label_col)
     except InputError as exc:
-        st.warning(md(str(exc)), icon="📄")
+        st.warning(md(ui.say(exc)), icon="📄")
         return None
     return frame, notices
 
@@ -204,7 +211,7 @@ def text_inputs(prefix: str) -> tuple[list[str], list[int], list[str]] | None:
         try:
             items, notices = split_lines(text)
         except InputError as exc:
-            st.warning(md(str(exc)), icon="✏️")
+            st.warning(md(ui.say(exc)), icon="✏️")
             return None
         rows = list(range(1, len(items) + 1))
     else:
@@ -214,7 +221,7 @@ def text_inputs(prefix: str) -> tuple[list[str], list[int], list[str]] | None:
             return None
         frame, notices = got
         items, rows = frame["text"].tolist(), frame["row"].tolist()
-    pairs, capped = cap_batch(list(zip(items, rows)), MAX_TEXTS, ui.lang())
+    pairs, capped = cap_batch(list(zip(items, rows)), MAX_TEXTS)
     return [p[0] for p in pairs], [p[1] for p in pairs], notices + capped
 
 
@@ -276,8 +283,8 @@ def show_results(tidy: pd.DataFrame, wide: pd.DataFrame, rows: list[int], multi_
         cov_key, cov_values = coverage.message(covs[index], ui.escape_markdown)
         (st.caption if covs[index].meaningful else st.warning)(t(cov_key, **cov_values))
     one = tidy[tidy["text_id"] == index]
-    fig = label_scores_bar(one, multi_label, title=t("classification.results.chart_title", row=rows[index]),
-                           lang=ui.lang())
+    fig = label_scores_bar(one, multi_label, chart_words(),
+                           title=t("classification.results.chart_title", row=rows[index]))
     plotted = chart_table(one, method)
     ui.chart(fig, key=f"{prefix}_bar", table=plotted, filename=f"{prefix}_scores_text_{rows[index]}")
     table = display_table(wide, rows)
@@ -304,14 +311,14 @@ def show_zero_shot(result: ZeroShotResult, rows: list[int], prefix: str, loaded=
     st.subheader(t("classification.zs.scores"))
     formula = (t("classification.zs.formula_similarity", t=SIMILARITY_TEMPERATURE, b=MULTI_LABEL_BIAS)
                if result.method == "similarity" else t("classification.zs.formula_nli"))
-    st.caption(md(result.semantics + " " + formula))
+    st.caption(md(ui.say(result.semantics) + " " + formula))
     return show_results(result.scores, result.wide(), rows, result.multi_label, prefix, result.method, loaded)
 
 
 # ------------------------------------------------------------------ presenter mode
 def render_example(example: dict) -> None:
     """Presenter mode: one curated example, rendered from the JSON (no model needed)."""
-    result = zero_shot_from_payload(example["result"], ui.lang())
+    result = zero_shot_from_payload(example["result"])
     n = int(result.scores["text_id"].nunique())
     rows = list(range(1, n + 1))
     with st.container(border=True):
@@ -324,7 +331,6 @@ def render_example(example: dict) -> None:
 # ------------------------------------------------------------------ zero-shot tab
 def zero_shot_tab() -> dict | None:
     """Zero-shot inputs and result; returns what the report needs, or None without a result."""
-    lang = ui.lang()
     with ui.live_inputs(PAGE):
         left, right = st.columns([3, 2], gap="large")
         with left:
@@ -348,18 +354,18 @@ def zero_shot_tab() -> dict | None:
     problems = False
     labels: list[str] = []
     try:
-        labels, label_notices = parse_labels(raw_labels, lang=lang)
+        labels, label_notices = parse_labels(raw_labels)
         show_notices(label_notices)
     except InputError as exc:
-        st.warning(md(str(exc)), icon="🏷️")
+        st.warning(md(ui.say(exc)), icon="🏷️")
         problems = True
     try:
-        check_template(template, lang)
+        check_template(template)
         if not problems:
             hyps = " · ".join(template.format(label) for label in labels[:4]) + (" …" if len(labels) > 4 else "")
             st.caption(md(t("classification.zs.hypotheses", items=hyps)))
     except InputError as exc:
-        st.error(md(str(exc)), icon="🧩")
+        st.error(md(ui.say(exc)), icon="🧩")
         problems = True
     if got is None or problems:
         return None
@@ -371,9 +377,9 @@ def zero_shot_tab() -> dict | None:
         return None
     try:
         with st.spinner(t("classification.classifying")):
-            result = _zero_shot(model_key, tuple(texts), tuple(labels), template, bool(multi), lang, loaded)
+            result = _zero_shot(model_key, tuple(texts), tuple(labels), template, bool(multi), loaded)
     except InputError as exc:
-        st.warning(md(str(exc)), icon="⚠️")
+        st.warning(md(ui.say(exc)), icon="⚠️")
         return None
     show_notices(result.notices)
     kept = result.wide()["text"].tolist()
@@ -404,7 +410,7 @@ def _training_examples():
         try:
             return parse_labelled_lines(text)
         except InputError as exc:
-            st.warning(md(str(exc) + " " + t("classification.train.lines_hint")), icon="✏️")
+            st.warning(md(ui.say(exc) + " " + t("classification.train.lines_hint")), icon="✏️")
             return None
     got = csv_input("tr", with_label=True)
     if got is None:
@@ -415,17 +421,16 @@ def _training_examples():
 
 def train_tab() -> dict | None:
     """Train-your-own inputs and results; returns what the report needs, or None."""
-    lang = ui.lang()
     st.info(t("classification.train.info"), icon="🧠")
     got = _training_examples()
     if got is None:
         return None
     frame, data_notices = got
     try:
-        examples, prep_notices = prepare_examples(frame, lang)
+        examples, prep_notices = prepare_examples(frame)
     except InputError as exc:
         show_notices(data_notices)
-        st.warning(md(str(exc)), icon="🏷️")
+        st.warning(md(ui.say(exc)), icon="🏷️")
         return None
     show_notices(data_notices + prep_notices)
 
@@ -435,9 +440,9 @@ def train_tab() -> dict | None:
     texts, labels = tuple(examples["text"]), tuple(examples["label"])
     try:
         with st.spinner(t("classification.training")):
-            result = _train(MINILM, texts, labels, lang, loaded)
+            result = _train(MINILM, texts, labels, loaded)
     except InputError as exc:
-        st.warning(md(str(exc)), icon="🏷️")
+        st.warning(md(ui.say(exc)), icon="🏷️")
         return None
     show_notices([n for n in result.notices if n not in prep_notices])
 
@@ -455,7 +460,7 @@ def train_tab() -> dict | None:
             st.caption(t("classification.train.per_fold", values=", ".join(f"{a:.2f}" for a in result.fold_accuracies)))
         left, right = st.columns([3, 2])
         with left:
-            fig = confusion_heatmap(result.confusion, title=t("classification.chart.confusion_title"), lang=lang)
+            fig = confusion_heatmap(result.confusion, t("classification.chart.confusion_title"), chart_words())
             cm_table = result.confusion.copy()
             cm_table.insert(0, t("classification.chart.true_label"), cm_table.index.astype(str))
             ui.chart(fig, key="tr_confusion", table=cm_table, filename="confusion_matrix")
@@ -481,9 +486,9 @@ def train_tab() -> dict | None:
     show_notices(input_notices)
     try:
         with st.spinner(t("classification.classifying")):
-            tidy, new_notices = _classify(MINILM, texts, labels, tuple(new_texts), lang, loaded)
+            tidy, new_notices = _classify(MINILM, texts, labels, tuple(new_texts), loaded)
     except InputError as exc:
-        st.warning(md(str(exc)), icon="✏️")
+        st.warning(md(ui.say(exc)), icon="✏️")
         return out
     show_notices(new_notices)
     st.caption(t("classification.train.new_caption"))
@@ -505,5 +510,5 @@ with tab_train:
     tr_out = ui.run_guarded(train_tab)
 ui.publish_link(PAGE, SCHEMA, runnable=True)
 if zs_out or tr_out:
-    ui.report_button(t("classification.report.title"), lambda: report_sections(zs_out, tr_out, ui.lang()),
+    ui.report_button(t("classification.report.title"), lambda: report_sections(zs_out, tr_out, ui.say),
                      filename=t("classification.report.filename"), key="classification_report")

@@ -2,16 +2,18 @@
 
 Every label or text placed in a figure is escaped with :func:`components.charts.plotly_literal`: plotly renders a subset of
 HTML in tick labels, hover text and annotations, and labels are typed by users.
-Titles, axis names and hover words come from ``locales/<lang>/classification.toml``
-(``classification.chart.*``) in the language ``lang``. Colours: Okabe–Ito (categorical)
+Titles, axis names and hover words come from the page, already translated
+(``classification.chart.*`` of ``locales/<lang>/classification.toml``, see :data:`WORDS`). Colours: Okabe–Ito (categorical)
 and cividis (heatmap) from :mod:`components.palettes` (colour-blind safe).
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pandas as pd
 import plotly.graph_objects as go
 
-from components import i18n, palettes
+from components import palettes
 from components.charts import plotly_literal
 
 SINGLE_COLOUR = palettes.OKABE_ITO[0]   # blue: a distribution over the labels
@@ -21,11 +23,13 @@ MULTI_COLOUR = palettes.OKABE_ITO[2]    # bluish green: independent probabilitie
 _esc = plotly_literal  # labels, hover and template text shown literally (components.charts)
 
 
-def _t(lang: str, name: str, **values) -> str:
-    return i18n.translate(lang, f"classification.chart.{name}", **values)
+WORDS = ("probability", "raw", "single_sub", "multi_sub", "true_label", "predicted_label", "examples")
+"""Names of the words a chart needs (``classification.chart.<name>``); ``single_sub`` keeps a
+``{sum}`` placeholder that the chart fills."""
 
 
-def label_scores_bar(scores: pd.DataFrame, multi_label: bool, title: str = "", lang: str = "en") -> go.Figure:
+def label_scores_bar(scores: pd.DataFrame, multi_label: bool, words: Mapping[str, str],
+                     title: str = "") -> go.Figure:
     """Horizontal bars of label probabilities for ONE text.
 
     Args:
@@ -33,8 +37,8 @@ def label_scores_bar(scores: pd.DataFrame, multi_label: bool, title: str = "", l
             ``raw``: cosine or logit, shown on hover).
         multi_label: True for independent probabilities (a dashed 0.5 line is drawn),
             False for a distribution that sums to 1.
+        words: the translated :data:`WORDS` (subtitle, axis title, hover words).
         title: figure title (escaped here).
-        lang: language of the subtitle, axis title and hover words.
 
     Returns:
         figure with one ``go.Bar`` trace, best label on top, x axis fixed to [0, 1].
@@ -42,7 +46,7 @@ def label_scores_bar(scores: pd.DataFrame, multi_label: bool, title: str = "", l
     frame = scores.sort_values("score", ascending=True)
     labels = [_esc(l) for l in frame["label"]]
     hover_raw = frame["raw"] if "raw" in frame.columns else [None] * len(frame)
-    prob, raw = _t(lang, "probability"), _t(lang, "raw")
+    prob, raw = _esc(words["probability"]), _esc(words["raw"])
     hover = [
         f"{lab}<br>{prob} {s:.3f}" + (f"<br>{raw} {r:+.4f}" if r is not None else "")
         for lab, s, r in zip(labels, frame["score"], hover_raw)
@@ -53,8 +57,8 @@ def label_scores_bar(scores: pd.DataFrame, multi_label: bool, title: str = "", l
         text=[f"{s:.2f}" for s in frame["score"]], textposition="outside",
         hovertext=hover, hoverinfo="text",
     ))
-    subtitle = (_t(lang, "multi_sub") if multi_label
-                else _t(lang, "single_sub", sum=f"{frame['score'].sum():.2f}"))
+    subtitle = (words["multi_sub"] if multi_label
+                else words["single_sub"].replace("{sum}", f"{frame['score'].sum():.2f}"))
     fig.update_layout(
         title=_esc(title) + (" — " if title else "") + _esc(subtitle),
         xaxis=dict(range=[0, 1.12], title=prob),
@@ -66,13 +70,13 @@ def label_scores_bar(scores: pd.DataFrame, multi_label: bool, title: str = "", l
     return fig
 
 
-def confusion_heatmap(confusion: pd.DataFrame, title: str | None = None, lang: str = "en") -> go.Figure:
+def confusion_heatmap(confusion: pd.DataFrame, title: str, words: Mapping[str, str]) -> go.Figure:
     """Heatmap of a confusion matrix (cividis).
 
     Args:
         confusion: counts, index = true label, columns = predicted label (same order).
-        title: figure title (escaped here); default ``classification.chart.confusion_title``.
-        lang: language of the title, axis titles and hover words.
+        title: figure title (escaped here).
+        words: the translated :data:`WORDS` (axis titles and hover words).
 
     Returns:
         figure with one ``go.Heatmap``; each cell annotated with its count; true labels
@@ -81,7 +85,8 @@ def confusion_heatmap(confusion: pd.DataFrame, title: str | None = None, lang: s
     rows = [_esc(r) for r in confusion.index]
     cols = [_esc(c) for c in confusion.columns]
     z = confusion.to_numpy()
-    true_word, pred_word, count_word = _t(lang, "true_label"), _t(lang, "predicted_label"), _t(lang, "examples")
+    true_word, pred_word, count_word = (words["true_label"], words["predicted_label"],
+                                        words["examples"])
     fig = go.Figure(go.Heatmap(
         z=z, x=cols, y=rows, colorscale=palettes.SEQUENTIAL, showscale=False,
         text=z, texttemplate="%{text}",
@@ -89,9 +94,9 @@ def confusion_heatmap(confusion: pd.DataFrame, title: str | None = None, lang: s
                       f"{_esc(count_word)}: %{{z}}<extra></extra>",
     ))
     fig.update_layout(
-        title=_esc(title if title is not None else _t(lang, "confusion_title")),
-        xaxis=dict(title=pred_word, side="bottom", type="category"),
-        yaxis=dict(title=true_word, autorange="reversed", type="category", automargin=True),
+        title=_esc(title),
+        xaxis=dict(title=_esc(pred_word), side="bottom", type="category"),
+        yaxis=dict(title=_esc(true_word), autorange="reversed", type="category", automargin=True),
         height=max(260, 120 + 40 * len(rows)), margin=dict(l=10, r=10, t=50, b=40),
     )
     return fig

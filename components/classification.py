@@ -25,14 +25,15 @@ Long texts: **truncate** (not chunk-and-average). MiniLM reads at most
 as the pipeline does). Every affected text is named in a notice. Truncation keeps one
 forward pass per text and is exactly what the encoder sees when used elsewhere in the app.
 
-Every function returns its data plus human-readable ``notices`` (things it adapted), and
-raises :class:`components.textio.InputError` with a clear message for input it cannot use.
-Messages are in the language ``lang`` (``"en"`` / ``"zh"``, strings in
-``locales/<lang>/classification.toml``, keys ``classification.msg.*``); results that carry
-messages are cached per language by the page.
+Every function returns its data plus ``notices`` (things it adapted), and raises
+:class:`ClassificationInputError` (a :class:`components.textio.InputError`) for input it cannot use.
+Notices and errors are :class:`components.messages.Message` codes (``classification.msg.*``
+of ``locales/<lang>/classification.toml``) that the page translates, so results are the same
+in every language and the page caches them once.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from components import i18n
+from components.messages import Message, MessageError
 from components.textio import InputError, markdown_literal  # noqa: F401 - markdown_literal: re-exported
 from components.tokens import ST_PLAIN_TEXT
 
@@ -115,9 +116,18 @@ SLOT = "{}"
 """The template placeholder, passed into messages as a value (``{slot}``)."""
 
 
-def msg(lang: str, name: str, **values) -> str:
-    """Message ``classification.msg.<name>`` in ``lang`` with ``values`` filled in."""
-    return i18n.translate(lang, f"classification.msg.{name}", **values)
+class ClassificationInputError(MessageError, InputError):
+    """Input the classifiers cannot use; ``message`` is a ``classification.msg.*`` code."""
+
+
+def _m(name: str, **params) -> Message:
+    """Message ``classification.msg.<name>`` with ``params``."""
+    return Message(f"classification.msg.{name}", params)
+
+
+def _more(n_named: int) -> Message | str:
+    # the first 10 affected texts are named; the rest are counted
+    return _m("and_more", n=n_named - 10) if n_named > 10 else ""
 
 
 def _quoted(items) -> str:
@@ -125,7 +135,7 @@ def _quoted(items) -> str:
 
 
 # --------------------------------------------------------------------------- inputs
-def parse_labels(raw: str, max_labels: int = MAX_LABELS, lang: str = "en") -> tuple[list[str], list[str]]:
+def parse_labels(raw: str, max_labels: int = MAX_LABELS) -> tuple[list[str], list[Message]]:
     """Labels from a comma-separated string.
 
     Trims each label, drops blanks (",,", trailing commas) and case-insensitive duplicates
@@ -138,7 +148,7 @@ def parse_labels(raw: str, max_labels: int = MAX_LABELS, lang: str = "en") -> tu
         InputError: no label left, or a label longer than ``MAX_LABEL_CHARS`` characters.
     """
     parts = [p.strip() for p in (raw or "").split(",")]
-    notices: list[str] = []
+    notices: list[Message] = []
     labels: list[str] = []
     seen: set[str] = set()
     duplicates: list[str] = []
@@ -153,22 +163,22 @@ def parse_labels(raw: str, max_labels: int = MAX_LABELS, lang: str = "en") -> tu
         seen.add(folded)
         labels.append(part)
     if not labels:
-        raise InputError(msg(lang, "no_labels"))
+        raise ClassificationInputError("classification.msg.no_labels")
     too_long = [l for l in labels if len(l) > MAX_LABEL_CHARS]
     if too_long:
-        raise InputError(msg(lang, "label_too_long", max=MAX_LABEL_CHARS, n=len(too_long[0])))
+        raise ClassificationInputError("classification.msg.label_too_long", max=MAX_LABEL_CHARS, n=len(too_long[0]))
     if blanks and len(parts) > 1:
-        notices.append(msg(lang, "empty_labels", n=blanks))
+        notices.append(_m("empty_labels", n=blanks))
     if duplicates:
-        notices.append(msg(lang, "duplicate_labels", labels=_quoted(duplicates)))
+        notices.append(_m("duplicate_labels", labels=_quoted(duplicates)))
     if len(labels) > max_labels:
-        notices.append(msg(lang, "too_many_labels", n=len(labels), max=max_labels,
+        notices.append(_m("too_many_labels", n=len(labels), max=max_labels,
                            dropped=_quoted(labels[max_labels:])))
         labels = labels[:max_labels]
     return labels, notices
 
 
-def check_template(template: str, lang: str = "en") -> str:
+def check_template(template: str) -> str:
     """Validate a hypothesis template: it must contain ``{}`` exactly once and be at most
     ``MAX_TEMPLATE_CHARS`` characters long.
 
@@ -181,15 +191,15 @@ def check_template(template: str, lang: str = "en") -> str:
     """
     template = template or ""
     if len(template) > MAX_TEMPLATE_CHARS:
-        raise InputError(msg(lang, "template_too_long", n=len(template), max=MAX_TEMPLATE_CHARS))
+        raise ClassificationInputError("classification.msg.template_too_long", n=len(template), max=MAX_TEMPLATE_CHARS)
     count = template.count(SLOT)
     if count == 0:
-        raise InputError(msg(lang, "template_no_slot", slot=SLOT, example=DEFAULT_TEMPLATE))
+        raise ClassificationInputError("classification.msg.template_no_slot", slot=SLOT, example=DEFAULT_TEMPLATE)
     if count > 1:
-        raise InputError(msg(lang, "template_twice", slot=SLOT, n=count))
+        raise ClassificationInputError("classification.msg.template_twice", slot=SLOT, n=count)
     rest = template.replace(SLOT, "")
     if "{" in rest or "}" in rest:
-        raise InputError(msg(lang, "template_braces", slot=SLOT))
+        raise ClassificationInputError("classification.msg.template_braces", slot=SLOT)
     return template
 
 
@@ -198,14 +208,14 @@ def hypothesis(template: str, label: str) -> str:
     return template.format(label)
 
 
-def cap_batch(items: list, max_texts: int = MAX_TEXTS, lang: str = "en") -> tuple[list, list[str]]:
+def cap_batch(items: list, max_texts: int = MAX_TEXTS) -> tuple[list, list[Message]]:
     """The first ``max_texts`` items of a batch, with a notice when more were given."""
     if len(items) <= max_texts:
         return list(items), []
-    return list(items[:max_texts]), [msg(lang, "texts_capped", n=len(items), max=max_texts)]
+    return list(items[:max_texts]), [_m("texts_capped", n=len(items), max=max_texts)]
 
 
-def clip_chars(texts: list[str], max_chars: int = MAX_TEXT_CHARS, lang: str = "en") -> tuple[list[str], list[str]]:
+def clip_chars(texts: list[str], max_chars: int = MAX_TEXT_CHARS) -> tuple[list[str], list[Message]]:
     """Cut every text to its first ``max_chars`` characters (before tokenizing).
 
     Returns:
@@ -214,14 +224,12 @@ def clip_chars(texts: list[str], max_chars: int = MAX_TEXT_CHARS, lang: str = "e
     over = [i for i, t in enumerate(texts) if len(t) > max_chars]
     if not over:
         return list(texts), []
-    named = "; ".join(msg(lang, "named_chars", i=i + 1, preview=_preview(texts[i]), n=len(texts[i]))
-                      for i in over[:10])
-    more = msg(lang, "and_more", n=len(over) - 10) if len(over) > 10 else ""
+    named = [_m("named_chars", i=i + 1, preview=_preview(texts[i]), n=len(texts[i])) for i in over[:10]]
     return ([t[:max_chars] for t in texts],
-            [msg(lang, "text_clipped", n=len(over), max=max_chars, named=named + more)])
+            [_m("text_clipped", n=len(over), max=max_chars, named=named, more=_more(len(over)))])
 
 
-def clean_texts(texts: list[str], max_texts: int = MAX_TEXTS, lang: str = "en") -> tuple[list[str], list[str]]:
+def clean_texts(texts: list[str], max_texts: int = MAX_TEXTS) -> tuple[list[str], list[Message]]:
     """Drop empty/whitespace texts, cap the count (``max_texts``) and each text's length
     (``MAX_TEXT_CHARS``).
 
@@ -234,12 +242,12 @@ def clean_texts(texts: list[str], max_texts: int = MAX_TEXTS, lang: str = "en") 
     texts = [str(t) for t in texts]
     kept = [t.strip() for t in texts if t.strip()]
     if not kept:
-        raise InputError(msg(lang, "text_empty"))
+        raise ClassificationInputError("classification.msg.text_empty")
     notices = []
     if len(kept) < len(texts):
-        notices.append(msg(lang, "texts_blank", n=len(texts) - len(kept)))
-    kept, capped = cap_batch(kept, max_texts, lang)
-    kept, clipped = clip_chars(kept, MAX_TEXT_CHARS, lang)
+        notices.append(_m("texts_blank", n=len(texts) - len(kept)))
+    kept, capped = cap_batch(kept, max_texts)
+    kept, clipped = clip_chars(kept, MAX_TEXT_CHARS)
     return kept, notices + capped + clipped
 
 
@@ -248,15 +256,12 @@ def _preview(text: str, n: int = 40) -> str:
     return one_line if len(one_line) <= n else one_line[: n - 1] + "…"
 
 
-def _truncation_notice(lengths: list[int], texts: list[str], limit: int, what: str,
-                       lang: str = "en") -> list[str]:
+def _truncation_notice(lengths: list[int], texts: list[str], limit: int, what: str | Message) -> list[Message]:
     over = [i for i, n in enumerate(lengths) if n > limit]
     if not over:
         return []
-    named = "; ".join(msg(lang, "named_tokens", i=i + 1, preview=_preview(texts[i]), n=lengths[i])
-                      for i in over[:10])
-    more = msg(lang, "and_more", n=len(over) - 10) if len(over) > 10 else ""
-    return [msg(lang, "truncated", n=len(over), limit=limit, model=what, named=named + more)]
+    named = [_m("named_tokens", i=i + 1, preview=_preview(texts[i]), n=lengths[i]) for i in over[:10]]
+    return [_m("truncated", n=len(over), limit=limit, model=what, named=named, more=_more(len(over)))]
 
 
 # --------------------------------------------------------------------------- encoder
@@ -265,7 +270,7 @@ def encoder_limit(loaded) -> int:
     return int(loaded.sentence_model.max_seq_length)
 
 
-def encode(loaded, texts: list[str], lang: str = "en") -> tuple[np.ndarray, list[str]]:
+def encode(loaded, texts: list[str]) -> tuple[np.ndarray, list[Message]]:
     """Unit-length sentence embeddings with the bundled sentence-transformers model.
 
     Args:
@@ -287,8 +292,7 @@ def encode(loaded, texts: list[str], lang: str = "en") -> tuple[np.ndarray, list
             list(texts), batch_size=ENCODE_BATCH, normalize_embeddings=True,
             convert_to_numpy=True, show_progress_bar=False, **ST_PLAIN_TEXT,
         )
-    return np.asarray(emb, dtype=np.float32), _truncation_notice(lengths, texts, limit, loaded.spec.display_name,
-                                                                 lang)
+    return np.asarray(emb, dtype=np.float32), _truncation_notice(lengths, texts, limit, loaded.spec.display_name)
 
 
 def _softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -321,8 +325,8 @@ class ZeroShotResult:
     method: str
     multi_label: bool
     labels: list[str]
-    notices: list[str] = field(default_factory=list)
-    semantics: str = ""
+    notices: list[Message] = field(default_factory=list)
+    semantics: Message | None = None
 
     def wide(self) -> pd.DataFrame:
         """One row per text: ``text``, ``top_label``, ``top_score`` and one column
@@ -347,11 +351,11 @@ def score_column(label: str) -> str:
     return f"p({label})"
 
 
-def semantics(multi_label: bool, n_labels: int, lang: str = "en") -> str:
+def semantics(multi_label: bool, n_labels: int) -> Message:
     """One line saying what the scores mean (one label / multi-label / single-label)."""
     if n_labels == 1:
-        return msg(lang, "semantics_one")
-    return msg(lang, "semantics_multi" if multi_label else "semantics_single")
+        return _m("semantics_one")
+    return _m("semantics_multi" if multi_label else "semantics_single")
 
 
 def _tidy(texts, labels, hyps, raw: np.ndarray, scores: np.ndarray) -> pd.DataFrame:
@@ -387,8 +391,7 @@ def similarity_scores(cosine: np.ndarray, multi_label: bool,
 
 
 def zero_shot_similarity(loaded, texts: list[str], labels: list[str],
-                         template: str = DEFAULT_TEMPLATE, multi_label: bool = False,
-                         lang: str = "en") -> ZeroShotResult:
+                         template: str = DEFAULT_TEMPLATE, multi_label: bool = False) -> ZeroShotResult:
     """Zero-shot classification by cosine similarity of sentence embeddings.
 
     Args:
@@ -397,7 +400,6 @@ def zero_shot_similarity(loaded, texts: list[str], labels: list[str],
         labels: k >= 1 labels (see :func:`parse_labels`).
         template: hypothesis template with one ``{}``.
         multi_label: independent probabilities per label instead of a distribution.
-        lang: language of the notices (``"en"`` / ``"zh"``).
 
     Returns:
         :class:`ZeroShotResult` with ``raw`` = cosine in [-1, 1] and ``score`` from
@@ -406,24 +408,24 @@ def zero_shot_similarity(loaded, texts: list[str], labels: list[str],
     Raises:
         InputError: empty texts, no labels, bad template.
     """
-    template = check_template(template, lang)
+    template = check_template(template)
     if not labels:
-        raise InputError(msg(lang, "no_labels"))
-    texts, notices = clean_texts(texts, lang=lang)
+        raise ClassificationInputError("classification.msg.no_labels")
+    texts, notices = clean_texts(texts)
     hyps = [hypothesis(template, l) for l in labels]
-    text_emb, trunc = encode(loaded, texts, lang)     # (n, d)
-    hyp_emb, _ = encode(loaded, hyps, lang)            # (k, d)
+    text_emb, trunc = encode(loaded, texts)     # (n, d)
+    hyp_emb, _ = encode(loaded, hyps)            # (k, d)
     cosine = text_emb @ hyp_emb.T                      # (n, k), unit vectors -> cosine
     multi = multi_label or len(labels) == 1
     scores = similarity_scores(cosine, multi)
     notices += trunc
     if len(labels) == 1:
-        notices.append(semantics(True, 1, lang))
+        notices.append(semantics(True, 1))
     return ZeroShotResult(_tidy(texts, labels, hyps, cosine, scores), "similarity", multi, list(labels),
-                          notices, semantics(multi, len(labels), lang))
+                          notices, semantics(multi, len(labels)))
 
 
-def nli_label_ids(config, lang: str = "en") -> tuple[int, int]:
+def nli_label_ids(config) -> tuple[int, int]:
     """(entailment index, contradiction index) of an NLI classifier's logits.
 
     Labels are matched case-insensitively by prefix ("entail...", "contradict...") in
@@ -442,7 +444,7 @@ def nli_label_ids(config, lang: str = "en") -> tuple[int, int]:
             pairs[str(label).lower()] = int(idx)
     entail = next((i for l, i in pairs.items() if l.startswith("entail")), None)
     if entail is None:
-        raise InputError(msg(lang, "nli_no_entailment", labels=", ".join(sorted(pairs))))
+        raise ClassificationInputError("classification.msg.nli_no_entailment", labels=", ".join(sorted(pairs)))
     contra = next((i for l, i in pairs.items() if l.startswith("contradict")), None)
     if contra is None:
         contra = (int(config.num_labels) - 1) if entail == 0 else 0
@@ -458,7 +460,7 @@ def nli_limit(loaded) -> int:
     return limit
 
 
-def nli_logits(loaded, texts: list[str], hyps: list[str], lang: str = "en") -> tuple[np.ndarray, list[str]]:
+def nli_logits(loaded, texts: list[str], hyps: list[str]) -> tuple[np.ndarray, list[Message]]:
     """Raw logits of every (premise=text, hypothesis) pair.
 
     Pairs are run in batches of ``NLI_BATCH_PAIRS``, each forward pass under ``loaded.lock``
@@ -489,7 +491,7 @@ def nli_logits(loaded, texts: list[str], hyps: list[str], lang: str = "en") -> t
         chunks.append(out.logits.float().cpu().numpy())   # (b, n_classes)
     logits = np.concatenate(chunks).astype(np.float64).reshape(len(texts), len(hyps), -1)
     return logits, _truncation_notice(lengths, texts, limit,
-                                      msg(lang, "nli_pair_what", model=loaded.spec.display_name), lang)
+                                      _m("nli_pair_what", model=loaded.spec.display_name))
 
 
 def nli_scores(logits: np.ndarray, entail: int, contra: int, multi_label: bool) -> np.ndarray:
@@ -507,13 +509,12 @@ def nli_scores(logits: np.ndarray, entail: int, contra: int, multi_label: bool) 
 
 
 def zero_shot_nli(loaded, texts: list[str], labels: list[str],
-                  template: str = DEFAULT_TEMPLATE, multi_label: bool = False,
-                  lang: str = "en") -> ZeroShotResult:
+                  template: str = DEFAULT_TEMPLATE, multi_label: bool = False) -> ZeroShotResult:
     """Zero-shot classification with an NLI sequence classifier (premise = text).
 
     Args:
         loaded: a ``LoadedModel`` of loader sequence-classification with an entailment label.
-        texts, labels, template, multi_label, lang: as in :func:`zero_shot_similarity`.
+        texts, labels, template, multi_label: as in :func:`zero_shot_similarity`.
 
     Returns:
         :class:`ZeroShotResult` with ``raw`` = entailment logit and ``score`` from
@@ -522,24 +523,24 @@ def zero_shot_nli(loaded, texts: list[str], labels: list[str],
     Raises:
         InputError: empty texts, no labels, bad template, too many pairs, not an NLI model.
     """
-    template = check_template(template, lang)
+    template = check_template(template)
     if not labels:
-        raise InputError(msg(lang, "no_labels"))
-    entail, contra = nli_label_ids(loaded.model.config, lang)
-    texts, notices = clean_texts(texts, lang=lang)
+        raise ClassificationInputError("classification.msg.no_labels")
+    entail, contra = nli_label_ids(loaded.model.config)
+    texts, notices = clean_texts(texts)
     max_texts = max(1, MAX_NLI_PAIRS // len(labels))
     if len(texts) > max_texts:
-        notices.append(msg(lang, "nli_pairs_capped", k=len(labels), n=max_texts, max=MAX_NLI_PAIRS))
+        notices.append(_m("nli_pairs_capped", k=len(labels), n=max_texts, max=MAX_NLI_PAIRS))
         texts = texts[:max_texts]
     hyps = [hypothesis(template, l) for l in labels]
-    logits, trunc = nli_logits(loaded, texts, hyps, lang)
+    logits, trunc = nli_logits(loaded, texts, hyps)
     multi = multi_label or len(labels) == 1
     scores = nli_scores(logits, entail, contra, multi)
     notices += trunc
     if len(labels) == 1:
-        notices.append(semantics(True, 1, lang))
+        notices.append(semantics(True, 1))
     return ZeroShotResult(_tidy(texts, labels, hyps, logits[..., entail], scores), "nli", multi,
-                          list(labels), notices, semantics(multi, len(labels), lang))
+                          list(labels), notices, semantics(multi, len(labels)))
 
 
 # --------------------------------------------------------------------------- train your own
@@ -565,10 +566,10 @@ class CvPlan:
     """How the head will be evaluated: ``folds`` (0 = no cross-validation) and why."""
 
     folds: int
-    notices: list[str]
+    notices: list[Message]
 
 
-def prepare_examples(frame: pd.DataFrame, lang: str = "en") -> tuple[pd.DataFrame, list[str]]:
+def prepare_examples(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[Message]]:
     """Clean labelled examples for training.
 
     Strips text and labels, drops rows with a blank text or label (counted), merges labels
@@ -587,38 +588,38 @@ def prepare_examples(frame: pd.DataFrame, lang: str = "en") -> tuple[pd.DataFram
     """
     df = pd.DataFrame({"text": frame["text"].astype(str).str.strip(),
                        "label": frame["label"].astype(str).str.strip()})
-    notices: list[str] = []
+    notices: list[Message] = []
     blank = (df["text"] == "") | (df["label"] == "")
     if blank.any():
-        notices.append(msg(lang, "examples_blank", n=int(blank.sum())))
+        notices.append(_m("examples_blank", n=int(blank.sum())))
     df = df[~blank]
     if df.empty:
-        raise InputError(msg(lang, "no_examples"))
+        raise ClassificationInputError("classification.msg.no_examples")
     first: dict[str, str] = {}
     for label in df["label"]:
         first.setdefault(label.casefold(), label)
     merged = df["label"].map(lambda l: first[l.casefold()])
     if (merged != df["label"]).any():
-        notices.append(msg(lang, "labels_merged"))
+        notices.append(_m("labels_merged"))
     df = df.assign(label=merged)
     dup = df.duplicated()
     if dup.any():
-        notices.append(msg(lang, "examples_dup", n=int(dup.sum())))
+        notices.append(_m("examples_dup", n=int(dup.sum())))
         df = df[~dup]
     if len(df) > MAX_TRAIN_EXAMPLES:
-        notices.append(msg(lang, "examples_capped", n=len(df), max=MAX_TRAIN_EXAMPLES))
+        notices.append(_m("examples_capped", n=len(df), max=MAX_TRAIN_EXAMPLES))
         df = df.iloc[:MAX_TRAIN_EXAMPLES]
     classes = df["label"].unique().tolist()
     if len(classes) < 2:
-        raise InputError(msg(lang, "one_class", label=repr(classes[0])))
+        raise ClassificationInputError("classification.msg.one_class", label=repr(classes[0]))
     if len(classes) > MAX_LABELS:
-        raise InputError(msg(lang, "too_many_classes", n=len(classes), max=MAX_LABELS))
-    clipped, clip_notices = clip_chars(df["text"].tolist(), MAX_TEXT_CHARS, lang)
+        raise ClassificationInputError("classification.msg.too_many_classes", n=len(classes), max=MAX_LABELS)
+    clipped, clip_notices = clip_chars(df["text"].tolist(), MAX_TEXT_CHARS)
     notices += clip_notices
     return df.assign(text=clipped).reset_index(drop=True), notices
 
 
-def cv_plan(labels: list[str] | pd.Series, max_folds: int = MAX_FOLDS, lang: str = "en") -> CvPlan:
+def cv_plan(labels: list[str] | pd.Series, max_folds: int = MAX_FOLDS) -> CvPlan:
     """Number of stratified cross-validation folds: ``min(max_folds, smallest class count)``.
 
     Stratified k-fold needs every class in every fold, so at least 2 examples per class are
@@ -628,11 +629,11 @@ def cv_plan(labels: list[str] | pd.Series, max_folds: int = MAX_FOLDS, lang: str
     smallest = int(counts.min())
     if smallest < 2:
         few = _quoted(counts[counts < 2].index)
-        return CvPlan(0, [msg(lang, "cv_too_few", few=few)])
+        return CvPlan(0, [_m("cv_too_few", few=few)])
     folds = min(max_folds, smallest)
     notices = []
     if folds < max_folds:
-        notices.append(msg(lang, "cv_fewer_folds", n=smallest, folds=folds, max=max_folds))
+        notices.append(_m("cv_fewer_folds", n=smallest, folds=folds, max=max_folds))
     return CvPlan(folds, notices)
 
 
@@ -665,7 +666,7 @@ class TrainResult:
     majority_baseline: float
     counts: pd.Series
     n_examples: int
-    notices: list[str] = field(default_factory=list)
+    notices: list[Message] = field(default_factory=list)
 
 
 def _new_head():
@@ -674,7 +675,7 @@ def _new_head():
     return LogisticRegression(C=HEAD_C, max_iter=2000, random_state=HEAD_SEED)
 
 
-def train_head(loaded, frame: pd.DataFrame, lang: str = "en") -> TrainResult:
+def train_head(loaded, frame: pd.DataFrame) -> TrainResult:
     """Train a logistic-regression head on frozen sentence embeddings and cross-validate it.
 
     Only the head (k x d weights + k biases) is trained; the encoder is not changed.
@@ -683,7 +684,6 @@ def train_head(loaded, frame: pd.DataFrame, lang: str = "en") -> TrainResult:
         loaded: the bundled MiniLM ``LoadedModel``.
         frame: labelled examples (``text``, ``label``), cleaned by :func:`prepare_examples`
             here again (idempotent).
-        lang: language of the notices.
 
     Returns:
         :class:`TrainResult`. Cross-validation: ``StratifiedKFold(folds, shuffle=True,
@@ -696,12 +696,12 @@ def train_head(loaded, frame: pd.DataFrame, lang: str = "en") -> TrainResult:
     from sklearn.metrics import confusion_matrix
     from sklearn.model_selection import StratifiedKFold, cross_val_predict, cross_val_score
 
-    df, notices = prepare_examples(frame, lang)
-    X, trunc = encode(loaded, df["text"].tolist(), lang)      # (n, 384), frozen encoder
+    df, notices = prepare_examples(frame)
+    X, trunc = encode(loaded, df["text"].tolist())      # (n, 384), frozen encoder
     notices += trunc
     y = df["label"].to_numpy()
     counts = df["label"].value_counts()
-    plan = cv_plan(y, lang=lang)
+    plan = cv_plan(y)
     notices += plan.notices
     classes = sorted(counts.index.tolist())
     cv_acc = None
@@ -727,8 +727,7 @@ def train_head(loaded, frame: pd.DataFrame, lang: str = "en") -> TrainResult:
     )
 
 
-def classify_with_head(loaded, result: TrainResult, texts: list[str],
-                       lang: str = "en") -> tuple[pd.DataFrame, list[str]]:
+def classify_with_head(loaded, result: TrainResult, texts: list[str]) -> tuple[pd.DataFrame, list[Message]]:
     """Classify new texts with a trained head (same frozen encoder).
 
     Returns:
@@ -738,8 +737,8 @@ def classify_with_head(loaded, result: TrainResult, texts: list[str],
     Raises:
         InputError: no non-blank text.
     """
-    texts, notices = clean_texts(texts, lang=lang)
-    X, trunc = encode(loaded, texts, lang)
+    texts, notices = clean_texts(texts)
+    X, trunc = encode(loaded, texts)
     proba = result.head.predict_proba(X)                 # (n, k)
     labels = [str(c) for c in result.head.classes_]
     frame = _tidy(texts, labels, labels, proba, proba).drop(columns=["hypothesis", "raw"])
@@ -763,9 +762,9 @@ def zero_shot_payload(result: ZeroShotResult) -> dict:
             "scores": {c: result.scores[c].tolist() for c in PAYLOAD_COLUMNS}}
 
 
-def zero_shot_from_payload(payload: dict, lang: str = "en") -> ZeroShotResult:
+def zero_shot_from_payload(payload: dict) -> ZeroShotResult:
     """Inverse of :func:`zero_shot_payload`: ranks from the stored scores (stable: ties keep
-    label order), semantics line in ``lang``.
+    label order), semantics line as a :class:`Message`.
 
     Raises:
         KeyError / ValueError / TypeError: the payload is not one written by :func:`zero_shot_payload`.
@@ -782,12 +781,12 @@ def zero_shot_from_payload(payload: dict, lang: str = "en") -> ZeroShotResult:
     scores = frame["score"].to_numpy(dtype=float).reshape(n, k)
     multi = bool(payload["multi_label"])
     return ZeroShotResult(_tidy(texts, labels, hyps, raw, scores), str(payload["method"]), multi, labels, [],
-                          semantics(multi, len(labels), lang))
+                          semantics(multi, len(labels)))
 
 
 # --------------------------------------------------------------------------- report
-def report_sections(zs: dict | None, tr: dict | None, lang: str = "en") -> list:
-    """Sections of the page's HTML report (:mod:`components.report`), strings in ``lang``.
+def report_sections(zs: dict | None, tr: dict | None, say: Callable[[Message], str]) -> list:
+    """Sections of the page's HTML report (:mod:`components.report`), worded by ``say``.
 
     Args:
         zs: the zero-shot part, or None: ``result`` (:class:`ZeroShotResult`), ``texts``,
@@ -796,7 +795,8 @@ def report_sections(zs: dict | None, tr: dict | None, lang: str = "en") -> list:
             ``figure`` (bar chart of text ``row``), ``row``, ``chart_table`` (its numbers).
         tr: the trained-head part, or None: ``result`` (:class:`TrainResult`), optionally
             ``confusion_figure`` + ``confusion_table`` and ``new`` (``table``, ``figure``, ``row``).
-        lang: report language.
+        say: the UI's translator of a :class:`Message` (``components.ui.say``), so the
+            report is in the reader's language.
 
     Returns:
         ``list[components.report.Section]``: inputs, labels, method and settings, scores table
@@ -806,7 +806,7 @@ def report_sections(zs: dict | None, tr: dict | None, lang: str = "en") -> list:
     from components.report import Section
 
     def t(name: str, **values) -> str:
-        return i18n.translate(lang, f"classification.{name}", **values)
+        return say(Message(f"classification.{name}", values))
 
     yes_no = {True: t("report.yes"), False: t("report.no")}
     out: list = []
@@ -814,7 +814,7 @@ def report_sections(zs: dict | None, tr: dict | None, lang: str = "en") -> list:
         result = zs["result"]
         mode = zs.get("mode")
         out += [
-            Section(t("report.zero_shot"), "markdown", result.semantics),
+            Section(t("report.zero_shot"), "markdown", say(result.semantics)),
             Section(t("report.inputs"), "table",
                     pd.DataFrame({t("results.row"): zs["rows"], t("results.text"): zs["texts"]})),
             Section(t("report.labels"), "text", "\n".join(zs["labels"])),

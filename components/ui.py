@@ -24,6 +24,7 @@ import streamlit as st
 from components import i18n, permalink
 from components.catalog import ModelSpec, get_spec, models_for
 from components.loading import LoadedModel, ModelUnavailableError
+from components.messages import render as render_message
 from components.permalink import BOOL, CHOICE, INT, TEXT, TEXTS, Param
 
 PERSIST_PREFIX = "p_"
@@ -218,10 +219,11 @@ def probability_chips_html(steps: list[dict]) -> str:
     return "<div style='line-height:2'>" + "".join(chips) + "</div>"
 
 
-def notices(messages: list[str]) -> None:
-    """Show adjustment notices (things the app changed about the input) as info boxes."""
+def notices(messages: list) -> None:
+    """Show adjustment notices (things the app changed about the input) as info boxes;
+    :class:`components.messages.Message` items are translated (:func:`say`)."""
     for msg in messages:
-        st.info(msg, icon="ℹ️")
+        st.info(say(msg), icon="ℹ️")
 
 
 def run_guarded(fn: Callable, *args, **kwargs):
@@ -318,6 +320,13 @@ def _choice_like(value) -> bool:
     if isinstance(value, plain):
         return True
     return isinstance(value, (list, tuple)) and all(isinstance(v, plain) and not isinstance(v, bool) for v in value)
+
+
+def say(item) -> str:
+    """A compute module's :class:`components.messages.Message` or
+    :class:`~components.messages.MessageError` in the session's language; any other value
+    (a plain string, another exception) as ``str`` (:func:`components.messages.render`)."""
+    return render_message(item, lang())
 
 
 def presenter() -> bool:

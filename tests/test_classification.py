@@ -39,7 +39,7 @@ def test_parse_labels(raw, expected, notice):
     if notice is None:
         assert notices == []
     else:
-        assert any(notice in n for n in notices), notices
+        assert any(notice in str(n) for n in notices), notices
 
 
 @pytest.mark.parametrize("raw", ["", "   ", ",", ",, ,  ,"])
@@ -91,7 +91,7 @@ def test_similarity_multi_label_independent(minilm):
     text = "The football club launched a mobile app that streams every match."
     result = C.zero_shot_similarity(minilm, [text], LABELS, multi_label=True)
     s = result.scores.set_index("label")
-    assert result.multi_label and "independent" in result.semantics
+    assert result.multi_label and "independent" in str(result.semantics)
     assert ((s["score"] >= 0) & (s["score"] <= 1)).all()
     expected = 1 / (1 + np.exp(-(s["raw"] - C.MULTI_LABEL_BIAS) / C.SIMILARITY_TEMPERATURE))
     np.testing.assert_allclose(s["score"].to_numpy(), expected.to_numpy(), atol=1e-9)
@@ -105,14 +105,14 @@ def test_similarity_multi_label_independent(minilm):
 def test_one_label_is_independent_not_a_share(minilm):
     result = C.zero_shot_similarity(minilm, ["Knead the dough and bake the bread."], ["sports"])
     assert result.multi_label
-    assert any("not a share" in n for n in result.notices)
+    assert any("not a share" in str(n) for n in result.notices)
     assert result.scores["score"].iloc[0] < 0.5        # food text, "sports" does not apply
 
 
 def test_long_text_truncated_with_notice(minilm):
     long = "The goalkeeper saved the penalty. " * 120        # ~720 tokens
     result = C.zero_shot_similarity(minilm, ["Short text about food.", long], LABELS)
-    notes = " ".join(result.notices)
+    notes = " ".join(map(str, result.notices))
     assert "256-token limit" in notes and "#2" in notes and "truncate" in notes and "#1 " not in notes
     assert result.wide()["top_label"].iloc[1] == "sports"
 
@@ -221,9 +221,9 @@ def test_train_one_class_raises():
 def test_cv_plan_adapts_folds():
     assert C.cv_plan(["a"] * 10 + ["b"] * 10).folds == 5
     plan = C.cv_plan(["a"] * 10 + ["b"] * 3)
-    assert plan.folds == 3 and "3 folds" in plan.notices[0]
+    assert plan.folds == 3 and "3 folds" in str(plan.notices[0])
     plan = C.cv_plan(["a"] * 10 + ["b"])
-    assert plan.folds == 0 and "'b'" in plan.notices[0]
+    assert plan.folds == 0 and "'b'" in str(plan.notices[0])
 
 
 def test_train_without_cv_still_classifies(minilm):
@@ -231,7 +231,7 @@ def test_train_without_cv_still_classifies(minilm):
                           "label": ["sports", "sports", "food"]})
     r = C.train_head(minilm, frame)
     assert r.folds == 0 and r.cv_accuracy is None and r.confusion.empty
-    assert any("at least 2 examples" in n for n in r.notices)
+    assert any("at least 2 examples" in str(n) for n in r.notices)
     scores, _ = C.classify_with_head(minilm, r, ["Slice the cake."])
     assert scores[scores["rank"] == 1]["label"].item() == "food"
 
@@ -246,20 +246,22 @@ def test_prepare_examples_cleans():
     frame = pd.DataFrame({"text": ["x1", " ", "x2", "x2", "x3"], "label": ["A", "a", "a", "a", "b"]})
     df, notices = C.prepare_examples(frame)
     assert df["label"].tolist() == ["A", "A", "b"]
-    joined = " ".join(notices)
+    joined = " ".join(map(str, notices))
     assert "without a text" in joined and "capitals" in joined and "duplicate" in joined
 
 
 # ------------------------------------------------------------------ charts / CSV out
 def test_charts_escape_text():
-    from components.charts_classification import confusion_heatmap, label_scores_bar
+    from components.charts_classification import WORDS, confusion_heatmap, label_scores_bar
+
+    words = {w: translate("en", f"classification.chart.{w}") for w in WORDS}
 
     scores = pd.DataFrame({"label": ["<b>bold</b>", "ok"], "score": [0.7, 0.3], "raw": [0.2, 0.1]})
-    fig = label_scores_bar(scores, multi_label=False)
+    fig = label_scores_bar(scores, multi_label=False, words=words)
     assert "&lt;b&gt;bold&lt;/b&gt;" in fig.data[0].y and "<b>bold</b>" not in json.dumps(fig.to_dict())
     assert list(fig.data[0].x) == [0.3, 0.7]
     cm = pd.DataFrame([[3, 1], [0, 4]], index=["<i>a</i>", "b"], columns=["<i>a</i>", "b"])
-    heat = confusion_heatmap(cm)
+    heat = confusion_heatmap(cm, "Confusion", words)
     assert heat.data[0].x[0] == "&lt;i&gt;a&lt;/i&gt;"
     assert np.asarray(heat.data[0].z).tolist() == [[3, 1], [0, 4]]
 

@@ -57,6 +57,10 @@ def results_table(at, lang: str = "en") -> pd.DataFrame:
     return frames[0].rename(columns=names)
 
 
+def captions(at) -> str:
+    return re.sub(r"\\(.)", r"\1", " ".join(str(c.value) for c in at.caption))
+
+
 def messages(at) -> str:
     raw = " ".join(str(e.value) for kind in ("warning", "error", "info") for e in at.get(kind))
     return re.sub(r"\\(.)", r"\1", raw)
@@ -154,6 +158,33 @@ def test_chinese_page(app):
     assert zh("msg.no_labels") in messages(at)
 
 
+def test_switching_language_reuses_the_cached_results(app, monkeypatch):
+    """Notices are message codes, so the cached zero-shot result and trained head serve both
+    languages: switching language translates, it does not run the models again."""
+    calls = {"zero_shot": 0, "train": 0}
+
+    def counted(name, fn):
+        def wrapper(*args, **kwargs):
+            calls[name] += 1
+            return fn(*args, **kwargs)
+        return wrapper
+
+    monkeypatch.setattr(C, "zero_shot_similarity", counted("zero_shot", C.zero_shot_similarity))
+    monkeypatch.setattr(C, "train_head", counted("train", C.train_head))
+    at = open_page(app, labels="sports, Sports, food")
+    assert calls == {"zero_shot": 1, "train": 1}
+    dup_en = en("msg.duplicate_labels", labels="'Sports'")
+    assert dup_en in messages(at)
+    semantics_en = en("msg.semantics_single")
+    assert semantics_en in captions(at)
+    at.session_state["p_lang"] = "zh"
+    at.run()
+    assert not at.exception and at.title[0].value == zh("title")
+    assert calls == {"zero_shot": 1, "train": 1}          # served from the cache
+    assert zh("msg.duplicate_labels", labels="'Sports'") in messages(at) and dup_en not in messages(at)
+    assert zh("msg.semantics_single") in captions(at) and semantics_en not in captions(at)
+
+
 # ------------------------------------------------------------------ (4) presenter mode
 def test_presenter_shows_curated_example_without_models(app, monkeypatch):
     import components.cache as cache
@@ -205,18 +236,20 @@ def test_curated_payload_round_trip(minilm):
 
 # ------------------------------------------------------------------ (5) report
 def test_report_escapes_inputs_and_has_the_figures(minilm, tmp_path):
-    from components.charts_classification import label_scores_bar
+    from components.charts_classification import WORDS, label_scores_bar
+    from components.messages import render
     from components.report import build_report
 
     hostile = "<script>alert(1)</script> <img src=x onerror=alert(1)>"
     result = C.zero_shot_similarity(minilm, [hostile], ["sports", "<b>x</b>"])
-    fig = label_scores_bar(result.scores, result.multi_label, "Text #1")
+    fig = label_scores_bar(result.scores, result.multi_label,
+                           {w: translate("zh", f"classification.chart.{w}") for w in WORDS}, "Text #1")
     zs = {"result": result, "texts": [hostile], "rows": [1], "labels": ["sports", "<b>x</b>"],
           "model": "all-minilm-l6-v2", "template": C.DEFAULT_TEMPLATE, "mode": "single",
           "table": result.wide(), "figure": fig, "row": 1, "chart_table": result.scores[["label", "score"]]}
     head = C.train_head(minilm, pd.DataFrame({"text": ["A goal.", "A match.", "A cake.", "A pie."],
                                                "label": ["sports", "sports", "food", "food"]}))
-    sections = C.report_sections(zs, {"result": head}, "zh")
+    sections = C.report_sections(zs, {"result": head}, lambda m: render(m, "zh"))
     page = build_report(translate("zh", "classification.report.title"), sections, lang="zh")
     assert "<script>alert(1)</script>" not in page and "<img src=x" not in page
     assert html.escape(hostile) in page

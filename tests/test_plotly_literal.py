@@ -61,9 +61,9 @@ def _figures():
     yield "matrix_step", ca.matrix_step(m, labels, USER, col_labels=labels, col_title=USER)
     yield "mask_step", ca.mask_step(np.zeros((3, 3)), labels, title=USER)
     yield "label_scores", cc.label_scores_bar(pd.DataFrame({"label": [USER, "x"], "score": [0.7, 0.3]}),
-                                              True, title=USER)
+                                              True, {w: USER for w in cc.WORDS}, title=USER)
     conf = pd.DataFrame([[1, 0], [0, 1]], index=[USER, "x"], columns=[USER, "x"])
-    yield "confusion_cls", cc.confusion_heatmap(conf, title=USER)
+    yield "confusion_cls", cc.confusion_heatmap(conf, USER, {w: USER for w in cc.WORDS})
     coords = np.array([[0, 0], [1, 1], [2, 0]], dtype=np.float32)
     yield "map", ce.scatter_map(coords, labels, labels, axis_titles=(USER, USER), query_point=np.array([1, 0]),
                                 query_text=USER, selected=0, neighbours=[1], title=USER, label_title=USER)
