@@ -63,11 +63,6 @@ SCHEMA = [
 ]
 
 
-def msg(obj) -> str:
-    """A component notice / input error in the session's language."""
-    return emb.message(obj, ui.lang())
-
-
 # ------------------------------------------------------------------ link in
 _before = {name: st.session_state.get(name) for name in (L_SRC, L_TEXTS, L_LABELS)}
 run_requested = ui.bind_link(PAGE, SCHEMA)
@@ -306,7 +301,7 @@ def read_items(mode: str, method: str) -> tuple[pd.DataFrame, list[str], str, st
         try:
             frame, notes = parse_labelled_lines(text)
         except InputError as exc:
-            raise Problem(t("embeddings.input.empty", error=msg(exc))) from None
+            raise Problem(t("embeddings.input.empty", error=ui.say(exc))) from None
         frame["row"] = np.arange(1, len(frame) + 1)
         if frame["label"].eq("").all():
             frame = frame.drop(columns="label")
@@ -319,7 +314,7 @@ def read_items(mode: str, method: str) -> tuple[pd.DataFrame, list[str], str, st
     try:
         raw, encoding, csv_notes = cached_csv(upload.getvalue())
     except InputError as exc:
-        raise Problem(f"{name}: {msg(exc)}") from None  # a warning, as on the other pages
+        raise Problem(f"{name}: {ui.say(exc)}") from None  # a warning, as on the other pages
     table = CsvTable(frame=raw, encoding=encoding, notices=list(csv_notes))
     columns = table.columns
     text_key, label_key = K("emb_csv_text"), K("emb_csv_label")
@@ -341,7 +336,7 @@ def read_items(mode: str, method: str) -> tuple[pd.DataFrame, list[str], str, st
     try:
         frame, notes = column_texts(table, text_col, None if label_col == NONE else label_col)
     except InputError as exc:
-        raise Problem(msg(exc)) from None
+        raise Problem(ui.say(exc)) from None
     st.caption(t("embeddings.input.csv_summary", file=name, rows=f"{len(raw):,}",
                  columns=", ".join(emb.md_code(c) for c in columns), encoding=encoding))
     return frame, table.notices + notes, "" if label_col == NONE else label_col, upload.name
@@ -380,8 +375,8 @@ with ui.live_inputs(PAGE):  # sections 1 and 2
         keep, sample_notes = emb.sample_items(len(frame), cap=emb.MAX_ITEMS)
         if len(keep) < len(frame):
             frame = frame.iloc[keep].reset_index(drop=True)
-            st.warning(msg(sample_notes[0]), icon="🎲")
-        ui.notices([msg(n) for n in notes])
+            st.warning(ui.say(sample_notes[0]), icon="🎲")
+        ui.notices(notes)
         with st.expander(t("embeddings.input.items", n=f"{len(frame):,}")):
             shown = frame.drop(columns="row").head(5_000)
             st.dataframe(charts.display_frame(shown, ui.lang()), hide_index=True, width="stretch")
@@ -455,13 +450,13 @@ try:
     result_emb = cached_embeddings(model_key, method, layer, digest, texts, rows,
                                    t("embeddings.source.encoding", n=f"{len(texts):,}", model=ui.model_name(spec)))
 except InputError as exc:
-    stop_with(msg(exc))
+    stop_with(ui.say(exc))
 emb_id = "|".join(str(x) for x in (model_key, method, layer, digest))
 vectors = result_emb.vectors
-ui.notices([msg(n) for n in result_emb.notices])
+ui.notices(result_emb.notices)
 coverages, coverage_notes = cached_coverage(model_key, digest, texts)
 for note in coverage_notes:
-    st.warning(msg(note), icon="❓")
+    st.warning(ui.say(note), icon="❓")
 if result_emb.pieces is not None:
     with st.expander(t("embeddings.source.pieces")):
         st.dataframe(pd.DataFrame({t("embeddings.col.text"): texts,
@@ -498,8 +493,8 @@ try:
     with st.spinner(t("embeddings.map.projecting")):
         proj = cached_projection(emb_id, proj_method, int(dims), perplexity, vectors)
 except InputError as exc:
-    stop_with(msg(exc))
-ui.notices([msg(n) for n in proj.notices])
+    stop_with(ui.say(exc))
+ui.notices(proj.notices)
 
 hits = emb.matches(texts, search)
 if search.strip():
@@ -511,7 +506,7 @@ if query.strip():
         qemb = cached_query(model_key, method, layer, query.strip())
         query_vector, query_notes = qemb.vectors[0], qemb.notices
     except InputError as exc:
-        st.warning(msg(exc), icon="⚠️")
+        st.warning(ui.say(exc), icon="⚠️")
 
 if map_area is None:
     map_area = st.container()
@@ -528,7 +523,7 @@ result = emb.map_result(
     texts, vectors, proj, labels=labels, label_title=label_title, rows=rows, model_key=model_key, method=method,
     layer=layer, perplexity=perplexity, selected=None if point is None or point < 0 else int(point), k=k,
     query=query.strip(), query_vector=query_vector, coverages=coverages)
-ui.notices([msg(n) for n in query_notes])
+ui.notices(query_notes)
 if query_vector is not None:
     query_cov = cached_coverage(model_key, emb.texts_digest([query.strip()]), [query.strip()])[0][0]
     cov_key, cov_values = coverage.message(query_cov, ui.escape_markdown)

@@ -19,9 +19,8 @@ Then :func:`project` (PCA, linear, with ``explained_variance_ratio_``; or t-SNE,
 Forward passes hold ``loaded.lock`` (one batch at a time), tokenizer calls
 ``loaded.tokenizer_lock`` (shared cached models, see :class:`components.loading.LoadedModel`).
 Bad input raises :class:`EmbeddingInputError` (a :class:`components.textio.InputError`) whose
-``key``/``values`` name a string of ``locales/<lang>/embeddings.toml``; notices are
-:class:`Note` objects of the same kind, so the page shows both in the user's language
-(``str()`` of either is the English text).
+``message`` is a :class:`components.messages.Message` (a code of ``locales/<lang>/embeddings.toml``
+and its params); notices are messages too, and only the page translates them.
 """
 from __future__ import annotations
 
@@ -36,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from components import coverage, i18n
+from components.messages import Message, MessageError
 from components.textio import LABEL_SEP, InputError, parse_labelled_lines
 from components.tokens import ST_PLAIN_TEXT
 
@@ -59,44 +59,8 @@ HOVER_CHARS = 200
 DATA_DIR = Path(__file__).resolve().parents[1] / "data" / "embeddings"
 
 
-@dataclass(frozen=True)
-class Note:
-    """A message for the user: an i18n key of ``locales/<lang>/embeddings.toml`` and the
-    values of its placeholders (already formatted; user text wrapped in :func:`md_code`).
-
-    ``str(note)`` is the English text; :meth:`text` translates.
-    """
-
-    key: str
-    values: dict = field(default_factory=dict)
-
-    def text(self, lang: str = i18n.DEFAULT_LANG) -> str:
-        """The message in ``lang`` (``"en"``/``"zh"``)."""
-        return i18n.translate(lang, self.key, **self.values)
-
-    def __str__(self) -> str:
-        return self.text(i18n.DEFAULT_LANG)
-
-
-class EmbeddingInputError(InputError):
-    """Unusable input, with a translatable message (``key``, ``values`` as in :class:`Note`);
-    ``str(exc)`` is the English text."""
-
-    def __init__(self, key: str, **values: Any):
-        self.key = key
-        self.values = values
-        super().__init__(i18n.translate(i18n.DEFAULT_LANG, key, **values))
-
-    def text(self, lang: str = i18n.DEFAULT_LANG) -> str:
-        """The message in ``lang``."""
-        return i18n.translate(lang, self.key, **self.values)
-
-
-def message(obj: Any, lang: str = i18n.DEFAULT_LANG) -> str:
-    """A :class:`Note` / :class:`EmbeddingInputError` in ``lang``; anything else as ``str``
-    (e.g. English messages of :mod:`components.textio`)."""
-    text = getattr(obj, "text", None)
-    return text(lang) if callable(text) else str(obj)
+class EmbeddingInputError(MessageError, InputError):
+    """Unusable input; ``message`` is an ``embeddings.msg.*`` code (:mod:`components.messages`)."""
 
 
 @dataclass
@@ -111,7 +75,7 @@ class Embeddings:
         token_counts: ``(n,)`` tokens per text before truncation (special tokens included
             for sentences / hidden states; without them for words).
         truncated: indices of texts cut at the model's limit.
-        notices: :class:`Note` s about what was changed or averaged.
+        notices: :class:`~components.messages.Message` s about what was changed or averaged.
         pieces: for ``WORD``: per text, the readable tokens whose rows were averaged.
     """
 
@@ -137,7 +101,7 @@ class Projection:
         pca: the fitted ``sklearn.decomposition.PCA`` (PCA only) -- use it to place new points.
         scree: ``(m,)`` explained variance ratio of the first m <= 10 components (PCA only),
             for the scree bar.
-        notices: :class:`Note` s about what was adapted (e.g. t-SNE perplexity).
+        notices: :class:`~components.messages.Message` s about what was adapted (e.g. t-SNE perplexity).
     """
 
     coords: np.ndarray
@@ -185,10 +149,10 @@ def _row_notices(truncated: list[int], counts: np.ndarray, limit: int, texts: Se
     for i in truncated[:MAX_ROW_NOTICES]:
         row = rows[i] if rows is not None else i + 1
         preview = texts[i][:40] + ("…" if len(texts[i]) > 40 else "")
-        out.append(Note("embeddings.msg.truncated_row", {
+        out.append(Message("embeddings.msg.truncated_row", {
             "row": row, "preview": md_code(preview), "tokens": int(counts[i]), "model": what, "limit": limit}))
     if len(truncated) > MAX_ROW_NOTICES:
-        out.append(Note("embeddings.msg.truncated_more", {"n": len(truncated) - MAX_ROW_NOTICES, "limit": limit}))
+        out.append(Message("embeddings.msg.truncated_more", {"n": len(truncated) - MAX_ROW_NOTICES, "limit": limit}))
     return out
 
 
@@ -288,7 +252,7 @@ def encode_sentences(
                            f"{loaded.spec.display_name} (max_seq_length)")
     dupes = len(texts) - len(uniq_texts)
     if dupes:
-        notices.append(Note("embeddings.msg.repeated", {"n": dupes}))
+        notices.append(Message("embeddings.msg.repeated", {"n": dupes}))
     return Embeddings(vectors=vectors, method=SENTENCE, model_key=loaded.spec.key,
                       token_counts=counts, truncated=truncated, notices=notices)
 
@@ -409,10 +373,10 @@ def word_embeddings(loaded, words: Sequence[str]) -> Embeddings:
     if multi:
         examples = "; ".join(f"{md_code(words[i])} → {md_code(' + '.join(pieces[i]))}" for i in multi[:5])
         examples += " …" if len(multi) > 5 else ""
-        notices.append(Note("embeddings.msg.multi_token", {"n": len(multi), "total": len(words), "examples": examples}))
+        notices.append(Message("embeddings.msg.multi_token", {"n": len(multi), "total": len(words), "examples": examples}))
     long = [i for i in range(len(words)) if len(words[i].split()) > 3]
     if long:
-        notices.append(Note("embeddings.msg.sentences_as_words", {"n": len(long)}))
+        notices.append(Message("embeddings.msg.sentences_as_words", {"n": len(long)}))
     return Embeddings(vectors=vectors, method=WORD, model_key=loaded.spec.key,
                       token_counts=counts, notices=notices, pieces=pieces)
 
@@ -487,7 +451,7 @@ def _flat_pca(U: np.ndarray, dims: int) -> Projection:
     coords[:, :k] = pca.transform(U)[:, :k]
     evr = np.zeros(dims)
     evr[:k] = ratios[:k]
-    note = Note("embeddings.msg.flat_map", {"unique": n, "k": k, "dims": dims, "axis": f"PC{k + 1}"})
+    note = Message("embeddings.msg.flat_map", {"unique": n, "k": k, "dims": dims, "axis": f"PC{k + 1}"})
     return Projection(coords=coords, method=PCA, explained_variance_ratio_=evr, pca=pca,
                       scree=ratios[:min(10, n - 1, d)], notices=[note])
 
@@ -524,7 +488,7 @@ def tsne_project(vectors: np.ndarray, dims: int = 2, perplexity: float = 30.0, s
     perp = tsne_perplexity(n, perplexity)
     notices = []
     if perp != perplexity:
-        notices.append(Note("embeddings.msg.perplexity", {"perp": f"{perp:.1f}", "n": n}))
+        notices.append(Message("embeddings.msg.perplexity", {"perp": f"{perp:.1f}", "n": n}))
     model = SkTSNE(n_components=dims, perplexity=perp, init="pca", metric="cosine",
                  random_state=seed, max_iter=500)
     coords = model.fit_transform(X.astype(np.float32)).astype(np.float32)
@@ -557,7 +521,7 @@ def project(vectors: np.ndarray, method: str = PCA, dims: int = 2, perplexity: f
         try:
             return pca_project(X, dims)
         except EmbeddingInputError as exc:
-            if exc.key != "embeddings.msg.few_directions" or n_unique < 2:
+            if exc.message.code != "embeddings.msg.few_directions" or n_unique < 2:
                 raise
             return _flat_pca(np.asarray(X, dtype=np.float64), dims)
     if n_unique < 2:
@@ -571,11 +535,11 @@ def project(vectors: np.ndarray, method: str = PCA, dims: int = 2, perplexity: f
         try:
             proj = pca_project(U64, dims) if n_unique > dims else _flat_pca(U64, dims)
         except EmbeddingInputError as exc:
-            if exc.key != "embeddings.msg.few_directions":
+            if exc.message.code != "embeddings.msg.few_directions":
                 raise
             proj = _flat_pca(U64, dims)
     proj.coords = proj.coords[inverse]
-    proj.notices = [*proj.notices, Note("embeddings.msg.copies_share", {"n": n, "unique": n_unique})]
+    proj.notices = [*proj.notices, Message("embeddings.msg.copies_share", {"n": n, "unique": n_unique})]
     return proj
 
 
@@ -667,14 +631,14 @@ def nearest_for_all(vectors: np.ndarray, chunk: int = 1024) -> tuple[np.ndarray,
 
 
 # --------------------------------------------------------------------------- items
-def sample_items(n: int, cap: int = MAX_ITEMS, seed: int = 0) -> tuple[np.ndarray, list[Note]]:
+def sample_items(n: int, cap: int = MAX_ITEMS, seed: int = 0) -> tuple[np.ndarray, list[Message]]:
     """Indices to keep: all when ``n <= cap``, else a sorted random sample of ``cap``
     (seeded, so the same input gives the same sample), with a notice."""
     if n <= cap:
         return np.arange(n), []
     rng = np.random.default_rng(seed)
     keep = np.sort(rng.choice(n, size=cap, replace=False))
-    return keep, [Note("embeddings.msg.sampled", {"n": f"{n:,}", "cap": f"{cap:,}"})]
+    return keep, [Message("embeddings.msg.sampled", {"n": f"{n:,}", "cap": f"{cap:,}"})]
 
 
 def matches(texts: Sequence[str], query: str) -> np.ndarray:
@@ -794,7 +758,7 @@ def summary_stats(vectors: np.ndarray) -> dict[str, float]:
 
 
 # --------------------------------------------------------------------------- coverage
-def text_coverage(loaded, texts: Sequence[str]) -> tuple[list[dict], list[Note]]:
+def text_coverage(loaded, texts: Sequence[str]) -> tuple[list[dict], list[Message]]:
     """How much of each text the model's tokenizer reads (:func:`components.coverage.tokenizer_coverage`,
     one :meth:`~components.coverage.Coverage.as_dict` per text; repeated texts computed once),
     and a note listing the items too unknown to place meaningfully (``embeddings.msg.low_coverage``:
@@ -809,7 +773,7 @@ def text_coverage(loaded, texts: Sequence[str]) -> tuple[list[dict], list[Note]]
     notes = []
     if low:
         examples = ", ".join(md_code(hover_text(texts[i], 40)) for i in low[:5])
-        notes.append(Note("embeddings.msg.low_coverage", {"n": len(low), "total": len(texts), "examples": examples,
+        notes.append(Message("embeddings.msg.low_coverage", {"n": len(low), "total": len(texts), "examples": examples,
                                                           "min": f"{coverage.MIN_KNOWN:.0%}"}))
     return out, notes
 
@@ -835,7 +799,7 @@ def map_result(
     k: int = 8,
     query: str = "",
     query_vector: np.ndarray | None = None,
-    notices: Sequence[Note] = (),
+    notices: Sequence[Message] = (),
     coverages: Sequence[dict] | None = None,
 ) -> dict[str, Any]:
     """Everything the page shows for one map, as plain JSON-able data (the same structure is
@@ -848,7 +812,7 @@ def map_result(
         model_key, method, layer, perplexity: the settings (for the report and the title).
         selected: index of the chosen item (its k nearest neighbours are listed), or None.
         query, query_vector: a new text and its ``(d,)`` embedding (placed on a PCA map).
-        notices: :class:`Note` s to keep with the result.
+        notices: :class:`~components.messages.Message` s to keep with the result.
         coverages: n :func:`text_coverage` dicts, or None (then no "known" column).
 
     Returns:
@@ -881,7 +845,7 @@ def map_result(
                     "cosine": [float(c) if np.isfinite(c) else None for c in score]},
         "selected": None, "neighbours": None,
         "query": "", "query_xy": None, "query_neighbours": None,
-        "notices": [{"key": x.key, "values": dict(x.values)} for x in notices if isinstance(x, Note)],
+        "notices": [{"code": x.code, "params": dict(x.params)} for x in notices if isinstance(x, Message)],
     }
     if coverages is not None:
         result["known"] = [coverage.short(c) for c in coverages]

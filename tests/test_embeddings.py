@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from components import embeddings as emb
+from components.messages import render
 from components.textio import InputError
 
 PARAPHRASES = [
@@ -39,7 +40,7 @@ def test_sentence_truncation_notice_per_row(minilm):
     assert got.truncated == [1]
     assert got.token_counts[1] > 256
     assert len(got.notices) == 1 and "Row 8" in str(got.notices[0]) and "256" in str(got.notices[0])
-    assert "第 8 行" in got.notices[0].text("zh")
+    assert "第 8 行" in render(got.notices[0], "zh")
     # the vector is the truncated text's, exactly as sentence-transformers encodes it
     np.testing.assert_allclose(got.vectors[1], minilm.sentence_model.encode([long])[0], atol=1e-5)
 
@@ -196,7 +197,7 @@ def test_low_coverage_note_matches_the_map(minilm):
     assert (cos[np.triu_indices(len(mostly_unknown), 1)] < 0.999).all()
     covs, notes = emb.text_coverage(minilm, only_unknown + mostly_unknown)
     assert not any(c["meaningful"] for c in covs)
-    text = notes[0].text("en")
+    text = render(notes[0], "en")
     assert "one point" in text and "close together" in text and "whatever they say" not in text
 
 
@@ -398,7 +399,7 @@ def test_map_of_copies_pca_2d_draws_the_one_direction(two_sentences_alternating)
     gap = float(np.linalg.norm(vectors[0] - vectors[1]))
     assert abs(proj.coords[0, 0] - proj.coords[1, 0]) == pytest.approx(gap, rel=1e-4)
     assert proj.explained_variance_ratio_.tolist()[1] == 0 and proj.explained_variance_ratio_[0] == pytest.approx(1)
-    keys = [n.key for n in proj.notices]
+    keys = [n.code for n in proj.notices]
     assert keys == ["embeddings.msg.flat_map", "embeddings.msg.copies_share"]
     english = " ".join(str(n) for n in proj.notices)
     assert "2-D" not in english.replace("a 2-D map", "") and "50 items but only 2 distinct" in english
@@ -418,7 +419,7 @@ def test_map_of_copies_tsne_needs_five_distinct(two_sentences_alternating, minil
     assert len({tuple(c) for c in proj.coords.tolist()}) == 6
     for i in range(6):
         assert np.array_equal(proj.coords[i::6], np.repeat(proj.coords[i:i + 1], 5, axis=0))
-    assert "embeddings.msg.copies_share" in [n.key for n in proj.notices]
+    assert "embeddings.msg.copies_share" in [n.code for n in proj.notices]
     # PCA 3-D of the same: 6 distinct points, a real 3-D map
     pca3 = emb.project(many, emb.PCA, 3)
     assert len({tuple(c) for c in pca3.coords.tolist()}) == 6 and np.all(pca3.explained_variance_ratio_ > 0.05)
@@ -447,7 +448,7 @@ def test_emoji_items_are_flagged_on_the_map_and_neighbours(minilm):
     assert float(unit[0] @ unit[2]) == pytest.approx(1.0, abs=1e-5)  # one [UNK] each: the same vector
     coverages, notes = emb.text_coverage(minilm, texts)
     assert [c["fraction"] for c in coverages] == [0.0, 0.0, 0.0, 1.0, 1.0]
-    assert [n.key for n in notes] == ["embeddings.msg.low_coverage"] and "3 of 5 items" in str(notes[0])
+    assert [n.code for n in notes] == ["embeddings.msg.low_coverage"] and "3 of 5 items" in str(notes[0])
     proj = emb.project(got.vectors, emb.PCA, 2)
     result = emb.map_result(texts, got.vectors, proj, selected=0, k=4, coverages=coverages)
     nn = emb.neighbours_frame(result)
