@@ -88,9 +88,10 @@ def notice_text(notice) -> str:
     return t(key, **{k: textio.markdown_literal(v) if isinstance(v, str) else v for k, v in dict(values).items()})
 
 
-def textio_text(message: str) -> str:
-    """A message of :mod:`components.textio` in the UI language (known ones translated)."""
-    return notice_text(S.textio_notice(message))
+def textio_text(item) -> str:
+    """A notice or error of :mod:`components.textio` in the UI language; its values (column
+    names, file errors) are shown literally, never as markdown."""
+    return ui.say(item, textio.markdown_literal)
 
 
 def _settings() -> S.PromptSettings:
@@ -445,7 +446,7 @@ elif input_mode == LINES:
         texts, notes = textio.split_lines(st.session_state.get(K("sent_lines"), ""))
         input_notices = [textio_text(n) for n in notes]
     except textio.InputError as exc:
-        input_problem = textio_text(str(exc))
+        input_problem = textio_text(exc)
 else:
     if upload is None:
         input_problem = t("sentiment.csv.need_file")
@@ -472,7 +473,7 @@ else:
             input_notices += [textio_text(n) for n in col_notices]
             texts = frame["text"].tolist()
         except textio.InputError as exc:
-            input_problem = textio_text(str(exc))
+            input_problem = textio_text(exc)
 
 if input_problem:
     st.warning(input_problem, icon="✏️")
@@ -797,7 +798,7 @@ if own_upload is not None:
             own_notices.append(t("sentiment.batch.cap", n=len(own), limit=EVAL_MAX))
             own = own.iloc[:EVAL_MAX]
     except textio.InputError as exc:
-        own_problem = textio_text(str(exc))
+        own_problem = textio_text(exc)
     except S.SentimentInputError as exc:
         own_problem = notice_text((exc.key, exc.values))
     ui.notices(own_notices)

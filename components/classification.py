@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from components.messages import Message, MessageError
+from components.messages import Message
 from components.textio import InputError, markdown_literal  # noqa: F401 - markdown_literal: re-exported
 from components.tokens import ST_PLAIN_TEXT
 
@@ -116,7 +116,7 @@ SLOT = "{}"
 """The template placeholder, passed into messages as a value (``{slot}``)."""
 
 
-class ClassificationInputError(MessageError, InputError):
+class ClassificationInputError(InputError):
     """Input the classifiers cannot use; ``message`` is a ``classification.msg.*`` code."""
 
 

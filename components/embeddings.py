@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from components import coverage, i18n
-from components.messages import Message, MessageError
+from components.messages import Message
 from components.textio import LABEL_SEP, InputError, parse_labelled_lines
 from components.tokens import ST_PLAIN_TEXT
 
@@ -59,7 +59,7 @@ HOVER_CHARS = 200
 DATA_DIR = Path(__file__).resolve().parents[1] / "data" / "embeddings"
 
 
-class EmbeddingInputError(MessageError, InputError):
+class EmbeddingInputError(InputError):
     """Unusable input; ``message`` is an ``embeddings.msg.*`` code (:mod:`components.messages`)."""
 
 

@@ -11,6 +11,7 @@ exception chains only.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,22 +47,27 @@ class MessageError(ValueError):
         super().__init__(str(self.message))
 
 
-def render(item: Message | BaseException | str, lang: str) -> str:
+def render(item: Message | BaseException | str, lang: str,
+           escape: Callable[[str], str] | None = None) -> str:
     """``item`` in ``lang``: a :class:`Message` / :class:`MessageError` translated, anything
     else (a plain string, another exception) as ``str``.
 
     A param that is itself a :class:`Message` is rendered in ``lang`` too; a list/tuple param
     is its items rendered and joined with ``"; "`` (lists of named items in one notice).
+    ``escape`` (e.g. a markdown escaper) is applied to every string param, so user text in a
+    message is shown literally while the translated sentence keeps its own formatting.
     """
     if isinstance(item, MessageError):
         item = item.message
     if not isinstance(item, Message):
         return str(item)
-    params = {name: _param(value, lang) for name, value in item.params.items()}
+    params = {name: _param(value, lang, escape) for name, value in item.params.items()}
     return i18n.translate(lang, item.code, **params)
 
 
-def _param(value: Any, lang: str) -> Any:
+def _param(value: Any, lang: str, escape: Callable[[str], str] | None) -> Any:
     if isinstance(value, (list, tuple)):
-        return "; ".join(str(_param(v, lang)) for v in value)
-    return render(value, lang) if isinstance(value, Message) else value
+        return "; ".join(str(_param(v, lang, escape)) for v in value)
+    if isinstance(value, Message):
+        return render(value, lang, escape)
+    return escape(value) if escape is not None and isinstance(value, str) else value

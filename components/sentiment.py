@@ -182,30 +182,6 @@ def result_dict(result: SentimentResult, timings: bool = True) -> dict:
     return out
 
 
-_TEXTIO = (  # components.textio (shared, English messages) -> our i18n keys
-    (re.compile(r"^(\d+) blank line\(s\) ignored\.$"), "sentiment.textio.blank_lines", ("n",)),
-    (re.compile(r"^The input is empty"), "sentiment.textio.empty", ()),
-    (re.compile(r"^The file is not UTF-8; it was read as (\S+)"), "sentiment.textio.cp1252", ("encoding",)),
-    (re.compile(r"^(\d+) row\(s\) with blank text were dropped\.$"), "sentiment.textio.blank_rows", ("n",)),
-    (re.compile(r"^The uploaded file is empty"), "sentiment.textio.file_empty", ()),
-    (re.compile(r"^The file is ([\d.]+) MB; the limit is (\d+) MB"), "sentiment.textio.too_big", ("mb", "limit")),
-    (re.compile(r"^The CSV has no data rows"), "sentiment.textio.no_rows", ()),
-    (re.compile(r"^The file could not be read as CSV: (.*)$", re.S), "sentiment.textio.not_csv", ("error",)),
-    (re.compile(r"^Column (.+) has no non-blank text\.$"), "sentiment.textio.no_text", ("column",)),
-)
-
-
-def textio_notice(message: str) -> Notice:
-    """A message of :mod:`components.textio` (English text) as a :data:`Notice` with our i18n
-    key, so the page can show it in the UI language; an unknown message becomes
-    ``("sentiment.textio.other", {"message": message})`` (shown as it is)."""
-    for pattern, key, names in _TEXTIO:
-        m = pattern.match(str(message))
-        if m:
-            return key, dict(zip(names, m.groups()))
-    return "sentiment.textio.other", {"message": str(message)}
-
-
 # --------------------------------------------------------------------------- input checks
 def check_text(text: str | None) -> tuple[str, list[str]]:
     """Validate one input text; return (text stripped of surrounding whitespace, notices).

@@ -1,8 +1,9 @@
 """Text and CSV input shared by every page that takes a batch of texts.
 
-Pure pandas; no streamlit. Every function returns the data plus human-readable notices
-about what it changed (encoding fallback, dropped blank rows, rows over the cap ...), and
-raises :class:`InputError` with a clear message for input it cannot use.
+Pure pandas; no streamlit. Every function returns the data plus notices about what it
+changed (encoding fallback, dropped blank rows, rows over the cap ...), and raises
+:class:`InputError` for input it cannot use; both are :class:`components.messages.Message`
+codes (``textio.*`` of ``locales/<lang>/textio.toml``) that the page translates.
 
 Limits (see docs/security.md):
 * upload size: ``server.maxUploadSize`` of ``.streamlit/config.toml`` (megabytes, MiB as
@@ -22,7 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from components.i18n import message
+from components.messages import Message, MessageError
 
 BOMS = (  # longest first: the UTF-32-LE BOM starts with the UTF-16-LE one
     (codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
@@ -62,8 +63,12 @@ UPLOAD_LIMIT_MB = upload_limit_mb()
 DEFAULT_MAX_BYTES = UPLOAD_LIMIT_MB * 1024 * 1024  # bytes; Streamlit counts an upload MB as MiB
 
 
-class InputError(ValueError):
-    """User input that cannot be used; the message says why and what to do."""
+class InputError(MessageError):
+    """User input that cannot be used; ``message`` (a code and params) says why and what to do."""
+
+
+def _m(code: str, **params) -> Message:
+    return Message(code, params)
 
 
 @dataclass
@@ -80,7 +85,7 @@ class CsvTable:
 
     frame: pd.DataFrame
     encoding: str
-    notices: list[str] = field(default_factory=list)
+    notices: list[Message] = field(default_factory=list)
     delimiter: str = ","
 
     @property
@@ -88,15 +93,15 @@ class CsvTable:
         return [str(c) for c in self.frame.columns]
 
 
-def too_large_message(size_bytes: int, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
+def too_large_message(size_bytes: int, max_bytes: int = DEFAULT_MAX_BYTES) -> Message:
     """The friendly message for an upload of ``size_bytes`` over ``max_bytes`` (both bytes)."""
     limit_mb, size_mb = max_bytes / 2**20, size_bytes / 2**20
     limit = f"{limit_mb:g} MB"
     shown = f"{size_mb:.1f}" if round(size_mb, 1) > limit_mb else f"{size_mb:.4f}"
-    return message("textio.too_large", size=shown, limit=limit)
+    return _m("textio.too_large", size=shown, limit=limit)
 
 
-def decode_text_bytes(data: bytes) -> tuple[str, str, list[str]]:
+def decode_text_bytes(data: bytes) -> tuple[str, str, list[Message]]:
     """Decode the bytes of a text file whose encoding is unknown.
 
     Order: a byte-order mark (UTF-8/16/32) decides; else strict UTF-8; else charset-normalizer's
@@ -116,8 +121,8 @@ def decode_text_bytes(data: bytes) -> tuple[str, str, list[str]]:
     """
     for magic, kind in BINARY_MAGIC:
         if data.startswith(magic):
-            raise InputError(message("textio.binary", kind=kind))
-    notices: list[str] = []
+            raise InputError("textio.binary", kind=kind)
+    notices: list[Message] = []
     encoding = ""
     text = None
     for bom, codec in BOMS:
@@ -125,18 +130,18 @@ def decode_text_bytes(data: bytes) -> tuple[str, str, list[str]]:
             try:
                 text, encoding = data[len(bom):].decode(codec), codec
             except UnicodeDecodeError:
-                raise InputError(message("textio.undecodable", encoding=codec)) from None
+                raise InputError("textio.undecodable", encoding=codec) from None
             break
     if text is None:
         try:
             text, encoding = data.decode("utf-8"), "utf-8"
         except UnicodeDecodeError:
             text, encoding = _guess_decode(data)
-            notices.append(message("textio.cp1252" if encoding == "cp1252" else "textio.detected",
+            notices.append(_m("textio.cp1252" if encoding == "cp1252" else "textio.detected",
                                    encoding=encoding))
     control = text.count("\x00")
     if text and control > MAX_NUL_SHARE * len(text):
-        raise InputError(message("textio.binary_control", n=f"{control:,}"))
+        raise InputError("textio.binary_control", n=f"{control:,}")
     return text, encoding, notices
 
 
@@ -152,7 +157,7 @@ def _guess_decode(data: bytes) -> tuple[str, str]:
         western = None
     if best is None:  # too little text for statistics: Windows-1252 if its bytes fit
         if western is None:
-            raise InputError(message("textio.undecodable_any"))
+            raise InputError("textio.undecodable_any")
         return western, "cp1252"
     if (western is not None and not is_multi_byte_encoding(best.encoding)
             and mess_ratio(western, maximum_threshold=1.0) <= best.chaos + 0.1):
@@ -192,29 +197,31 @@ def read_csv_bytes(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES, max_rows: in
             (binary such as an .xlsx renamed to .csv), not parseable as CSV, or no rows.
     """
     if not data:
-        raise InputError(message("textio.file_empty"))
+        raise InputError("textio.file_empty")
     if len(data) > max_bytes:
-        raise InputError(too_large_message(len(data), max_bytes))
+        too_large = too_large_message(len(data), max_bytes)
+        raise InputError(too_large.code, **too_large.params)
     text, encoding, notices = decode_text_bytes(data)
     delimiter = sniff_delimiter(text)
     if delimiter != ",":
-        notices.append(message("textio.delimiter_tab") if delimiter == "\t"
-                       else message("textio.delimiter", delimiter=delimiter))
+        notices.append(_m("textio.delimiter_tab") if delimiter == "\t"
+                       else _m("textio.delimiter", delimiter=delimiter))
     try:
         frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False,
                             skip_blank_lines=True, nrows=max_rows + 1)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
-        raise InputError(message("textio.not_csv", error=str(exc))) from None
+        raise InputError("textio.not_csv", error=str(exc)) from None
     if frame.shape[1] == 0 or frame.empty:
-        raise InputError(message("textio.no_rows"))
+        raise InputError("textio.no_rows")
     if len(frame) > max_rows:
         frame = frame.iloc[:max_rows]
-        notices.append(message("textio.row_cap", max_rows=f"{max_rows:,}"))
+        notices.append(_m("textio.row_cap", max_rows=f"{max_rows:,}"))
     frame.columns = [str(c).strip() for c in frame.columns]
     return CsvTable(frame=frame, encoding=encoding, notices=notices, delimiter=delimiter)
 
 
-def column_texts(table: CsvTable, column: str, label_column: str | None = None) -> tuple[pd.DataFrame, list[str]]:
+def column_texts(table: CsvTable, column: str,
+                 label_column: str | None = None) -> tuple[pd.DataFrame, list[Message]]:
     """Texts (and optional labels) of one column, blank cells dropped.
 
     Returns:
@@ -226,8 +233,8 @@ def column_texts(table: CsvTable, column: str, label_column: str | None = None) 
     """
     for col in (column, label_column):
         if col is not None and col not in table.frame.columns:
-            raise InputError(message("textio.no_column", column=repr(col),
-                                     columns=", ".join(repr(c) for c in table.columns)))
+            raise InputError("textio.no_column", column=repr(col),
+                                     columns=", ".join(repr(c) for c in table.columns))
     out = pd.DataFrame({"row": range(1, len(table.frame) + 1), "text": table.frame[column].astype(str)})
     if label_column is not None:
         out["label"] = table.frame[label_column].astype(str).str.strip()
@@ -236,15 +243,15 @@ def column_texts(table: CsvTable, column: str, label_column: str | None = None) 
         blank |= out["label"] == ""
     notices = []
     if blank.any():
-        notices.append(message("textio.blank_rows_labelled" if label_column is not None else "textio.blank_rows",
+        notices.append(_m("textio.blank_rows_labelled" if label_column is not None else "textio.blank_rows",
                                n=int(blank.sum())))
     out = out[~blank].reset_index(drop=True)
     if out.empty:
-        raise InputError(message("textio.no_text", column=repr(column)))
+        raise InputError("textio.no_text", column=repr(column))
     return out, notices
 
 
-def split_lines(text: str, max_items: int = MAX_ROWS) -> tuple[list[str], list[str]]:
+def split_lines(text: str, max_items: int = MAX_ROWS) -> tuple[list[str], list[Message]]:
     """One item per non-blank line (surrounding whitespace kept out of the count).
 
     Args:
@@ -257,11 +264,11 @@ def split_lines(text: str, max_items: int = MAX_ROWS) -> tuple[list[str], list[s
     lines = (text or "").splitlines()
     items = [line.strip() for line in lines if line.strip()]
     if not items:
-        raise InputError(message("textio.empty"))
+        raise InputError("textio.empty")
     blank = sum(1 for line in lines if not line.strip())
-    notices = [message("textio.blank_lines", n=blank)] if blank and len(lines) > 1 else []
+    notices = [_m("textio.blank_lines", n=blank)] if blank and len(lines) > 1 else []
     if len(items) > max_items:
-        notices.append(message("textio.line_cap", n=f"{len(items):,}", max_items=f"{max_items:,}"))
+        notices.append(_m("textio.line_cap", n=f"{len(items):,}", max_items=f"{max_items:,}"))
         items = items[:max_items]
     return items, notices
 
@@ -271,7 +278,7 @@ LABEL_SEP = " | "
 contain bare pipes (``<|im_start|>system``, ``a|b``)."""
 
 
-def parse_labelled_lines(text: str, max_items: int = MAX_ROWS) -> tuple[pd.DataFrame, list[str]]:
+def parse_labelled_lines(text: str, max_items: int = MAX_ROWS) -> tuple[pd.DataFrame, list[Message]]:
     """Lines of ``text | label`` (label optional). Only :data:`LABEL_SEP` (space, pipe, space)
     splits, the last one on the line; a line ending in ``" |"`` has an empty label (and the
     rest of the line, pipes included, is the text).

@@ -322,11 +322,12 @@ def _choice_like(value) -> bool:
     return isinstance(value, (list, tuple)) and all(isinstance(v, plain) and not isinstance(v, bool) for v in value)
 
 
-def say(item) -> str:
+def say(item, escape: Callable[[str], str] | None = None) -> str:
     """A compute module's :class:`components.messages.Message` or
     :class:`~components.messages.MessageError` in the session's language; any other value
-    (a plain string, another exception) as ``str`` (:func:`components.messages.render`)."""
-    return render_message(item, lang())
+    (a plain string, another exception) as ``str``. ``escape`` is applied to the message's
+    string params (:func:`components.messages.render`)."""
+    return render_message(item, lang(), escape)
 
 
 def presenter() -> bool:
