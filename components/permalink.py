@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
+from components.messages import Message, MessageError
+
 TEXT = "text"
 INT = "int"
 FLOAT = "float"
@@ -76,8 +78,8 @@ class Param:
             raise ValueError(f"choice parameter {self.name!r} needs choices")
 
 
-Notice = tuple[str, dict]
-"""A message for the UI: (i18n key, values for its placeholders)."""
+class LinkValueError(MessageError):
+    """A link value that cannot be used; ``message`` is a ``ui.link.reason.*`` code."""
 
 
 # ------------------------------------------------------------------ text codec
@@ -106,19 +108,19 @@ def decode_text(raw: str, max_chars: int = MAX_TEXT_CHARS) -> str:
             inflater = zlib.decompressobj()
             data = inflater.decompress(packed, 4 * max_chars + 4)
         except (ValueError, zlib.error) as exc:
-            raise ValueError("corrupt compressed text") from exc
+            raise LinkValueError("ui.link.reason.corrupt") from exc
         if inflater.unconsumed_tail or len(data) > 4 * max_chars:
-            raise ValueError("text too long")
+            raise LinkValueError("ui.link.reason.text_too_long")
         if not inflater.eof:
-            raise ValueError("corrupt compressed text")
+            raise LinkValueError("ui.link.reason.corrupt")
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise ValueError("not UTF-8") from exc
+            raise LinkValueError("ui.link.reason.not_utf8") from exc
     else:
         text = raw
     if len(text) > max_chars:
-        raise ValueError("text too long")
+        raise LinkValueError("ui.link.reason.text_too_long")
     return text
 
 
@@ -129,7 +131,7 @@ def _parse_bool(raw: str) -> bool:
         return True
     if low in ("0", "false", "no", "off"):
         return False
-    raise ValueError("not a yes/no value")
+    raise LinkValueError("ui.link.reason.not_bool")
 
 
 def parse_value(param: Param, raw: str) -> Any:
@@ -139,15 +141,15 @@ def parse_value(param: Param, raw: str) -> Any:
         ValueError: wrong type, NaN/inf, outside ``[lo, hi]``, not among ``choices``, too long.
     """
     if not isinstance(raw, str):
-        raise ValueError("not text")
+        raise LinkValueError("ui.link.reason.not_text")
     if param.kind == TEXT:
         return decode_text(raw, param.max_chars)
     if param.kind == TEXTS:
         data = json.loads(decode_text(raw, MAX_TEXT_CHARS * 10))
         if not isinstance(data, list) or not all(isinstance(x, str) for x in data):
-            raise ValueError("not a list of texts")
+            raise LinkValueError("ui.link.reason.not_texts")
         if len(data) > MAX_ITEMS or any(len(x) > param.max_chars for x in data):
-            raise ValueError("list too long")
+            raise LinkValueError("ui.link.reason.list_too_long")
         return data
     if param.kind == BOOL:
         return _parse_bool(raw)
@@ -155,21 +157,21 @@ def parse_value(param: Param, raw: str) -> Any:
         for choice in param.choices or ():
             if str(choice) == raw:
                 return choice
-        raise ValueError("not one of the choices")
+        raise LinkValueError("ui.link.reason.not_choice")
     if len(raw) > 40:
-        raise ValueError("not a number")
+        raise LinkValueError("ui.link.reason.not_number")
     if param.kind == INT:
         value: float = int(raw.strip())
     else:
         value = float(raw.strip())
         if not math.isfinite(value):
-            raise ValueError("not a finite number")
+            raise LinkValueError("ui.link.reason.not_finite")
     if (param.lo is not None and value < param.lo) or (param.hi is not None and value > param.hi):
-        raise ValueError("out of range")
+        raise LinkValueError("ui.link.reason.out_of_range")
     return value
 
 
-def parse(query: Mapping[str, Any], schema: Sequence[Param]) -> tuple[dict[str, Any], list[Notice]]:
+def parse(query: Mapping[str, Any], schema: Sequence[Param]) -> tuple[dict[str, Any], list[Message]]:
     """Validate untrusted query parameters against ``schema``.
 
     Args:
@@ -178,12 +180,12 @@ def parse(query: Mapping[str, Any], schema: Sequence[Param]) -> tuple[dict[str, 
 
     Returns:
         ``({state_key: value}, notices)``: only valid parameters; every rejected one gives a
-        notice ``("ui.link.ignored", {"name": ..., "reason": ...})``. Unknown names and the
+        notice ``Message("ui.link.ignored", {"name": ..., "reason": <a ui.link.reason.* Message>})``. Unknown names and the
         reserved :data:`RUN` are skipped silently. Never raises.
     """
     by_name = {p.name: p for p in schema}
     values: dict[str, Any] = {}
-    notices: list[Notice] = []
+    notices: list[Message] = []
     for name, raw in query.items():
         param = by_name.get(name)
         if param is None:
@@ -193,8 +195,8 @@ def parse(query: Mapping[str, Any], schema: Sequence[Param]) -> tuple[dict[str, 
         try:
             values[param.state] = parse_value(param, raw)
         except (ValueError, TypeError, OverflowError, RecursionError) as exc:
-            reason = str(exc) if isinstance(exc, ValueError) and len(str(exc)) < 60 else "invalid value"
-            notices.append(("ui.link.ignored", {"name": name[:40], "reason": reason}))
+            reason = exc.message if isinstance(exc, MessageError) else Message("ui.link.reason.invalid")
+            notices.append(Message("ui.link.ignored", {"name": name[:40], "reason": reason}))
     return values, notices
 
 
@@ -224,7 +226,7 @@ def encode_value(param: Param, value: Any) -> str:
 
 
 def encode(values: Mapping[str, Any], schema: Iterable[Param],
-           budget: int = MAX_LINK_CHARS) -> tuple[dict[str, str], list[Notice]]:
+           budget: int = MAX_LINK_CHARS) -> tuple[dict[str, str], list[Message]]:
     """Current values -> query parameters, defaults left out.
 
     Args:
@@ -250,7 +252,7 @@ def encode(values: Mapping[str, Any], schema: Iterable[Param],
         except (TypeError, ValueError):
             continue
         params[param.name] = param
-    notices: list[Notice] = []
+    notices: list[Message] = []
 
     def size() -> int:
         return sum(len(quote(k, safe="")) + len(quote(v, safe="")) + 2 for k, v in out.items())
@@ -262,7 +264,7 @@ def encode(values: Mapping[str, Any], schema: Iterable[Param],
         longest = max(texts, key=lambda n: len(out[n]))
         value = values[params[longest].state]
         chars = len(value) if params[longest].kind == TEXT else sum(len(v) for v in value)
-        notices.append(("ui.link.too_long", {"name": longest, "chars": chars}))
+        notices.append(Message("ui.link.too_long", {"name": longest, "chars": chars}))
         del out[longest]
     return out, notices
 

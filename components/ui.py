@@ -479,10 +479,10 @@ def publish_link(page: str, schema: Sequence[Param], runnable: bool = True) -> s
     with st.sidebar.popover(t("ui.link.button"), icon="🔗", width="stretch"):
         st.caption(t("ui.link.help"))
         st.code(url, language=None, wrap_lines=True)
-        for key, vals in notices:
-            st.caption(t(key, **vals))
-    for key, vals in st.session_state.pop(_NOTICES, []):
-        st.info(t(key, **vals), icon="🔗")
+        for note in notices:
+            st.caption(say(note))
+    for note in st.session_state.pop(_NOTICES, []):
+        st.info(say(note), icon="🔗")
     return url
 
 

@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 import pytest
 
 from components import palettes, permalink
+from components.messages import Message
 from components.permalink import BOOL, CHOICE, FLOAT, INT, TEXT, TEXTS, Param
 from components.report import Section, build_report
 
@@ -49,7 +50,7 @@ def test_text_too_long_for_a_link_is_dropped_with_a_notice():
     noise = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(20_000))
     query, notices = permalink.encode({"p_text": noise, "p_temp": 0.5}, SCHEMA)
     assert "text" not in query and query["temp"] == "0.5"
-    assert notices == [("ui.link.too_long", {"name": "text", "chars": 20_000})]
+    assert notices == [Message("ui.link.too_long", {"name": "text", "chars": 20_000})]
 
 
 @pytest.mark.parametrize("name,raw", [
@@ -61,14 +62,14 @@ def test_text_too_long_for_a_link_is_dropped_with_a_notice():
 def test_invalid_values_are_ignored_with_a_notice(name, raw):
     values, notices = permalink.parse({name: raw, "unknown": "x", "run": "1"}, SCHEMA)
     assert values == {}
-    assert len(notices) == 1 and notices[0][0] == "ui.link.ignored" and notices[0][1]["name"] == name
+    assert len(notices) == 1 and notices[0].code == "ui.link.ignored" and notices[0].params["name"] == name
 
 
 def test_compression_bomb_is_refused_without_inflating_it():
     bomb = permalink.COMPRESSED_PREFIX + base64.urlsafe_b64encode(zlib.compress(b"a" * 50_000_000, 9)).decode()
     assert len(bomb) < 100_000
     values, notices = permalink.parse({"text": bomb}, SCHEMA)
-    assert values == {} and notices[0][1]["reason"] == "text too long"
+    assert values == {} and notices[0].params["reason"] == Message("ui.link.reason.text_too_long")
 
 
 def test_lists_take_the_last_value_and_run_flag():
