@@ -2,6 +2,8 @@
 
 * compute modules (every ``components/*`` module except :data:`STREAMLIT_MODULES`) never
   import streamlit -- they return numbers, records and message codes, the UI shows them;
+* compute modules take no ``lang`` parameter (they return :class:`components.messages.Message`
+  codes), except the translating modules and the shrinking :data:`LANG_LEFT` list;
 * pages (``app_pages/*``) never import each other;
 * the ``components`` modules import each other without a cycle, counting imports inside
   functions too (a function-local import only hides a cycle from the interpreter).
@@ -120,3 +122,41 @@ def test_cycle_finder_finds_cycles():
     assert find_cycles({"a": {"b"}, "b": {"a"}}) == [["a", "b", "a"]]
     assert find_cycles({"x": {"y"}, "y": {"z"}, "z": {"x"}, "w": {"x"}}) == [["x", "y", "z", "x"]]
     assert find_cycles({"a": {"b", "c"}, "b": {"c"}, "c": set()}) == []
+
+
+# ------------------------------------------------------------------ message contract
+TRANSLATING_MODULES = {
+    "i18n": "the string tables: translate(lang, key)",
+    "messages": "Message and render(message, lang), the one place a message meets a language",
+}
+"""Compute modules that may take a ``lang`` parameter because translating is their job
+(besides :data:`STREAMLIT_MODULES`)."""
+
+LANG_LEFT = {"charts_attention", "charts_embeddings", "charts_lens", "embeddings", "loading", "report",
+             "sentiment", "sentiment_benchmarks"}
+"""Compute modules that still word text in a language given as ``lang`` (charts, report
+sections, shipped set titles); the set only shrinks: a module leaves it once converted."""
+
+
+def lang_parameters(path: Path) -> list[str]:
+    """Names of the functions in ``path`` with a parameter called ``lang``."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    return [node.name for node in ast.walk(tree)
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+            and "lang" in {a.arg for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs}]
+
+
+@pytest.mark.parametrize("name", [n for n in COMPONENTS if n not in STREAMLIT_MODULES and n not in TRANSLATING_MODULES])
+def test_compute_modules_take_no_language(name):
+    """Compute returns message codes and numbers; the UI translates (components.messages)."""
+    found = lang_parameters(ROOT / "components" / f"{name}.py")
+    if name in LANG_LEFT:
+        assert found, f"{name} no longer takes `lang`: remove it from LANG_LEFT"
+    else:
+        assert not found, f"components/{name}.py: `lang` parameter in {found}; return a Message instead"
+
+
+def test_lang_parameter_finder_finds_one(tmp_path):
+    path = tmp_path / "m.py"
+    path.write_text("def a(x, lang='en'):\n    pass\n\ndef b(*, lang):\n    pass\n\ndef c(language):\n    pass\n")
+    assert lang_parameters(path) == ["a", "b"]
