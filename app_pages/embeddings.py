@@ -148,7 +148,7 @@ def cached_query(model_key: str, method: str, layer: int | None, query: str) -> 
 
 
 @st.cache_data(max_entries=8, ttl=3600, show_spinner=False)
-def cached_csv(data: bytes) -> tuple[pd.DataFrame, str, list[str]]:
+def cached_csv(data: bytes) -> tuple[pd.DataFrame, str, list]:
     table = read_csv_bytes(data)
     return table.frame, table.encoding, table.notices
 

@@ -17,6 +17,7 @@ from components import sentiment as S
 from components import sentiment_benchmarks as B
 from components.catalog import MINILM, SMOLLM2, get_spec
 from components.loading import availability
+from components.messages import Message
 from components.permalink import BOOL, CHOICE, INT, TEXT, Param
 
 PAGE = "sentiment"  # i18n: ok (page id)
@@ -82,10 +83,12 @@ def long_name(approach: str) -> str:
 
 
 def notice_text(notice) -> str:
-    """A (key, values) notice in the UI language; text values (labels, column names, the
+    """A notice or input error (a :class:`Message`, a :class:`MessageError`, or a stored
+    result's ``[code, params]``) in the UI language; text values (labels, column names, the
     user's own words) are shown literally, never as markdown."""
-    key, values = notice
-    return t(key, **{k: textio.markdown_literal(v) if isinstance(v, str) else v for k, v in dict(values).items()})
+    if isinstance(notice, (list, tuple)):
+        notice = Message(notice[0], dict(notice[1]))
+    return ui.say(notice, textio.markdown_literal)
 
 
 def textio_text(item) -> str:
@@ -410,7 +413,7 @@ if st.session_state.get(K("sent_llm")):
         S.check_template(settings.template)
     except S.SentimentInputError as exc:
         template_error = exc
-        st.warning(t("sentiment.prompt.template_warning", problem=t(exc.key, **exc.values)), icon="✏️")
+        st.warning(t("sentiment.prompt.template_warning", problem=ui.say(exc)), icon="✏️")
 
 approaches = [a for a, on in ((S.VADER, K("sent_vader")), (S.HEAD, K("sent_head")), (S.LLM, K("sent_llm")))
               if st.session_state.get(on)]
@@ -440,7 +443,7 @@ if input_mode == SINGLE:
         text, notices = S.check_text(st.session_state.get(K("sent_text"), ""))
         texts, input_notices = [text], [notice_text(n) for n in notices]
     except S.SentimentInputError as exc:
-        input_problem = t(exc.key, **exc.values)
+        input_problem = ui.say(exc)
 elif input_mode == LINES:
     try:
         texts, notes = textio.split_lines(st.session_state.get(K("sent_lines"), ""))
@@ -800,7 +803,7 @@ if own_upload is not None:
     except textio.InputError as exc:
         own_problem = textio_text(exc)
     except S.SentimentInputError as exc:
-        own_problem = notice_text((exc.key, exc.values))
+        own_problem = notice_text(exc)
     ui.notices(own_notices)
     if own_problem:
         st.warning(own_problem, icon="✏️")

@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from components import coverage
+from components.messages import Message, MessageError
 from components.tokens import ST_PLAIN_TEXT, encode_chat, encode_plain
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -95,31 +96,9 @@ PLACEHOLDER = "{text}"
 CHAT_ANSWER_PREFIX = "Sentiment:"  # opens the assistant turn in chat mode
 
 
-class SentimentInputError(ValueError):
-    """Text or settings that cannot be scored; the message says why and what to do.
-
-    Attributes:
-        key: i18n key of the message (``locales/<lang>/sentiment.toml``), for the UI.
-        values: placeholders of that message.
-    """
-
-    def __init__(self, message: str, key: str = "sentiment.error.invalid", **values) -> None:
-        super().__init__(message)
-        self.key = key
-        self.values = values
-
-
-Notice = tuple[str, dict]
-"""A message for the user about what was changed in the input: (i18n key, placeholder values);
-the page translates it (``ui.t(key, **values)``), :func:`notice_text` does it outside the UI."""
-
-
-def notice_text(notice: Notice, lang: str = "en") -> str:
-    """A :data:`Notice` as text in ``lang`` (``components.i18n``)."""
-    from components import i18n
-
-    key, values = notice
-    return i18n.translate(lang, key, **dict(values))
+class SentimentInputError(MessageError):
+    """Text or settings that cannot be scored; ``message`` (a ``sentiment.*`` code) says why
+    and what to do."""
 
 
 @dataclass
@@ -138,7 +117,7 @@ class SentimentResult:
             before the unit in the text (for re-assembling it). ``[]`` when not computed.
         attribution_seconds: wall time of the occlusion passes, seconds.
         notices: what was changed about the input (truncation ...), for the user, as
-            :data:`Notice` tuples (i18n key, values).
+            :class:`components.messages.Message` codes.
         extra: approach-specific detail (VADER ``compound``/``word_valences``; LLM
             ``uncalibrated``/``calibrated``/``content_free``/``prompt``).
         coverage: how much of the text the approach could read
@@ -153,7 +132,7 @@ class SentimentResult:
     seconds: float
     attribution: list[tuple[str, float]] = field(default_factory=list)
     attribution_seconds: float = 0.0
-    notices: list[Notice] = field(default_factory=list)
+    notices: list[Message] = field(default_factory=list)
     extra: dict = field(default_factory=dict)
     coverage: dict = field(default_factory=dict)
 
@@ -172,7 +151,7 @@ def result_dict(result: SentimentResult, timings: bool = True) -> dict:
         "scores": {k: float(v) for k, v in result.scores.items()},
         "p_positive": float(result.p_positive),
         "attribution": [[w, float(v), bool(sp)] for w, v, sp in result.attribution],
-        "notices": [[k, dict(v)] for k, v in result.notices],
+        "notices": [[m.code, dict(m.params)] for m in result.notices],
         "extra": dict(result.extra),
         "coverage": dict(result.coverage),
     }
@@ -194,11 +173,10 @@ def check_text(text: str | None) -> tuple[str, list[str]]:
     """
     text = (text or "").strip()
     if not text:
-        raise SentimentInputError("The text is empty: type or paste some text to analyse.",
-                                  "sentiment.error.empty")
-    notices: list[Notice] = []
+        raise SentimentInputError("sentiment.error.empty")
+    notices: list[Message] = []
     if len(text) > MAX_CHARS:
-        notices.append(("sentiment.notice.chars_cut", {"n": f"{len(text):,}", "limit": f"{MAX_CHARS:,}"}))
+        notices.append(Message("sentiment.notice.chars_cut", {"n": f"{len(text):,}", "limit": f"{MAX_CHARS:,}"}))
         text = text[:MAX_CHARS]
     return text, notices
 
@@ -210,13 +188,9 @@ def check_template(template: str | None) -> str:
         SentimentInputError: empty template, or no ``{text}`` in it.
     """
     if not (template or "").strip():
-        raise SentimentInputError("The prompt template is empty. Write a prompt containing {text}.",
-                                  "sentiment.error.template_empty")
+        raise SentimentInputError("sentiment.error.template_empty")
     if PLACEHOLDER not in template:
-        raise SentimentInputError(
-            "The prompt template has no {text} placeholder, so the model would never see your "
-            "text. Add {text} where the text should go.", "sentiment.error.template_placeholder"
-        )
+        raise SentimentInputError("sentiment.error.template_placeholder")
     return template
 
 
@@ -283,7 +257,7 @@ def occlusion(
     score_fn: Callable[[list[str]], Sequence[float]],
     max_words: int = MAX_OCCLUSION_WORDS,
     whole_chars: int | None = None,
-) -> tuple[list[tuple[str, float, bool]], list[Notice]]:
+) -> tuple[list[tuple[str, float, bool]], list[Message]]:
     """Leave-one-out occlusion: how much the score drops when each unit is removed.
 
     Args:
@@ -305,16 +279,16 @@ def occlusion(
     chars = max(len(text), whole_chars or 0)
     if chars > OCCLUSION_MAX_CHARS:
         return ([(text[a:b], 0.0, sp) for a, b, sp in units],
-                [("sentiment.notice.occlusion_skipped", {"chars": f"{chars:,}", "limit": f"{OCCLUSION_MAX_CHARS:,}"})])
+                [Message("sentiment.notice.occlusion_skipped", {"chars": f"{chars:,}", "limit": f"{OCCLUSION_MAX_CHARS:,}"})])
     n = min(len(units), max_words)
     variants = [without_unit(text, a, b) for a, b, _ in units[:n]]
     scores = [float(s) for s in score_fn([text] + variants)]
     base = scores[0]
     weights = [(text[a:b], base - scores[i + 1], sp) for i, (a, b, sp) in enumerate(units[:n])]
     weights += [(text[a:b], 0.0, sp) for a, b, sp in units[n:]]
-    notices: list[Notice] = []
+    notices: list[Message] = []
     if len(units) > n:
-        notices.append(("sentiment.notice.occlusion_cut", {"n": n, "total": len(units)}))
+        notices.append(Message("sentiment.notice.occlusion_cut", {"n": n, "total": len(units)}))
     return weights, notices
 
 
@@ -490,10 +464,10 @@ def count_tokens(loaded, text: str) -> int:
                                     verbose=False)["input_ids"])
 
 
-def _truncation_notice(n_tokens: int, limit: int, what: str) -> list[Notice]:
+def _truncation_notice(n_tokens: int, limit: int, what: str) -> list[Message]:
     if n_tokens <= limit:
         return []
-    return [("sentiment.notice.truncated", {"n": n_tokens, "limit": limit, "what": what})]
+    return [Message("sentiment.notice.truncated", {"n": n_tokens, "limit": limit, "what": what})]
 
 
 def embed(loaded, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
@@ -779,7 +753,7 @@ def llm_sentiment(loaded, text: str, settings: PromptSettings = PromptSettings()
     whole, whole_chars = text, len(text)
     text, n_tokens = truncate_tokens(loaded, text, LLM_MAX_TEXT_TOKENS)
     if n_tokens > LLM_MAX_TEXT_TOKENS:  # the app's cap for speed, not the model's context
-        notices.append(("sentiment.notice.cut_by_app", {
+        notices.append(Message("sentiment.notice.cut_by_app", {
             "n": n_tokens, "limit": LLM_MAX_TEXT_TOKENS, "what": loaded.spec.display_name,
             "read": f"{len(text):,}", "chars": f"{whole_chars:,}"}))
     (labels, p, detail), seconds = _timed(llm_predict, loaded, [text], settings)
@@ -937,7 +911,7 @@ LABEL_ALIASES = {
 """Accepted spellings of the two labels in a user's CSV (compared lower-cased, stripped)."""
 
 
-def labelled_set(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[Notice]]:
+def labelled_set(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[Message]]:
     """A user's labelled texts (``components.textio.column_texts`` with a label column) as an
     evaluation set: labels normalised to ``positive`` / ``negative`` (:data:`LABEL_ALIASES`),
     other labels dropped with a notice, texts capped like single texts (:func:`check_text`).
@@ -950,22 +924,21 @@ def labelled_set(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[Notice]]:
     """
     lookup = {alias: lab for lab, aliases in LABEL_ALIASES.items() for alias in aliases}
     labels = frame["label"].astype(str).str.strip().str.lower().map(lookup)
-    notices: list[Notice] = []
+    notices: list[Message] = []
     unknown = frame.loc[labels.isna(), "label"].astype(str)
     if len(unknown):
         shown = ", ".join(repr(v) for v in list(dict.fromkeys(unknown))[:5])
-        notices.append(("sentiment.eval.dropped_labels", {"n": len(unknown), "values": shown}))
+        notices.append(Message("sentiment.eval.dropped_labels", {"n": len(unknown), "values": shown}))
     out = frame.loc[labels.notna(), ["row", "text"]].assign(label=labels[labels.notna()]).reset_index(drop=True)
     if out.empty:
-        raise SentimentInputError("no row has a positive/negative label", key="sentiment.eval.no_labels",
-                                  values=shown if len(unknown) else "")
+        raise SentimentInputError("sentiment.eval.no_labels", values=shown if len(unknown) else "")
     texts, cut = [], 0
     for text in out["text"]:
         text, notes = check_text(text)
         texts.append(text)
         cut += bool(notes)
     if cut:
-        notices.append(("sentiment.batch.long", {"n": cut, "limit": f"{MAX_CHARS:,}"}))
+        notices.append(Message("sentiment.batch.long", {"n": cut, "limit": f"{MAX_CHARS:,}"}))
     return out.assign(text=texts), notices
 
 

@@ -576,13 +576,13 @@ def test_row_caps_keep_the_first_rows_with_a_notice():
     table = textio.read_csv_bytes(b"text,label\n" + b"".join(b"row %d,x\n" % i for i in range(n)))
     assert len(table.frame) == textio.MAX_ROWS
     assert table.frame["text"].iloc[-1] == f"row {textio.MAX_ROWS - 1}"
-    assert any(f"{textio.MAX_ROWS:,}" in note for note in table.notices)
+    assert any(f"{textio.MAX_ROWS:,}" in str(note) for note in table.notices)
     small = textio.read_csv_bytes(b"text\na\nb\n")  # under the cap: no notice
     assert len(small.frame) == 2 and small.notices == []
 
     items, notices = textio.split_lines("\n".join(f"line {i}" for i in range(n)))
     assert len(items) == textio.MAX_ROWS and items[-1] == f"line {textio.MAX_ROWS - 1}"
-    assert any("only the first" in note for note in notices)
+    assert any("only the first" in str(note) for note in notices)
     frame, notices = textio.parse_labelled_lines("\n".join(f"t{i} | l" for i in range(n)))
-    assert len(frame) == textio.MAX_ROWS and any("only the first" in note for note in notices)
+    assert len(frame) == textio.MAX_ROWS and any("only the first" in str(note) for note in notices)
     assert textio.split_lines("a\nb", max_items=1) == (["a"], ["2 lines given; only the first 1 were read."])

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from components import sentiment as S
+from components.messages import Message, render
 
 
 # --------------------------------------------------------------------------- VADER
@@ -69,7 +70,7 @@ def test_occlusion_units_keep_the_text_as_typed():
     assert S.without_unit(text, 14, 17) == "这家菜很好吃。 Nice"
     seen = []
     weights, notices = S.occlusion(text, lambda ts: seen.extend(ts) or [len(x) for x in ts], max_words=3)
-    assert seen[0] == text and len(seen) == 4 and notices[0][0] == "sentiment.notice.occlusion_cut"
+    assert seen[0] == text and len(seen) == 4 and notices[0].code == "sentiment.notice.occlusion_cut"
     assert weights[0] == ("这", 1.0, False) and weights[-1] == ("day", 0.0, True)
 
 
@@ -80,12 +81,12 @@ def test_bad_inputs_raise_clear_errors():
     try:
         S.check_text("")
     except S.SentimentInputError as exc:
-        assert exc.key == "sentiment.error.empty"
+        assert exc.message.code == "sentiment.error.empty"
     with pytest.raises(S.SentimentInputError, match=r"\{text\}"):
         S.check_template("Classify this review:")
     text, notices = S.check_text("a" * (S.MAX_CHARS + 10))
-    assert len(text) == S.MAX_CHARS and notices[0][0] == "sentiment.notice.chars_cut"
-    assert "20,000" in S.notice_text(notices[0]) and "20,000" in S.notice_text(notices[0], "zh")
+    assert len(text) == S.MAX_CHARS and notices[0].code == "sentiment.notice.chars_cut"
+    assert "20,000" in render(notices[0], "en") and "20,000" in render(notices[0], "zh")
 
 
 def test_calibration_moves_towards_the_biased_against_label():
@@ -129,7 +130,7 @@ def test_head_single_text_occlusion_and_truncation(minilm, head):
     assert len(res.attribution) == len(S.units_of("The hotel was wonderful and the staff were friendly."))
     long = " ".join(["The service was slow."] * 80)  # > 256 MiniLM tokens
     res_long = S.head_sentiment(minilm, head, long, attribution=False)
-    assert any("truncated" in S.notice_text(n) and "256" in S.notice_text(n) for n in res_long.notices)
+    assert any("truncated" in str(n) and "256" in str(n) for n in res_long.notices)
 
 
 # --------------------------------------------------------------------------- LLM prompting
@@ -185,17 +186,17 @@ def test_llm_skips_occlusion_on_long_paste_like_the_others(smollm2):
     token-capped prefix the LLM reads: no occlusion forwards on a paste over the limit."""
     text = "The food was excellent. " * (S.OCCLUSION_MAX_CHARS // 24 + 10)
     res = S.llm_sentiment(smollm2, text)
-    codes = [code for code, _ in res.notices]
+    codes = [n.code for n in res.notices]
     assert "sentiment.notice.occlusion_skipped" in codes
     assert all(v == 0.0 for _, v, _ in res.attribution)
-    skipped = dict(res.notices)["sentiment.notice.occlusion_skipped"]
+    skipped = {n.code: n.params for n in res.notices}["sentiment.notice.occlusion_skipped"]
     assert skipped["chars"] == f"{len(text.strip()):,}"  # the whole text (as checked), not the cut
     # coverage on the same basis as VADER and MiniLM: the whole text, not the cut prefix
     assert res.coverage["total"] == len("".join(text.split()))
-    cut = dict(res.notices)["sentiment.notice.cut_by_app"]
+    cut = {n.code: n.params for n in res.notices}["sentiment.notice.cut_by_app"]
     assert cut["limit"] == S.LLM_MAX_TEXT_TOKENS and cut["chars"] == f"{len(text.strip()):,}"
     assert int(cut["read"].replace(",", "")) < len(text.strip())
-    assert "app's cap" in S.notice_text(("sentiment.notice.cut_by_app", cut))
+    assert "app's cap" in str(Message("sentiment.notice.cut_by_app", cut))
 
 
 # --------------------------------------------------------------------------- Hub classifier (tiny)
@@ -213,7 +214,7 @@ def test_sst2_tiny_distilbert_through_loader(tmp_path, as_local_model):
     assert len(res.attribution) == 7 and res.seconds >= 0
     # longer than the tiny model's 128 positions: truncated with a notice, still scores
     long = S.sst2_sentiment(loaded, "great " * 300, attribution=False)
-    assert any("truncated" in S.notice_text(n) for n in long.notices)
+    assert any("truncated" in str(n) for n in long.notices)
     ev = S.evaluate(S.SST2, loaded)
     assert ev.n == len(S.load_dataset("test")) and 0 <= ev.accuracy <= 1
 
@@ -381,7 +382,7 @@ def test_occlusion_is_skipped_for_long_texts_with_a_notice():
     long_text = "good " * (S.OCCLUSION_MAX_CHARS // 5 + 10)
     weights, notices = S.occlusion(long_text, score)
     assert calls == [] and all(w == 0.0 for _, w, _ in weights) and len(weights) == long_text.count("good")
-    assert notices[0][0] == "sentiment.notice.occlusion_skipped"
+    assert notices[0].code == "sentiment.notice.occlusion_skipped"
     weights, notices = S.occlusion("not good at all", score)
     assert calls == [5] and notices == []   # the text + one variant per word
 
@@ -431,10 +432,10 @@ def test_labelled_set_normalises_labels_and_evaluation_shows_bias():
     frame, _ = textio.column_texts(textio.read_csv_bytes(data), "text", "label")
     own, notices = S.labelled_set(frame)
     assert own["label"].tolist() == [S.POSITIVE, S.NEGATIVE, S.POSITIVE, S.NEGATIVE, S.NEGATIVE]
-    assert notices == [("sentiment.eval.dropped_labels", {"n": 1, "values": "'maybe'"})]
+    assert notices == [Message("sentiment.eval.dropped_labels", {"n": 1, "values": "'maybe'"})]
     with pytest.raises(S.SentimentInputError) as info:
         S.labelled_set(pd.DataFrame({"row": [1], "text": ["x"], "label": ["meh"]}))
-    assert info.value.key == "sentiment.eval.no_labels"
+    assert info.value.message.code == "sentiment.eval.no_labels"
     ev = S.evaluate(S.VADER, test=own)
     # VADER calls the neutral negative text "neutral": recall(negative) 2/3, positive 2/2
     assert ev.predictions == [S.POSITIVE, S.NEGATIVE, S.POSITIVE, S.NEUTRAL, S.NEGATIVE]
