@@ -585,4 +585,5 @@ def test_row_caps_keep_the_first_rows_with_a_notice():
     assert any("only the first" in str(note) for note in notices)
     frame, notices = textio.parse_labelled_lines("\n".join(f"t{i} | l" for i in range(n)))
     assert len(frame) == textio.MAX_ROWS and any("only the first" in str(note) for note in notices)
-    assert textio.split_lines("a\nb", max_items=1) == (["a"], ["2 lines given; only the first 1 were read."])
+    items, notices = textio.split_lines("a\nb", max_items=1)
+    assert items == ["a"] and list(map(str, notices)) == ["2 lines given; only the first 1 were read."]
