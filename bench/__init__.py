@@ -238,6 +238,21 @@ def compare_streams(runs: dict[str, list[dict]]) -> dict[str, float]:
     }
 
 
+def page_stream(loaded, prepared, settings) -> dict:
+    """One streamed generation as the generation page runs it
+    (``components.generation.GenerationStream``): ``ttft_s`` (s), ``tokens`` and
+    ``tokens_per_s`` (new tokens over the whole call), as :func:`compare_streams` takes them."""
+    from components.generation import GenerationStream
+
+    stream = GenerationStream(loaded, prepared, settings)
+    start = time.perf_counter()
+    for _ in stream:
+        pass
+    end = time.perf_counter()
+    n = stream.stats.new_tokens
+    return {"ttft_s": stream.stats.ttft_s, "tokens": n, "tokens_per_s": n / max(end - start, 1e-9)}
+
+
 def print_stream_comparison(result: dict, page_label: str = "page", bare_label: str = "bare") -> None:
     """Print :func:`compare_streams` figures against their targets (throughput ratio >= 0.95,
     first-token ratio <= 1.2), then the whole ``result`` as one ``JSON`` line."""

@@ -20,12 +20,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import torch  # noqa: E402
 
-from bench import compare_streams, print_stream_comparison  # noqa: E402
+from bench import compare_streams, page_stream, print_stream_comparison  # noqa: E402
 from components.catalog import SMOLLM2, get_spec  # noqa: E402
 from components.generation import (  # noqa: E402
     COMPLETE,
     GenerationSettings,
-    GenerationStream,
     generate_kwargs,
     prepare_inputs,
 )
@@ -76,16 +75,6 @@ def bare(loaded, prepared, settings):
     return {"ttft_s": timer.first - start, "tokens": n, "tokens_per_s": n / (end - start)}
 
 
-def page(loaded, prepared, settings):
-    stream = GenerationStream(loaded, prepared, settings)
-    start = time.perf_counter()
-    for _ in stream:
-        pass
-    end = time.perf_counter()
-    n = stream.stats.new_tokens
-    return {"ttft_s": stream.stats.ttft_s, "tokens": n, "tokens_per_s": n / (end - start)}
-
-
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tokens", type=int, default=64)
@@ -95,11 +84,11 @@ def main(argv=None) -> dict:
     loaded = load_model(get_spec(SMOLLM2))
     settings = GenerationSettings(max_new_tokens=args.tokens, do_sample=False)
     prepared = prepare_inputs(loaded, PROMPT, COMPLETE, settings.max_new_tokens)
-    in_thread(page, loaded, prepared, settings), in_thread(bare, loaded, prepared, settings)  # warm-up
+    in_thread(page_stream, loaded, prepared, settings), in_thread(bare, loaded, prepared, settings)  # warm-up
     runs = {"page": [], "bare": []}
     for _ in range(args.repeats):  # alternate so drift hits both equally
         runs["bare"].append(in_thread(bare, loaded, prepared, settings))
-        runs["page"].append(in_thread(page, loaded, prepared, settings))
+        runs["page"].append(in_thread(page_stream, loaded, prepared, settings))
     result = {
         "model": loaded.spec.display_name,
         "prompt_tokens": prepared.prompt_tokens,

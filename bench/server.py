@@ -37,7 +37,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench import compare_streams, print_stream_comparison  # noqa: E402
+from bench import compare_streams, page_stream, print_stream_comparison  # noqa: E402
 from components import server as srv  # noqa: E402
 
 PROMPT = "Once upon a time, in a small village by the sea, there lived an old fisherman who"
@@ -61,20 +61,8 @@ def app_side(endpoint, params) -> dict:
     return {"ttft_s": stream.stats["ttft_s"], "tokens": chunks, "tokens_per_s": chunks / max(end - start, 1e-9)}
 
 
-def torch_side(loaded, prepared, settings) -> dict:
-    from components.generation import GenerationStream
-
-    stream = GenerationStream(loaded, prepared, settings)
-    start = time.perf_counter()
-    for _ in stream:
-        pass
-    end = time.perf_counter()
-    n = stream.stats.new_tokens
-    return {"ttft_s": stream.stats.ttft_s, "tokens": n, "tokens_per_s": n / max(end - start, 1e-9)}
-
-
 def bundled_torch(tokens: int):
-    """``(loaded, prepared, settings)`` of the bundled SmolLM2 for :func:`torch_side` (greedy)."""
+    """``(loaded, prepared, settings)`` of the bundled SmolLM2 for ``bench.page_stream`` (greedy)."""
     from components.catalog import SMOLLM2, get_spec
     from components.generation import COMPLETE, GenerationSettings, prepare_inputs
     from components.loading import load_model
@@ -147,7 +135,7 @@ def main(argv=None) -> dict:
         for i in range(args.repeats):  # alternate, and swap who goes first, so drift and caches hit both equally
             pair = [("bare", lambda: direct_side(client, params)), ("page", lambda: app_side(endpoint, params))]
             if local is not None:
-                pair.append(("torch", lambda: torch_side(*local)))
+                pair.append(("torch", lambda: page_stream(*local)))
             for side, call in pair if i % 2 == 0 else pair[::-1]:
                 runs[side].append(call())
     torch_runs = runs.pop("torch")
