@@ -737,7 +737,9 @@ def data_table(df, key: str, filename: str | None = None, static: bool = False, 
         dataframe_kwargs.setdefault("width", "stretch")
         dataframe_kwargs["column_config"] = _fit_columns(df, dataframe_kwargs.get("column_config"))
         st.dataframe(df, key=key, **dataframe_kwargs)
-    st.download_button(t("ui.table.csv"), data=lambda: csv_bytes(df),
+    # on_click="ignore": a download needs no rerun, and a rerun would replace the file's
+    # deferred id while the click is still asking for it
+    st.download_button(t("ui.table.csv"), data=lambda: csv_bytes(df), on_click="ignore",
                        file_name=f"{filename or key}.csv", mime="text/csv", key=f"{key}_csv", icon="⬇️")
 
 
@@ -770,4 +772,4 @@ def report_button(title: str, sections: Callable[[], list], filename: str, key: 
             return build_report(title, sections(), lang=code, footer="LLM Lab").encode("utf-8")
 
     (container or st).download_button(t("ui.report.button"), data=_data, file_name=f"{filename}.html",
-                                      mime="text/html", key=key, icon="📄")
+                                      mime="text/html", key=key, icon="📄", on_click="ignore")

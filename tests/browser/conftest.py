@@ -661,6 +661,28 @@ def upload_file(page, label: str, path) -> None:
     wait_rerun(page, before)
 
 
+def download(page, button, path, timeout: float = DEFAULT_TIMEOUT_S) -> Path:
+    """Click the ``stDownloadButton`` locator ``button`` and save what the browser downloads
+    to ``path``. A button whose file cannot be made shows its own error under it
+    (``stDownloadButtonError`` in Streamlit 1.67); that text fails the test at once, instead
+    of a silent wait for a download that will not come."""
+    downloads: list = []
+    page.on("download", downloads.append)
+    try:
+        button.click()
+        error = button.locator('[data-testid="stDownloadButtonError"]')
+        deadline = time.monotonic() + timeout
+        while not downloads:
+            if error.count():
+                raise AssertionError(f"the download button reports: {error.first.inner_text()!r}")
+            assert time.monotonic() < deadline, f"no download {timeout:.0f} s after the click"
+            page.wait_for_timeout(200)  # lets Playwright deliver the download event
+    finally:
+        page.remove_listener("download", downloads.append)
+    downloads[0].save_as(path)
+    return Path(path)
+
+
 def wait_for_text_in(locator, text: str, timeout: float = DEFAULT_TIMEOUT_S):
     loc = locator.get_by_text(text).first
     loc.wait_for(state="visible", timeout=timeout * 1000)

@@ -48,6 +48,7 @@ from tests.browser.conftest import (
     check_clean,
     choose,
     choose_radio,
+    download,
     fill_text,
     move_slider,
     new_page,
@@ -698,10 +699,7 @@ def test_html_report_opens_offline(bpage, browser, server, page_id, tmp_path):
     sc.drive(bpage)
     button = main(bpage).locator('[data-testid="stDownloadButton"]').filter(has_text=T("ui.report.button"))
     assert button.count() == 1, f"expected one '📄 {T('ui.report.button')}' button, found {button.count()}"
-    with bpage.expect_download(timeout=DEFAULT_TIMEOUT_S * 1000) as info:
-        button.first.click()
-    path = tmp_path / f"{page_id}-report.html"  # ~5 MB each (plotly.js embedded): not kept
-    info.value.save_as(path)
+    path = download(bpage, button.first, tmp_path / f"{page_id}-report.html")  # ~5 MB (plotly.js): not kept
     finish(bpage, f"report-{page_id}-page", server)
     html_text = path.read_text(encoding="utf-8")
     assert html_text.lstrip().lower().startswith("<!doctype html"), html_text[:200]
