@@ -10,13 +10,11 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import os
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 from tests.openai_wire import free_port
+from tests.server_process import running_server
 
 PYTHON_ENV = "LLM_LAB_LLAMA_CPP_PYTHON"
 MODEL_ALIAS = "smollm2"
@@ -57,31 +55,8 @@ def running_llama_cpp_server(log_dir: Path, ready_timeout_s: float = 600.0, pyth
         raise RuntimeError("llama_cpp.server or the bundled GGUF is not available")
     port = free_port()
     log = Path(log_dir) / "llama_cpp_server.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [exe, "-m", "llama_cpp.server", "--model", str(gguf), "--model_alias", MODEL_ALIAS,
-             "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048", "--n_threads", "1"],
-            stdout=out, stderr=subprocess.STDOUT)
+    command = [exe, "-m", "llama_cpp.server", "--model", str(gguf), "--model_alias", MODEL_ALIAS,
+               "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048", "--n_threads", "1"]
     base_url = f"http://127.0.0.1:{port}/v1"
-    try:
-        deadline = time.monotonic() + ready_timeout_s
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError("llama_cpp.server exited:\n" + log.read_text(errors="replace")[-2000:])
-            try:
-                with urllib.request.urlopen(base_url + "/models", timeout=2) as resp:
-                    if resp.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("llama_cpp.server did not answer:\n" + log.read_text(errors="replace")[-2000:])
-            time.sleep(0.2)  # polling the readiness endpoint, not waiting a fixed time
+    with running_server(command, base_url + "/models", log, "llama_cpp.server", ready_timeout_s):
         yield base_url, MODEL_ALIAS
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()

@@ -13,11 +13,10 @@ import contextlib
 import importlib.util
 import os
 import subprocess
-import time
-import urllib.request
 from pathlib import Path
 
 from tests.openai_wire import free_port
+from tests.server_process import log_tail, running_server
 
 
 def serving_available() -> bool:
@@ -33,17 +32,7 @@ class ServerProcess:
         self.base_url, self.model, self.proc, self.log = base_url, model, proc, log
 
     def log_tail(self, n: int = 3000) -> str:
-        return self.log.read_text(errors="replace")[-n:]
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=20)
+        return log_tail(self.log, n)
 
 
 @contextlib.contextmanager
@@ -65,24 +54,6 @@ def running_transformers_server(log_dir: Path, ready_timeout_s: float = 300.0):
     log = Path(log_dir) / "transformers_serve.log"
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1", "TOKENIZERS_PARALLELISM": "false",
            "OMP_NUM_THREADS": "1"}
-    with log.open("wb") as out:
-        proc = subprocess.Popen(command(folder, port), stdout=out, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, env=env)
-    server = ServerProcess(f"http://127.0.0.1:{port}/v1", str(folder), proc, log)
-    try:
-        deadline = time.monotonic() + ready_timeout_s
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError("transformers serve exited:\n" + server.log_tail())
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as resp:
-                    if resp.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("transformers serve did not answer /health:\n" + server.log_tail())
-            time.sleep(0.2)  # polling the readiness endpoint, not waiting a fixed time
-        yield server
-    finally:
-        _stop(proc)
+    with running_server(command(folder, port), f"http://127.0.0.1:{port}/health", log, "transformers serve",
+                        ready_timeout_s, env) as proc:
+        yield ServerProcess(f"http://127.0.0.1:{port}/v1", str(folder), proc, log)

@@ -47,7 +47,7 @@ def test_language_round_trip_keeps_every_choice(browser, server, page_id):
     try:
         open_page(page, server.url, page_id)
         if page_id not in NO_RADIOS:
-            # a page's run can end before its inputs are drawn (the model still loading): wait for them
+            # the browser can still be drawing the lower widgets of a run that has ended: wait for them
             page.wait_for_function(RADIOS_DRAWN_JS, timeout=DEFAULT_TIMEOUT_S * 1000)
             wait_idle(page)
         checked = page.evaluate(CHECKED_JS)
