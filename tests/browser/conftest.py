@@ -667,7 +667,11 @@ def download(page, button, path, timeout: float = DEFAULT_TIMEOUT_S) -> Path:
     (``stDownloadButtonError`` in Streamlit 1.67); that text fails the test at once, instead
     of a silent wait for a download that will not come."""
     downloads: list = []
-    page.on("download", downloads.append)
+
+    def on_download(item) -> None:
+        downloads.append(item)
+
+    page.on("download", on_download)
     try:
         button.click()
         error = button.locator('[data-testid="stDownloadButtonError"]')
@@ -678,7 +682,7 @@ def download(page, button, path, timeout: float = DEFAULT_TIMEOUT_S) -> Path:
             assert time.monotonic() < deadline, f"no download {timeout:.0f} s after the click"
             page.wait_for_timeout(200)  # lets Playwright deliver the download event
     finally:
-        page.remove_listener("download", downloads.append)
+        page.remove_listener("download", on_download)
     downloads[0].save_as(path)
     return Path(path)
 

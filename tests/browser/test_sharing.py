@@ -699,7 +699,10 @@ def test_html_report_opens_offline(bpage, browser, server, page_id, tmp_path):
     sc.drive(bpage)
     button = main(bpage).locator('[data-testid="stDownloadButton"]').filter(has_text=T("ui.report.button"))
     assert button.count() == 1, f"expected one '📄 {T('ui.report.button')}' button, found {button.count()}"
+    runs_before = runs_done(bpage)
     path = download(bpage, button.first, tmp_path / f"{page_id}-report.html")  # ~5 MB (plotly.js): not kept
+    wait_idle(bpage)
+    assert runs_done(bpage) == runs_before, "downloading the report reran the page"
     finish(bpage, f"report-{page_id}-page", server)
     html_text = path.read_text(encoding="utf-8")
     assert html_text.lstrip().lower().startswith("<!doctype html"), html_text[:200]
