@@ -590,6 +590,8 @@ if go_clicked:
         if settings.num_samples > 1:
             st.markdown("**" + ui.escape_markdown(t("generation.sample_heading", i=i + 1, seed=settings.seed + i)) + "**")
         waiting = st.empty()
+        stop_slot = st.empty()  # pressing it reruns the page: the stream is cut, its text kept
+        stop_slot.button(t("generation.stop"), key=f"gen_stop_{i}", icon="⏹️")
         box = st.empty()
         counter = st.empty()
         meters = st.empty()
@@ -609,6 +611,7 @@ if go_clicked:
                 # paint; the next run (which can start before this one has stopped) shows this text
                 st.session_state[INTERRUPTED] = {"signature": signature, "text": shown, "sample": i + 1}
         waiting.empty()
+        stop_slot.empty()
         box.empty()
         counter.empty()
         meters.empty()

@@ -157,6 +157,25 @@ def test_generation_english(page, server):
     check_clean(page, "generation-english", server)
 
 
+def test_generation_stop_button_keeps_the_text_so_far(page, server):
+    """The page's own Stop button, beside the stream: pressing it ends the generation, the
+    text written so far stays (no cursor), with a note that it was cut short; the button goes."""
+    open_page(page, server.url, "generation?max_new=400")
+    page.get_by_role("button", name="Generate", exact=True).click()
+    stop = page.locator('[data-testid="stButton"]').get_by_role("button", name="Stop", exact=True)
+    stop.wait_for(state="visible", timeout=DEFAULT_TIMEOUT_S * 1000)
+    page.locator('[data-testid="stCode"]').filter(has_text="▌").first.wait_for(
+        state="visible", timeout=DEFAULT_TIMEOUT_S * 1000)
+    stop.click()
+    note = page.locator('[data-testid="stAlert"]').filter(has_text="was cut short")
+    note.first.wait_for(state="visible", timeout=DEFAULT_TIMEOUT_S * 1000)
+    wait_idle(page)
+    kept = page.locator('[data-testid="stCode"]').first.inner_text().strip()
+    assert kept and "▌" not in kept, f"no text kept after Stop: {kept!r}"
+    assert stop.count() == 0, "the Stop button stays after the generation ended"
+    check_clean(page, "generation-stopped", server)
+
+
 def test_generation_chinese(page, server):
     prompt = "今天的天气很好，适合出去散步。"
     open_page(page, server.url, "generation")
