@@ -15,6 +15,7 @@ from components import charts_sentiment as charts
 from components import coverage, textio, ui
 from components import sentiment as S
 from components import sentiment_benchmarks as B
+from components import sentiment_wording as W
 from components.catalog import MINILM, SMOLLM2, get_spec
 from components.loading import availability
 from components.messages import Message
@@ -302,7 +303,7 @@ BENCH_LIVE = "sent_bench_live"  # presenter mode: the live evaluation panel aske
 def _cross_domain_table(cells: dict, approaches: list, key: str) -> None:
     """Approaches x sets (macro-F1 with intervals, winner per set), and which sets' winners are
     not a clear win (overlapping intervals): on the slide and on the live page alike."""
-    ui.data_table(B.cross_domain_frame(cells, approaches, ui.lang()), key=key,
+    ui.data_table(W.table(B.cross_domain_frame(cells, approaches), ui.lang()), key=key,
                   filename="sentiment_cross_domain", static=True)
     overlap = B.overlapping_sets(cells)
     if overlap:
@@ -321,7 +322,7 @@ def render_domains(result: dict) -> None:
     st.markdown(t("sentiment.domains.why"))
     paper = {c.set_name: c for c in map(B.cell_from_record, result["paper"])}
     st.markdown(f"**{t('sentiment.bench.paper_heading')}**")
-    ui.data_table(B.paper_frame(paper, ui.lang()), key="sent_domains_paper", filename="sentiment_vader_paper_vs_page",
+    ui.data_table(W.table(B.paper_frame(paper), ui.lang()), key="sent_domains_paper", filename="sentiment_vader_paper_vs_page",
                   static=True)
     st.caption(t("sentiment.bench.paper_caption"))
 
@@ -333,7 +334,7 @@ def render_example(example: dict) -> None:
         return
     ui.show_literal(result["text"])
     figures = render_single(result["results"], key="sent_curated", show_timing=False)
-    ui.report_button(t("sentiment.report.title"), lambda: S.report_sections(
+    ui.report_button(t("sentiment.report.title"), lambda: W.report_sections(
         result["text"], result["results"], figures, S.PromptSettings(), True, ui.lang()),
         filename="sentiment_report", key="sent_report")
 
@@ -532,7 +533,7 @@ elif input_mode == SINGLE:
             results.append(res)
     if results:
         figures = render_single(results, key="sent_live", show_timing=not ui.presenter())
-        report_sections = lambda: S.report_sections(text, results, figures, settings, show_attr, ui.lang())  # noqa: E731
+        report_sections = lambda: W.report_sections(text, results, figures, settings, show_attr, ui.lang())  # noqa: E731
 
 # ------------------------------------------------------------------ batch
 else:
@@ -587,7 +588,7 @@ else:
                        key="sent_to_map", icon="🧭")
     if S.VADER in predicted:
         st.caption(t("sentiment.batch.vader_note"))
-    report_sections = lambda: S.batch_report_sections(  # noqa: E731
+    report_sections = lambda: W.batch_report_sections(  # noqa: E731
         texts, table, [(t("sentiment.chart.label_counts"), dist_fig)] if dist_fig is not None else [],
         settings, list(predicted), ui.lang())
 
@@ -746,7 +747,7 @@ if st.button(t("sentiment.bench.button"), key="sent_bench_run", type="primary"):
 if st.session_state.get("sent_bench_on"):
     bench_results = [r for r in (_bench_cell(a, bench_set, bench_cap, bench_seed) for a in approaches) if r is not None]
     if bench_results:
-        bench_table = B.results_frame(bench_results, ui.lang())
+        bench_table = W.table(B.results_frame(bench_results), ui.lang())
         st.caption(t("sentiment.eval.share_caption", share=f"{bench_results[0].true_positive_share:.1%}"))
         ui.data_table(bench_table, key="sent_bench_table", filename=f"sentiment_{bench_set}_evaluation",
                       static=True)  # a few rows, many columns: cells wrap instead of being cut
@@ -759,7 +760,7 @@ if st.button(t("sentiment.bench.paper_button"), key="sent_bench_paper"):
     st.session_state["sent_bench_paper_on"] = True
 if st.session_state.get("sent_bench_paper_on"):
     full = {name: _bench_cell(S.VADER, name, B.MAX_CAP, B.DEFAULT_SEED) for name in B.SETS}
-    ui.data_table(B.paper_frame({n: r for n, r in full.items() if r is not None}, ui.lang()),
+    ui.data_table(W.table(B.paper_frame({n: r for n, r in full.items() if r is not None}), ui.lang()),
                   key="sent_bench_paper_table", filename="sentiment_vader_paper_vs_page", static=True)
 
 st.markdown(f"**{t('sentiment.bench.cross_heading')}**")

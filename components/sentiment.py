@@ -984,11 +984,9 @@ def evaluate(approach: str, loaded=None, head: SentimentHead | None = None,
 
 
 
-# --------------------------------------------------------------------------- report
-def _tr(lang: str, key: str, **values) -> str:
-    from components import i18n
-
-    return i18n.translate(lang, key, **values)
+# --------------------------------------------------------------------------- tables
+NOT_MEANINGFUL = "not_meaningful"
+"""Label id shown instead of the verdict when too little of the text was readable."""
 
 
 def meaningful(result: dict) -> bool:
@@ -998,92 +996,26 @@ def meaningful(result: dict) -> bool:
     return bool(result.get("coverage", {}).get("meaningful", True))
 
 
+def shown_label(result: dict) -> str:
+    """Label id to show: the verdict, or :data:`NOT_MEANINGFUL` under low coverage."""
+    return result["label"] if meaningful(result) else NOT_MEANINGFUL
+
+
 def shown_label_key(result: dict) -> str:
     """i18n key of the label to show: the verdict, or "not meaningful" under low coverage."""
-    return f"sentiment.label.{result['label']}" if meaningful(result) else "coverage.not_meaningful"
+    label = shown_label(result)
+    return "coverage.not_meaningful" if label == NOT_MEANINGFUL else f"sentiment.label.{label}"
 
 
-def results_table(results: Sequence[dict], lang: str = "en") -> pd.DataFrame:
-    """One row per approach (translated headers and labels): approach, label (or "not
-    meaningful", :func:`shown_label_key`), P(positive), VADER compound, known characters.
-    ``results``: :func:`result_dict` dicts."""
+def results_table(results: Sequence[dict]) -> pd.DataFrame:
+    """One row per approach, keyed by column ids (the UI words headers and cells,
+    ``components.sentiment_wording.table``): ``approach`` (id), ``label`` (:func:`shown_label`),
+    ``p_positive`` (rounded to 4 places), ``compound`` (VADER's, else None), ``coverage``
+    (:func:`components.coverage.short`, "" without coverage). ``results``: :func:`result_dict` dicts."""
     return pd.DataFrame({
-        _tr(lang, "sentiment.col.approach"): [_tr(lang, f"sentiment.approach.{r['approach']}") for r in results],
-        _tr(lang, "sentiment.col.label"): [_tr(lang, shown_label_key(r)) for r in results],
-        _tr(lang, "sentiment.col.p_positive"): [round(float(r["p_positive"]), 4) for r in results],
-        _tr(lang, "sentiment.col.compound"): [r["extra"].get("compound") for r in results],
-        _tr(lang, "coverage.column"): [coverage.short(r["coverage"]) if r.get("coverage") else ""
-                                       for r in results],
+        "approach": [r["approach"] for r in results],
+        "label": [shown_label(r) for r in results],
+        "p_positive": [round(float(r["p_positive"]), 4) for r in results],
+        "compound": [r["extra"].get("compound") for r in results],
+        "coverage": [coverage.short(r["coverage"]) if r.get("coverage") else "" for r in results],
     })
-
-
-def settings_summary(approaches: Sequence[str], settings: PromptSettings, attribution: bool,
-                     lang: str = "en") -> dict[str, str]:
-    """The settings that shaped a result, translated, for a report's key/value table."""
-    yes_no = lambda flag: _tr(lang, "sentiment.report.yes" if flag else "sentiment.report.no")  # noqa: E731
-    out = {_tr(lang, "sentiment.report.approaches"):
-           ", ".join(_tr(lang, f"sentiment.approach.{a}") for a in approaches),
-           _tr(lang, "sentiment.attr.toggle"): yes_no(attribution)}
-    if LLM in approaches:
-        out[_tr(lang, "sentiment.prompt.format")] = _tr(lang, f"sentiment.prompt.{settings.mode}")
-        out[_tr(lang, "sentiment.prompt.template")] = settings.template
-        out[_tr(lang, "sentiment.prompt.fewshot")] = yes_no(settings.few_shot)
-        out[_tr(lang, "sentiment.prompt.calibrate")] = yes_no(settings.calibrate)
-    return out
-
-
-def report_sections(text: str, results: Sequence[dict], figures: Sequence[tuple], settings: PromptSettings,
-                    attribution: bool, lang: str = "en") -> list:
-    """Sections of the HTML report (:mod:`components.report`) for one analysed text.
-
-    Args:
-        text: the analysed text (shown literally; the report escapes it).
-        results: :func:`result_dict` dicts, one per approach.
-        figures: ``[(heading, plotly Figure)]`` as shown on the page.
-        settings, attribution: what shaped the result.
-        lang: report language.
-
-    Returns:
-        ``list[components.report.Section]``: inputs, settings, results table, per-approach
-        word highlights (escaped HTML from :func:`components.charts_sentiment.attribution_html`),
-        notices, the LLM's exact prompt, the figures.
-    """
-    from components.charts_sentiment import attribution_html
-    from components.report import Section
-    from components.textio import markdown_literal
-
-    secs = [Section(_tr(lang, "ui.report.inputs"), "text", text),
-            Section(_tr(lang, "ui.report.settings"), "kv",
-                    settings_summary([r["approach"] for r in results], settings, attribution, lang)),
-            Section(_tr(lang, "ui.report.outputs"), "table", results_table(results, lang))]
-    for res in results:
-        name = _tr(lang, f"sentiment.approach.{res['approach']}")
-        if res["approach"] == VADER and res["extra"].get("word_valences"):
-            secs.append(Section(_tr(lang, "sentiment.vader.valences"), "html",
-                                attribution_html(res["extra"]["word_valences"])))
-        if res.get("attribution"):
-            secs.append(Section(_tr(lang, "sentiment.report.attribution", approach=name), "html",
-                                attribution_html(res["attribution"])))
-        if res.get("coverage"):
-            key, values = coverage.message(res["coverage"], markdown_literal)
-            secs.append(Section(name, "markdown", _tr(lang, key, **values)))
-        for key, values in res.get("notices", []):
-            secs.append(Section(name, "markdown", _tr(lang, key, **dict(values))))
-        if res["approach"] == LLM:
-            secs.append(Section(_tr(lang, "sentiment.calib.exact_prompt"), "text", res["extra"]["prompt"]))
-    secs += [Section(heading, "figure", fig) for heading, fig in figures]
-    return secs
-
-
-def batch_report_sections(texts: Sequence[str], table: pd.DataFrame, figures: Sequence[tuple],
-                          settings: PromptSettings, approaches: Sequence[str], lang: str = "en") -> list:
-    """Sections of the HTML report for a batch: the texts, settings, the per-text results
-    table (as shown on the page) and the figures ``[(heading, Figure)]``."""
-    from components.report import Section
-
-    return [
-        Section(_tr(lang, "ui.report.inputs"), "table", pd.DataFrame({_tr(lang, "sentiment.col.text"): list(texts)})),
-        Section(_tr(lang, "ui.report.settings"), "kv", settings_summary(approaches, settings, False, lang)),
-        Section(_tr(lang, "ui.report.outputs"), "table", table),
-        *[Section(heading, "figure", fig) for heading, fig in figures],
-    ]

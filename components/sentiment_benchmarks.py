@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from components import sentiment as S
+from components.messages import Message
 
 BENCHMARK_DIR = Path(__file__).resolve().parents[1] / "data" / "sentiment" / "vader_icwsm2014"
 SETS = ("tweets", "amazon", "movies", "nyt")
@@ -341,12 +342,8 @@ def result_row(r: BenchmarkResult) -> dict:
 
 
 # --------------------------------------------------------------------------- tables for the page
-def _tr(lang: str, key: str, **values) -> str:
-    from components import i18n
-
-    return i18n.translate(lang, key, **values)
-
-
+# Keyed by column ids with ids in the categorical cells (approach, set); the UI words headers
+# and cells (components.sentiment_wording.table).
 def _with_ci(value: float, ci: tuple[float, float]) -> str:
     return f"{value:.3f} [{ci[0]:.3f}, {ci[1]:.3f}]"
 
@@ -355,58 +352,61 @@ def _pct(value: float) -> str:
     return "–" if value != value else f"{value:.1%}"
 
 
-def results_frame(results: Sequence[BenchmarkResult], lang: str = "en") -> pd.DataFrame:
-    """One row per result with translated headers: approach, rows, accuracy [95 % CI],
-    macro-F1 [95 % CI], predicted-positive share, predicted-neutral share, recall per class,
-    Spearman ρ with the mean human rating, ms per text, note (LLM calibration)."""
+def results_frame(results: Sequence[BenchmarkResult]) -> pd.DataFrame:
+    """One row per result: ``approach`` (id), ``n`` (rows), ``accuracy_ci`` and ``macro_f1_ci``
+    ("0.812 [0.790, 0.833]", 95 % intervals), ``positive_share`` and ``neutral_share`` of
+    predictions ("61.0%", "–" when undefined), ``recall_positive`` / ``recall_negative``,
+    ``spearman`` (ρ with the mean human rating), ``ms_per_text``, ``note`` (the LLM's
+    uncalibrated / calibrated accuracy as a :class:`Message`, else "")."""
     rows = []
     for r in results:
         note = ""
         if r.approach == S.LLM and r.extra:
-            note = _tr(lang, "sentiment.eval.llm_note", raw=f"{r.extra['accuracy_uncalibrated']:.3f}",
-                       cal=f"{r.extra['accuracy_calibrated']:.3f}")
+            note = Message("sentiment.eval.llm_note", {"raw": f"{r.extra['accuracy_uncalibrated']:.3f}",
+                                                       "cal": f"{r.extra['accuracy_calibrated']:.3f}"})
         rows.append({
-            _tr(lang, "sentiment.col.approach"): _tr(lang, f"sentiment.approach.{r.approach}"),
-            _tr(lang, "sentiment.bench.col.n"): r.n,
-            _tr(lang, "sentiment.bench.col.accuracy"): _with_ci(r.accuracy, r.accuracy_ci),
-            _tr(lang, "sentiment.bench.col.macro_f1"): _with_ci(r.macro_f1, r.macro_f1_ci),
-            _tr(lang, "sentiment.col.positive_share"): _pct(r.positive_share),
-            _tr(lang, "sentiment.bench.col.neutral_share"): _pct(r.neutral_share),
-            _tr(lang, "sentiment.col.recall", label=_tr(lang, "sentiment.label.positive")): _pct(r.recall[S.POSITIVE]),
-            _tr(lang, "sentiment.col.recall", label=_tr(lang, "sentiment.label.negative")): _pct(r.recall[S.NEGATIVE]),
-            _tr(lang, "sentiment.bench.col.spearman"): round(r.spearman[0], 3),
-            _tr(lang, "sentiment.col.ms_per_text"): round(r.seconds_per_text * 1000, 2),
-            _tr(lang, "sentiment.col.note"): note,
+            "approach": r.approach,
+            "n": r.n,
+            "accuracy_ci": _with_ci(r.accuracy, r.accuracy_ci),
+            "macro_f1_ci": _with_ci(r.macro_f1, r.macro_f1_ci),
+            "positive_share": _pct(r.positive_share),
+            "neutral_share": _pct(r.neutral_share),
+            "recall_positive": _pct(r.recall[S.POSITIVE]),
+            "recall_negative": _pct(r.recall[S.NEGATIVE]),
+            "spearman": round(r.spearman[0], 3),
+            "ms_per_text": round(r.seconds_per_text * 1000, 2),
+            "note": note,
         })
     return pd.DataFrame(rows)
 
 
-def paper_frame(results: dict[str, BenchmarkResult], lang: str = "en") -> pd.DataFrame:
-    """:func:`paper_comparison` with translated headers and set names."""
+def paper_frame(results: dict[str, BenchmarkResult | F1Cell]) -> pd.DataFrame:
+    """:func:`paper_comparison` as shown: ``set`` (id), ``n``, ``paper_f1``, ``page_f1``
+    (macro-F1 with its interval, as in :func:`results_frame`), ``difference``; an empty frame
+    when no set was computed."""
     table = paper_comparison(results)
     if table.empty:
         return table
     return pd.DataFrame({
-        _tr(lang, "sentiment.bench.col.set"): [_tr(lang, f"sentiment.bench.set.{s}") for s in table["set"]],
-        _tr(lang, "sentiment.bench.col.n"): table["n"],
-        _tr(lang, "sentiment.bench.col.paper_f1"): table["paper_f1"],
-        _tr(lang, "sentiment.bench.col.page_f1"): [_with_ci(r.macro_f1, r.macro_f1_ci)
-                                                  for r in (results[s] for s in table["set"])],
-        _tr(lang, "sentiment.bench.col.difference"): table["difference"],
+        "set": table["set"],
+        "n": table["n"],
+        "paper_f1": table["paper_f1"],
+        "page_f1": [_with_ci(r.macro_f1, r.macro_f1_ci) for r in (results[s] for s in table["set"])],
+        "difference": table["difference"],
     })
 
 
-def cross_domain_frame(cells: dict[tuple[str, str], BenchmarkResult], approaches: Sequence[str],
-                       lang: str = "en") -> pd.DataFrame:
-    """Approaches (rows) × sets (columns): macro-F1 [95 % CI] per computed cell, "–" where not
-    computed yet, "★" before the best macro-F1 of each set (:func:`winners`)."""
+def cross_domain_frame(cells: dict[tuple[str, str], BenchmarkResult | F1Cell],
+                       approaches: Sequence[str]) -> pd.DataFrame:
+    """Approaches (rows, column ``approach``) × sets (one column per set id in :data:`SETS`):
+    macro-F1 [95 % CI] per computed cell, "–" where not computed yet, "★" before the best
+    macro-F1 of each set (:func:`winners`)."""
     best = winners(cells)
     rows = []
     for a in approaches:
-        row = {_tr(lang, "sentiment.col.approach"): _tr(lang, f"sentiment.approach.{a}")}
+        row = {"approach": a}
         for name in SETS:
             r = cells.get((a, name))
-            cell = "–" if r is None else ("★ " if best.get(name) == a else "") + _with_ci(r.macro_f1, r.macro_f1_ci)
-            row[_tr(lang, f"sentiment.bench.set.{name}")] = cell
+            row[name] = "–" if r is None else ("★ " if best.get(name) == a else "") + _with_ci(r.macro_f1, r.macro_f1_ci)
         rows.append(row)
     return pd.DataFrame(rows)

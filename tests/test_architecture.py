@@ -128,12 +128,12 @@ def test_cycle_finder_finds_cycles():
 TRANSLATING_MODULES = {
     "i18n": "the string tables: translate(lang, key)",
     "messages": "Message and render(message, lang), the one place a message meets a language",
+    "sentiment_wording": "UI side: the sentiment page's code-keyed tables and its report worded in a language",
 }
 """Compute modules that may take a ``lang`` parameter because translating is their job
 (besides :data:`STREAMLIT_MODULES`)."""
 
-LANG_LEFT = {"charts_attention", "charts_embeddings", "charts_lens", "embeddings", "loading", "report",
-             "sentiment", "sentiment_benchmarks"}
+LANG_LEFT = {"charts_attention", "charts_embeddings", "charts_lens", "embeddings", "loading", "report"}
 """Compute modules that still word text in a language given as ``lang`` (charts, report
 sections, shipped set titles); the set only shrinks: a module leaves it once converted."""
 

@@ -8,6 +8,7 @@ import pytest
 from components import coverage as C
 from components import i18n
 from components import sentiment as S
+from components import sentiment_wording as W
 
 EMOJI = ("😡😡", "😀😀😀", "🎉")
 
@@ -84,7 +85,9 @@ def test_sentiment_results_on_emoji_are_not_meaningful(minilm, smollm2, head):
     assert S.meaningful(S.result_dict(S.vader_sentiment("🎉", attribution=False)))
     llm = S.result_dict(S.llm_sentiment(smollm2, "😡😡", attribution=False))
     assert S.meaningful(llm) and llm["coverage"]["byte_chars"] == 2
-    table = S.results_table([S.result_dict(S.head_sentiment(minilm, head, "😡😡", attribution=False)), llm])
+    codes = S.results_table([S.result_dict(S.head_sentiment(minilm, head, "😡😡", attribution=False)), llm])
+    assert codes["label"].iloc[0] == S.NOT_MEANINGFUL and codes["coverage"].tolist() == ["0% (0/2)", "100% (2/2)"]
+    table = W.table(codes, "en")
     assert table.iloc[0, 1] == "Not meaningful" and table.iloc[0, -1] == "0% (0/2)"
     assert table.iloc[1, -1] == "100% (2/2)"
 
