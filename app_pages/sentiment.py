@@ -613,28 +613,12 @@ def _evaluation_own(approach: str, model_key: str | None, settings: tuple, data_
     return S.evaluate(approach, loaded, head, S.PromptSettings(*settings), test=own)
 
 
-def _pct(value: float) -> str:
-    return "–" if value != value else f"{value:.1%}"  # NaN: no text of that label
-
-
 def render_evaluation(evals: list, truth: list[str], key: str, x_title: str) -> None:
     """Accuracy, predicted-positive share and per-class recall per approach (table + chart),
     then one confusion matrix per approach. Same for the bundled set and the user's CSV."""
     names = label_names()
     true_share = sum(v == S.POSITIVE for v in truth) / max(1, len(truth))
-    rows = []
-    for ev in evals:
-        row = {t("sentiment.col.approach"): long_name(ev.approach), t("sentiment.col.accuracy"): round(ev.accuracy, 3),
-               t("sentiment.col.positive_share"): _pct(ev.positive_share),
-               t("sentiment.col.recall", label=names[S.POSITIVE]): _pct(ev.recall.get(S.POSITIVE, float("nan"))),
-               t("sentiment.col.recall", label=names[S.NEGATIVE]): _pct(ev.recall.get(S.NEGATIVE, float("nan"))),
-               t("sentiment.col.ms_per_text"): round(ev.seconds_per_text * 1000, 2), t("sentiment.col.note"): ""}
-        if ev.approach == S.LLM:
-            row[t("sentiment.col.note")] = t("sentiment.eval.llm_note",
-                                             raw=f"{ev.extra['accuracy_uncalibrated']:.3f}",
-                                             cal=f"{ev.extra['accuracy_calibrated']:.3f}")
-        rows.append(row)
-    eval_table = pd.DataFrame(rows)
+    eval_table = W.table(S.evaluation_frame(evals), ui.lang())
     st.caption(t("sentiment.eval.share_caption", share=f"{true_share:.1%}"))
     ui.data_table(eval_table, key=f"{key}_table", filename="sentiment_evaluation")
     acc_fig = charts.accuracy_bars([(long_name(e.approach), e.accuracy) for e in evals],

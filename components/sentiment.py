@@ -1019,3 +1019,27 @@ def results_table(results: Sequence[dict]) -> pd.DataFrame:
         "compound": [r["extra"].get("compound") for r in results],
         "coverage": [coverage.short(r["coverage"]) if r.get("coverage") else "" for r in results],
     })
+
+
+def percent_cell(value: float) -> str:
+    """A share as a table cell (``"61.0%"``); ``"–"`` when undefined (NaN: no text of that label)."""
+    return "–" if value != value else f"{value:.1%}"
+
+
+def evaluation_frame(evals: Sequence[Evaluation]) -> pd.DataFrame:
+    """One row per :class:`Evaluation`, keyed by column ids (worded by the UI like
+    :func:`results_table`): ``approach`` (id), ``accuracy`` (3 places), ``positive_share``,
+    ``recall_positive``, ``recall_negative`` (:func:`percent_cell`), ``ms_per_text``, ``note``
+    (the LLM's uncalibrated / calibrated accuracy as a :class:`Message`, else "")."""
+    rows = []
+    for ev in evals:
+        note = ""
+        if ev.approach == LLM:
+            note = Message("sentiment.eval.llm_note", {"raw": f"{ev.extra['accuracy_uncalibrated']:.3f}",
+                                                       "cal": f"{ev.extra['accuracy_calibrated']:.3f}"})
+        rows.append({"approach": ev.approach, "accuracy": round(ev.accuracy, 3),
+                     "positive_share": percent_cell(ev.positive_share),
+                     "recall_positive": percent_cell(ev.recall.get(POSITIVE, float("nan"))),
+                     "recall_negative": percent_cell(ev.recall.get(NEGATIVE, float("nan"))),
+                     "ms_per_text": round(ev.seconds_per_text * 1000, 2), "note": note})
+    return pd.DataFrame(rows)

@@ -348,10 +348,6 @@ def _with_ci(value: float, ci: tuple[float, float]) -> str:
     return f"{value:.3f} [{ci[0]:.3f}, {ci[1]:.3f}]"
 
 
-def _pct(value: float) -> str:
-    return "–" if value != value else f"{value:.1%}"
-
-
 def results_frame(results: Sequence[BenchmarkResult]) -> pd.DataFrame:
     """One row per result: ``approach`` (id), ``n`` (rows), ``accuracy_ci`` and ``macro_f1_ci``
     ("0.812 [0.790, 0.833]", 95 % intervals), ``positive_share`` and ``neutral_share`` of
@@ -369,10 +365,10 @@ def results_frame(results: Sequence[BenchmarkResult]) -> pd.DataFrame:
             "n": r.n,
             "accuracy_ci": _with_ci(r.accuracy, r.accuracy_ci),
             "macro_f1_ci": _with_ci(r.macro_f1, r.macro_f1_ci),
-            "positive_share": _pct(r.positive_share),
-            "neutral_share": _pct(r.neutral_share),
-            "recall_positive": _pct(r.recall[S.POSITIVE]),
-            "recall_negative": _pct(r.recall[S.NEGATIVE]),
+            "positive_share": S.percent_cell(r.positive_share),
+            "neutral_share": S.percent_cell(r.neutral_share),
+            "recall_positive": S.percent_cell(r.recall[S.POSITIVE]),
+            "recall_negative": S.percent_cell(r.recall[S.NEGATIVE]),
             "spearman": round(r.spearman[0], 3),
             "ms_per_text": round(r.seconds_per_text * 1000, 2),
             "note": note,

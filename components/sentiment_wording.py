@@ -31,6 +31,7 @@ HEADERS: dict[str, Message] = {
     "compound": _header("sentiment.col.compound"),
     "coverage": _header("coverage.column"),
     "n": _header("sentiment.bench.col.n"),
+    "accuracy": _header("sentiment.col.accuracy"),
     "accuracy_ci": _header("sentiment.bench.col.accuracy"),
     "macro_f1_ci": _header("sentiment.bench.col.macro_f1"),
     "positive_share": _header("sentiment.col.positive_share"),

@@ -28,6 +28,7 @@ def frames():
         "paper": B.paper_frame({"tweets": vader}),
         "cross": B.cross_domain_frame({(S.VADER, "tweets"): vader}, [S.VADER, S.HEAD]),
         "single": S.results_table([S.result_dict(S.vader_sentiment("Great food!", attribution=False)), emoji]),
+        "evaluation": S.evaluation_frame([S.evaluate(S.VADER)]),
     }
 
 
@@ -66,6 +67,9 @@ def test_table_in_chinese_has_chinese_headers_and_cells(frames):
     cross = W.table(frames["cross"], "zh")
     assert list(cross.columns[1:]) == [zh(f"sentiment.bench.set.{n}") for n in B.SETS]
     assert W.table(frames["paper"], "zh").iloc[0, 0] == zh("sentiment.bench.set.tweets")
+    evaluation = W.table(frames["evaluation"], "zh")
+    assert all(HAN.search(c) for c in evaluation.columns)
+    assert evaluation.iloc[0, :2].tolist() == [zh("sentiment.approach.vader"), frames["evaluation"]["accuracy"].iloc[0]]
     assert not frames["results"].columns.equals(results.columns)  # the compute frame is untouched
 
 
