@@ -6,7 +6,6 @@ import pytest
 
 from components import sentiment as S
 from components import sentiment_benchmarks as B
-from components import sentiment_wording as W
 
 
 def _raw_rows(name: str) -> list[tuple[str, float, str]]:
