@@ -322,8 +322,8 @@ def render_domains(result: dict) -> None:
     st.markdown(t("sentiment.domains.why"))
     paper = {c.set_name: c for c in map(B.cell_from_record, result["paper"])}
     st.markdown(f"**{t('sentiment.bench.paper_heading')}**")
-    ui.data_table(W.table(B.paper_frame(paper), ui.lang()), key="sent_domains_paper", filename="sentiment_vader_paper_vs_page",
-                  static=True)
+    ui.data_table(W.table(B.paper_frame(paper), ui.lang()), key="sent_domains_paper",
+                  filename="sentiment_vader_paper_vs_page", static=True)
     st.caption(t("sentiment.bench.paper_caption"))
 
 
