@@ -84,6 +84,12 @@ def normalize_lang(value: object) -> str:
     return code if code in LANGS else DEFAULT_LANG
 
 
+def html_lang(lang: str) -> str:
+    """The BCP 47 tag of UI language ``lang`` for an HTML ``lang`` attribute (``"zh"`` →
+    ``"zh-CN"``: Simplified Chinese, which the locale files are written in)."""
+    return "zh-CN" if normalize_lang(lang) == "zh" else "en"
+
+
 _language_provider = lambda: DEFAULT_LANG  # noqa: E731 - replaced by components.ui at import
 
 

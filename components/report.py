@@ -90,13 +90,14 @@ def _report_figure(fig):
     return out
 
 
-def build_report(title: str, sections: list[Section], lang: str = "en", footer: str = "") -> str:
+def build_report(title: str, sections: list[Section], html_lang: str = "en", footer: str = "") -> str:
     """Render a standalone HTML document.
 
     Args:
         title: report title (escaped).
         sections: blocks in order; unknown kinds are skipped.
-        lang: ``<html lang>`` (``"en"`` or ``"zh"``).
+        html_lang: the document's BCP 47 language tag for ``<html lang>`` (e.g. ``"zh-CN"``,
+            :func:`components.i18n.html_lang`); the report words nothing itself.
         footer: a line under the title (escaped), e.g. "LLM Lab · model · date".
 
     Returns:
@@ -104,7 +105,7 @@ def build_report(title: str, sections: list[Section], lang: str = "en", footer: 
     """
     parts = [
         "<!DOCTYPE html>",
-        f'<html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">',
+        f'<html lang="{html.escape(html_lang)}"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>",
         f"<h1>{html.escape(title)}</h1>",

@@ -769,7 +769,7 @@ def report_button(title: str, sections: Callable[[], list], filename: str, key: 
 
     def _data() -> bytes:  # runs when the button is pressed, outside the script run
         with _language(code):
-            return build_report(title, sections(), lang=code, footer="LLM Lab").encode("utf-8")
+            return build_report(title, sections(), html_lang=i18n.html_lang(code), footer="LLM Lab").encode("utf-8")
 
     (container or st).download_button(t("ui.report.button"), data=_data, file_name=f"{filename}.html",
                                       mime="text/html", key=key, icon="📄", on_click="ignore")

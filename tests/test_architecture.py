@@ -133,7 +133,7 @@ TRANSLATING_MODULES = {
 """Compute modules that may take a ``lang`` parameter because translating is their job
 (besides :data:`STREAMLIT_MODULES`)."""
 
-LANG_LEFT = {"charts_attention", "charts_embeddings", "charts_lens", "embeddings", "loading", "report"}
+LANG_LEFT = {"charts_attention", "charts_embeddings", "charts_lens", "embeddings", "loading"}
 """Compute modules that still word text in a language given as ``lang`` (charts, report
 sections, shipped set titles); the set only shrinks: a module leaves it once converted."""
 

@@ -196,7 +196,7 @@ def test_report_escapes_inputs_and_embeds_the_figures(minilm):
     table = matrix_table(res.attentions[1, 2], res.labels, res.labels)
     for lang in ("en", "zh"):
         sections = report_sections(snap, [("Heatmap", fig)], [("Matrix", table)], {"View": "<i>head</i>"}, lang=lang)
-        html = build_report(i18n.translate(lang, "attention.report.title"), sections, lang=lang)
+        html = build_report(i18n.translate(lang, "attention.report.title"), sections, html_lang=i18n.html_lang(lang))
         assert "<script>alert(1)</script>" not in html and "<img src=x" not in html
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "&lt;i&gt;head&lt;/i&gt;" in html
         assert html.count("Plotly.newPlot") == 1

@@ -250,7 +250,7 @@ def test_report_escapes_inputs_and_has_the_figures(minilm, tmp_path):
     head = C.train_head(minilm, pd.DataFrame({"text": ["A goal.", "A match.", "A cake.", "A pie."],
                                                "label": ["sports", "sports", "food", "food"]}))
     sections = C.report_sections(zs, {"result": head}, lambda m: render(m, "zh"))
-    page = build_report(translate("zh", "classification.report.title"), sections, lang="zh")
+    page = build_report(translate("zh", "classification.report.title"), sections, html_lang="zh-CN")
     assert "<script>alert(1)</script>" not in page and "<img src=x" not in page
     assert html.escape(hostile) in page
     assert "plotly-graph-div" in page and page.count("<table") >= 4

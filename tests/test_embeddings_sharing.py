@@ -275,7 +275,7 @@ def test_report_escapes_inputs_and_embeds_figures():
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "&lt;script&gt;q()&lt;/script&gt;" in page
     assert page.count("Plotly.newPlot") == 2  # map + scree
     assert _en("embeddings.report.variance_table") in page and "PC1" in page
-    zh = build_report("词向量地图", report_sections(result, "zh", "all-MiniLM-L6-v2"), lang="zh")
+    zh = build_report("词向量地图", report_sections(result, "zh", "all-MiniLM-L6-v2"), html_lang="zh-CN")
     assert i18n.translate("zh", "embeddings.report.neighbours_table") in zh
 
 

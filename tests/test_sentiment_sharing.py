@@ -324,13 +324,13 @@ def test_report_escapes_inputs_and_embeds_figures():
     fig = C.probability_bars(res["scores"], names={"positive": "pos<b>"})
     heat = C.attribution_heatmap([p[0] for p in res["attribution"]], {"VADER": [p[1] for p in res["attribution"]]})
     sections = W.report_sections(text, [res], [("bars", fig), ("matrix", heat)], S.PromptSettings(), True, "en")
-    doc = build_report("Sentiment", sections, lang="en")
+    doc = build_report("Sentiment", sections, html_lang="en")
     assert "<script>alert(1)</script>" not in doc and "<img src=x" not in doc
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in doc
     assert doc.count('class="plotly-graph-div"') == 2
     assert escape(en("sentiment.vader.valences")) in doc and en("sentiment.approach.vader") in doc
     assert f"{res['p_positive']:.4f}".rstrip("0") in doc
-    zh_doc = build_report("情感", W.report_sections(text, [res], [], S.PromptSettings(), True, "zh"), lang="zh")
+    zh_doc = build_report("情感", W.report_sections(text, [res], [], S.PromptSettings(), True, "zh"), html_lang="zh-CN")
     assert i18n.translate("zh", "sentiment.label.positive") in zh_doc
 
 

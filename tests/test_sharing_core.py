@@ -8,7 +8,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from components import palettes, permalink
+from components import i18n, palettes, permalink
 from components.messages import Message
 from components.permalink import BOOL, CHOICE, FLOAT, INT, TEXT, TEXTS, Param
 from components.report import Section, build_report
@@ -188,3 +188,9 @@ def test_token_spans_isolate_bidi_overrides():
 
     html_out = attribution_html([("\u202eabc", 0.5, False), ("next", -0.2, True)])
     assert html_out.count("<span") == html_out.count("unicode-bidi:isolate") == 2
+
+
+def test_report_document_language_follows_the_ui_language():
+    assert '<html lang="zh-CN">' in build_report("报告", [], html_lang=i18n.html_lang("zh"))
+    assert '<html lang="en">' in build_report("Report", [], html_lang=i18n.html_lang("en"))
+    assert '<html lang="&quot;&gt;">' in build_report("r", [], html_lang='">')  # an attribute, escaped
