@@ -8,6 +8,7 @@ has its table and PNG export; one HTML report of the shown result.
 """
 from __future__ import annotations
 
+import json
 import logging
 
 import numpy as np
@@ -108,12 +109,23 @@ def label_fn(key: str, **values):
 
 
 # ------------------------------------------------------------------ shared renderers
-def chart_with_table(fig, key: str, table, filename: str, on_select: bool = False) -> None:
-    """:func:`ui.chart` (the clickable overview grid with ``on_select="rerun"``)."""
+def chart_with_table(fig, key: str, table, filename: str, on_select: bool = False, ready: bool = False) -> None:
+    """:func:`ui.chart` (the clickable overview grid with ``on_select="rerun"``; ``ready``: a
+    shared, already laid-out figure, drawn unchanged)."""
     if on_select:
         ui.chart(fig, key=key, table=table, filename=filename, on_select="rerun", selection_mode="points")
     else:
-        ui.chart(fig, key=key, table=table, filename=filename)
+        ui.chart(fig, key=key, table=table, filename=filename, ready=ready)
+
+
+def show_head(fig, table, layer: int, head: int, key: str, causal: bool = False, ready: bool = False) -> None:
+    """One head's heatmap ``fig`` (+ its ``table``, PNG) with the caveat beside it."""
+    chart_col, note = st.columns([4, 1])
+    with chart_col:
+        chart_with_table(fig, key, table, filename=f"attention-layer{layer}-head{head}", ready=ready)
+    note.caption(t("attention.caveat"))
+    if causal:
+        note.caption(t("attention.causal_note"))
 
 
 def render_head(matrix, labels, raws, layer: int, head: int, key: str, colorscale: str,
@@ -121,21 +133,19 @@ def render_head(matrix, labels, raws, layer: int, head: int, key: str, colorscal
     """One head's heatmap (+ table, PNG) with the caveat beside it; returns the figure."""
     fig = attention_heatmap(matrix, labels, raws, colorscale=colorscale, lang=lang(),
                             title=title or t("attention.chart.head_title", layer=layer, head=head))
-    chart_col, note = st.columns([4, 1])
-    with chart_col:
-        chart_with_table(fig, key, matrix_table(matrix, labels, labels, lang()),
-                         filename=f"attention-layer{layer}-head{head}")
-    note.caption(t("attention.caveat"))
-    if causal:
-        note.caption(t("attention.causal_note"))
+    show_head(fig, matrix_table(matrix, labels, labels, lang()), layer, head, key, causal)
     return fig
+
+
+def show_layer_heads(fig, table, layer: int, key: str, ready: bool = False) -> None:
+    """Every head of one layer as small multiples ``fig`` (+ its ``table``)."""
+    chart_with_table(fig, key, table, filename=f"attention-layer{layer}-heads", ready=ready)
 
 
 def render_layer_heads(layer_attn, labels, layer: int, key: str, colorscale: str) -> object:
     """Every head of one layer as small multiples (+ table); returns the figure."""
     fig = heads_small_multiples(np.asarray(layer_attn), labels, layer, colorscale=colorscale, lang=lang())
-    chart_with_table(fig, key, heads_table(np.asarray(layer_attn), labels, lang()),
-                     filename=f"attention-layer{layer}-heads")
+    show_layer_heads(fig, heads_table(np.asarray(layer_attn), labels, lang()), layer, key)
     return fig
 
 
@@ -149,26 +159,63 @@ def report(snap: dict, figures: list, tables: list, settings: dict, key: str) ->
     )
 
 
-def render_example(example: dict) -> None:
-    """A curated example from its JSON (no model needed), with the page's renderers."""
-    snap = example["result"]
+@st.cache_resource(max_entries=16, show_spinner=False)
+def example_views(result_json: str, code: str, presenter: bool) -> dict:
+    """Figures and tables of one curated example, built once per (example, language, presenter
+    mode) and shared by every session: the slide then only hands them to ``st.plotly_chart``.
+    Drawn with ``ready=True`` (never modified; the report copies its figures).
+
+    Args:
+        result_json: the example's ``result`` as JSON (the cache key follows its content).
+        code: the session's language (titles, axis labels, table headers).
+        presenter: lay the figures out for the projector (:func:`ui.present_figure`).
+
+    Returns:
+        ``{"head": go.Figure, "head_table": DataFrame, "heads": go.Figure | None,
+        "heads_table": DataFrame | None, "tokens_table": DataFrame, "matrix": (n, n) float64}``.
+    """
+    snap = json.loads(result_json)
     colorscale = COLOR_SCALES["cividis"]
+    layer, head = int(snap["layer"]), int(snap["head"])
+    labels = snap["labels"]
+    matrix = np.asarray(snap["matrix"], dtype=np.float64)
+    views = {
+        "matrix": matrix,
+        "head": attention_heatmap(matrix, labels, snap["raw_tokens"], colorscale=colorscale, lang=code,
+                                  title=t("attention.chart.head_title", layer=layer, head=head)),
+        "head_table": matrix_table(matrix, labels, labels, code),
+        "heads": None,
+        "heads_table": None,
+        "tokens_table": tokens_table(labels, snap["raw_tokens"], snap["input_ids"], snap["special"], lang=code),
+    }
+    if snap.get("layer_heads"):
+        layer_attn = np.asarray(snap["layer_heads"])
+        views["heads"] = heads_small_multiples(layer_attn, labels, layer, colorscale=colorscale, lang=code)
+        views["heads_table"] = heads_table(layer_attn, labels, code)
+    for name in ("head", "heads"):
+        if presenter and views[name] is not None:
+            ui.present_figure(views[name])
+    return views
+
+
+def render_example(example: dict) -> None:
+    """A curated example from its JSON (no model needed), with the page's renderers; its
+    figures and tables come ready from :func:`example_views`."""
+    snap = example["result"]
     layer, head = int(snap["layer"]), int(snap["head"])
     st.caption(t("attention.present.model_line", model=snap.get("model_name", snap["model"]),
                  layers=snap["num_layers"], heads=snap["num_heads"], n=len(snap["labels"])))
     ui.show_literal(snap["text"])
-    matrix = np.asarray(snap["matrix"], dtype=np.float64)
-    figures = [(t("attention.chart.head_title", layer=layer, head=head),
-                render_head(matrix, snap["labels"], snap["raw_tokens"], layer, head, "att_ex_head", colorscale,
-                            causal=snap.get("is_causal", False)))]
-    if snap.get("layer_heads"):
-        figures.append((t("attention.chart.layer_heads_heading", layer=layer),
-                        render_layer_heads(snap["layer_heads"], snap["labels"], layer, "att_ex_heads", colorscale)))
+    views = example_views(json.dumps(snap, sort_keys=True), lang(), ui.presenter())
+    show_head(views["head"], views["head_table"], layer, head, "att_ex_head",
+              causal=snap.get("is_causal", False), ready=True)
+    figures = [(t("attention.chart.head_title", layer=layer, head=head), views["head"])]
+    if views["heads"] is not None:
+        show_layer_heads(views["heads"], views["heads_table"], layer, "att_ex_heads", ready=True)
+        figures.append((t("attention.chart.layer_heads_heading", layer=layer), views["heads"]))
     with st.expander(t("attention.msg.tokens_expander", n=len(snap["labels"]))):
-        ui.data_table(tokens_table(snap["labels"], snap["raw_tokens"], snap["input_ids"], snap["special"],
-                                  lang=lang()), "att_ex_tokens", filename="attention-tokens")
-    report(snap, figures, [(t("attention.report.matrix"), matrix_table(matrix, snap["labels"], snap["labels"],
-                                                                       lang()))],
+        ui.data_table(views["tokens_table"], "att_ex_tokens", filename="attention-tokens")
+    report(snap, figures, [(t("attention.report.matrix"), views["head_table"])],
            {t("attention.report.source"): t("attention.report.precomputed")}, key="att_ex_report")
 
 

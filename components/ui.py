@@ -674,16 +674,22 @@ def present_figure(fig, height: int | None = None):
 
 
 def chart(fig, key: str, table=None, filename: str | None = None, height: int | None = None,
-          on_select: str = "ignore", selection_mode=("points", "box", "lasso")):
+          on_select: str = "ignore", selection_mode=("points", "box", "lasso"), ready: bool = False):
     """A plotly chart with PNG export (modebar camera) and, when ``table`` (a DataFrame of
     the plotted numbers) is given, a "Table" tab with those numbers and a CSV download.
-    Presenter mode enlarges fonts and height.
+    Presenter mode enlarges fonts and height (:func:`present_figure`, applied to ``fig``).
+
+    ``ready=True``: ``fig`` is already laid out for the current mode (``height`` set,
+    :func:`present_figure` applied in presenter mode) and may be shared between sessions (a
+    cached figure): it is drawn as it is and never modified.
 
     Returns:
         The selection state of ``st.plotly_chart`` when ``on_select="rerun"`` (2-D charts
         only; ``event.selection.points`` lists the picked points), else None.
     """
-    if presenter():
+    if ready:
+        pass
+    elif presenter():
         present_figure(fig, height)
     elif height:
         fig.update_layout(height=height)

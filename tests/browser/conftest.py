@@ -105,12 +105,13 @@ def _die_with_parent() -> None:
 
 
 @contextlib.contextmanager
-def streamlit_server(name: str, env: dict[str, str] | None = None):
+def streamlit_server(name: str, env: dict[str, str] | None = None, root: Path = ROOT):
     """Start ``streamlit run app.py`` on a free port; stop it (whole process group) at the end.
 
     stdout and stderr go to ``artifacts/server-logs/<name>.log`` (kept by CI) so tests can
     scan them for tracebacks. ``env``: extra environment variables for the server (e.g.
-    ``{"LLM_LAB_NO_WARMUP": "1"}``).
+    ``{"LLM_LAB_NO_WARMUP": "1"}``). ``root``: the checkout whose ``app.py`` runs (a bench
+    compares this one with another revision).
     """
     SERVER_LOGS.mkdir(parents=True, exist_ok=True)
     log_path = SERVER_LOGS / f"{name}.log"
@@ -128,7 +129,7 @@ def streamlit_server(name: str, env: dict[str, str] | None = None):
                TOKENIZERS_PARALLELISM="false", PYTHONUNBUFFERED="1")
     env.update(extra_env)
     log = log_path.open("w")
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True, preexec_fn=_die_with_parent)
     url = f"http://127.0.0.1:{port}"
     try:
