@@ -188,6 +188,23 @@ def test_presenter_mode_shows_curated_example_without_any_model(app, monkeypatch
     assert any(b.key == "present_live_attention" for b in at.button)
 
 
+def test_presenter_slide_figures_are_built_once_and_never_resized_again(app):
+    """The slide's figures are cached and shared: every run (and session) draws the same
+    figure, sized for the projector exactly once (1.25 x the chart's own height)."""
+    at = _open_with(app, {"present": "1"})
+    assert not at.exception
+    first = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    assert len(first) == 2  # the example's head and the small multiples of its layer
+    for _ in range(2):
+        at.run()
+    again = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    assert again == first
+    snap = curated.load("attention")[0]["result"]
+    own = attention_heatmap(np.asarray(snap["matrix"]), snap["labels"], snap["raw_tokens"], title="x")
+    assert first[0]["layout"]["height"] == int((own.layout.height or 450) * 1.25)
+    assert first[0]["layout"]["font"]["size"] == 18
+
+
 def test_report_escapes_inputs_and_embeds_the_figures(minilm):
     text = "<script>alert(1)</script> The <img src=x onerror=alert(1)> cat."
     res = get_attention(minilm, text, max_tokens=32)
