@@ -37,6 +37,8 @@ from components.classification import (
     parse_labels,
     prepare_examples,
     report_sections,
+    tie_message,
+    top_ties,
     train_head,
     wide_scores,
     zero_shot_examples,
@@ -282,15 +284,21 @@ def show_results(tidy: pd.DataFrame, wide: pd.DataFrame, rows: list[int], multi_
     if covs:
         cov_key, cov_values = coverage.message(covs[index], ui.escape_markdown)
         (st.caption if covs[index].meaningful else st.warning)(t(cov_key, **cov_values))
+    tie = tie_message(tidy, index, rows[index])
+    if tie is not None:   # equal top scores: no winner to present
+        st.warning(md(ui.say(tie)), icon="⚖️")
     one = tidy[tidy["text_id"] == index]
     fig = label_scores_bar(one, multi_label, chart_words(),
                            title=t("classification.results.chart_title", row=rows[index]))
     plotted = chart_table(one, method)
     ui.chart(fig, key=f"{prefix}_bar", table=plotted, filename=f"{prefix}_scores_text_{rows[index]}")
     table = display_table(wide, rows)
+    top = t("classification.results.top_label")
+    for text_id, tied in top_ties(tidy).items():
+        table.loc[text_id, top] = t("classification.results.tie_cell", labels=", ".join(tied))
+    predicted = table[top].tolist()   # for the map: a tie is not a predicted label
     if covs:
         low = [not c.meaningful for c in covs]
-        top = t("classification.results.top_label")
         table[top] = [t("coverage.not_meaningful") if bad else value for bad, value in zip(low, table[top])]
         table[t("coverage.column")] = [coverage.short(c) for c in covs]
     ui.data_table(table, key=f"{prefix}_table", filename=f"{prefix}_results",
@@ -299,7 +307,7 @@ def show_results(tidy: pd.DataFrame, wide: pd.DataFrame, rows: list[int], multi_
         ui.link_button(
             t("classification.see_on_map"), "embeddings",
             {"texts": [str(x)[:LINK_TEXT_CHARS] for x in wide["text"].tolist()[:LINK_TEXTS]],
-             "labels": [str(x) for x in wide["top_label"].tolist()[:LINK_TEXTS]],
+             "labels": [str(x) for x in predicted[:LINK_TEXTS]],
              "label_title": t("classification.predicted_label")},
             key=f"{prefix}_to_map", icon="🧭",
         )

@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from components import coverage
 from components.messages import Message
 from components.textio import InputError, markdown_literal  # noqa: F401 - markdown_literal: re-exported
 from components.tokens import ST_PLAIN_TEXT
@@ -114,6 +115,11 @@ HEAD_EXAMPLE_TEXTS = (
 """Default new texts for the trained head (one sports, one food sentence)."""
 SLOT = "{}"
 """The template placeholder, passed into messages as a value (``{slot}``)."""
+TIE_TOLERANCE = 1e-6
+"""Scores closer than this to a text's top score tie with it. Labels that reach the model as
+the same tokens (e.g. emoji that MiniLM's WordPiece vocabulary maps to ``[UNK]``) get bitwise
+equal embeddings, hence equal scores; 1e-6 only absorbs float32 rounding, far below the
+3 decimals the page shows."""
 
 
 class ClassificationInputError(InputError):
@@ -418,11 +424,67 @@ def zero_shot_similarity(loaded, texts: list[str], labels: list[str],
     cosine = text_emb @ hyp_emb.T                      # (n, k), unit vectors -> cosine
     multi = multi_label or len(labels) == 1
     scores = similarity_scores(cosine, multi)
-    notices += trunc
+    notices += trunc + unreadable_labels(loaded, labels)
     if len(labels) == 1:
         notices.append(semantics(True, 1))
     return ZeroShotResult(_tidy(texts, labels, hyps, cosine, scores), "similarity", multi, list(labels),
                           notices, semantics(multi, len(labels)))
+
+
+def unreadable_labels(loaded, labels: list[str]) -> list[Message]:
+    """A notice naming the labels the model cannot read, or ``[]``.
+
+    A label is unreadable when under :data:`components.coverage.MIN_KNOWN` of its characters
+    reach the model as known tokens (:func:`components.coverage.model_coverage`, which holds
+    ``loaded.tokenizer_lock``): with a WordPiece tokenizer such a label is mostly ``[UNK]``,
+    so labels made of unknown characters (``😀``, ``😡``) give the same hypothesis tokens and
+    exactly the same score. Byte-level tokenizers read every label.
+
+    Returns:
+        ``[Message("classification.msg.labels_unreadable", labels, unknown, model)]`` or ``[]``.
+    """
+    bad, pieces = [], []
+    for label in labels:
+        cov = coverage.model_coverage(loaded, label)
+        if not cov.meaningful:
+            bad.append(label)
+            pieces += cov.unknown
+    if not bad:
+        return []
+    unknown = " ".join(list(dict.fromkeys(pieces))[: coverage.MAX_SHOWN])
+    return [_m("labels_unreadable", labels=_quoted(bad), n=len(bad), unknown=unknown,
+               model=loaded.spec.display_name)]
+
+
+def top_ties(scores: pd.DataFrame, tolerance: float = TIE_TOLERANCE) -> dict[int, list[str]]:
+    """Texts whose best score is shared by several labels.
+
+    Args:
+        scores: tidy frame with ``text_id``, ``label``, ``score`` (as :class:`ZeroShotResult`).
+        tolerance: see :data:`TIE_TOLERANCE`.
+
+    Returns:
+        ``{text_id: [labels tied at the top, in rank order]}`` for texts with >= 2 such labels.
+    """
+    out: dict[int, list[str]] = {}
+    for text_id, group in scores.groupby("text_id", sort=True):
+        ordered = group.sort_values("rank" if "rank" in group.columns else "score",
+                                    ascending="rank" in group.columns, kind="stable")
+        best = float(ordered["score"].max())
+        tied = [str(l) for l, s in zip(ordered["label"], ordered["score"]) if best - float(s) <= tolerance]
+        if len(tied) > 1:
+            out[int(text_id)] = tied
+    return out
+
+
+def tie_message(scores: pd.DataFrame, text_id: int, row: int) -> Message | None:
+    """``classification.msg.tie`` for one text whose top labels tie (see :func:`top_ties`), or
+    None when it has a single best label. ``row``: the text's 1-based row, for the message."""
+    tied = top_ties(scores[scores["text_id"] == text_id]).get(int(text_id))
+    if not tied:
+        return None
+    best = float(scores.loc[scores["text_id"] == text_id, "score"].max())
+    return _m("tie", row=row, labels=_quoted(tied), n=len(tied), score=f"{best:.4f}")
 
 
 def nli_label_ids(config) -> tuple[int, int]:
@@ -536,7 +598,7 @@ def zero_shot_nli(loaded, texts: list[str], labels: list[str],
     logits, trunc = nli_logits(loaded, texts, hyps)
     multi = multi_label or len(labels) == 1
     scores = nli_scores(logits, entail, contra, multi)
-    notices += trunc
+    notices += trunc + unreadable_labels(loaded, labels)
     if len(labels) == 1:
         notices.append(semantics(True, 1))
     return ZeroShotResult(_tidy(texts, labels, hyps, logits[..., entail], scores), "nli", multi,

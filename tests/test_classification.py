@@ -117,6 +117,26 @@ def test_long_text_truncated_with_notice(minilm):
     assert result.wide()["top_label"].iloc[1] == "sports"
 
 
+def test_unreadable_labels_are_named_and_their_tie_is_reported(minilm):
+    # MiniLM's WordPiece vocabulary maps each of these emoji to [UNK]: same hypothesis tokens
+    result = C.zero_shot_similarity(minilm, ["I love this so much!"], ["😀", "😡", "🤷"])
+    s = result.scores
+    assert s["raw"].nunique() == 1 and s["score"].to_numpy() == pytest.approx([1 / 3] * 3)
+    unread = [n for n in result.notices if n.code == "classification.msg.labels_unreadable"]
+    assert len(unread) == 1 and unread[0].params["n"] == 3
+    assert all(e in unread[0].params["labels"] for e in ("😀", "😡", "🤷"))
+    assert C.top_ties(s) == {0: ["😀", "😡", "🤷"]}
+    tie = C.tie_message(s, 0, 1)
+    assert tie.code == "classification.msg.tie" and tie.params["score"] == "0.3333"
+    # a readable label wins; the two unreadable ones still tie with each other, below it
+    mixed = C.zero_shot_similarity(minilm, ["I love this so much!"], ["happy", "😀", "😡"])
+    assert [n.params["labels"] for n in mixed.notices if n.code.endswith("labels_unreadable")] == ["'😀', '😡'"]
+    assert C.top_ties(mixed.scores) == {} and C.tie_message(mixed.scores, 0, 1) is None
+    readable = C.zero_shot_similarity(minilm, [SPORTS], LABELS)
+    assert not [n for n in readable.notices if n.code.endswith("labels_unreadable")]
+    assert C.top_ties(readable.scores) == {}
+
+
 def test_empty_text_raises(minilm):
     with pytest.raises(InputError, match="empty"):
         C.zero_shot_similarity(minilm, ["   ", "\n"], LABELS)
@@ -481,3 +501,16 @@ def test_page_zero_shot_on_emoji_lines_is_not_meaningful(app):
     top = table[en("results.top_label")].tolist()
     assert top[:3] == ["Not meaningful"] * 3 and top[3] == "sports"
     assert "Not meaningful: only 0% of the characters" in _all_messages(at)  # the first text's chart
+
+
+def test_page_unreadable_labels_warned_and_tie_has_no_winner(app):
+    at = _page(app)
+    at.text_area(key="p_zs_text").set_value("I love this so much!").run()
+    at.text_input(key="p_zs_labels").set_value("😀, 😡, 🤷").run()
+    assert not at.exception, at.exception
+    messages = _all_messages(at)
+    assert "cannot read 3 label(s): '😀', '😡', '🤷'" in messages
+    assert "No winner for text #1: 3 labels tie at 0.3333" in messages
+    assert _results_table(at)["top_label"].tolist() == [en("results.tie_cell", labels="😀, 😡, 🤷")]
+    at.text_input(key="p_zs_labels").set_value("happy, angry").run()    # readable labels: no warning
+    assert "cannot read" not in _all_messages(at) and "No winner" not in _all_messages(at)
