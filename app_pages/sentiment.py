@@ -29,6 +29,8 @@ EVAL_MAX = 500   # labelled rows of an uploaded evaluation set (one LLM forward 
 K = ui.persist_key
 t = ui.t
 SINGLE, LINES, CSV = "single", "lines", "csv"  # i18n: ok (input mode ids)
+TEXT_COLUMNS = ("text", "review", "sentence")  # i18n: ok (column names guessed as the text column)
+CSV_FOR = "_sent_csv_for"  # i18n: ok (the upload the column choice belongs to)
 EXAMPLES = {
     "positive": "The battery lasts all week and the screen is gorgeous. Best phone I've owned!",  # i18n: ok (model input)
     "negative": "We waited an hour for our food and the waiter never apologised.",  # i18n: ok (model input)
@@ -463,14 +465,18 @@ else:
                 input_notices.append(t("sentiment.csv.bom"))
             input_notices += [textio_text(n) for n in table.notices]
             columns = table.columns
-            guess = next((c for c in columns if c.lower() in ("text", "review", "sentence")), columns[0])  # i18n: ok
-            chosen = st.session_state.get(K("sent_csv_column"))
-            if chosen is not None and chosen not in columns:
-                st.warning(t("sentiment.csv.missing_column", column="“" + ui.escape_markdown(chosen) + "”",
-                             columns=", ".join("“" + ui.escape_markdown(c) + "”" for c in columns)), icon="🗂️")
+            named = next((c for c in columns if c.lower() in TEXT_COLUMNS), None)
+            guess = named or columns[0]
+            # the column choice belongs to one upload: a new file starts from its own guess, a rerun keeps it
+            upload_id = f"{getattr(upload, 'file_id', '')}\x1f{upload.name}\x1f{len(data)}"  # i18n: ok (key)
+            if (st.session_state.get(CSV_FOR) != upload_id
+                    or st.session_state.get(K("sent_csv_column")) not in columns):
+                st.session_state[CSV_FOR] = upload_id
                 st.session_state[K("sent_csv_column")] = guess
-            elif chosen is None:
-                st.session_state[K("sent_csv_column")] = guess
+            if named is None and st.session_state[K("sent_csv_column")] == guess:
+                st.info(t("sentiment.csv.guessed_column", column="“" + ui.escape_markdown(guess) + "”",
+                          names=", ".join(TEXT_COLUMNS),
+                          columns=", ".join("“" + ui.escape_markdown(c) + "”" for c in columns)), icon="🗂️")
             column = left.selectbox(t("sentiment.csv.column"), columns, key=K("sent_csv_column"),
                                     persist_state="session")
             frame, col_notices = textio.column_texts(table, column)

@@ -328,10 +328,23 @@ def test_page_batch_csv_bad_inputs(app):
     assert any("BOM" in i for i in infos) and any("1 row(s) with blank text" in i for i in infos)
     assert at.selectbox(key="p_sent_csv_column").value == "review"
 
-    # the chosen column is missing from a new file: message listing the columns
+    # the column choice belongs to its file: kept while the same file reruns ...
+    at.selectbox(key="p_sent_csv_column").set_value("stars").run()
+    at.toggle(key="p_sent_vader").set_value(True).run()
+    assert at.selectbox(key="p_sent_csv_column").value == "stars"
+    assert at.dataframe[0].value["text"].tolist() == ["5", "3", "1"]
+    # ... and a new file starts from its own guess; messages describe the current file only
     at.file_uploader(key="sent_csv").set_value(("c.csv", b"comment,id\nNice,1\n", "text/csv")).run()
     assert not at.exception
-    assert any("“review” is not in this file" in w and "“comment”" in w for w in _texts(at, "warning"))
+    assert at.selectbox(key="p_sent_csv_column").value == "comment"
+    shown = " ".join(_texts(at, "warning") + _texts(at, "info"))
+    assert "stars" not in shown and "review" in shown          # "review": one of the names looked for
+    assert any("first column “comment” is read" in i and "“id”" in i for i in _texts(at, "info"))
+    at.run()
+    assert "stars" not in " ".join(_texts(at, "warning") + _texts(at, "info"))
+    at.file_uploader(key="sent_csv").set_value(("d.csv", b"stars,review\n2,Fine\n", "text/csv")).run()
+    assert at.selectbox(key="p_sent_csv_column").value == "review"   # not the first file's "stars"
+    assert not _texts(at, "warning")
 
     # over the upload cap
     old = config.get_option("server.maxUploadSize")
