@@ -123,8 +123,9 @@ def _head_with_spinner(data_hash: str) -> S.SentimentHead:
 
 @st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
 def _single(approach: str, model_key: str | None, text: str, settings: tuple, attribution: bool,
-            data_hash: str) -> dict:
-    """One approach on one text -> :func:`components.sentiment.result_dict`."""
+            data_hash: str, _progress=None) -> dict:
+    """One approach on one text -> :func:`components.sentiment.result_dict`; ``_progress``
+    (not part of the cache key): the LLM's per-batch token callback."""
     from components.cache import get_model
 
     if approach == S.VADER:
@@ -133,7 +134,7 @@ def _single(approach: str, model_key: str | None, text: str, settings: tuple, at
     if approach == S.HEAD:
         res = S.head_sentiment(loaded, _head(data_hash), text, attribution)
     elif approach == S.LLM:
-        res = S.llm_sentiment(loaded, text, S.PromptSettings(*settings), attribution)
+        res = S.llm_sentiment(loaded, text, S.PromptSettings(*settings), attribution, _progress)
     else:
         res = S.sst2_sentiment(loaded, text, attribution)
     return S.result_dict(res)
@@ -519,6 +520,24 @@ def _available(key: str | None) -> bool:
         return ui.load_or_explain(key) is not None
 
 
+def _long_run_note(workload: S.LlmWorkload, attribution: bool) -> None:
+    """Before a long LLM run: what SmolLM2 will read (counts, not a guessed duration)."""
+    values = {"tokens": f"{workload.tokens:,}", "prompts": workload.prompts, "plain": f"{workload.plain_tokens:,}"}
+    note = "sentiment.long_run.note_attr" if attribution and workload.plain_tokens < workload.tokens \
+        else "sentiment.long_run.note"
+    st.info(t(note, **values), icon="⏳")
+
+
+def _describe_progress(done: int, total: int, seconds: float, rate: float | None) -> str:
+    """Progress-bar text: tokens read, and the speed and time left measured on this run."""
+    if rate is None:
+        return t("sentiment.long_run.starting", total=f"{total:,}")
+    if done >= total:
+        return t("sentiment.long_run.done", total=f"{total:,}", seconds=f"{seconds:.1f}", rate=f"{rate:,.0f}")
+    return t("sentiment.long_run.progress", done=f"{done:,}", total=f"{total:,}", rate=f"{rate:,.0f}",
+             left=f"{(total - done) / rate:.0f}")
+
+
 # ------------------------------------------------------------------ single text
 if ui.presenter() and st.session_state.get(BENCH_LIVE) and not st.session_state.get(LIVE):
     st.caption(t("sentiment.domains.live_below"))  # the domains slide went live: its panel is below
@@ -531,8 +550,16 @@ elif input_mode == SINGLE:
         key = APPROACH_MODEL[approach]
         if key is not None and not _available(key):
             continue
-        with st.spinner(t("sentiment.spinner_single", approach=long_name(approach))):
-            res = ui.run_guarded(_single, approach, key, text, dataclasses.astuple(settings), show_attr, data_hash)
+        args = (approach, key, text, dataclasses.astuple(settings), show_attr, data_hash)
+        workload = ui.run_guarded(S.llm_workload, ui.load_or_explain(key), text, settings, show_attr) \
+            if approach == S.LLM else None
+        if workload is not None and workload.tokens >= S.LONG_RUN_TOKENS:
+            _long_run_note(workload, show_attr)
+            res = ui.run_guarded(ui.run_with_progress, lambda progress: _single(*args, _progress=progress),
+                                 workload.tokens, _describe_progress)
+        else:
+            with st.spinner(t("sentiment.spinner_single", approach=long_name(approach))):
+                res = ui.run_guarded(_single, *args)
         if res is not None:
             if approach == S.LLM:
                 res = {**res, "calibration_used": settings.calibrate}

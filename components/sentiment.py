@@ -76,6 +76,12 @@ OCCLUSION_MAX_CHARS = 5_000  # longer texts get no word weights: each variant re
 HEAD_SEED = 0
 HEAD_C = 4.0                 # inverse L2 strength (chosen by 5-fold CV on train.csv only)
 LLM_BATCH = 8
+LONG_RUN_TOKENS = 2_000
+"""Prompt tokens of one LLM run (text, content-free prompt and occlusion variants, see
+:func:`llm_workload`) from which the page says beforehand how much the model will read and
+shows progress. Counted with :func:`llm_workload` (default settings, word weights on): the
+sentiment page's six examples read 776-1 633 tokens, a text at the app's 256-token cap about
+7 600 (28 prompts), so only texts well past the examples get the note."""
 
 CONTENT_FREE = "N/A"         # Zhao et al. 2021 content-free input
 LABEL_WORDS = (" negative", " positive")
@@ -642,12 +648,15 @@ def truncate_tokens(loaded, text: str, limit: int) -> tuple[str, int]:
         return loaded.tokenizer.decode(ids[:limit], skip_special_tokens=False), len(ids)
 
 
-def label_distribution(loaded, prompts: Sequence[str], batch_size: int = LLM_BATCH) -> tuple[np.ndarray, np.ndarray]:
+def label_distribution(loaded, prompts: Sequence[str], batch_size: int = LLM_BATCH,
+                       progress: Callable[[int], None] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Next-token label probabilities for each prompt.
 
     Args:
         prompts: token ids of full prompts (see :func:`build_prompt_ids`), or strings,
             tokenised as plain text (no control tokens from their content).
+        progress: called after each batch with the number of prompt tokens it read (padding
+            excluded); an exception it raises stops the run (how a page cancels).
 
     Returns:
         (p, mass): ``p`` ``(n, 2)`` softmax of the logits of the label tokens
@@ -680,6 +689,8 @@ def label_distribution(loaded, prompts: Sequence[str], batch_size: int = LLM_BAT
         label_logits = logits[:, ids]                                    # (B, 2)
         out_p.append(torch.softmax(label_logits, dim=-1).numpy())
         out_mass.append(torch.softmax(logits, dim=-1)[:, ids].sum(-1).numpy())
+        if progress is not None:
+            progress(sum(len(r) for r in rows))
     return np.concatenate(out_p), np.concatenate(out_mass)
 
 
@@ -715,9 +726,10 @@ class PromptSettings:
     mode: str = DEFAULT_MODE
 
 
-def llm_predict(loaded, texts: Sequence[str], settings: PromptSettings = PromptSettings()
-                ) -> tuple[list[str], np.ndarray, dict]:
+def llm_predict(loaded, texts: Sequence[str], settings: PromptSettings = PromptSettings(),
+                progress: Callable[[int], None] | None = None) -> tuple[list[str], np.ndarray, dict]:
     """Batch LLM predictions. Each text is cut to its first ``LLM_MAX_TEXT_TOKENS`` tokens.
+    ``progress``: as in :func:`label_distribution`.
 
     Returns:
         (labels, p_positive per text (calibrated when ``settings.calibrate``), detail dict with
@@ -728,7 +740,7 @@ def llm_predict(loaded, texts: Sequence[str], settings: PromptSettings = PromptS
     texts = [truncate_tokens(loaded, t, LLM_MAX_TEXT_TOKENS)[0] for t in texts]
     prompts = [build_prompt_ids(loaded, settings.template, t, settings.few_shot, settings.mode) for t in texts]
     cf_prompt = build_prompt_ids(loaded, settings.template, CONTENT_FREE, settings.few_shot, settings.mode)
-    p_all, mass = label_distribution(loaded, [cf_prompt] + prompts)
+    p_all, mass = label_distribution(loaded, [cf_prompt] + prompts, progress=progress)
     p_cf, p = p_all[0], p_all[1:]
     p_cal = calibrate(p, p_cf)
     used = p_cal if settings.calibrate else p
@@ -737,9 +749,62 @@ def llm_predict(loaded, texts: Sequence[str], settings: PromptSettings = PromptS
     return labels, used[:, 1], detail
 
 
+@dataclass(frozen=True)
+class LlmWorkload:
+    """What :func:`llm_sentiment` will feed SmolLM2 for one text.
+
+    Attributes:
+        prompts: prompts scored (content-free + text, and with word weights again both plus
+            one occlusion variant per occluded word).
+        tokens: prompt tokens read in total (the forward cost grows with it).
+        text_tokens: tokens of the text as given (before the app's ``LLM_MAX_TEXT_TOKENS`` cap).
+        plain_tokens: prompt tokens read without word weights.
+    """
+
+    prompts: int
+    tokens: int
+    text_tokens: int
+    plain_tokens: int
+
+
+def _llm_batches(loaded, text: str, attribution: bool) -> tuple[list[list[str]], int]:
+    """The texts of each :func:`llm_predict` call of :func:`llm_sentiment`, and the text's
+    token count: exactly what it runs, so :func:`llm_workload` counts what is read."""
+    whole_chars = len(text)
+    cut, n_tokens = truncate_tokens(loaded, text, LLM_MAX_TEXT_TOKENS)
+    batches = [[cut]]
+    if attribution and max(len(cut), whole_chars) <= OCCLUSION_MAX_CHARS:   # the rule of occlusion()
+        units = units_of(cut)[:LLM_OCCLUSION_WORDS]
+        batches.append([cut] + [without_unit(cut, a, b) for a, b, _ in units])
+    return batches, n_tokens
+
+
+def llm_workload(loaded, text: str, settings: PromptSettings = PromptSettings(),
+                 attribution: bool = True) -> LlmWorkload:
+    """Prompts and prompt tokens :func:`llm_sentiment` will read for ``text`` (tokenizer only,
+    no forward pass). Each :func:`llm_predict` call also scores the content-free prompt.
+
+    Raises:
+        SentimentInputError: empty text or template without ``{text}``.
+    """
+    text, _ = check_text(text)
+    check_template(settings.template)
+    batches, n_tokens = _llm_batches(loaded, text, attribution)
+    sizes = []
+    for batch in batches:
+        texts = [CONTENT_FREE] + [truncate_tokens(loaded, t, LLM_MAX_TEXT_TOKENS)[0] for t in batch]  # as llm_predict
+        sizes.append([len(build_prompt_ids(loaded, settings.template, t, settings.few_shot, settings.mode))
+                      for t in texts])
+    return LlmWorkload(prompts=sum(len(b) for b in sizes), tokens=sum(map(sum, sizes)),
+                       text_tokens=n_tokens, plain_tokens=sum(sizes[0]))
+
+
 def llm_sentiment(loaded, text: str, settings: PromptSettings = PromptSettings(),
-                  attribution: bool = True) -> SentimentResult:
+                  attribution: bool = True, progress: Callable[[int], None] | None = None) -> SentimentResult:
     """Classify ``text`` by prompting the causal LM and reading the label-word logits.
+
+    ``progress``: called after each batch with the prompt tokens it read (they add up to
+    :func:`llm_workload` ``.tokens``); an exception it raises stops the run.
 
     ``extra``: ``prompt`` (exact string), ``uncalibrated`` / ``calibrated`` / ``content_free``
     label distributions as {label: p}, ``label_mass`` (share of the label tokens in the full
@@ -756,7 +821,7 @@ def llm_sentiment(loaded, text: str, settings: PromptSettings = PromptSettings()
         notices.append(Message("sentiment.notice.cut_by_app", {
             "n": n_tokens, "limit": LLM_MAX_TEXT_TOKENS, "what": loaded.spec.display_name,
             "read": f"{len(text):,}", "chars": f"{whole_chars:,}"}))
-    (labels, p, detail), seconds = _timed(llm_predict, loaded, [text], settings)
+    (labels, p, detail), seconds = _timed(llm_predict, loaded, [text], settings, progress)
     p_pos = float(p[0])
     as_dict = lambda row: {NEGATIVE: float(row[0]), POSITIVE: float(row[1])}  # noqa: E731
     result = SentimentResult(
@@ -774,7 +839,8 @@ def llm_sentiment(loaded, text: str, settings: PromptSettings = PromptSettings()
     )
     if attribution:
         (weights, occ), result.attribution_seconds = _timed(
-            occlusion, text, lambda ts: llm_predict(loaded, ts, settings)[1], LLM_OCCLUSION_WORDS, whole_chars)
+            occlusion, text, lambda ts: llm_predict(loaded, ts, settings, progress)[1], LLM_OCCLUSION_WORDS,
+            whole_chars)
         result.attribution, result.notices = weights, result.notices + occ
     return result
 

@@ -226,6 +226,68 @@ def notices(messages: list) -> None:
         st.info(say(msg), icon="ℹ️")
 
 
+class _Stopped(Exception):
+    """Raised in a worker's progress callback once the script run that started it has ended."""
+
+
+def run_with_progress(fn: Callable[[Callable[[int], None]], Any], total: int,
+                      describe: Callable[[int, int, float, float | None], str], poll_seconds: float = 0.25) -> Any:
+    """Run ``fn(progress)`` in a worker thread while this script run draws a progress bar.
+
+    Args:
+        fn: the work; it calls ``progress(n)`` after each step with the units it just
+            processed (e.g. prompt tokens), which add up to about ``total``.
+        total: expected units (> 0).
+        describe: ``describe(done, total, seconds, rate)`` -> the bar's text; ``seconds`` is
+            the wall time so far, ``rate`` the units per second measured so far in this run
+            (None before the first step).
+        poll_seconds: how often the bar is redrawn.
+
+    A rerun or Stop interrupts this script thread at its next redraw; the worker then stops at
+    its next step (its ``progress`` call raises), so no abandoned run keeps the CPU busy. A
+    cached result (no step taken) leaves no bar.
+
+    Returns:
+        ``fn``'s result; its exception is re-raised here.
+    """
+    import threading
+    import time
+
+    from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
+
+    state: dict[str, Any] = {"done": 0, "result": None, "error": None}
+    stop = threading.Event()
+
+    def progress(n: int) -> None:
+        if stop.is_set():
+            raise _Stopped()
+        state["done"] += int(n)   # only the worker writes it
+
+    def work() -> None:
+        try:
+            state["result"] = fn(progress)
+        except BaseException as exc:  # noqa: BLE001 - handed to the script thread
+            state["error"] = exc
+
+    worker = threading.Thread(target=work, daemon=True, name="progress-worker")  # i18n: ok (thread name)
+    add_script_run_ctx(worker, get_script_run_ctx())   # cached getters inside fn need the session
+    start = time.perf_counter()
+    bar = st.progress(0.0, text=describe(0, total, 0.0, None))
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(poll_seconds)
+            done, seconds = state["done"], time.perf_counter() - start
+            bar.progress(min(1.0, done / total), text=describe(done, total, seconds, done / seconds if done else None))
+    finally:
+        stop.set()
+    if not state["done"]:
+        bar.empty()
+    if state["error"] is not None:
+        raise state["error"]
+    return state["result"]
+
+
 def run_guarded(fn: Callable, *args, **kwargs):
     """Call ``fn``; on an unexpected exception show a short error instead of a traceback
     and return None (the exception is still logged on the server)."""

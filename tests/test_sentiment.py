@@ -149,6 +149,36 @@ def test_llm_label_scores_are_a_distribution(smollm2):
     assert p[0, 1] > p[1, 1]
 
 
+def test_llm_workload_counts_what_the_run_reads_and_progress_can_stop_it(smollm2):
+    text = "I loved this film, the acting was superb."
+    for attribution in (False, True):
+        work = S.llm_workload(smollm2, text, attribution=attribution)
+        read: list[int] = []
+        res = S.llm_sentiment(smollm2, text, attribution=attribution, progress=read.append)
+        assert sum(read) == work.tokens and len(read) >= 1      # every prompt token, padding excluded
+        assert res.label == S.POSITIVE
+    plain, full = S.llm_workload(smollm2, text, attribution=False), work
+    assert plain.prompts == 2 and full.prompts == 2 + 2 + len(S.units_of(text))
+    assert full.plain_tokens == plain.tokens < full.tokens
+    # a 5 000-character review: the text is capped at LLM_MAX_TEXT_TOKENS, but word weights
+    # multiply the prompts, so the page warns beforehand; without them it does not
+    long = ("The room was clean and the staff were friendly, but the breakfast was cold. " * 70)[:5000]
+    heavy = S.llm_workload(smollm2, long, attribution=True)
+    assert heavy.text_tokens > S.LLM_MAX_TEXT_TOKENS
+    assert heavy.prompts == 2 + 2 + S.LLM_OCCLUSION_WORDS
+    assert heavy.tokens >= S.LONG_RUN_TOKENS > heavy.plain_tokens
+    # an exception raised by the progress callback stops the run after that batch
+    calls = []
+
+    def stop(n):
+        calls.append(n)
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        S.llm_sentiment(smollm2, text, attribution=True, progress=stop)
+    assert len(calls) == 1
+
+
 def test_llm_calibration_and_few_shot(smollm2):
     text = "The concert was amazing and the crowd was fantastic."
     settings = S.PromptSettings(calibrate=True, few_shot=True, mode=S.COMPLETE)
@@ -533,3 +563,23 @@ def test_word_chips_show_shortcode_like_words_as_typed():
         rewritten = snippet.replace(":material/", ":material_")  # what the frontend does
         shown = html.unescape(re.sub(r"<[^>]+>", "", rewritten))
         assert word in shown and ":material_" not in shown
+
+
+def test_page_long_llm_run_is_announced_with_token_counts_and_progress(app, monkeypatch, smollm2):
+    from components.i18n import translate
+
+    monkeypatch.setattr(S, "LONG_RUN_TOKENS", 50)      # a short text stands in for a long one
+    text = "The battery died after a day and support never answered."
+    at = _open(app)
+    for name, on in (("sent_vader", False), ("sent_head", False), ("sent_hub", False), ("sent_attr", False),
+                     ("sent_llm", True)):
+        at.toggle(key=f"p_{name}").set_value(on)
+    at.text_area(key="p_sent_text").set_value(text).run()
+    assert not at.exception, at.exception
+    work = S.llm_workload(smollm2, text, S.PromptSettings(), attribution=False)
+    note = translate("en", "sentiment.long_run.note", tokens=f"{work.tokens:,}", prompts=work.prompts,
+                     plain=f"{work.plain_tokens:,}")
+    assert note in _texts(at, "info")
+    bars = [e.proto.text for e in at.get("progress")]
+    assert len(bars) == 1 and bars[0].startswith(f"SmolLM2 read {work.tokens:,} prompt tokens in ")
+    assert len(at.metric) == 1                            # the LLM's result is shown
