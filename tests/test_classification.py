@@ -420,10 +420,16 @@ def test_page_batch_csv(app):
     assert "1 row(s) with blank text were dropped" in _all_messages(at)
     table = _results_table(at)
     assert table["row"].tolist() == [1, 3] and table["top_label"].tolist() == ["sports", "food"]
-    # a file without the remembered column: the columns are listed
-    at.file_uploader(key="zs_csv").set_value(("other.csv", b"body\nhello world\n", "text/csv")).run()
+    # the column choice belongs to its file: a pick survives reruns of the same file ...
+    at.selectbox(key="p_zs_csv_text").set_value("id").run()
+    at.text_input(key="p_zs_labels").set_value("sports, food, numbers").run()
+    assert at.selectbox(key="p_zs_csv_text").value == "id" and _results_table(at)["text"].tolist() == ["1", "2", "3"]
+    # ... and a new file starts from its own guess, with no message about the earlier file's column
+    at.file_uploader(key="zs_csv").set_value(("other.csv", b"body,id\nhello world,7\n", "text/csv")).run()
     assert not at.exception
-    assert "Column 'sentence' is not in this file. Columns found: 'body'" in _all_messages(at)
+    assert at.selectbox(key="p_zs_csv_text").value == "body"
+    assert "'id'" not in _all_messages(at) and "not in this file" not in _all_messages(at)
+    at.text_input(key="p_zs_labels").set_value("sports, politics, technology, food").run()
     # not UTF-8: read as cp1252 with a notice
     at.file_uploader(key="zs_csv").set_value(("cp.csv", "body\nCaf\xe9 food is great\n".encode("cp1252"), "text/csv")).run()
     assert not at.exception and "not UTF-8" in _all_messages(at)
