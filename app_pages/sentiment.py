@@ -73,8 +73,9 @@ if run_requested:
 
 # ------------------------------------------------------------------ small helpers
 def label_names() -> dict[str, str]:
-    """Label key -> translated label."""
-    return {k: t(f"sentiment.label.{k}") for k in (S.NEGATIVE, S.NEUTRAL, S.POSITIVE)}
+    """Label key -> translated label (``S.NOT_MEANINGFUL``: the text could not be read)."""
+    return {**{k: t(f"sentiment.label.{k}") for k in (S.NEGATIVE, S.NEUTRAL, S.POSITIVE)},
+            S.NOT_MEANINGFUL: t("coverage.not_meaningful")}
 
 
 def short_name(approach: str) -> str:
@@ -590,8 +591,9 @@ else:
         covs = ui.run_guarded(_batch_coverage, approach, key, tuple(texts)) or [{"meaningful": True}] * len(texts)
         name = short_name(approach)
         label_col = t("sentiment.col.batch_label", approach=name)
-        table[label_col] = [names.get(v, v) if c["meaningful"] else t("coverage.not_meaningful")
-                            for v, c in zip(labels, covs)]
+        # a text the approach could not read counts as such everywhere: table, chart, map link
+        labels = [v if c["meaningful"] else S.NOT_MEANINGFUL for v, c in zip(labels, covs)]
+        table[label_col] = [names.get(v, v) for v in labels]
         table[t("sentiment.col.batch_p", approach=name)] = [round(v, 4) for v in p]
         if "fraction" in covs[0]:
             table[t("coverage.column_reader", reader=name)] = [coverage.short(c) for c in covs]
@@ -607,7 +609,8 @@ else:
                                              y_title=t("sentiment.chart.texts"))
         counts = pd.DataFrame({t("sentiment.col.approach"): list(used),
                                **{names[lab]: [int((key_table[a] == lab).sum()) for a in used.values()]
-                                  for lab in (S.NEGATIVE, S.NEUTRAL, S.POSITIVE)}})
+                                  for lab in (S.NEGATIVE, S.NEUTRAL, S.POSITIVE, S.NOT_MEANINGFUL)
+                                  if lab != S.NOT_MEANINGFUL or (key_table == lab).any(axis=None)}})
         ui.chart(dist_fig, key="sent_label_dist", table=counts, filename="sentiment_label_counts")
         if not ui.presenter():
             ui.data_table(pd.DataFrame(timing_rows), key="sent_batch_timing", filename="sentiment_timing")

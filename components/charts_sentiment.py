@@ -16,11 +16,13 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from components import palettes
+from components import sentiment as S
 from components.charts import plotly_literal
 
-COLOURS = {"positive": palettes.POSITIVE, "negative": palettes.NEGATIVE, "neutral": palettes.NEUTRAL}
+COLOURS = {"positive": palettes.POSITIVE, "negative": palettes.NEGATIVE, "neutral": palettes.NEUTRAL,
+           S.NOT_MEANINGFUL: palettes.UNREADABLE}
 DEFAULT_COLOUR = palettes.OKABE_ITO[2]
-LABEL_ORDER = ("negative", "neutral", "positive")
+LABEL_ORDER = ("negative", "neutral", "positive", S.NOT_MEANINGFUL)
 
 
 _esc = plotly_literal  # labels, hover and template text shown literally (components.charts)
@@ -199,17 +201,19 @@ def label_distribution(table: pd.DataFrame, approach_columns: Mapping[str, str],
     """Grouped bar chart: how many texts each approach put in each label.
 
     Args:
-        table: batch results, one row per text; label columns hold label keys.
+        table: batch results, one row per text; label columns hold label keys, with
+            :data:`components.sentiment.NOT_MEANINGFUL` for a text the approach could not
+            read (its own hatched bar, as the results table shows it).
         approach_columns: displayed approach name -> column of ``table`` holding its label keys.
         names: label key -> displayed label. y_title: axis title.
     """
     fig = go.Figure()
     for label in LABEL_ORDER:
         counts = [int((table[col] == label).sum()) for col in approach_columns.values()]
-        if label == "neutral" and not any(counts):
+        if label in ("neutral", S.NOT_MEANINGFUL) and not any(counts):
             continue
         fig.add_bar(name=_name(names, label), x=[_esc(n) for n in approach_columns], y=counts,
-                    marker_color=COLOURS[label],
+                    marker_color=COLOURS[label], marker_pattern_shape="/" if label == S.NOT_MEANINGFUL else "",
                     hovertemplate="%{x}<br>" + _name(names, label) + ": %{y}<extra></extra>")
     fig.update_layout(barmode="group", height=height, margin=dict(l=10, r=10, t=5, b=5),
                       yaxis=dict(title=_esc(y_title)), legend=dict(orientation="h", y=-0.2))

@@ -29,6 +29,7 @@ DIVERGING: list[list] = [[0.0, "#D55E00"], [0.5, "#F7F7F7"], [1.0, "#0072B2"]]
 POSITIVE = "#0072B2"
 NEGATIVE = "#D55E00"
 NEUTRAL = "#999999"
+UNREADABLE = "#DDDDDD"  # texts a model could not read (drawn hatched, apart from neutral)
 
 
 def categorical(n: int) -> list[str]:

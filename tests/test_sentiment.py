@@ -515,6 +515,8 @@ def test_page_evaluation_on_own_csv(app):
 
 
 def test_page_single_and_batch_emoji_not_meaningful(app):
+    from components.i18n import translate
+
     at = _open(app)
     at.toggle(key="p_sent_hub").set_value(False)
     at.toggle(key="p_sent_llm").set_value(False)
@@ -533,6 +535,18 @@ def test_page_single_and_batch_emoji_not_meaningful(app):
     assert df[head_label].tolist()[:2] == ["Not meaningful", "Not meaningful"] and df[head_label][2] == "positive"
     vader_known = [c for c in df.columns if c.startswith("Known characters · Rules")][0]
     assert df[vader_known].tolist() == ["0% (0/2)", "100% (1/1)", "100% (9/9)"]
+    # the label counts (chart and its table) count the unreadable texts as the results table does
+    approach = translate("en", "sentiment.col.approach")
+    counts = next(d.value for d in at.dataframe if approach in d.value.columns and "Not meaningful" in d.value.columns)
+    for _, row in counts.iterrows():
+        label_col = next(c for c in df.columns if c.endswith(f"{row[approach]} · label"))
+        shown = df[label_col].value_counts()
+        assert {c: int(row[c]) for c in counts.columns if c != approach and row[c]} == shown.to_dict(), (row, shown)
+    assert int(counts.loc[counts[approach] == translate("en", "sentiment.approach_short.head"), "Not meaningful"].iloc[0]) == 2
+    traces = next(json.loads(c.proto.spec)["data"] for c in at.get("plotly_chart") if "Not meaningful" in c.proto.spec)
+    unreadable = next(tr for tr in traces if tr["name"] == "Not meaningful")
+    assert unreadable["marker"]["pattern"]["shape"] == "/"  # its own hatched bar, not neutral's
+    assert sorted(unreadable["y"]) == sorted(int(v) for v in counts["Not meaningful"])
 
 
 def test_hub_model_unavailable_markdown_keeps_code_spans():
