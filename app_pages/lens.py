@@ -207,8 +207,11 @@ pos_key = K("lens_position")
 if not -1 <= st.session_state[pos_key] < res.seq_len:
     st.info(t("lens.msg.reset_position", value=st.session_state[pos_key], last=res.seq_len - 1), icon="↩️")
     st.session_state[pos_key] = -1
+elif st.session_state[pos_key] == res.seq_len - 1:
+    st.session_state[pos_key] = -1  # the last position is offered once, as "last token"
 labels = res.labels
-st.select_slider(t("lens.position.label"), options=[-1, *range(res.seq_len)], key=pos_key, persist_state="session",
+# "last token" (-1, which follows the text as it grows) sits where the last position is: the right end
+st.select_slider(t("lens.position.label"), options=[*range(res.seq_len - 1), -1], key=pos_key, persist_state="session",
                  format_func=lambda p, f=lang(), n=res.seq_len, labs=tuple(labels): (  # noqa: B008 - bound now
                      i18n.translate(f, "lens.position.last") if p == -1 else f"{p} · {labs[p]}"))
 position = int(st.session_state[pos_key]) % res.seq_len

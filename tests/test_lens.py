@@ -391,3 +391,25 @@ def test_attention_head_links_to_its_ablation(app, smollm2):
     ids, _ = encode(smollm2, text)
     direct = ablate_heads(smollm2, ids, [(5, 3)], mode="zero")
     assert float(app.metric[0].value) == pytest.approx(direct.kl, abs=1e-3)
+
+
+def test_page_position_slider_ends_at_the_last_token(app, smollm2):
+    """Positions run left to right with "last token" at the right end, where the last position
+    is; a link naming the last position by number opens as "last token" (offered once)."""
+    from components import i18n, permalink
+
+    ids, _ = encode(smollm2, PROMPT)
+    app.switch_page("app_pages/lens.py")
+    for k, v in permalink.free_encode({"text": PROMPT, "position": len(ids) - 1}).items():
+        app.query_params[k] = v
+    app.run()
+    assert not app.exception
+    slider = app.select_slider(key="p_lens_position")
+    options = list(slider.options)
+    assert len(options) == len(ids)
+    assert options[0].startswith("0 · ") and options[-1] == i18n.translate("en", "lens.position.last")
+    assert slider.value == -1
+    slider.set_value(0).run()
+    assert not app.exception
+    token = i18n.translate("en", "lens.position.token")
+    assert _frame_with(app, token)[token].iloc[0] == "The"

@@ -158,11 +158,11 @@ def test_generation_english(page, server):
 
 
 def test_generation_stop_button_keeps_the_text_so_far(page, server):
-    """The page's own Stop button, beside the stream: pressing it ends the generation, the
+    """The page's own "Stop generating" button, beside the stream: pressing it ends the generation, the
     text written so far stays (no cursor), with a note that it was cut short; the button goes."""
     open_page(page, server.url, "generation?max_new=400")
     page.get_by_role("button", name="Generate", exact=True).click()
-    stop = page.locator('[data-testid="stButton"]').get_by_role("button", name="Stop", exact=True)
+    stop = page.locator('[data-testid="stButton"]').get_by_role("button", name="Stop generating", exact=True)
     stop.wait_for(state="visible", timeout=DEFAULT_TIMEOUT_S * 1000)
     page.locator('[data-testid="stCode"]').filter(has_text="▌").first.wait_for(
         state="visible", timeout=DEFAULT_TIMEOUT_S * 1000)
