@@ -43,7 +43,7 @@ test: setup browser lint
 
 # tiers are markers set in tests/conftest.py from what each test uses
 test-fast: setup
-	$(TEST_ENV) $(PY) -m pytest -m "unit and not slow" -q --durations=5
+	$(TEST_ENV) $(PY) -m pytest -m "unit and not slow" -q -n 2 --durations=5
 
 test-app: setup
 	$(TEST_ENV) $(PY) -m pytest -m "apptest" -q

@@ -749,11 +749,9 @@ def chart(fig, key: str, table=None, filename: str | None = None, height: int | 
         The selection state of ``st.plotly_chart`` when ``on_select="rerun"`` (2-D charts
         only; ``event.selection.points`` lists the picked points), else None.
     """
-    if ready:
-        pass
-    elif presenter():
+    if not ready and presenter():
         present_figure(fig, height)
-    elif height:
+    elif not ready and height:
         fig.update_layout(height=height)
     config = {**PLOTLY_CONFIG, "toImageButtonOptions": {**PLOTLY_CONFIG["toImageButtonOptions"],
                                                         "filename": filename or key}}
