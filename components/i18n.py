@@ -60,14 +60,27 @@ class _Keep(dict):
         return "{" + key + "}"
 
 
+ONE_SUFFIX = "_one"
+"""A language may give ``<key>_one``: the form used when the count ``n`` is 1 ("1 row was
+dropped" beside "{n} rows were dropped"). Languages without grammatical number (中文) do not."""
+
+
+def _is_one(count: object) -> bool:
+    return count is not None and str(count).replace(",", "").strip() == "1"
+
+
 def translate(lang: str, key: str, **values) -> str:
     """The string ``key`` in ``lang``, with ``{placeholders}`` filled from ``values``.
 
-    Falls back to English, then to the key itself (so a missing string is visible, never an
-    exception). Values are inserted as given: callers escape them before any HTML.
+    When ``values["n"]`` is 1 and ``lang`` has ``<key>_one``, that singular form is used
+    (:data:`ONE_SUFFIX`). Falls back to English, then to the key itself (so a missing string
+    is visible, never an exception). Values are inserted as given: callers escape them before
+    any HTML.
     """
     lang = lang if lang in LANGS else DEFAULT_LANG
-    text = strings(lang).get(key)
+    text = strings(lang).get(key + ONE_SUFFIX) if _is_one(values.get("n")) else None
+    if text is None:
+        text = strings(lang).get(key)
     if text is None:
         text = strings(DEFAULT_LANG).get(key, key)
     if values:

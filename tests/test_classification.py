@@ -29,7 +29,7 @@ LABELS = ["politics", "sports", "technology", "food"]
     ("sports, politics", ["sports", "politics"], None),
     ("  sports ,politics  ,", ["sports", "politics"], "empty label"),
     ("sports, , ,food", ["sports", "food"], "empty label"),
-    ("sports, Sports, SPORTS , food", ["sports", "food"], "Duplicate"),
+    ("sports, Sports, SPORTS , food", ["sports", "food"], "Dropped as duplicates"),
     ("sports", ["sports"], None),
     (", ".join(f"label{i}" for i in range(25)), [f"label{i}" for i in range(20)], "only the first 20"),
 ])
@@ -341,7 +341,7 @@ def test_page_default_runs(app):
 @pytest.mark.parametrize("labels, message", [
     (",, ,", "No labels"),
     ("   ", "No labels"),
-    ("sports, Sports, food", "Duplicate label"),
+    ("sports, Sports, food", "Dropped as duplicates"),
     ("sports", "not a share"),
     (", ".join(f"topic {i}" for i in range(25)), "only the first 20"),
 ])
@@ -417,7 +417,7 @@ def test_page_batch_csv(app):
     at.file_uploader(key="zs_csv").set_value(("texts.csv", csv, "text/csv")).run()
     assert not at.exception
     assert at.selectbox(key="p_zs_csv_text").value == "sentence"     # BOM stripped from the header
-    assert "1 row(s) with blank text were dropped" in _all_messages(at)
+    assert "1 row with blank text was dropped" in _all_messages(at)
     table = _results_table(at)
     assert table["row"].tolist() == [1, 3] and table["top_label"].tolist() == ["sports", "food"]
     # the column choice belongs to its file: a pick survives reruns of the same file ...
@@ -515,7 +515,7 @@ def test_page_unreadable_labels_warned_and_tie_has_no_winner(app):
     at.text_input(key="p_zs_labels").set_value("😀, 😡, 🤷").run()
     assert not at.exception, at.exception
     messages = _all_messages(at)
-    assert "cannot read 3 label(s): '😀', '😡', '🤷'" in messages
+    assert "cannot read 3 labels: '😀', '😡', '🤷'" in messages
     assert "No winner for text #1: 3 labels tie at 0.3333" in messages
     assert _results_table(at)["top_label"].tolist() == [en("results.tie_cell", labels="😀, 😡, 🤷")]
     at.text_input(key="p_zs_labels").set_value("happy, angry").run()    # readable labels: no warning

@@ -294,7 +294,7 @@ def test_page_csv_upload_with_blank_cells_and_bom(app):
     at.selectbox(key="p_emb_csv_text").set_value("sentence").run()
     at.selectbox(key="p_emb_csv_label").set_value("topic").run()
     assert not at.exception, at.exception
-    assert "2 row(s) with blank" in _messages(at)
+    assert "2 rows with blank" in _messages(at)
     assert at.get("plotly_chart")
 
 
@@ -432,7 +432,7 @@ def test_page_fifty_lines_of_two_sentences_draw_a_map(app):
     at.run()
     assert not at.exception, at.exception
     msg = _messages(at)
-    assert "choose 2-D" not in msg and "only 2 distinct" in msg and "span only 1 direction" in msg
+    assert "choose 2-D" not in msg and "only 2 distinct" in msg and "lie in a subspace of dimension 1 only" in msg
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)
     from tests.conftest import plotly_array
 

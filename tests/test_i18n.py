@@ -13,13 +13,41 @@ ROOT = Path(__file__).resolve().parents[1]
 PAGE_FILES = sorted((ROOT / "app_pages").glob("*.py")) + [ROOT / "app.py"]
 
 
+def _singulars(table: dict[str, str]) -> set[str]:
+    return {k for k in table if k.endswith(i18n.ONE_SUFFIX) and k.removesuffix(i18n.ONE_SUFFIX) in table}
+
+
 def test_both_languages_have_the_same_keys_and_placeholders():
+    """Same keys and placeholders in both languages; a singular ``<key>_one`` form is a
+    language's own (English has them, 中文 has no grammatical number)."""
     en, zh = i18n.strings("en"), i18n.strings("zh")
     assert en, "no English strings found"
-    assert sorted(set(en) - set(zh)) == [], "keys missing in zh"
-    assert sorted(set(zh) - set(en)) == [], "keys missing in en"
-    bad = [k for k in en if i18n.placeholders(en[k]) != i18n.placeholders(zh[k])]
+    assert sorted(set(en) - set(zh) - _singulars(en)) == [], "keys missing in zh"
+    assert sorted(set(zh) - set(en) - _singulars(zh)) == [], "keys missing in en"
+    bad = [k for k in set(en) - _singulars(en) if i18n.placeholders(en[k]) != i18n.placeholders(zh[k])]
     assert bad == [], f"placeholders differ: {bad}"
+
+
+def test_singular_forms_count_n_and_use_no_other_placeholder():
+    """A ``<key>_one`` form exists only beside a plural sentence counting ``{n}``, and its
+    placeholders are among the plural's (it is chosen by ``n``, filled from the same values)."""
+    for lang in i18n.LANGS:
+        table = i18n.strings(lang)
+        for key in _singulars(table):
+            base = table[key.removesuffix(i18n.ONE_SUFFIX)]
+            assert "n" in i18n.placeholders(base), f"{lang}:{key}: its plural does not count n"
+            assert i18n.placeholders(table[key]) <= i18n.placeholders(base), f"{lang}:{key}"
+
+
+def test_english_counts_agree_with_their_noun():
+    """English says "1 row was dropped" and "2 rows were dropped"; 中文 has one form;
+    no English sentence hedges with "(s)"."""
+    assert i18n.translate("en", "textio.blank_rows", n=1) == "1 row with blank text was dropped."
+    assert i18n.translate("en", "textio.blank_rows", n=2) == "2 rows with blank text were dropped."
+    assert i18n.translate("en", "textio.blank_rows", n="1,000") == "1,000 rows with blank text were dropped."
+    assert i18n.translate("zh", "textio.blank_rows", n=1) == i18n.translate("zh", "textio.blank_rows", n="1")
+    hedged = [k for k, v in i18n.strings("en").items() if re.search(r"\w\((s|es)\)", v)]
+    assert hedged == [], f"plural hedges: {hedged}"
 
 
 def test_every_namespace_file_exists_in_both_languages():
@@ -32,7 +60,7 @@ def test_chinese_strings_are_translated():
     """A zh string identical to its English one is a missed translation (short technical
     tokens such as "CSV", "PCA" or formulas are allowed)."""
     en, zh = i18n.strings("en"), i18n.strings("zh")
-    same = [k for k in en if en[k] == zh[k] and len(re.findall(r"[A-Za-z]{3,}", en[k])) >= 3]
+    same = [k for k in en if k in zh and en[k] == zh[k] and len(re.findall(r"[A-Za-z]{3,}", en[k])) >= 3]
     assert same == [], f"untranslated: {same}"
 
 
