@@ -16,6 +16,7 @@ import streamlit as st
 from components import charts_embeddings as charts
 from components import coverage, ui
 from components import embeddings as emb
+from components import embeddings_wording as EW
 from components.catalog import EMBEDDINGS, MINILM, SENTENCE_TRANSFORMER, SMOLLM2, get_spec, models_for
 from components.permalink import BOOL, CHOICE, FLOAT, INT, TEXT, TEXTS, Param
 from components.textio import CsvTable, InputError, column_texts, parse_labelled_lines, read_csv_bytes
@@ -238,15 +239,15 @@ def report(result: dict, source: str, key: str) -> None:
 def render_example(example: dict) -> None:
     cur = dict(example["result"])
     if cur.get("set") in SETS:  # the legend title and the shipped set's labels in the session's language
-        cur["label_title"] = SETS[cur["set"]].label_title(ui.lang())
-        cur["labels"] = [emb.set_label(str(label), ui.lang()) for label in cur.get("labels") or []] or None
+        cur["label_title"] = EW.set_label_title(SETS[cur["set"]], ui.lang())
+        cur["labels"] = [EW.set_label(str(label), ui.lang()) for label in cur.get("labels") or []] or None
     render_metrics(cur)
     map_chart(charts.result_map(cur, title=map_title(cur), lang=ui.lang()), "emb_cur_map",
               charts.display_frame(emb.points_frame(cur), ui.lang()), "embedding-map", selectable=False)
     render_variance(cur, "emb_cur")
     render_selected(cur, "emb_cur")
     render_query(cur, "emb_cur")
-    report(cur, SETS[cur["set"]].title(ui.lang()) if cur.get("set") in SETS else "", "emb_report_cur")
+    report(cur, EW.set_title(SETS[cur["set"]], ui.lang()) if cur.get("set") in SETS else "", "emb_report_cur")
 
 
 def _go_live(example: dict) -> None:
@@ -287,10 +288,10 @@ def read_items(mode: str, method: str) -> tuple[pd.DataFrame, list[str], str, st
         if st.session_state.get(K("emb_example")) not in names:
             st.session_state[K("emb_example")] = names[0]
         name = st.selectbox(t("embeddings.input.set"), names, key=K("emb_example"), persist_state=SESSION,
-                            format_func=lambda n: SETS[n].title(ui.lang()))
-        frame = SETS[name].frame(ui.lang())  # shipped labels in the UI language
+                            format_func=lambda n: EW.set_title(SETS[n], ui.lang()))
+        frame = EW.set_frame(SETS[name], ui.lang())  # shipped labels in the UI language
         frame["row"] = np.arange(1, len(frame) + 1)
-        return frame, notes, SETS[name].label_title(ui.lang()), SETS[name].title(ui.lang())
+        return frame, notes, EW.set_label_title(SETS[name], ui.lang()), EW.set_title(SETS[name], ui.lang())
     if mode == TYPED:
         st.session_state.setdefault(K("emb_text"), DEFAULT_TEXT)
         c1, c2 = st.columns([4, 1])

@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from components import generation as gen
+from components import generation_wording as W
 from components import server as srv
 from components import ui
 from components.attention import MAX_TOKENS_LIMIT as ATTENTION_TOKEN_LIMIT
@@ -97,7 +98,7 @@ INTERRUPTED = "gen_interrupted"  # i18n: ok (state key): text of a generation cu
 
 # ------------------------------------------------------------------ renderers (live + curated)
 def _fmt_finish(reason: str) -> str:
-    return gen.finish_label(reason, t)
+    return W.finish_label(reason, ui.lang())
 
 
 def render_samples(result: dict, key: str) -> None:
@@ -143,17 +144,17 @@ def render_prompt_tokens(records: list[dict], key: str) -> None:
 
 def distribution_frame(record: dict) -> pd.DataFrame:
     """The plotted numbers of the next-token chart (translated headers)."""
-    return gen.distribution_frame(record, t)
+    return W.distribution_frame(record, ui.lang())
 
 
 def distribution_figure(record: dict):
     """The next-token chart, labels in the session's language."""
-    return gen.distribution_figure(record, t)
+    return W.distribution_figure(record, ui.lang())
 
 
 def prompt_tokens_frame(records: list[dict], raw: bool = False) -> pd.DataFrame:
     """Prompt tokens as a table (translated headers; raw vocabulary strings with ``raw``)."""
-    return gen.prompt_tokens_frame(records, t, raw=raw)
+    return W.prompt_tokens_frame(records, ui.lang(), raw=raw)
 
 
 def render_distribution(record: dict, key: str) -> None:
@@ -227,9 +228,7 @@ CMP_RESULTS = "gen_cmp_results"  # i18n: ok (state key)
 
 def column_title(s: dict) -> str:
     """Short translated name of one column's decoding settings (``settings_record`` dict)."""
-    if not s["do_sample"]:
-        return t("generation.greedy")
-    return t("generation.compare.sampled_short", temperature=s["temperature"], top_k=s["top_k"], top_p=s["top_p"])
+    return W.decoding_name(s, ui.lang())
 
 
 def column_editors() -> list[GenerationSettings]:
@@ -290,7 +289,7 @@ def render_columns(records: list[dict], key: str) -> None:
             if "ttft_s" in s:
                 render_meters(st, {"ttft_s": s["ttft_s"], "tokens_per_s": s["tokens_per_s"]})
             st.caption(t("generation.metric.finish") + ": " + _fmt_finish(s["finish_reason"]))
-    ui.data_table(gen.compare_frame(records, t), key=f"{key}_cmp_table", filename="decoding-settings-compared")
+    ui.data_table(W.compare_frame(records, ui.lang()), key=f"{key}_cmp_table", filename="decoding-settings-compared")
 
 
 def run_compare(loaded, prepared, settings: GenerationSettings, columns: list[GenerationSettings],
@@ -338,8 +337,8 @@ def run_compare(loaded, prepared, settings: GenerationSettings, columns: list[Ge
     spec = get_spec(loaded.spec.key)
     ui.report_button(
         t("generation.report_title"),
-        lambda: gen.compare_report_sections(
-            t, records=current, prompt=prompt, model_name=f"{ui.model_name(spec)} ({spec.key})", mode=mode,
+        lambda: W.compare_report_sections(
+            ui.lang(), records=current, prompt=prompt, model_name=f"{ui.model_name(spec)} ({spec.key})", mode=mode,
             settings=settings,
             chips_html=[ui.probability_chips_html(merge_steps(r["steps"])) for r in current] if current else None),
         filename="decoding-settings-report", key="gen_cmp",
@@ -459,8 +458,8 @@ def server_section(endpoint, prompt: str, mode: str, settings: GenerationSetting
 
     ui.report_button(
         t("generation.report_title"),
-        lambda: gen.report_sections(
-            t, result=current, prompt=prompt, model_name=f"{endpoint.display_name} ({endpoint.origin})", mode=mode,
+        lambda: W.report_sections(
+            ui.lang(), result=current, prompt=prompt, model_name=f"{endpoint.display_name} ({endpoint.origin})", mode=mode,
             settings=settings, dist=None,
             steps_html=[ui.probability_chips_html(r["steps"]) for r in current["samples"]] if current else None),
         filename="text-generation-report", key="gen_srv",
@@ -666,8 +665,8 @@ render_distribution(dist, key="live")
 
 ui.report_button(
     t("generation.report_title"),
-    lambda: gen.report_sections(
-        t, result=current, prompt=prompt, model_name=f"{ui.model_name(spec)} ({model_key})", mode=mode,
+    lambda: W.report_sections(
+        ui.lang(), result=current, prompt=prompt, model_name=f"{ui.model_name(spec)} ({model_key})", mode=mode,
         settings=settings, dist=dist,
         steps_html=[ui.probability_chips_html(merge_steps(r["steps"])) for r in current["samples"]] if current else None,
         tokens_html=ui.token_chips_html(_token_objects(tokens))),

@@ -9,6 +9,10 @@ measures the resulting sizes.
 
 Every token string placed in labels or hover is HTML-escaped (plotly renders a subset of
 HTML there).
+
+UI side of the message contract (:mod:`components.messages`): figures are presentation, not
+compute, so titles, axes and hover words are worded here in the UI language given as ``lang``
+(``locales/<lang>/attention.toml``); :mod:`components.attention` returns numbers only.
 """
 from __future__ import annotations
 

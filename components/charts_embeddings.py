@@ -5,7 +5,10 @@ Every user text placed in hover, legend or titles goes through :func:`components
 (plotly renders a subset of HTML there), so ``<b>``, ``&`` or ``<script>`` show as typed.
 Large maps use WebGL (``Scattergl``) and float32 coordinates rounded to 4 decimals, and
 hover text is cut to ``HOVER_CHARS`` characters, so a 10,000-point figure stays small.
-Visible chart text comes from ``locales/<lang>/embeddings.toml`` (``lang`` argument).
+Visible chart text comes from ``locales/<lang>/embeddings.toml`` (``lang`` argument): figures,
+tables and reports are presentation, not compute, so this UI-side module words them in the UI
+language (message contract, :mod:`components.messages`); :mod:`components.embeddings` returns
+numbers, records and message codes only.
 Colours: Okabe–Ito (:mod:`components.palettes`); beyond 8 labels the colours repeat with a
 different marker symbol, so every label stays distinguishable without colour vision.
 """

@@ -3,6 +3,10 @@
 Every token label is escaped with :func:`components.charts.plotly_literal` (plotly renders
 a subset of HTML and fills ``%{...}`` placeholders); titles and axis words are translated
 with :func:`components.i18n.translate` in the ``lang`` given.
+
+UI side of the message contract (:mod:`components.messages`): figures and their tables are
+presentation, not compute, so they are worded here in the UI language; :mod:`components.lens`
+and :mod:`components.ablation` return numbers and token labels only.
 """
 from __future__ import annotations
 

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from components import embeddings as emb
+from components import embeddings_wording as EW
 from components.catalog import MINILM
 
 EXAMPLES: list[dict[str, Any]] = [
@@ -74,7 +75,7 @@ def build_one(params: dict[str, Any], get_model: Callable[[str], Any]) -> dict[s
     projection = emb.project(result.vectors, emb.PCA, 2)
     query = params.get("q", "")
     out = emb.map_result(
-        texts, result.vectors, projection, labels=labels, label_title=chosen.label_title("en"),
+        texts, result.vectors, projection, labels=labels, label_title=EW.set_label_title(chosen, "en"),
         model_key=params["model"], method=method, layer=params.get("layer") if method == emb.HIDDEN else None,
         selected=params.get("pt", 0), k=K_NEIGHBOURS, query=query,
         query_vector=encode(query) if query else None)

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from components import coverage, i18n
+from components import coverage
 from components.messages import Message
 from components.textio import LABEL_SEP, InputError, parse_labelled_lines
 from components.tokens import ST_PLAIN_TEXT
@@ -654,42 +654,22 @@ def matches(texts: Sequence[str], query: str) -> np.ndarray:
 class ExampleSet:
     """A shipped example file (``data/embeddings/<name>.txt``, lines ``text | label``).
 
-    Its title and label name are UI strings: ``embeddings.sets.<name>.title`` / ``.label``.
+    Its title, label name and labels are UI strings (``embeddings.sets.<name>.title`` / ``.label``,
+    ``embeddings.set_labels.<word>``), worded by :mod:`components.embeddings_wording`.
     """
 
     name: str
     kind: str  # "sentences" or "words": which embedding method suits it
     path: Path
 
-    def title(self, lang: str = i18n.DEFAULT_LANG) -> str:
-        """Display title in ``lang``."""
-        return i18n.translate(lang, f"embeddings.sets.{self.name}.title")
-
-    def label_title(self, lang: str = i18n.DEFAULT_LANG) -> str:
-        """What the labels of this set are (the legend title), in ``lang``."""
-        return i18n.translate(lang, f"embeddings.sets.{self.name}.label")
-
     def text(self) -> str:
         return self.path.read_text(encoding="utf-8")
 
-    def frame(self, lang: str = i18n.DEFAULT_LANG) -> pd.DataFrame:
-        """Columns ``text``, ``label`` (comment lines starting with ``#`` skipped); labels in
-        ``lang`` (:func:`set_label`)."""
+    def frame(self) -> pd.DataFrame:
+        """Columns ``text``, ``label`` (comment lines starting with ``#`` skipped); labels as
+        written in the file (label ids; :mod:`components.embeddings_wording` words them)."""
         body = "\n".join(line for line in self.text().splitlines() if not line.lstrip().startswith("#"))
-        frame = parse_labelled_lines(body)[0]
-        frame["label"] = [set_label(label, lang) for label in frame["label"]]
-        return frame
-
-
-def set_label(label: str, lang: str = i18n.DEFAULT_LANG) -> str:
-    """A shipped example set's label in ``lang``: ``embeddings.set_labels.<word>``, a trailing
-    number kept ("food 1" -> "食物 1"). Only for the shipped files; labels users type or
-    upload are never translated. A word without a string stays as written."""
-    word, sep, number = label.rpartition(" ")
-    if not (sep and number.isdigit()):
-        word, number = label, ""
-    shown = i18n.strings(lang).get(f"embeddings.set_labels.{word}", word)
-    return f"{shown} {number}" if number else shown
+        return parse_labelled_lines(body)[0]
 
 
 EXAMPLES: tuple[tuple[str, str], ...] = (

@@ -2,8 +2,9 @@
 
 * compute modules (every ``components/*`` module except :data:`STREAMLIT_MODULES`) never
   import streamlit -- they return numbers, records and message codes, the UI shows them;
-* compute modules take no ``lang`` parameter (they return :class:`components.messages.Message`
-  codes), except the translating modules and the shrinking :data:`LANG_LEFT` list;
+* compute modules take no ``lang`` parameter and no translator callable (``tr``, ``t``,
+  ``say``, a ``Callable[..., str]``): they return :class:`components.messages.Message` codes and
+  code-keyed records, and only the translating modules (:data:`TRANSLATING_MODULES`) word them;
 * pages (``app_pages/*``) never import each other;
 * the ``components`` modules import each other without a cycle, counting imports inside
   functions too (a function-local import only hides a cycle from the interpreter).
@@ -129,13 +130,21 @@ TRANSLATING_MODULES = {
     "i18n": "the string tables: translate(lang, key)",
     "messages": "Message and render(message, lang), the one place a message meets a language",
     "sentiment_wording": "UI side: the sentiment page's code-keyed tables and its report worded in a language",
+    "generation_wording": "UI side: the generation page's token / next-token / comparison tables, chart and "
+                          "reports worded in a language",
+    "embeddings_wording": "UI side: the shipped example sets' titles and labels worded in a language",
+    "loading_wording": "UI side: a model-loading failure (codes and literal details) worded in a language",
+    "charts_attention": "presentation, not compute: attention figures, their tables and report, worded for the page",
+    "charts_embeddings": "presentation, not compute: the embedding map, scree chart, tables and report, worded "
+                         "for the page",
+    "charts_lens": "presentation, not compute: logit-lens and ablation figures and tables, worded for the page",
 }
-"""Compute modules that may take a ``lang`` parameter because translating is their job
-(besides :data:`STREAMLIT_MODULES`)."""
+"""Modules that may take a ``lang`` parameter because translating is their job (besides
+:data:`STREAMLIT_MODULES`): the string tables, and UI-side modules that word what compute
+returns (tables, figures, reports). They import compute modules, never the reverse."""
 
-LANG_LEFT = {"charts_attention", "charts_embeddings", "charts_lens", "embeddings", "loading"}
-"""Compute modules that still word text in a language given as ``lang`` (charts, report
-sections, shipped set titles); the set only shrinks: a module leaves it once converted."""
+TRANSLATOR_NAMES = {"t", "tr", "translate", "say"}
+"""Parameter names that mean "a function that words text" when callable (or unannotated)."""
 
 
 def lang_parameters(path: Path) -> list[str]:
@@ -146,17 +155,60 @@ def lang_parameters(path: Path) -> list[str]:
             and "lang" in {a.arg for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs}]
 
 
+def translator_parameters(path: Path) -> list[str]:
+    """``function(parameter)`` for every parameter in ``path`` that takes a translator: named
+    like one (:data:`TRANSLATOR_NAMES`) and unannotated or annotated ``Callable``, or annotated
+    ``Callable[..., str]`` / ``Callable[[Message], str]`` whatever its name."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            continue
+        args = node.args
+        for a in args.posonlyargs + args.args + args.kwonlyargs:
+            note = ast.unparse(a.annotation).replace(" ", "") if a.annotation is not None else ""
+            named = a.arg in TRANSLATOR_NAMES and (not note or "Callable" in note)
+            typed = any(f"Callable[{x},str]" in note for x in ("...", "[Message]"))
+            if named or typed:
+                found.append(f"{getattr(node, 'name', 'lambda')}({a.arg})")
+    return found
+
+
 @pytest.mark.parametrize("name", [n for n in COMPONENTS if n not in STREAMLIT_MODULES and n not in TRANSLATING_MODULES])
 def test_compute_modules_take_no_language(name):
     """Compute returns message codes and numbers; the UI translates (components.messages)."""
     found = lang_parameters(ROOT / "components" / f"{name}.py")
-    if name in LANG_LEFT:
-        assert found, f"{name} no longer takes `lang`: remove it from LANG_LEFT"
-    else:
-        assert not found, f"components/{name}.py: `lang` parameter in {found}; return a Message instead"
+    assert not found, f"components/{name}.py: `lang` parameter in {found}; return a Message instead"
+
+
+@pytest.mark.parametrize("name", [n for n in COMPONENTS if n not in STREAMLIT_MODULES and n not in TRANSLATING_MODULES])
+def test_compute_modules_take_no_translator(name):
+    """A translator callable is a language by another name: compute returns codes instead."""
+    found = translator_parameters(ROOT / "components" / f"{name}.py")
+    assert not found, (f"components/{name}.py takes a translator in {found}; return code-keyed records or "
+                       f"Message codes and word them in a translating module (TRANSLATING_MODULES)")
+
+
+def test_translating_modules_exist_and_say_so():
+    """Every listed translating module exists and its docstring says what it words."""
+    for name in TRANSLATING_MODULES:
+        path = ROOT / "components" / f"{name}.py"
+        assert path.exists(), f"TRANSLATING_MODULES names a missing module {name}"
+        doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
+        assert "language" in doc.lower() or "lang" in doc, f"components/{name}.py: docstring should say it words text"
 
 
 def test_lang_parameter_finder_finds_one(tmp_path):
     path = tmp_path / "m.py"
     path.write_text("def a(x, lang='en'):\n    pass\n\ndef b(*, lang):\n    pass\n\ndef c(language):\n    pass\n")
     assert lang_parameters(path) == ["a", "b"]
+
+
+def test_translator_finder_finds_them(tmp_path):
+    path = tmp_path / "m.py"
+    path.write_text("from collections.abc import Callable\n"
+                    "def a(rows, tr):\n    pass\n\n"
+                    "def b(rows, t: Callable[..., str]):\n    pass\n\n"
+                    "def c(rows, word: Callable[[Message], str]):\n    pass\n\n"
+                    "def d(rows, tr: dict | None, progress: Callable[[int], None], t: int = 0):\n    pass\n")
+    assert translator_parameters(path) == ["a(tr)", "b(t)", "c(word)"]

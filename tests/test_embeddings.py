@@ -168,16 +168,17 @@ def test_example_sets_parse():
 
 def test_shipped_set_labels_follow_the_language_user_labels_stay_literal():
     from components import i18n
+    from components.embeddings_wording import set_frame
 
     sets = {s.name: s for s in emb.example_sets()}
-    en, zh = sets["sentences_topics"].frame("en"), sets["sentences_topics"].frame("zh")
+    en, zh = set_frame(sets["sentences_topics"], "en"), set_frame(sets["sentences_topics"], "zh")
     assert en["text"].tolist() == zh["text"].tolist()
     assert {"sport", "food", "weather"} <= set(en["label"])
     assert {"体育", "美食", "天气"} <= set(zh["label"]) and not {"sport", "food"} & set(zh["label"])
     assert en["label"].nunique() == zh["label"].nunique()  # no two topics merged
-    assert set(sets["sentences_parallel"].frame("zh")["label"]) >= {"美食 1", "美食 2"}
+    assert set(set_frame(sets["sentences_parallel"], "zh")["label"]) >= {"美食 1", "美食 2"}
     for s in sets.values():  # every shipped label has a string in each language
-        for label in s.frame("en")["label"]:
+        for label in s.frame()["label"]:  # the ids as written in the file
             word = label.rsplit(" ", 1)[0] if label.rsplit(" ", 1)[-1].isdigit() else label
             assert all(f"embeddings.set_labels.{word}" in i18n.strings(lang) for lang in i18n.LANGS)
     typed, _ = emb.parse_labelled_lines("goal | sport")

@@ -10,6 +10,7 @@ import pytest
 
 from components import embeddings as emb
 from components import i18n
+from components.embeddings_wording import set_title
 
 PAGE = "app_pages/embeddings.py"
 HOSTILE = [
@@ -115,7 +116,7 @@ def test_word_mode_offers_word_lists_and_tsne_subtitle(app):
     assert not at.exception, at.exception
     assert at.selectbox(key="p_emb_example").value == "words_analogies"  # a word list, never sentences
     assert set(at.selectbox(key="p_emb_example").options) == {
-        s.title("en") for s in emb.example_sets("words")}
+        set_title(s, "en") for s in emb.example_sets("words")}
     spec = _map_spec(at)
     assert _en("embeddings.chart.sub_tsne") in spec["layout"]["title"]["text"]
     assert "PCA" not in spec["layout"]["title"]["text"]

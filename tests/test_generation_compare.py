@@ -213,7 +213,7 @@ def test_rotated_next_token_labels_get_room_on_the_left(smollm2):
 
 def test_compare_report_escapes_and_holds_every_column(columns):
     from components import i18n
-    from components.generation import compare_report_sections
+    from components.generation_wording import compare_report_sections
     from components.report import build_report
     from components.ui import probability_chips_html
 
@@ -222,7 +222,7 @@ def test_compare_report_escapes_and_holds_every_column(columns):
 
     prepared, settings, records = columns
     html = build_report("r", compare_report_sections(
-        en, records=records, prompt="<script>x</script>", model_name="SmolLM2", mode=COMPLETE, settings=settings[0],
+        "en", records=records, prompt="<script>x</script>", model_name="SmolLM2", mode=COMPLETE, settings=settings[0],
         chips_html=[probability_chips_html(merge_steps(r["steps"])) for r in records]))
     assert "<script>x" not in html and "&lt;script&gt;x&lt;/script&gt;" in html
     for i, rec in enumerate(records, start=1):

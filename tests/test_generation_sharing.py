@@ -13,9 +13,9 @@ from components.generation import (
     generate_text,
     next_token_distribution,
     prepare_inputs,
-    report_sections,
     sample_record,
 )
+from components.generation_wording import report_sections
 from tests.conftest import ROOT, plotly_array
 
 PAGE = "app_pages/generation.py"
@@ -190,7 +190,7 @@ def test_report_escapes_inputs_and_contains_figures(smollm2):
     prepared = prepare_inputs(smollm2, prompt, COMPLETE, 3)
     sample = sample_record(generate_text(smollm2, prepared, settings))
     dist = distribution_record(next_token_distribution(smollm2, prepared.input_ids, settings, top_n=5), settings)
-    sections = report_sections(en, result={"samples": [sample]}, prompt=prompt, model_name="SmolLM2 <b>",
+    sections = report_sections("en", result={"samples": [sample]}, prompt=prompt, model_name="SmolLM2 <b>",
                                mode=COMPLETE, settings=settings, dist=dist,
                                steps_html=[probability_chips_html(sample["steps"])])
     html = build_report(en("generation.report_title"), sections)
@@ -203,7 +203,7 @@ def test_report_escapes_inputs_and_contains_figures(smollm2):
     import html as html_lib
     assert html_lib.escape(sample["text"], quote=False) in html
     # nothing generated yet: the report says so instead of showing stale text
-    empty = build_report("r", report_sections(en, result=None, prompt=prompt, model_name="m", mode=COMPLETE,
+    empty = build_report("r", report_sections("en", result=None, prompt=prompt, model_name="m", mode=COMPLETE,
                                               settings=settings, dist=None))
     assert en("generation.report.not_generated") in empty
 
