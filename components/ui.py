@@ -21,7 +21,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import streamlit as st
 
-from components import i18n, permalink
+from components import i18n, loading_wording, permalink
 from components.catalog import ModelSpec, get_spec, models_for
 from components.loading import LoadedModel, ModelUnavailableError
 from components.messages import render as render_message
@@ -132,7 +132,7 @@ _LOGGED_SERVER_PROBLEMS: set = set()
 def model_error(exc: ModelUnavailableError, picker_name: str | None = None) -> None:
     """Show a model-loading failure: what, why, and a button switching to the bundled model."""
     # the app's formatting kept; inserted details (library messages, paths) escaped by the loader
-    details = exc.markdown_in(lang())
+    details = loading_wording.error_markdown(exc, lang())
     if lang() == i18n.DEFAULT_LANG:
         st.error(details, icon="🔌")
     else:  # a translated headline; the loader's technical details (commands, paths) follow as is

@@ -144,7 +144,8 @@ TRANSLATING_MODULES = {
 returns (tables, figures, reports). They import compute modules, never the reverse."""
 
 TRANSLATOR_NAMES = {"t", "tr", "translate", "say"}
-"""Parameter names that mean "a function that words text" when callable (or unannotated)."""
+"""Parameter names that mean "a function that words text" when annotated ``Callable`` or,
+unannotated, called with a string key (``t("x.y")``)."""
 
 
 def lang_parameters(path: Path) -> list[str]:
@@ -155,19 +156,29 @@ def lang_parameters(path: Path) -> list[str]:
             and "lang" in {a.arg for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs}]
 
 
+def _is_text(node: ast.expr) -> bool:
+    """A string literal, an f-string, or a sum with one in it (``"x." + name``)."""
+    if isinstance(node, ast.BinOp):
+        return _is_text(node.left) or _is_text(node.right)
+    return isinstance(node, ast.JoinedStr) or (isinstance(node, ast.Constant) and isinstance(node.value, str))
+
+
 def translator_parameters(path: Path) -> list[str]:
     """``function(parameter)`` for every parameter in ``path`` that takes a translator: named
-    like one (:data:`TRANSLATOR_NAMES`) and unannotated or annotated ``Callable``, or annotated
-    ``Callable[..., str]`` / ``Callable[[Message], str]`` whatever its name."""
+    like one (:data:`TRANSLATOR_NAMES`) and annotated ``Callable`` or, unannotated, called in
+    the function with a string constant first; or annotated ``Callable[..., str]`` /
+    ``Callable[[Message], str]`` whatever its name."""
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     found = []
     for node in ast.walk(tree):
         if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
             continue
+        keyed_calls = {c.func.id for c in ast.walk(node) if isinstance(c, ast.Call) and isinstance(c.func, ast.Name)
+                       and c.args and _is_text(c.args[0])}
         args = node.args
         for a in args.posonlyargs + args.args + args.kwonlyargs:
             note = ast.unparse(a.annotation).replace(" ", "") if a.annotation is not None else ""
-            named = a.arg in TRANSLATOR_NAMES and (not note or "Callable" in note)
+            named = a.arg in TRANSLATOR_NAMES and ("Callable" in note or (not note and a.arg in keyed_calls))
             typed = any(f"Callable[{x},str]" in note for x in ("...", "[Message]"))
             if named or typed:
                 found.append(f"{getattr(node, 'name', 'lambda')}({a.arg})")
@@ -207,7 +218,8 @@ def test_lang_parameter_finder_finds_one(tmp_path):
 def test_translator_finder_finds_them(tmp_path):
     path = tmp_path / "m.py"
     path.write_text("from collections.abc import Callable\n"
-                    "def a(rows, tr):\n    pass\n\n"
+                    "def a(rows, tr):\n    return tr('x.' + rows)\n\n"
+                    "def tensor(t):\n    return t(0)\n\n"
                     "def b(rows, t: Callable[..., str]):\n    pass\n\n"
                     "def c(rows, word: Callable[[Message], str]):\n    pass\n\n"
                     "def d(rows, tr: dict | None, progress: Callable[[int], None], t: int = 0):\n    pass\n")

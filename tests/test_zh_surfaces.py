@@ -9,6 +9,7 @@ import pytest
 
 from components import cache, curated, i18n, loading
 from components.catalog import CATALOG, get_spec
+from components.loading_wording import error_markdown, word
 from components.textio import markdown_literal
 
 # English words the UI must not show in 中文 mode (ids, units and library names are fine)
@@ -38,14 +39,15 @@ def test_load_progress_text_in_chinese(stage):
 def test_load_errors_in_chinese_keep_the_literal_details():
     with pytest.raises(loading.ModelUnavailableError) as info:
         loading.resolve(get_spec("gpt2"))   # offline in the tests: no source
-    zh = info.value.markdown_in("zh")
+    zh = error_markdown(info.value, "zh")
     assert "`openai-community/gpt2`" in zh and "`LLM_LAB_MODEL_DIR_GPT2`" in zh
     assert not ENGLISH.search(zh), zh
-    assert info.value.markdown_in("en") == info.value.markdown   # English unchanged
+    assert error_markdown(info.value, "en") == info.value.markdown   # English unchanged
     # a library's message is inserted as it is (escaped for markdown), inside a Chinese frame
-    render = loading.framed("error.load_failed", get_spec("gpt2"), source="hub", location="openai-community/gpt2",
-                            error="OSError: Can't load *config*")
-    text = render("zh")
+    spec = get_spec("gpt2")
+    wording = loading.framed("error.load_failed", spec, source="hub", location="openai-community/gpt2",
+                             error="OSError: Can't load *config*")
+    text = word(wording, spec, "zh")
     assert markdown_literal("OSError: Can't load *config*") in text and "无法从" in text
 
 
