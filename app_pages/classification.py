@@ -36,7 +36,6 @@ from components.classification import (
     markdown_literal,
     parse_labels,
     prepare_examples,
-    report_sections,
     tie_message,
     top_ties,
     train_head,
@@ -46,6 +45,7 @@ from components.classification import (
     zero_shot_nli,
     zero_shot_similarity,
 )
+from components.classification_wording import report_sections
 from components.permalink import BOOL, CHOICE, TEXT, Param
 from components.textio import InputError, column_texts, parse_labelled_lines, read_csv_bytes, split_lines
 
@@ -520,5 +520,5 @@ with tab_train:
     tr_out = ui.run_guarded(train_tab)
 ui.publish_link(PAGE, SCHEMA, runnable=True)
 if zs_out or tr_out:
-    ui.report_button(t("classification.report.title"), lambda: report_sections(zs_out, tr_out, ui.say),
+    ui.report_button(t("classification.report.title"), lambda: report_sections(zs_out, tr_out, ui.lang()),
                      filename=t("classification.report.filename"), key="classification_report")

@@ -33,7 +33,6 @@ in every language and the page caches them once.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -844,70 +843,3 @@ def zero_shot_from_payload(payload: dict) -> ZeroShotResult:
     multi = bool(payload["multi_label"])
     return ZeroShotResult(_tidy(texts, labels, hyps, raw, scores), str(payload["method"]), multi, labels, [],
                           semantics(multi, len(labels)))
-
-
-# --------------------------------------------------------------------------- report
-def report_sections(zs: dict | None, tr: dict | None, say: Callable[[Message], str]) -> list:
-    """Sections of the page's HTML report (:mod:`components.report`), worded by ``say``.
-
-    Args:
-        zs: the zero-shot part, or None: ``result`` (:class:`ZeroShotResult`), ``texts``,
-            ``rows`` (1-based), ``labels``, ``model`` (catalog key), ``template``, ``mode``
-            (``"single"``/``"lines"``/``"csv"``), ``table`` (per-text DataFrame as shown),
-            ``figure`` (bar chart of text ``row``), ``row``, ``chart_table`` (its numbers).
-        tr: the trained-head part, or None: ``result`` (:class:`TrainResult`), optionally
-            ``confusion_figure`` + ``confusion_table`` and ``new`` (``table``, ``figure``, ``row``).
-        say: the UI's translator of a :class:`Message` (``components.ui.say``), so the
-            report is in the reader's language.
-
-    Returns:
-        ``list[components.report.Section]``: inputs, labels, method and settings, scores table
-        and chart(s); all text is escaped by :func:`components.report.build_report`.
-    """
-    from components.catalog import get_spec
-    from components.report import Section
-
-    def t(name: str, **values) -> str:
-        return say(Message(f"classification.{name}", values))
-
-    yes_no = {True: t("report.yes"), False: t("report.no")}
-    out: list = []
-    if zs:
-        result = zs["result"]
-        mode = zs.get("mode")
-        out += [
-            Section(t("report.zero_shot"), "markdown", say(result.semantics)),
-            Section(t("report.inputs"), "table",
-                    pd.DataFrame({t("results.row"): zs["rows"], t("results.text"): zs["texts"]})),
-            Section(t("report.labels"), "text", "\n".join(zs["labels"])),
-            Section(t("report.settings"), "kv", {
-                t("report.method"): t(f"report.{result.method}"),
-                t("report.model"): get_spec(zs["model"]).display_name,
-                t("report.template"): zs["template"],
-                t("report.multi_label"): yes_no[bool(result.multi_label)],
-                t("report.mode"): t(f"mode.{mode}") if mode in ("single", "lines", "csv") else str(mode),
-                t("report.n_texts"): len(zs["texts"]),
-            }),
-            Section(t("report.scores"), "table", zs["table"]),
-            Section(t("report.chart", row=zs["row"]), "figure", zs["figure"]),
-            Section(t("report.chart", row=zs["row"]), "table", zs["chart_table"]),
-        ]
-    if tr:
-        head = tr["result"]
-        cv = f"{head.cv_accuracy:.1%}" if head.cv_accuracy is not None else t("train.not_estimated")
-        out.append(Section(t("report.train"), "kv", {
-            t("report.method"): t("report.head", c=HEAD_C, seed=HEAD_SEED),
-            t("train.metric_count"): f"{head.n_examples} · {len(head.classes)}",
-            t("train.metric_cv"): cv,
-            t("report.folds"): head.folds,
-            t("report.baseline"): f"{head.majority_baseline:.1%}",
-            t("report.labels"): ", ".join(head.classes),
-        }))
-        if "confusion_figure" in tr:
-            out += [Section(t("report.confusion"), "figure", tr["confusion_figure"]),
-                    Section(t("report.confusion"), "table", tr["confusion_table"])]
-        if tr.get("new"):
-            new = tr["new"]
-            out += [Section(t("report.new_scores"), "table", new["table"]),
-                    Section(t("report.new_chart", row=new["row"]), "figure", new["figure"])]
-    return out

@@ -132,6 +132,7 @@ TRANSLATING_MODULES = {
     "sentiment_wording": "UI side: the sentiment page's code-keyed tables and its report worded in a language",
     "generation_wording": "UI side: the generation page's token / next-token / comparison tables, chart and "
                           "reports worded in a language",
+    "classification_wording": "UI side: the classification page's HTML report worded in a language",
     "embeddings_wording": "UI side: the shipped example sets' titles and labels worded in a language",
     "loading_wording": "UI side: a model-loading failure (codes and literal details) worded in a language",
     "charts_attention": "presentation, not compute: attention figures, their tables and report, worded for the page",

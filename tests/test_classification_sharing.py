@@ -237,7 +237,7 @@ def test_curated_payload_round_trip(minilm):
 # ------------------------------------------------------------------ (5) report
 def test_report_escapes_inputs_and_has_the_figures(minilm, tmp_path):
     from components.charts_classification import WORDS, label_scores_bar
-    from components.messages import render
+    from components.classification_wording import report_sections
     from components.report import build_report
 
     hostile = "<script>alert(1)</script> <img src=x onerror=alert(1)>"
@@ -249,7 +249,7 @@ def test_report_escapes_inputs_and_has_the_figures(minilm, tmp_path):
           "table": result.wide(), "figure": fig, "row": 1, "chart_table": result.scores[["label", "score"]]}
     head = C.train_head(minilm, pd.DataFrame({"text": ["A goal.", "A match.", "A cake.", "A pie."],
                                                "label": ["sports", "sports", "food", "food"]}))
-    sections = C.report_sections(zs, {"result": head}, lambda m: render(m, "zh"))
+    sections = report_sections(zs, {"result": head}, "zh")
     page = build_report(translate("zh", "classification.report.title"), sections, html_lang="zh-CN")
     assert "<script>alert(1)</script>" not in page and "<img src=x" not in page
     assert html.escape(hostile) in page
