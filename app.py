@@ -48,6 +48,7 @@ with st.sidebar:
                          format_func=lambda code: i18n.LANG_NAMES[code], required=True, on_change=ui.keep_choices)
     st.toggle(t("ui.presenter"), key=ui.PRESENTER_KEY, persist_state="session", help=t("ui.presenter_help"))
     st.caption(t("ui.sidebar_about"))
+    ui.preload_element_code()
 if ui.presenter():
     # Our own static stylesheet (no user text): bigger type for a projector.
     st.html(

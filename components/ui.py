@@ -687,6 +687,49 @@ def _scroll_to_top() -> None:
     st.sidebar.html(_TO_TOP_JS, unsafe_allow_javascript=True)
 
 
+# Streamlit's frontend fetches the code of most element types (radio, selectbox, dataframe,
+# plotly chart, metric...) only when a page first shows one, and draws a grey skeleton in its
+# place until that file has arrived; while the page's script runs the server answers those
+# requests late, so on the first visit of a page the skeletons outlive the run by a second or
+# more. Importing the files of the element types the pages use, as soon as the app is open,
+# fills the tab's module map before any page needs them.
+_ELEMENT_CODE = ("Button", "ButtonGroup", "Checkbox", "DataFrame", "DownloadButton", "FileUploader",
+                 "LinkButton", "Metric", "NumberInput", "PageLink", "PlotlyChart", "Progress", "Radio",
+                 "Selectbox", "Slider", "Spinner", "StreamlitSyntaxHighlighter", "Table", "TextArea", "TextInput")
+
+
+def _element_code_files() -> list[str]:
+    """File names (``Radio.<hash>.js``) of ``_ELEMENT_CODE`` in the installed Streamlit's
+    frontend build; a name it no longer ships is skipped (no request can then fail)."""
+    from pathlib import Path
+
+    folder = Path(st.__file__).parent / "static" / "static" / "js"
+    wanted = re.compile(r"(%s)\.[A-Za-z0-9_-]+\.js" % "|".join(_ELEMENT_CODE))
+    return sorted(f.name for f in folder.glob("*.js") if wanted.fullmatch(f.name)) if folder.is_dir() else []
+
+
+_PRELOAD_JS = """<script>
+(() => {
+  const index = document.querySelector('script[type="module"][src*="/static/js/index."]');
+  if (!index || window.__llmLabElementCode) return;
+  window.__llmLabElementCode = Promise.allSettled(
+    %s.map(name => import(new URL(name, index.src).href))
+  ).then(() => { document.documentElement.dataset.elementCode = "loaded"; });
+})();
+</script>"""
+
+
+def preload_element_code() -> None:
+    """Start loading the frontend code of the element types the pages use, once per browser
+    tab (drawn in the sidebar: no gap in the page). Sets ``data-element-code="loaded"`` on
+    ``<html>`` when every file has arrived (or failed: a failed one loads again on first use)."""
+    files = _element_code_files()
+    if files:
+        import json
+
+        st.sidebar.html(_PRELOAD_JS % json.dumps(files), unsafe_allow_javascript=True)
+
+
 def live_inputs(page: str):
     """Where a page draws its inputs: in presenter mode, once an example runs live, a collapsed
     expander, so the live result shows where the slide was, without scrolling (the widgets

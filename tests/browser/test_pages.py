@@ -323,6 +323,25 @@ def test_embeddings_map_query_and_hub_model(page, server):
     check_clean(page, "embeddings-hub-offline", server)
 
 
+def test_first_visit_of_a_page_needs_no_more_element_code(page, server):
+    """A new tab opens Home, then the embedding explorer. Home loads the frontend code of the
+    element types the pages use, so the explorer fetches no script of its own and, once its
+    run is over and its map drawn, no element is left as a grey placeholder (``stSkeleton``,
+    what Streamlit draws until an element's code has arrived)."""
+    open_page(page, server.url, "")
+    page.wait_for_function("() => document.documentElement.dataset.elementCode === 'loaded'",
+                           timeout=DEFAULT_TIMEOUT_S * 1000, polling=100)
+    fetched_before = page.evaluate("() => performance.getEntriesByType('resource').length")
+    sidebar_nav(page, "Embedding explorer")
+    plotly_charts(page, 2)
+    metric_value(page, "Dimensions per vector")
+    late = page.evaluate("""n => performance.getEntriesByType('resource').slice(n)
+                                 .map(r => r.name).filter(u => u.endsWith('.js'))""", fetched_before)
+    assert late == []
+    assert page.locator('[data-testid="stSkeleton"]').count() == 0
+    check_clean(page, "embeddings-first-visit", server)
+
+
 def test_embeddings_csv_upload(page, server, tmp_path):
     csv = tmp_path / "items.csv"
     lines = ["text,topic"] + [f"{t},{lab}" for t, lab in [
