@@ -15,7 +15,8 @@ click (``performance.now()``, in animation frames):
   at once;
 * for each element container that showed a skeleton: which element it holds once the page
   is idle (its ``data-testid``), so the element types drawn late are named;
-* the JavaScript chunks the page fetched after the click and when each arrived.
+* the JavaScript files the page fetched after the click (the element code it still lacked)
+  and when each arrived.
 
 Prints one line per round and a summary per page with the load average; asserts nothing.
 """
@@ -52,7 +53,10 @@ ARM_JS = """() => {
     const m = window.__fp = {t0: 0, end: 0, lastSkel: 0, firstSkel: 0, maxSkel: 0, runs0: window.__stRunsDone || 0,
                              boxes: {}, stop: false, n: 0};
     const nav = document.querySelector('[data-testid="stSidebarNav"]');
-    nav.addEventListener('click', () => { m.t0 = performance.now(); }, {capture: true, once: true});
+    nav.addEventListener('click', () => {
+        m.t0 = performance.now();
+        m.codeReady = document.documentElement.dataset.elementCode === 'loaded';  // the app's preload done
+    }, {capture: true, once: true});
     const chain = el => {
         const ids = [];
         for (let p = el.parentElement; p && ids.length < 6; p = p.parentElement) {
@@ -99,7 +103,7 @@ REPORT_JS = """() => {
     const scripts = performance.getEntriesByType('resource')
         .filter(r => r.name.endsWith('.js') && r.startTime >= t0abs)
         .map(r => ({name: r.name.split('/').pop(), start: r.startTime - t0abs, end: r.responseEnd - t0abs}));
-    return {end: m.end, lastSkel: m.lastSkel, firstSkel: m.firstSkel, maxSkel: m.maxSkel, boxes, scripts,
+    return {codeReady: !!m.codeReady, end: m.end, lastSkel: m.lastSkel, firstSkel: m.firstSkel, maxSkel: m.maxSkel, boxes, scripts,
             stillShown: document.querySelectorAll('[data-testid="stSkeleton"]').length};
 }"""
 
@@ -149,7 +153,8 @@ def main(argv: list[str]) -> int:
                 kinds = collections.Counter(b["element"] for b in r["boxes"])
                 print(f"[first-paint] {p:<15} end {r['end'] / 1000:5.2f} s  last skeleton "
                       f"{r['lastSkel'] / 1000:5.2f} s (+{max(0.0, r['lastSkel'] - r['end']) / 1000:4.2f})  "
-                      f"max {r['maxSkel']:>2} at once, {len(r['boxes'])} containers, left {r['stillShown']}: "
+                      f"max {r['maxSkel']:>2} at once, {len(r['boxes'])} containers, left {r['stillShown']}, "
+                      f"{len(r['scripts'])} scripts fetched{'' if r['codeReady'] else ' (preload not done)'}: "
                       + ", ".join(f"{k} x{n}" for k, n in kinds.most_common()), flush=True)
                 if opts.verbose:
                     for b in r["boxes"]:
@@ -160,14 +165,15 @@ def main(argv: list[str]) -> int:
     note = (f"Chromium {VIEWPORT[0]}x{VIEWPORT[1]}, fresh context per round, Home then sidebar click; "
             f"load average {load_before[0]:.1f} before, {load_after[0]:.1f} after, {os.cpu_count()} cores")
     print(f"[first-paint] median of {opts.repeats} rounds (s from the click); {note}")
-    print(f"{'page':<16}{'run end':>9}{'last skel':>11}{'after end':>11}{'max shown':>11}")
+    print(f"{'page':<16}{'run end':>9}{'last skel':>11}{'after end':>11}{'max shown':>11}{'scripts':>9}")
     for p in pages:
         rs = results[p]
         end = statistics.median(r["end"] for r in rs) / 1000
         last = statistics.median(r["lastSkel"] for r in rs) / 1000
         after = statistics.median(max(0.0, r["lastSkel"] - r["end"]) for r in rs) / 1000
         most = statistics.median(r["maxSkel"] for r in rs)
-        print(f"{p:<16}{end:>9.2f}{last:>11.2f}{after:>11.2f}{most:>11.0f}")
+        scripts = statistics.median(len(r["scripts"]) for r in rs)
+        print(f"{p:<16}{end:>9.2f}{last:>11.2f}{after:>11.2f}{most:>11.0f}{scripts:>9.0f}")
         print(json.dumps({"figure": f"first visit, skeletons shown after the run ended: {p}",
                           "value": round(after, 3), "unit": "s", "note": note}))
     return 0

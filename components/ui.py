@@ -704,7 +704,7 @@ def _element_code_files() -> list[str]:
     from pathlib import Path
 
     folder = Path(st.__file__).parent / "static" / "static" / "js"
-    wanted = re.compile(r"(%s)\.[A-Za-z0-9_-]+\.js" % "|".join(_ELEMENT_CODE))
+    wanted = re.compile(rf"({'|'.join(_ELEMENT_CODE)})\.[A-Za-z0-9_-]+\.js")
     return sorted(f.name for f in folder.glob("*.js") if wanted.fullmatch(f.name)) if folder.is_dir() else []
 
 
