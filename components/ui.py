@@ -691,11 +691,12 @@ def _scroll_to_top() -> None:
 # plotly chart, metric...) only when a page first shows one, and draws a grey skeleton in its
 # place until that file has arrived; while the page's script runs the server answers those
 # requests late, so on the first visit of a page the skeletons outlive the run by a second or
-# more. Importing the files of the element types the pages use, as soon as the app is open,
-# fills the tab's module map before any page needs them.
-_ELEMENT_CODE = ("Button", "ButtonGroup", "Checkbox", "DataFrame", "DownloadButton", "FileUploader",
-                 "LinkButton", "Metric", "NumberInput", "PageLink", "PlotlyChart", "Progress", "Radio",
-                 "Selectbox", "Slider", "Spinner", "StreamlitSyntaxHighlighter", "Table", "TextArea", "TextInput")
+# more. Importing the files of the element types the pages use (and of markdown's HTML
+# support, "rehype-raw"), as soon as the app is open, fills the tab's module map before any
+# page needs them.
+_ELEMENT_CODE = ("Button", "ButtonGroup", "Checkbox", "DataFrame", "DownloadButton", "FileUploader", "LinkButton",
+                 "Metric", "Multiselect", "NumberInput", "PageLink", "PlotlyChart", "Progress", "Radio", "Selectbox",
+                 "Slider", "Spinner", "StreamlitSyntaxHighlighter", "Table", "TextArea", "TextInput", "rehype-raw")
 
 
 def _element_code_files() -> list[str]:
