@@ -91,7 +91,7 @@ ARM_JS = """() => {
 }"""
 
 # After idle: what each tagged container holds now, and the scripts fetched after the click.
-REPORT_JS = """() => {
+REPORT_JS = r"""() => {
     const m = window.__fp;
     m.stop = true;
     const boxes = Object.entries(m.boxes).map(([id, b]) => {
@@ -101,18 +101,22 @@ REPORT_JS = """() => {
     });
     const t0abs = m.t0;
     const scripts = performance.getEntriesByType('resource')
-        .filter(r => r.name.endsWith('.js') && r.startTime >= t0abs)
+        .filter(r => /\.(js|css)$/.test(r.name) && r.startTime >= t0abs)
         .map(r => ({name: r.name.split('/').pop(), start: r.startTime - t0abs, end: r.responseEnd - t0abs}));
     return {codeReady: !!m.codeReady, end: m.end, lastSkel: m.lastSkel, firstSkel: m.firstSkel, maxSkel: m.maxSkel, boxes, scripts,
             stillShown: document.querySelectorAll('[data-testid="stSkeleton"]').length};
 }"""
 
 
-def visit(browser, url: str, page_id: str) -> dict:
-    """A fresh context: Home, then a sidebar click to ``page_id``; the frame record (ms)."""
+def visit(browser, url: str, page_id: str, wait_preload: bool = False) -> dict:
+    """A fresh context: Home, then a sidebar click to ``page_id``; the frame record (ms).
+    ``wait_preload``: click only once the app's element-code preload has finished."""
     page = new_page(browser, viewport=VIEWPORT)
     try:
         open_page(page, url, "")
+        if wait_preload:
+            page.wait_for_function("() => document.documentElement.dataset.elementCode === 'loaded'",
+                                   timeout=DEFAULT_TIMEOUT_S * 1000, polling=100)
         page.evaluate(ARM_JS)
         page.locator(f'[data-testid="stSidebarNav"] a[href$="/{page_id}"]').first.click()
         page.wait_for_function("() => window.__fp.end > 0", timeout=DEFAULT_TIMEOUT_S * 1000, polling=50)
@@ -127,6 +131,8 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="bench/first_paint.py", description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=3, help="fresh-tab rounds per page")
     parser.add_argument("--pages", default=",".join(PAGES), help="comma-separated page ids")
+    parser.add_argument("--wait-preload", action="store_true",
+                        help="click only after Home has loaded the pages' element code (the app's preload)")
     parser.add_argument("--verbose", action="store_true", help="also print the skeleton containers and scripts")
     opts = parser.parse_args(argv)
     os.environ["HF_HUB_OFFLINE"] = "1"
@@ -148,7 +154,7 @@ def main(argv: list[str]) -> int:
         warm.context.close()
         for _ in range(opts.repeats):
             for p in pages:
-                r = visit(browser, srv.url, p)
+                r = visit(browser, srv.url, p, opts.wait_preload)
                 results[p].append(r)
                 kinds = collections.Counter(b["element"] for b in r["boxes"])
                 print(f"[first-paint] {p:<15} end {r['end'] / 1000:5.2f} s  last skeleton "
@@ -162,7 +168,8 @@ def main(argv: list[str]) -> int:
                     for s in sorted(r["scripts"], key=lambda s: s["end"]):
                         print(f"    js {s['start']:7.0f}-{s['end']:7.0f} ms  {s['name']}")
     load_after = os.getloadavg()
-    note = (f"Chromium {VIEWPORT[0]}x{VIEWPORT[1]}, fresh context per round, Home then sidebar click; "
+    note = (f"Chromium {VIEWPORT[0]}x{VIEWPORT[1]}, fresh context per round, Home then sidebar click"
+            f"{' once the preload is done' if opts.wait_preload else ''}; "
             f"load average {load_before[0]:.1f} before, {load_after[0]:.1f} after, {os.cpu_count()} cores")
     print(f"[first-paint] median of {opts.repeats} rounds (s from the click); {note}")
     print(f"{'page':<16}{'run end':>9}{'last skel':>11}{'after end':>11}{'max shown':>11}{'scripts':>9}")

@@ -700,22 +700,34 @@ _ELEMENT_CODE = ("Button", "ButtonGroup", "Checkbox", "DataFrame", "DownloadButt
 
 
 def _element_code_files() -> list[str]:
-    """File names (``Radio.<hash>.js``) of ``_ELEMENT_CODE`` in the installed Streamlit's
-    frontend build; a name it no longer ships is skipped (no request can then fail)."""
+    """Paths (``js/Radio.<hash>.js``, ``css/DataFrame.<hash>.css``) of ``_ELEMENT_CODE`` in the
+    installed Streamlit's frontend build, relative to its ``static`` folder; a name it no
+    longer ships is skipped (no request can then fail). The stylesheets count: the frontend
+    waits for an element's stylesheet before it draws the element."""
     from pathlib import Path
 
-    folder = Path(st.__file__).parent / "static" / "static" / "js"
-    wanted = re.compile(rf"({'|'.join(_ELEMENT_CODE)})\.[A-Za-z0-9_-]+\.js")
-    return sorted(f.name for f in folder.glob("*.js") if wanted.fullmatch(f.name)) if folder.is_dir() else []
+    folder = Path(st.__file__).parent / "static" / "static"
+    wanted = re.compile(rf"({'|'.join(_ELEMENT_CODE)})\.[A-Za-z0-9_-]+\.(js|css)")
+    return sorted(f"{f.parent.name}/{f.name}" for sub in ("js", "css") for f in (folder / sub).glob("*")
+                  if wanted.fullmatch(f.name))
 
 
 _PRELOAD_JS = """<script>
 (() => {
   const index = document.querySelector('script[type="module"][src*="/static/js/index."]');
   if (!index || window.__llmLabElementCode) return;
-  window.__llmLabElementCode = Promise.allSettled(
-    %s.map(name => import(new URL(name, index.src).href))
-  ).then(() => { document.documentElement.dataset.elementCode = "loaded"; });
+  const load = path => {
+    const url = new URL("../" + path, index.src).href;
+    if (!path.endsWith(".css")) return import(url);
+    // the same <link> the frontend would add: it then finds it and waits for nothing
+    if ([...document.querySelectorAll('link[rel="stylesheet"]')].some(l => l.href === url)) return null;
+    const link = Object.assign(document.createElement("link"), {rel: "stylesheet", href: url, crossOrigin: ""});
+    const done = new Promise(resolve => { link.onload = link.onerror = resolve; });
+    document.head.appendChild(link);
+    return done;
+  };
+  window.__llmLabElementCode = Promise.allSettled(%s.map(load))
+    .then(() => { document.documentElement.dataset.elementCode = "loaded"; });
 })();
 </script>"""
 

@@ -325,7 +325,7 @@ def test_embeddings_map_query_and_hub_model(page, server):
 
 def test_first_visit_of_a_page_needs_no_more_element_code(page, server):
     """A new tab opens Home, then the embedding explorer. Home loads the frontend code of the
-    element types the pages use, so the explorer fetches no script of its own and, once its
+    element types the pages use, so the explorer fetches no script or stylesheet of its own and, once its
     run is over and its map drawn, no element is left as a grey placeholder (``stSkeleton``,
     what Streamlit draws until an element's code has arrived)."""
     open_page(page, server.url, "")
@@ -335,8 +335,8 @@ def test_first_visit_of_a_page_needs_no_more_element_code(page, server):
     sidebar_nav(page, "Embedding explorer")
     plotly_charts(page, 2)
     metric_value(page, "Dimensions per vector")
-    late = page.evaluate("""n => performance.getEntriesByType('resource').slice(n)
-                                 .map(r => r.name).filter(u => u.endsWith('.js'))""", fetched_before)
+    late = page.evaluate("""n => performance.getEntriesByType('resource').slice(n).map(r => r.name)
+                                 .filter(u => u.endsWith('.js') || u.endsWith('.css'))""", fetched_before)
     assert late == []
     assert page.locator('[data-testid="stSkeleton"]').count() == 0
     check_clean(page, "embeddings-first-visit", server)
