@@ -712,6 +712,7 @@ def _element_code_files() -> list[str]:
                   if wanted.fullmatch(f.name))
 
 
+# No "<" before a letter inside the script: Streamlit's HTML sanitizer would drop it all.
 _PRELOAD_JS = """<script>
 (() => {
   const index = document.querySelector('script[type="module"][src*="/static/js/index."]');
@@ -719,7 +720,7 @@ _PRELOAD_JS = """<script>
   const load = path => {
     const url = new URL("../" + path, index.src).href;
     if (!path.endsWith(".css")) return import(url);
-    // the same <link> the frontend would add: it then finds it and waits for nothing
+    // the same link element the frontend would add: it then finds it and waits for nothing
     if ([...document.querySelectorAll('link[rel="stylesheet"]')].some(l => l.href === url)) return null;
     const link = Object.assign(document.createElement("link"), {rel: "stylesheet", href: url, crossOrigin: ""});
     const done = new Promise(resolve => { link.onload = link.onerror = resolve; });
