@@ -733,15 +733,22 @@ _PRELOAD_JS = """<script>
 </script>"""
 
 
+def element_code_html() -> str:
+    """The app's own ``<script>`` (fixed text, no user input) that :func:`preload_element_code`
+    draws; empty when the installed Streamlit ships none of the files."""
+    import json
+
+    files = _element_code_files()
+    return _PRELOAD_JS % json.dumps(files) if files else ""
+
+
 def preload_element_code() -> None:
     """Start loading the frontend code of the element types the pages use, once per browser
     tab (drawn in the sidebar: no gap in the page). Sets ``data-element-code="loaded"`` on
     ``<html>`` when every file has arrived (or failed: a failed one loads again on first use)."""
-    files = _element_code_files()
-    if files:
-        import json
-
-        st.sidebar.html(_PRELOAD_JS % json.dumps(files), unsafe_allow_javascript=True)
+    body = element_code_html()
+    if body:
+        st.sidebar.html(body, unsafe_allow_javascript=True)
 
 
 def live_inputs(page: str):

@@ -18,7 +18,7 @@ def test_every_preloaded_element_type_is_in_the_installed_frontend_build():
 
 
 def test_preload_script_survives_the_html_sanitizer():
-    body = ui._PRELOAD_JS % "[]"
+    body = ui.element_code_html()
     script = re.fullmatch(r"<script>(.*)</script>", body, flags=re.S)
     assert script is not None
     # DOMPurify drops an element whose text holds "<" followed by a letter or "/"
