@@ -57,7 +57,7 @@ MINILM = "all-minilm-l6-v2"
 BUNDLED = {SMOLLM2: "SmolLM2-135M", MINILM: "all-MiniLM-L6-v2"}
 PAGES = ("generation", "sentiment", "classification", "embeddings", "attention")
 PAGE_BENCHES = ("generation", "sentiment", "classification", "embeddings", "attention", "lens", "concurrency",
-                "batching", "sessions", "slides")
+                "batching", "sessions", "slides", "first_paint")
 HEAVY_MODULES = ("torch", "transformers", "sentence_transformers")
 GROUPS = ("start", "models", "memory", "interaction", "threads", "caches", "pages")
 
