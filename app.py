@@ -10,7 +10,11 @@ warnings.filterwarnings("ignore", message=".*torch.classes.*")
 
 import streamlit as st  # noqa: E402
 
-from components import i18n, ui  # noqa: E402
+from components import i18n, memory, ui  # noqa: E402
+
+# Before the sessions' threads allocate: they share two malloc arenas (glibc only; see
+# components/memory.py), so memory one session frees is reused by the next.
+memory.limit_malloc_arenas()
 
 st.set_page_config(page_title="LLM Lab", page_icon="🧪", layout="wide")  # i18n: ok (product name)
 
@@ -80,3 +84,5 @@ finally:
     from components import warmup
 
     warmup.start()
+    # what this run freed (a generation's KV cache, a page's tensors) goes back to the OS
+    memory.release_free_memory()

@@ -345,15 +345,17 @@ def cross_checks(results: dict) -> list[str]:
             for i, n in sorted(counts.items()) if n is not None and n != base + i]
 
 
-def run_all(sessions: int = SESSIONS, name: str = "concurrency", full: bool = True) -> dict:
+def run_all(sessions: int = SESSIONS, name: str = "concurrency", full: bool = True,
+            env: dict[str, str] | None = None) -> dict:
     """Start a fresh server, run ``sessions`` scripted sessions at once (``full``: 20 actions
     each, else the shorter tour of :func:`script`), return the report: ``errors`` (every session's, plus cross-session checks), ``actions_done``,
     ``action_seconds`` (every finished action's duration), ``server_peak_rss_mb`` (server +
-    children, sampled every 0.25 s), ``model_loads``, ``server_log_errors``, ``duration_s``."""
+    children, sampled every 0.25 s), ``model_loads``, ``server_log_errors``, ``duration_s``.
+    ``env``: extra environment variables for the server."""
     from playwright.sync_api import sync_playwright
 
     # no background preparation: the sessions themselves must race for the first loads
-    with streamlit_server(name, env={"LLM_LAB_NO_WARMUP": "1"}) as srv:
+    with streamlit_server(name, env={"LLM_LAB_NO_WARMUP": "1", **(env or {})}) as srv:
         failed: list[BaseException] = []
 
         def _open_home() -> None:  # "/" once: see conftest.warm_up (loads no model)
