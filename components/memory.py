@@ -4,8 +4,10 @@ Streamlit runs every session's script in a thread of its own, and each generatio
 worker thread. glibc's ``malloc`` gives threads separate arenas (up to 8 per core), and a
 tensor freed in one arena is not reused by a thread allocating in another, so memory freed
 after one session's forward pass stays resident while the next session grows its own arena.
-Measured with ``bench/sessions.py`` (8 browser sessions on one server): see
-docs/performance.md, "Many sessions at once".
+Two arenas for all threads and a ``malloc_trim`` after every script run keep that retained
+memory down; measured with ``bench/sessions.py --malloc`` (8 browser sessions on one server),
+the gain at the peak is small (docs/performance.md, "Many sessions at once"), since the peak is
+made of tensors alive during a computation.
 
 Both calls are glibc ``malloc`` tuning (``mallopt(3)``, ``malloc_trim(3)``); on any other C
 library or OS (macOS, Windows, musl) they do nothing and return False. They never change a
