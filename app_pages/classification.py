@@ -125,22 +125,6 @@ def _valid_choice(key: str, choices, default) -> None:
         st.session_state[key] = default
 
 
-def _pick_column(table, name: str, label: str, preferred: tuple[str, ...], upload_id: str) -> str:
-    """Selectbox over the CSV's columns. The choice belongs to one upload (``upload_id``): a new
-    file starts from its own guess (a column named as in ``preferred``, else the first), a rerun
-    on the same file keeps the user's pick."""
-    key, owner = K(name), f"_{name}_for"
-    columns = table.columns
-    if st.session_state.get(owner) != upload_id or st.session_state.get(key) not in columns:
-        st.session_state[owner] = upload_id
-        st.session_state[key] = next((c for c in columns if c.strip().lower() in preferred), columns[0])
-    return st.selectbox(label, columns, key=key, persist_state="session")
-
-
-TEXT_COLUMNS = ("text", "sentence", "review", "content")  # i18n: ok (column-name guesses)
-LABEL_COLUMNS = ("label", "class", "category", "topic")  # i18n: ok (column-name guesses)
-
-
 def csv_input(prefix: str, with_label: bool) -> tuple[pd.DataFrame, list[str]] | None:
     """The one CSV block of the page: uploader, decoding notices, column picker(s).
 
@@ -163,22 +147,12 @@ def csv_input(prefix: str, with_label: bool) -> tuple[pd.DataFrame, list[str]] |
         st.warning(md(ui.say(exc)), icon="📄")
         return None
     show_notices(table.notices)
-    upload_id = f"{getattr(upload, 'file_id', '')}\x1f{upload.name}\x1f{upload.size}"  # i18n: ok (key)
-    if with_label:
-        c1, c2 = st.columns(2)
-        with c1:
-            text_col = _pick_column(table, f"{prefix}_csv_text", t("classification.input.text_column"), TEXT_COLUMNS,
-                                    upload_id)
-        with c2:
-            label_col = _pick_column(table, f"{prefix}_csv_label", t("classification.input.label_column"),
-                                     LABEL_COLUMNS, upload_id)
-        if text_col == label_col:
-            st.warning(t("classification.input.same_columns"), icon="📄")
-            return None
-    else:
-        text_col = _pick_column(table, f"{prefix}_csv_text", t("classification.input.text_column"), TEXT_COLUMNS,
-                                upload_id)
-        label_col = None
+    text_col, label_col, _ = ui.csv_text_column(
+        table, upload, K(f"{prefix}_csv_text"), t("classification.input.text_column"),
+        label_key=K(f"{prefix}_csv_label") if with_label else None, label_label=t("classification.input.label_column"))
+    if with_label and text_col == label_col:
+        st.warning(t("classification.input.same_columns"), icon="📄")
+        return None
     try:
         frame, notices = column_texts(table, text_col, label_col)
     except InputError as exc:

@@ -29,8 +29,6 @@ EVAL_MAX = 500   # labelled rows of an uploaded evaluation set (one LLM forward 
 K = ui.persist_key
 t = ui.t
 SINGLE, LINES, CSV = "single", "lines", "csv"  # i18n: ok (input mode ids)
-TEXT_COLUMNS = ("text", "review", "sentence")  # i18n: ok (column names guessed as the text column)
-CSV_FOR = "_sent_csv_for"  # i18n: ok (the upload the column choice belongs to)
 EXAMPLES = {
     "positive": "The battery lasts all week and the screen is gorgeous. Best phone I've owned!",  # i18n: ok (model input)
     "negative": "We waited an hour for our food and the waiter never apologised.",  # i18n: ok (model input)
@@ -466,21 +464,13 @@ else:
             if data.startswith(codecs.BOM_UTF8):
                 input_notices.append(t("sentiment.csv.bom"))
             input_notices += [textio_text(n) for n in table.notices]
-            columns = table.columns
-            named = next((c for c in columns if c.lower() in TEXT_COLUMNS), None)
-            guess = named or columns[0]
-            # the column choice belongs to one upload: a new file starts from its own guess, a rerun keeps it
-            upload_id = f"{getattr(upload, 'file_id', '')}\x1f{upload.name}\x1f{len(data)}"  # i18n: ok (key)
-            if (st.session_state.get(CSV_FOR) != upload_id
-                    or st.session_state.get(K("sent_csv_column")) not in columns):
-                st.session_state[CSV_FOR] = upload_id
-                st.session_state[K("sent_csv_column")] = guess
-            if named is None and st.session_state[K("sent_csv_column")] == guess:
-                st.info(t("sentiment.csv.guessed_column", column="“" + ui.escape_markdown(guess) + "”",
-                          names=", ".join(TEXT_COLUMNS),
-                          columns=", ".join("“" + ui.escape_markdown(c) + "”" for c in columns)), icon="🗂️")
-            column = left.selectbox(t("sentiment.csv.column"), columns, key=K("sent_csv_column"),
-                                    persist_state="session")
+            column, _, guess = ui.csv_text_column(table, upload, K("sent_csv_column"), t("sentiment.csv.column"),
+                                                  container=left)
+            if guess.rule != textio.GUESS_NAME and column == guess.column:
+                st.info(t("sentiment.csv.guessed_column" if guess.rule == textio.GUESS_FIRST
+                          else "sentiment.csv.guessed_longest", column="“" + ui.escape_markdown(column) + "”",
+                          names=", ".join(textio.TEXT_COLUMN_NAMES),
+                          columns=", ".join("“" + ui.escape_markdown(c) + "”" for c in table.columns)), icon="🗂️")
             frame, col_notices = textio.column_texts(table, column)
             input_notices += [textio_text(n) for n in col_notices]
             texts = frame["text"].tolist()
@@ -806,14 +796,9 @@ if own_upload is not None:
         own_table = textio.read_csv_bytes(own_upload.getvalue(),
                                           max_bytes=int(float(st.get_option("server.maxUploadSize")) * 1024 * 1024))
         own_notices += [textio_text(n) for n in own_table.notices]
-        cols = own_table.columns
-        text_guess = next((c for c in cols if c.lower() in ("text", "review", "sentence")), cols[0])  # i18n: ok
-        label_guess = next((c for c in cols if c.lower() in ("label", "sentiment", "polarity")), cols[-1])  # i18n: ok
-        c1, c2 = st.columns(2)
-        text_col = c1.selectbox(t("sentiment.eval_own.text_column"), cols, index=cols.index(text_guess),
-                                key="sent_eval_text_col")
-        label_col = c2.selectbox(t("sentiment.eval_own.label_column"), cols, index=cols.index(label_guess),
-                                 key="sent_eval_label_col")
+        text_col, label_col, _ = ui.csv_text_column(
+            own_table, own_upload, "sent_eval_text_col", t("sentiment.eval_own.text_column"),
+            label_key="sent_eval_label_col", label_label=t("sentiment.eval_own.label_column"), persist=False)
         frame, col_notes = textio.column_texts(own_table, text_col, label_col)
         own_notices += [textio_text(n) for n in col_notes]
         own, notes = S.labelled_set(frame)

@@ -18,6 +18,7 @@ import codecs
 import csv
 import io
 import tomllib
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -321,3 +322,101 @@ def markdown_literal(text: str) -> str:
     """
     text = " ".join(str(text).splitlines())
     return "".join("\\" + ch if ch in _MD_PUNCTUATION else ch for ch in text)
+
+
+TEXT_COLUMN_NAMES = ("text", "review", "sentence", "content", "文本", "评论", "句子", "内容")  # i18n: ok (header names)
+"""Header names read as the text column (compared after :func:`header_key`), in no order of
+preference: the leftmost column so named wins."""
+LABEL_COLUMN_NAMES = ("label", "class", "category", "topic", "sentiment", "polarity", "标签", "类别")  # i18n: ok
+"""Header names read as the label column (compared after :func:`header_key`)."""
+GUESS_NAME, GUESS_LONGEST, GUESS_FIRST, GUESS_LAST = "name", "longest", "first", "last"  # i18n: ok (rule ids)
+
+
+@dataclass(frozen=True)
+class ColumnGuess:
+    """A guessed column and the rule that chose it (``GUESS_*``: ``"name"``, ``"longest"``,
+    ``"first"`` for the text column; ``"name"``, ``"last"`` for the label column)."""
+
+    column: str
+    rule: str
+
+
+def header_key(name: str) -> str:
+    """A header as compared with the name lists: NFKC-normalised (full-width letters become
+    ASCII), stripped, case-folded."""
+    return unicodedata.normalize("NFKC", str(name)).strip().casefold()
+
+
+def _numeric_only(values: pd.Series) -> bool:
+    """Every non-blank cell parses as a number (ids, ratings, scores); an all-blank column too."""
+    cells = values.astype(str).str.strip()
+    cells = cells[cells != ""]
+    return cells.empty or bool(pd.to_numeric(cells, errors="coerce").notna().all())
+
+
+def guess_text_column(frame: pd.DataFrame) -> ColumnGuess:
+    """Which column of an uploaded table holds the texts.
+
+    Rule, first that applies:
+
+    1. ``"name"``: the leftmost column whose header is one of :data:`TEXT_COLUMN_NAMES`
+       (English and Chinese; compared with :func:`header_key`, so ``" Review "`` and
+       ``"ＴＥＸＴ"`` match);
+    2. ``"longest"``: among the columns that are not numeric-only (ids, star ratings: see
+       :func:`_numeric_only`), the one whose non-blank cells are longest on average
+       (characters after stripping); the leftmost on a tie;
+    3. ``"first"``: the first column (every column is numeric or blank).
+
+    Args:
+        frame: the table (cells as strings, as :func:`read_csv_bytes` returns), >= 1 column.
+
+    Returns:
+        :class:`ColumnGuess` with the column's header (``str``) and the rule used.
+
+    Raises:
+        ValueError: the frame has no column.
+    """
+    columns = [str(c) for c in frame.columns]
+    if not columns:
+        raise ValueError("no column to guess from")
+    named = {header_key(n) for n in TEXT_COLUMN_NAMES}
+    for col in columns:
+        if header_key(col) in named:
+            return ColumnGuess(col, GUESS_NAME)
+    best, best_len = None, -1.0
+    for position, col in enumerate(columns):
+        values = frame.iloc[:, position]
+        if _numeric_only(values):
+            continue
+        cells = values.astype(str).str.strip()
+        mean = float(cells[cells != ""].str.len().mean())
+        if mean > best_len:
+            best, best_len = col, mean
+    if best is None:
+        return ColumnGuess(columns[0], GUESS_FIRST)
+    return ColumnGuess(best, GUESS_FIRST if best == columns[0] else GUESS_LONGEST)
+
+
+def guess_label_column(frame: pd.DataFrame, text_column: str) -> ColumnGuess:
+    """Which column of a labelled table holds the labels, given the text column.
+
+    Rule: the leftmost column other than ``text_column`` whose header is one of
+    :data:`LABEL_COLUMN_NAMES` (``"name"``); else the last column other than ``text_column``
+    (``"last"``: "text,label"-shaped files put the label last); a one-column table gets that
+    column (the page then says the two columns are the same).
+
+    Returns:
+        :class:`ColumnGuess`.
+
+    Raises:
+        ValueError: the frame has no column.
+    """
+    columns = [str(c) for c in frame.columns]
+    if not columns:
+        raise ValueError("no column to guess from")
+    others = [c for c in columns if c != text_column] or columns
+    named = {header_key(n) for n in LABEL_COLUMN_NAMES}
+    for col in others:
+        if header_key(col) in named:
+            return ColumnGuess(col, GUESS_NAME)
+    return ColumnGuess(others[-1], GUESS_LAST)

@@ -21,7 +21,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import streamlit as st
 
-from components import i18n, loading_wording, permalink
+from components import i18n, loading_wording, permalink, textio
 from components.catalog import ModelSpec, get_spec, models_for
 from components.loading import LoadedModel, ModelUnavailableError
 from components.messages import render as render_message
@@ -903,3 +903,52 @@ def report_button(title: str, sections: Callable[[], list], filename: str, key: 
 
     (container or st).download_button(t("ui.report.button"), data=_data, file_name=f"{filename}.html",
                                       mime="text/html", key=key, icon="📄", on_click="ignore")
+
+
+def upload_id(upload) -> str:
+    """An uploaded file's identity (Streamlit's file id, name, size): a new upload -- even of a
+    file with the same name -- gets a new one."""
+    return f"{getattr(upload, 'file_id', '')}\x1f{upload.name}\x1f{upload.size}"  # i18n: ok (key)
+
+
+def _owned_choice(key: str, owner: str, columns: list[str], guess: str) -> None:
+    """Start ``key`` from ``guess`` when the upload changed or the kept value is not a column."""
+    if st.session_state.get(f"_{key}_for") != owner or st.session_state.get(key) not in columns:
+        st.session_state[f"_{key}_for"] = owner
+        st.session_state[key] = guess
+
+
+def csv_text_column(table: textio.CsvTable, upload, key: str, label: str, *, label_key: str | None = None,
+                    label_label: str | None = None, container=None, persist: bool = True
+                    ) -> tuple[str, str | None, textio.ColumnGuess]:
+    """The column choice of one CSV upload: a text-column selectbox, and a label-column one
+    beside it when ``label_key`` is given.
+
+    Each choice belongs to its upload (:func:`upload_id`): a new file starts from its own guess
+    (:func:`components.textio.guess_text_column` / ``guess_label_column``), a rerun on the same
+    file keeps what the user picked.
+
+    Args:
+        table: the decoded upload (:func:`components.textio.read_csv_bytes`).
+        upload: Streamlit's ``UploadedFile`` (its identity keys the choice).
+        key, label: the text selectbox's widget key and label (``label_key``, ``label_label``
+            the same for the label column).
+        container: where to draw (default: the page body).
+        persist: ``persist_state="session"`` (keys from :func:`persist_key`).
+
+    Returns:
+        (text column, label column or None, the text column's guess -- its ``rule`` lets a page
+        say why that column was read).
+    """
+    columns, owner = table.columns, upload_id(upload)
+    guess = textio.guess_text_column(table.frame)
+    _owned_choice(key, owner, columns, guess.column)
+    where = container if container is not None else st
+    kept = {"persist_state": "session"} if persist else {}
+    if label_key is None:
+        return where.selectbox(label, columns, key=key, **kept), None, guess
+    _owned_choice(label_key, owner, columns, textio.guess_label_column(table.frame, st.session_state[key]).column)
+    left, right = where.columns(2)
+    text_col = left.selectbox(label, columns, key=key, **kept)
+    label_col = right.selectbox(label_label, columns, key=label_key, **kept)
+    return text_col, label_col, guess
