@@ -476,10 +476,15 @@ def top_ties(scores: pd.DataFrame, tolerance: float = TIE_TOLERANCE) -> dict[int
     return out
 
 
-def tie_message(scores: pd.DataFrame, text_id: int, row: int) -> Message | None:
+def tie_message(scores: pd.DataFrame, text_id: int, row: int,
+                ties: dict[int, list[str]] | None = None) -> Message | None:
     """``classification.msg.tie`` for one text whose top labels tie (see :func:`top_ties`), or
-    None when it has a single best label. ``row``: the text's 1-based row, for the message."""
-    tied = top_ties(scores[scores["text_id"] == text_id]).get(int(text_id))
+    None when it has a single best label. ``row``: the text's 1-based row, for the message;
+    ``ties``: :func:`top_ties` of ``scores`` when the caller has it already (else computed for
+    this text only)."""
+    if ties is None:
+        ties = top_ties(scores[scores["text_id"] == text_id])
+    tied = ties.get(int(text_id))
     if not tied:
         return None
     best = float(scores.loc[scores["text_id"] == text_id, "score"].max())

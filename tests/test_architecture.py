@@ -23,6 +23,7 @@ PAGES = sorted(p.stem for p in (ROOT / "app_pages").glob("*.py") if p.stem != "_
 STREAMLIT_MODULES = {
     "ui": "the UI layer: widgets, session state, translation in the session's language",
     "cache": "st.cache_resource around the loader, spinner / progress bar while a model loads",
+    "views_classification": "UI side of the classification page: its input blocks and result views",
 }
 """The only ``components`` modules allowed to import streamlit, and why."""
 

@@ -11,6 +11,7 @@ from components import i18n
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE_FILES = sorted((ROOT / "app_pages").glob("*.py")) + [ROOT / "app.py"]
+PAGE_FILES += sorted((ROOT / "components").glob("views_*.py"))  # the pages' views: UI text too
 
 
 def _singulars(table: dict[str, str]) -> set[str]:
