@@ -24,6 +24,8 @@ STREAMLIT_MODULES = {
     "ui": "the UI layer: widgets, session state, translation in the session's language",
     "cache": "st.cache_resource around the loader, spinner / progress bar while a model loads",
     "views_classification": "UI side of the classification page: its input blocks and result views",
+    "views_sentiment": "UI side of the sentiment page: its result, batch and evaluation views",
+    "runs_sentiment": "the sentiment page's cached runs (st.cache_data) and the benchmark's progress bar",
 }
 """The only ``components`` modules allowed to import streamlit, and why."""
 

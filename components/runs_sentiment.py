@@ -1,0 +1,122 @@
+"""Sentiment page, cached runs: every approach on one text, on a batch, on the bundled test
+set, on the user's labelled set and on the VADER paper's sets, each cached
+(``st.cache_data`` / ``st.cache_resource``) on its inputs and the prompt settings. The
+computing is :mod:`components.sentiment` and :mod:`components.sentiment_benchmarks`; this
+module only caches it (and draws the benchmark's progress bar)."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from components import sentiment as S
+from components import sentiment_benchmarks as B
+from components import ui
+from components import views_sentiment as V
+from components.catalog import MINILM
+
+t = ui.t
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def trained_head(data_hash: str) -> S.SentimentHead:
+    """Head trained once per training-set content (``data_hash`` = sha256 of train.csv)."""
+    from components.cache import get_model
+
+    return S.train_head(get_model(MINILM))
+
+
+def head_with_spinner(data_hash: str) -> S.SentimentHead:
+    with st.spinner(t("sentiment.head_training")):
+        return trained_head(data_hash)
+
+
+@st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
+def single(approach: str, model_key: str | None, text: str, settings: tuple, attribution: bool,
+            data_hash: str, _progress=None) -> dict:
+    """One approach on one text -> :func:`components.sentiment.result_dict`; ``_progress``
+    (not part of the cache key): the LLM's per-batch token callback."""
+    from components.cache import get_model
+
+    if approach == S.VADER:
+        return S.result_dict(S.vader_sentiment(text, attribution))
+    loaded = get_model(model_key)
+    if approach == S.HEAD:
+        res = S.head_sentiment(loaded, trained_head(data_hash), text, attribution)
+    elif approach == S.LLM:
+        res = S.llm_sentiment(loaded, text, S.PromptSettings(*settings), attribution, _progress)
+    else:
+        res = S.sst2_sentiment(loaded, text, attribution)
+    return S.result_dict(res)
+
+
+@st.cache_data(max_entries=16, ttl=3600, show_spinner=False)
+def batch(approach: str, model_key: str | None, texts: tuple[str, ...], settings: tuple,
+           data_hash: str) -> tuple[list[str], list[float], float]:
+    import time
+
+    from components.cache import get_model
+
+    start = time.perf_counter()
+    if approach == S.VADER:
+        labels, p = S.vader_predict(texts)
+    elif approach == S.HEAD:
+        labels, p = S.head_predict(get_model(model_key), trained_head(data_hash), texts)
+    elif approach == S.LLM:
+        labels, p, _ = S.llm_predict(get_model(model_key), texts, S.PromptSettings(*settings))
+    else:
+        labels, p = S.sst2_predict(get_model(model_key), texts)
+    return list(labels), [float(v) for v in p], time.perf_counter() - start
+
+
+@st.cache_data(max_entries=16, ttl=3600, show_spinner=False)
+def batch_coverage(approach: str, model_key: str | None, texts: tuple[str, ...]) -> list[dict]:
+    from components.cache import get_model
+
+    return S.texts_coverage(approach, None if model_key is None else get_model(model_key), texts)
+
+
+@st.cache_data(max_entries=16, ttl=6 * 3600, show_spinner=False)
+def evaluation(approach: str, model_key: str | None, settings: tuple, data_hash: str,
+                test_hash: str) -> S.Evaluation:
+    from components.cache import get_model
+
+    if approach == S.VADER:
+        return S.evaluate(S.VADER)
+    loaded = get_model(model_key)
+    head = trained_head(data_hash) if approach == S.HEAD else None
+    return S.evaluate(approach, loaded, head, S.PromptSettings(*settings))
+
+
+@st.cache_data(max_entries=8, ttl=3600, show_spinner=False)
+def evaluation_own(approach: str, model_key: str | None, settings: tuple, data_hash: str,
+                    texts: tuple[str, ...], labels: tuple[str, ...]) -> S.Evaluation:
+    """One approach on the user's labelled texts."""
+    from components.cache import get_model
+
+    own = pd.DataFrame({"text": list(texts), "label": list(labels)})
+    if approach == S.VADER:
+        return S.evaluate(S.VADER, test=own)
+    loaded = get_model(model_key)
+    head = trained_head(data_hash) if approach == S.HEAD else None
+    return S.evaluate(approach, loaded, head, S.PromptSettings(*settings), test=own)
+
+
+@st.cache_data(max_entries=64, ttl=6 * 3600, show_spinner=False)
+def bench(approach: str, model_key: str | None, set_name: str, cap: int, seed: int, settings: tuple,
+           data_hash: str) -> B.BenchmarkResult:
+    """One approach on a stratified sample of one set, with a progress bar (created inside:
+    a cached call may only draw into its own elements)."""
+    from components.cache import get_model
+
+    total = min(cap, B.set_summary(set_name)["kept"])
+    bar = st.progress(0.0, text=t("sentiment.bench.progress", approach=V.long_name(approach), done=0, total=total))
+
+    def progress(done: int, total: int) -> None:
+        bar.progress(done / max(1, total), text=t("sentiment.bench.progress", approach=V.long_name(approach),
+                                                  done=done, total=total))
+
+    loaded = None if model_key is None else get_model(model_key)
+    head = trained_head(data_hash) if approach == S.HEAD else None
+    result = B.run(approach, set_name, cap, seed, loaded, head, S.PromptSettings(*settings), progress)
+    bar.empty()
+    return result
