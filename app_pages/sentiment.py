@@ -130,21 +130,7 @@ with ui.live_inputs(PAGE):
                                       help=t("sentiment.lines.help", n=MAX_BATCH))
             st.caption(t("sentiment.csv.not_in_link"))
     with right:
-        st.toggle(V.long_name(S.VADER), key=K("sent_vader"), persist_state="session", help=t("sentiment.method.vader_help"))
-        st.toggle(V.long_name(S.HEAD), key=K("sent_head"), persist_state="session", help=t("sentiment.method.head_help"))
-        st.toggle(V.long_name(S.LLM), key=K("sent_llm"), persist_state="session", help=t("sentiment.method.llm_help"))
-        if not ui.presenter():
-            st.toggle(V.long_name(S.SST2), key=K("sent_hub"), persist_state="session", help=t("sentiment.method.hub_help"))
-            st.toggle(t("sentiment.attr.toggle"), key=K("sent_attr"), persist_state="session",
-                      help=t("sentiment.attr.toggle_help"))
-            with st.expander(t("sentiment.prompt.expander"), expanded=False):
-                st.radio(t("sentiment.prompt.format"), [S.COMPLETE, S.CHAT], key=K("sent_mode"), persist_state="session",
-                         horizontal=True, format_func=lambda m: t(f"sentiment.prompt.{m}"))
-                st.text_area(t("sentiment.prompt.template"), key=K("sent_template"), persist_state="session", height=110)
-                st.button(t("sentiment.prompt.reset"), on_click=_reset_prompt, key="sent_reset_prompt")
-                st.toggle(t("sentiment.prompt.fewshot"), key=K("sent_fewshot"), persist_state="session")
-                st.toggle(t("sentiment.prompt.calibrate"), key=K("sent_calibrate"), persist_state="session",
-                          help=t("sentiment.prompt.calibrate_help"))
+        V.approach_controls(_reset_prompt)
         if ui.presenter():
             if st.button(t("sentiment.present.analyse"), key="sent_present_run", type="primary", icon="▶️"):
                 st.session_state[LIVE] = True
@@ -283,29 +269,8 @@ def _evaluations(run, n: int, *args) -> list:
 V.evaluation_panel(lambda test: _evaluations(R.evaluation, len(test), S.dataset_hash(S.TEST_CSV)))
 
 # ------------------------------------------------------------------ evaluation on the VADER paper's sets
-BENCH_CELLS = "sent_bench_cells"  # i18n: ok (session key: (approach, set, cap, seed, settings) -> result)
-
-
-def _bench_cell(approach: str, set_name: str, cap: int, seed: int) -> B.BenchmarkResult | None:
-    """Cached result of one cell (remembered in the session for the cross-domain table)."""
-    key = APPROACH_MODEL[approach]
-    if key is not None and not _available(key):
-        return None
-    settings_key = dataclasses.astuple(settings) if approach == S.LLM else ()
-    result = ui.run_guarded(R.bench, approach, key, set_name, cap, seed, settings_key, data_hash)
-    if result is not None:
-        st.session_state.setdefault(BENCH_CELLS, {})[(approach, set_name, cap, seed, settings_key)] = result
-    return result
-
-
-def _known_cells(cap: int, seed: int) -> dict:
-    """(approach, set) -> result computed in this session with this cap, seed and prompt settings."""
-    llm_settings = dataclasses.astuple(settings)
-    return {(a, name): r for (a, name, c, s, st_key), r in st.session_state.get(BENCH_CELLS, {}).items()
-            if c == cap and s == seed and a in approaches and st_key == (llm_settings if a == S.LLM else ())}
-
-
-V.bench_panel(approaches, _bench_cell, _known_cells)
+V.bench_panel(approaches, lambda *cell: R.bench_cell(*cell, APPROACH_MODEL, settings, data_hash, _available),
+              lambda cap, seed: R.known_cells(cap, seed, approaches, settings))
 
 # ------------------------------------------------------------------ evaluation on the user's labelled CSV
 V.own_evaluation_panel(lambda own: _evaluations(R.evaluation_own, len(own), tuple(own["text"]), tuple(own["label"])),

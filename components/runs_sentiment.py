@@ -5,6 +5,8 @@ computing is :mod:`components.sentiment` and :mod:`components.sentiment_benchmar
 module only caches it (and draws the benchmark's progress bar)."""
 from __future__ import annotations
 
+import dataclasses
+
 import pandas as pd
 import streamlit as st
 
@@ -120,3 +122,28 @@ def bench(approach: str, model_key: str | None, set_name: str, cap: int, seed: i
     result = B.run(approach, set_name, cap, seed, loaded, head, S.PromptSettings(*settings), progress)
     bar.empty()
     return result
+
+
+BENCH_CELLS = "sent_bench_cells"  # i18n: ok (session key: (approach, set, cap, seed, settings) -> result)
+
+
+def bench_cell(approach: str, set_name: str, cap: int, seed: int, models: dict, settings: S.PromptSettings,
+               data_hash: str, available) -> B.BenchmarkResult | None:
+    """Cached result of one (approach, set) cell, remembered in the session for the
+    cross-domain table; None when ``available(model key)`` says the model cannot load.
+    ``models``: approach -> catalog key (None for VADER)."""
+    key = models[approach]
+    if key is not None and not available(key):
+        return None
+    settings_key = dataclasses.astuple(settings) if approach == S.LLM else ()
+    result = ui.run_guarded(bench, approach, key, set_name, cap, seed, settings_key, data_hash)
+    if result is not None:
+        st.session_state.setdefault(BENCH_CELLS, {})[(approach, set_name, cap, seed, settings_key)] = result
+    return result
+
+
+def known_cells(cap: int, seed: int, approaches: list[str], settings: S.PromptSettings) -> dict:
+    """(approach, set) -> result computed in this session with this cap, seed and prompt settings."""
+    llm_settings = dataclasses.astuple(settings)
+    return {(a, name): r for (a, name, c, s, st_key), r in st.session_state.get(BENCH_CELLS, {}).items()
+            if c == cap and s == seed and a in approaches and st_key == (llm_settings if a == S.LLM else ())}

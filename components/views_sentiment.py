@@ -512,3 +512,23 @@ def own_evaluation_panel(evaluate, max_rows: int) -> None:
         evals = evaluate(own)
         if evals:
             render_evaluation(evals, own["label"].tolist(), key="sent_eval_own", x_title=t("sentiment.chart.accuracy_own"))
+
+
+def approach_controls(reset_prompt) -> None:
+    """The approach switches, word attributions and (not in presenter mode) the Hub model and
+    the LLM's prompt settings; ``reset_prompt``: the reset button's callback."""
+    st.toggle(long_name(S.VADER), key=K("sent_vader"), persist_state="session", help=t("sentiment.method.vader_help"))
+    st.toggle(long_name(S.HEAD), key=K("sent_head"), persist_state="session", help=t("sentiment.method.head_help"))
+    st.toggle(long_name(S.LLM), key=K("sent_llm"), persist_state="session", help=t("sentiment.method.llm_help"))
+    if not ui.presenter():
+        st.toggle(long_name(S.SST2), key=K("sent_hub"), persist_state="session", help=t("sentiment.method.hub_help"))
+        st.toggle(t("sentiment.attr.toggle"), key=K("sent_attr"), persist_state="session",
+                  help=t("sentiment.attr.toggle_help"))
+        with st.expander(t("sentiment.prompt.expander"), expanded=False):
+            st.radio(t("sentiment.prompt.format"), [S.COMPLETE, S.CHAT], key=K("sent_mode"), persist_state="session",
+                     horizontal=True, format_func=lambda m: t(f"sentiment.prompt.{m}"))
+            st.text_area(t("sentiment.prompt.template"), key=K("sent_template"), persist_state="session", height=110)
+            st.button(t("sentiment.prompt.reset"), on_click=reset_prompt, key="sent_reset_prompt")
+            st.toggle(t("sentiment.prompt.fewshot"), key=K("sent_fewshot"), persist_state="session")
+            st.toggle(t("sentiment.prompt.calibrate"), key=K("sent_calibrate"), persist_state="session",
+                      help=t("sentiment.prompt.calibrate_help"))
