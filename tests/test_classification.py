@@ -465,7 +465,7 @@ def test_page_train_csv(app):
     at.file_uploader(key="tr_csv").set_value(("train.csv", "\n".join(rows).encode(), "text/csv")).run()
     assert not at.exception
     msgs = _all_messages(at)
-    assert "blank text or label were dropped" in msgs and "uses 3 folds" in msgs
+    assert "1 row with blank text or label was dropped" in msgs and "uses 3 folds" in msgs
     # two well-separated topics: cross-validation gets every example right, and says so
     assert {m.label: m.value for m in at.metric}[en("train.metric_cv")].startswith("100")
     assert en("train.misclassified_none") in _texts(at, "caption")

@@ -301,7 +301,7 @@ def test_long_text_and_row_cap(app):
     at.text_area(key="p_zs_text").set_value(long).run()
     assert not at.exception
     notes = messages(at)
-    assert "were cut to their first 20000 characters" in notes and "256-token limit" in notes
+    assert "was cut to its first 20000 characters" in notes and "256-token limit" in notes
     assert at.text_area(key="p_zs_text").value == long
     assert bars(at)[0]["y"][-1] == "sports"
     at.radio(key="p_zs_mode").set_value("lines").run()

@@ -355,7 +355,7 @@ def test_page_batch_csv_bad_inputs(app):
         ("b.csv", b"\xef\xbb\xbfreview,stars\nGreat value,5\n ,3\nAwful,1\n", "text/csv")).run()
     assert not at.exception
     infos = _texts(at, "info")
-    assert any("BOM" in i for i in infos) and any("1 row(s) with blank text" in i for i in infos)
+    assert any("BOM" in i for i in infos) and any("1 row with blank text" in i for i in infos)
     assert at.selectbox(key="p_sent_csv_column").value == "review"
 
     # the column choice belongs to its file: kept while the same file reruns ...
@@ -504,7 +504,7 @@ def test_page_evaluation_on_own_csv(app):
     at.selectbox(key="sent_eval_label_col").set_value("stars").run()
     from components.i18n import translate
 
-    assert "1 row(s) with a label other than" in " ".join(str(m.value) for m in at.info)
+    assert "1 row with a label other than" in " ".join(str(m.value) for m in at.info)
     at.button(key="sent_eval_own_run").click().run()
     assert not at.exception, at.exception
     share = translate("en", "sentiment.col.positive_share")
