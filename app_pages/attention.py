@@ -182,7 +182,7 @@ def example_views(result_json: str, code: str, presenter: bool) -> dict:
     views = {
         "matrix": matrix,
         "head": attention_heatmap(matrix, labels, snap["raw_tokens"], colorscale=colorscale, lang=code,
-                                  title=t("attention.chart.head_title", layer=layer, head=head)),
+                                  title=i18n.translate(code, "attention.chart.head_title", layer=layer, head=head)),
         "head_table": matrix_table(matrix, labels, labels, code),
         "heads": None,
         "heads_table": None,
