@@ -205,9 +205,9 @@ elif input_mode == SINGLE:
         workload = ui.run_guarded(S.llm_workload, ui.load_or_explain(key), text, settings, show_attr) \
             if approach == S.LLM else None
         if workload is not None and workload.tokens >= S.LONG_RUN_TOKENS:
-            V.long_run_note(workload, show_attr)
             res = ui.run_guarded(ui.run_with_progress, lambda progress: R.single(*args, _progress=progress),
-                                 workload.tokens, V.describe_progress)
+                                 workload.tokens, V.describe_progress,
+                                 intro=lambda: V.long_run_note(workload, show_attr))
         else:
             with st.spinner(t("sentiment.spinner_single", approach=V.long_name(approach))):
                 res = ui.run_guarded(R.single, *args)
@@ -231,8 +231,15 @@ else:
         key = APPROACH_MODEL[approach]
         if key is not None and not _available(key):
             continue
-        with st.spinner(t("sentiment.batch.spinner", approach=V.long_name(approach), n=len(texts))):
-            out = ui.run_guarded(R.batch, approach, key, tuple(texts), dataclasses.astuple(settings), data_hash)
+        args = (approach, key, tuple(texts), dataclasses.astuple(settings), data_hash)
+        workload = ui.run_guarded(S.llm_batch_workload, ui.load_or_explain(key), texts, settings) \
+            if approach == S.LLM else None
+        if workload is not None and workload.tokens >= S.LONG_RUN_TOKENS:
+            out = ui.run_guarded(ui.run_with_progress, lambda progress: R.batch(*args, _progress=progress),
+                                 workload.tokens, V.describe_progress)
+        else:
+            with st.spinner(t("sentiment.batch.spinner", approach=V.long_name(approach), n=len(texts))):
+                out = ui.run_guarded(R.batch, *args)
         if out is None:
             continue
         labels, p, seconds = out

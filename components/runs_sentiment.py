@@ -53,7 +53,9 @@ def single(approach: str, model_key: str | None, text: str, settings: tuple, att
 
 @st.cache_data(max_entries=16, ttl=3600, show_spinner=False)
 def batch(approach: str, model_key: str | None, texts: tuple[str, ...], settings: tuple,
-           data_hash: str) -> tuple[list[str], list[float], float]:
+          data_hash: str, _progress=None) -> tuple[list[str], list[float], float]:
+    """One approach on many texts -> (labels, P(positive) per text, seconds); ``_progress``
+    (not part of the cache key): the LLM's per-batch token callback."""
     import time
 
     from components.cache import get_model
@@ -64,7 +66,7 @@ def batch(approach: str, model_key: str | None, texts: tuple[str, ...], settings
     elif approach == S.HEAD:
         labels, p = S.head_predict(get_model(model_key), trained_head(data_hash), texts)
     elif approach == S.LLM:
-        labels, p, _ = S.llm_predict(get_model(model_key), texts, S.PromptSettings(*settings))
+        labels, p, _ = S.llm_predict(get_model(model_key), texts, S.PromptSettings(*settings), _progress)
     else:
         labels, p = S.sst2_predict(get_model(model_key), texts)
     return list(labels), [float(v) for v in p], time.perf_counter() - start

@@ -726,6 +726,15 @@ class PromptSettings:
     mode: str = DEFAULT_MODE
 
 
+def _predict_prompts(loaded, texts: Sequence[str], settings: PromptSettings) -> list[list[int]]:
+    """The prompts :func:`llm_predict` scores: the content-free one, then one per text."""
+    # each text cut to LLM_MAX_TEXT_TOKENS, as in llm_sentiment (a 20 000-character row would
+    # otherwise be a ~5 000-token prompt: minutes of eager attention on a CPU)
+    texts = [truncate_tokens(loaded, t, LLM_MAX_TEXT_TOKENS)[0] for t in texts]
+    return [build_prompt_ids(loaded, settings.template, t, settings.few_shot, settings.mode)
+            for t in [CONTENT_FREE, *texts]]
+
+
 def llm_predict(loaded, texts: Sequence[str], settings: PromptSettings = PromptSettings(),
                 progress: Callable[[int], None] | None = None) -> tuple[list[str], np.ndarray, dict]:
     """Batch LLM predictions. Each text is cut to its first ``LLM_MAX_TEXT_TOKENS`` tokens.
@@ -735,12 +744,7 @@ def llm_predict(loaded, texts: Sequence[str], settings: PromptSettings = PromptS
         (labels, p_positive per text (calibrated when ``settings.calibrate``), detail dict with
         ``uncalibrated`` (n, 2), ``calibrated`` (n, 2), ``content_free`` (2,), ``mass`` (n,)).
     """
-    # each text cut to LLM_MAX_TEXT_TOKENS, as in llm_sentiment (a 20 000-character row would
-    # otherwise be a ~5 000-token prompt: minutes of eager attention on a CPU)
-    texts = [truncate_tokens(loaded, t, LLM_MAX_TEXT_TOKENS)[0] for t in texts]
-    prompts = [build_prompt_ids(loaded, settings.template, t, settings.few_shot, settings.mode) for t in texts]
-    cf_prompt = build_prompt_ids(loaded, settings.template, CONTENT_FREE, settings.few_shot, settings.mode)
-    p_all, mass = label_distribution(loaded, [cf_prompt] + prompts, progress=progress)
+    p_all, mass = label_distribution(loaded, _predict_prompts(loaded, texts, settings), progress=progress)
     p_cf, p = p_all[0], p_all[1:]
     p_cal = calibrate(p, p_cf)
     used = p_cal if settings.calibrate else p
@@ -792,11 +796,23 @@ def llm_workload(loaded, text: str, settings: PromptSettings = PromptSettings(),
     batches, n_tokens = _llm_batches(loaded, text, attribution)
     sizes = []
     for batch in batches:
-        texts = [CONTENT_FREE] + [truncate_tokens(loaded, t, LLM_MAX_TEXT_TOKENS)[0] for t in batch]  # as llm_predict
-        sizes.append([len(build_prompt_ids(loaded, settings.template, t, settings.few_shot, settings.mode))
-                      for t in texts])
+        sizes.append([len(p) for p in _predict_prompts(loaded, batch, settings)])
     return LlmWorkload(prompts=sum(len(b) for b in sizes), tokens=sum(map(sum, sizes)),
                        text_tokens=n_tokens, plain_tokens=sum(sizes[0]))
+
+
+def llm_batch_workload(loaded, texts: Sequence[str], settings: PromptSettings = PromptSettings()) -> LlmWorkload:
+    """Prompts and prompt tokens :func:`llm_predict` will read for ``texts`` (tokenizer only,
+    no forward pass): the content-free prompt and one prompt per text, each text cut to
+    ``LLM_MAX_TEXT_TOKENS``. ``text_tokens`` is the longest text's token count before the cut.
+
+    Raises:
+        SentimentInputError: template without ``{text}``.
+    """
+    check_template(settings.template)
+    sizes = [len(p) for p in _predict_prompts(loaded, texts, settings)]
+    longest = max((truncate_tokens(loaded, t, LLM_MAX_TEXT_TOKENS)[1] for t in texts), default=0)
+    return LlmWorkload(prompts=len(sizes), tokens=sum(sizes), text_tokens=longest, plain_tokens=sum(sizes))
 
 
 def llm_sentiment(loaded, text: str, settings: PromptSettings = PromptSettings(),

@@ -12,6 +12,7 @@ Conventions every page follows:
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
 import re
@@ -231,7 +232,8 @@ class _Stopped(Exception):
 
 
 def run_with_progress(fn: Callable[[Callable[[int], None]], Any], total: int,
-                      describe: Callable[[int, int, float, float | None], str], poll_seconds: float = 0.25) -> Any:
+                      describe: Callable[[int, int, float, float | None], str], poll_seconds: float = 0.25,
+                      intro: Callable[[], Any] | None = None) -> Any:
     """Run ``fn(progress)`` in a worker thread while this script run draws a progress bar.
 
     Args:
@@ -242,10 +244,11 @@ def run_with_progress(fn: Callable[[Callable[[int], None]], Any], total: int,
             the wall time so far, ``rate`` the units per second measured so far in this run
             (None before the first step).
         poll_seconds: how often the bar is redrawn.
+        intro: draws a note above the bar (e.g. what the run will read), once the first step
+            is taken: a cached result takes none and shows neither note nor bar.
 
     A rerun or Stop interrupts this script thread at its next redraw; the worker then stops at
-    its next step (its ``progress`` call raises), so no abandoned run keeps the CPU busy. A
-    cached result (no step taken) leaves no bar.
+    its next step (its ``progress`` call raises), so no abandoned run keeps the CPU busy.
 
     Returns:
         ``fn``'s result; its exception is re-raised here.
@@ -272,15 +275,25 @@ def run_with_progress(fn: Callable[[Callable[[int], None]], Any], total: int,
     worker = threading.Thread(target=work, daemon=True, name="progress-worker")  # i18n: ok (thread name)
     add_script_run_ctx(worker, get_script_run_ctx())   # cached getters inside fn need the session
     start = time.perf_counter()
+    intro_slot = st.empty()
     bar = st.progress(0.0, text=describe(0, total, 0.0, None))
     worker.start()
+
+    def show_intro() -> None:
+        if intro is not None and state["done"] and not state.get("intro"):
+            state["intro"] = True
+            with intro_slot.container():
+                intro()
+
     try:
         while worker.is_alive():
             worker.join(poll_seconds)
             done, seconds = state["done"], time.perf_counter() - start
+            show_intro()
             bar.progress(min(1.0, done / total), text=describe(done, total, seconds, done / seconds if done else None))
     finally:
         stop.set()
+    show_intro()
     if not state["done"]:
         bar.empty()
     if state["error"] is not None:
@@ -699,6 +712,7 @@ _ELEMENT_CODE = ("Button", "ButtonGroup", "Checkbox", "DataFrame", "DownloadButt
                  "Slider", "Spinner", "StreamlitSyntaxHighlighter", "Table", "TextArea", "TextInput", "rehype-raw")
 
 
+@functools.cache  # the installed build does not change while the app runs
 def _element_code_files() -> list[str]:
     """Paths (``js/Radio.<hash>.js``, ``css/DataFrame.<hash>.css``) of ``_ELEMENT_CODE`` in the
     installed Streamlit's frontend build, relative to its ``static`` folder; a name it no
@@ -733,6 +747,7 @@ _PRELOAD_JS = """<script>
 </script>"""
 
 
+@functools.cache
 def element_code_html() -> str:
     """The app's own ``<script>`` (fixed text, no user input) that :func:`preload_element_code`
     draws; empty when the installed Streamlit ships none of the files."""

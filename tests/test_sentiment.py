@@ -179,6 +179,16 @@ def test_llm_workload_counts_what_the_run_reads_and_progress_can_stop_it(smollm2
     assert len(calls) == 1
 
 
+def test_llm_batch_workload_counts_what_the_batch_reads(smollm2):
+    texts = ["Great value, works perfectly.", "今天的天气很好。", "Broke after a week " * 200]
+    work = S.llm_batch_workload(smollm2, texts)
+    read: list[int] = []
+    labels, _, _ = S.llm_predict(smollm2, texts, progress=read.append)
+    assert sum(read) == work.tokens == work.plain_tokens and work.prompts == len(texts) + 1
+    assert work.text_tokens > S.LLM_MAX_TEXT_TOKENS      # the long row, counted before its cut
+    assert labels[0] == S.POSITIVE
+
+
 def test_llm_calibration_and_few_shot(smollm2):
     text = "The concert was amazing and the crowd was fantastic."
     settings = S.PromptSettings(calibrate=True, few_shot=True, mode=S.COMPLETE)
@@ -597,3 +607,25 @@ def test_page_long_llm_run_is_announced_with_token_counts_and_progress(app, monk
     bars = [e.proto.text for e in at.get("progress")]
     assert len(bars) == 1 and bars[0].startswith(f"SmolLM2 read {work.tokens:,} prompt tokens in ")
     assert len(at.metric) == 1                            # the LLM's result is shown
+    # the same text again comes from the cache: nothing to wait for, so no note and no bar
+    at.run()
+    assert not at.exception, at.exception
+    assert note not in _texts(at, "info") and not at.get("progress")
+    assert len(at.metric) == 1
+
+
+def test_page_long_llm_batch_shows_progress_until_cached(app, monkeypatch, smollm2):
+    monkeypatch.setattr(S, "LONG_RUN_TOKENS", 50)      # three short lines stand in for many
+    lines = ["Great value, works perfectly.", "The battery died after a day.", "Fine, nothing special."]
+    at = _open(app)
+    for name, on in (("sent_vader", False), ("sent_head", False), ("sent_hub", False), ("sent_llm", True)):
+        at.toggle(key=f"p_{name}").set_value(on)
+    at.radio(key="p_sent_input").set_value("lines").run()
+    at.text_area(key="p_sent_lines").set_value("\n".join(lines)).run()
+    assert not at.exception, at.exception
+    work = S.llm_batch_workload(smollm2, lines)
+    bars = [e.proto.text for e in at.get("progress")]
+    assert len(bars) == 1 and bars[0].startswith(f"SmolLM2 read {work.tokens:,} prompt tokens in ")
+    assert at.dataframe[0].value.shape[0] == 3
+    at.run()                                           # cached: no bar
+    assert not at.exception and not at.get("progress") and at.dataframe[0].value.shape[0] == 3
