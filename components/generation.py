@@ -853,6 +853,45 @@ def settings_record(settings: GenerationSettings) -> dict:
     return asdict(settings)
 
 
+# --------------------------------------------------------------------------- id-tuple entry points
+# The page caches its model work on hashable id tuples and NumPy arrays; these build the tensors.
+def prompt_ids(prepared: PreparedPrompt) -> tuple[int, ...]:
+    """The prompt's ids (``prepared.input_ids`` (1, seq)) as a hashable tuple of ints, length seq."""
+    return tuple(int(i) for i in prepared.input_ids[0])
+
+
+def prompt_token_records_for(loaded: LoadedModel, ids: tuple[int, ...]) -> list[dict]:
+    """:func:`prompt_token_records` for the prompt ids ``ids`` (seq ints)."""
+    return prompt_token_records(loaded, torch.tensor([ids]))
+
+
+def next_token_logits_for(loaded: LoadedModel, ids: tuple[int, ...]):
+    """:func:`next_token_logits` for the prompt ids ``ids`` (seq ints), as a (vocab,) float32
+    NumPy array."""
+    return next_token_logits(loaded, torch.tensor([ids])).numpy()
+
+
+def first_step_logits(stream: GenerationStream):
+    """The (vocab,) float32 NumPy logits of a finished stream's first step (the prompt's
+    next-token logits), or ``None`` when it produced no step."""
+    return stream.step_logits[0].numpy() if stream.step_logits else None
+
+
+def complete_characters_for(loaded: LoadedModel, ids: tuple[int, ...], partial: tuple[int, ...]) -> dict[int, str]:
+    """:func:`complete_characters` after the prompt ids ``ids`` for the token ids ``partial``."""
+    return complete_characters(loaded, torch.tensor([ids]), list(partial))
+
+
+def distribution_record_for(loaded: LoadedModel, ids: tuple[int, ...], settings: GenerationSettings, logits,
+                            completions: Callable[[list[int]], dict[int, str]], top_n: int = 12) -> dict:
+    """:func:`distribution_record` of :func:`next_token_distribution` after the prompt ids ``ids``
+    (seq ints), from precomputed ``logits`` ((vocab,) NumPy array, :func:`next_token_logits_for`);
+    ``completions`` as in :func:`next_token_distribution`."""
+    d = next_token_distribution(loaded, torch.tensor([ids]), settings, top_n=top_n,
+                                logits=torch.from_numpy(logits), completions=completions)
+    return distribution_record(d, settings)
+
+
 # --------------------------------------------------------------------------- live meters
 def stream_rates(start: float | None, first: float | None, last: float | None, n: int) -> dict:
     """Timing meters of a stream from its timestamps (``time.perf_counter`` seconds): usable

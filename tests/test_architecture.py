@@ -26,6 +26,9 @@ STREAMLIT_MODULES = {
     "views_classification": "UI side of the classification page: its input blocks and result views",
     "views_sentiment": "UI side of the sentiment page: its result, batch and evaluation views",
     "runs_sentiment": "the sentiment page's cached runs (st.cache_data) and the benchmark's progress bar",
+    "views_generation": "UI side of the generation page: streamed text with live meters, token and next-token "
+                        "views, settings side by side, the model-server panel, the presenter example",
+    "runs_generation": "the generation page's cached runs (st.cache_data) on catalog id, prompt ids and settings",
 }
 """The only ``components`` modules allowed to import streamlit, and why."""
 
