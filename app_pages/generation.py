@@ -210,4 +210,4 @@ dist_settings = GenerationSettings(do_sample=settings.do_sample, temperature=set
                                    no_repeat_ngram_size=settings.no_repeat_ngram_size)
 dist = R.distribution_for(model_key, ids, dist_settings, first_logits)
 V.render_distribution(dist, key="live")
-V.render_report(current, prompt, f"{ui.model_name(spec)} ({model_key})", mode, settings, dist, tokens)
+V.render_report_and_explainer(current, prompt, f"{ui.model_name(spec)} ({model_key})", mode, settings, dist, tokens)

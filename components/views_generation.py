@@ -446,7 +446,7 @@ def render_results(signature: tuple) -> dict | None:
     return current
 
 
-def render_report(current: dict | None, prompt: str, model_name: str, mode: str, settings: GenerationSettings,
+def render_report_and_explainer(current: dict | None, prompt: str, model_name: str, mode: str, settings: GenerationSettings,
                   dist: dict, tokens: list[dict]) -> None:
     """The HTML report button of the single view (built when pressed) and the page's explainer."""
     ui.report_button(
