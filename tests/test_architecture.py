@@ -26,6 +26,7 @@ STREAMLIT_MODULES = {
     "views_classification": "UI side of the classification page: its input blocks and result views",
     "views_sentiment": "UI side of the sentiment page: its result, batch and evaluation views",
     "runs_sentiment": "the sentiment page's cached runs (st.cache_data) and the benchmark's progress bar",
+    "views_embeddings": "UI side of the embedding explorer: its input blocks, cached runs (st.cache_data) and map views",
 }
 """The only ``components`` modules allowed to import streamlit, and why."""
 
