@@ -59,8 +59,6 @@ SCHEMA = [
     Param("search", K("emb_search"), TEXT, "", max_chars=LABEL_MAX_CHARS),
 ]
 
-
-
 # ------------------------------------------------------------------ link in
 _before = V.link_state()
 run_requested = ui.bind_link(PAGE, SCHEMA)

@@ -136,6 +136,8 @@ def cached_query(model_key: str, method: str, layer: int | None, query: str) -> 
 
 @st.cache_data(max_entries=8, ttl=3600, show_spinner=False)
 def cached_csv(data: bytes) -> tuple[pd.DataFrame, str, list]:
+    """:func:`components.textio.read_csv_bytes` per file content -> (frame, encoding, notices).
+    Raises :class:`InputError` (not cached: the next run reads the file again)."""
     table = read_csv_bytes(data)
     return table.frame, table.encoding, table.notices
 
@@ -152,6 +154,7 @@ def map_chart(fig, key: str, table: pd.DataFrame, filename: str, selectable: boo
 
 
 def map_title(result: dict) -> str:
+    """The map's title: item count, method, model (and layer of hidden-state maps)."""
     title = t("embeddings.map.title", n=f"{len(result['texts']):,}", method=t(f"embeddings.method_short.{result['method']}"),
               model=ui.model_name(get_spec(result["model"])))
     if result.get("layer") is not None and result["method"] == emb.HIDDEN:
@@ -160,6 +163,7 @@ def map_title(result: dict) -> str:
 
 
 def render_metrics(result: dict) -> None:
+    """Items, vector dimensions and mean pairwise cosine of a map result."""
     m1, m2, m3 = st.columns(3)
     m1.metric(t("embeddings.metric.items"), f"{len(result['texts']):,}")
     m2.metric(t("embeddings.metric.dims"), f"{result['vector_dims']}")
@@ -169,6 +173,7 @@ def render_metrics(result: dict) -> None:
 
 
 def render_variance(result: dict, key: str) -> None:
+    """The PCA scree chart and the share of variance the map keeps (t-SNE: a note instead)."""
     if not result.get("scree"):
         st.caption(t("embeddings.map.tsne_no_variance"))
         return
@@ -183,6 +188,7 @@ def render_variance(result: dict, key: str) -> None:
 
 
 def render_neighbours(result: dict, which: str, key: str) -> None:
+    """Nearest neighbours in the full space (``which``: ``"neighbours"`` or ``"query_neighbours"``)."""
     frame = emb.neighbours_frame(result, which)
     if frame is None:
         return
@@ -205,6 +211,7 @@ def render_selected(result: dict, key: str) -> None:
 
 
 def render_query(result: dict, key: str) -> None:
+    """The query text literally, a note when t-SNE cannot place it, and its neighbours."""
     if not result.get("query"):
         return
     st.markdown(t("embeddings.query.heading"))
@@ -215,6 +222,7 @@ def render_query(result: dict, key: str) -> None:
 
 
 def report(result: dict, source: str, key: str) -> None:
+    """The HTML report button of a map result (``source``: where the items came from)."""
     lang = ui.lang()  # captured now: the download runs outside the script thread
     model_name, title = ui.model_name(get_spec(result["model"])), map_title(result)
     ui.report_button(t("embeddings.report.title"),
@@ -225,6 +233,7 @@ def report(result: dict, source: str, key: str) -> None:
 
 # ------------------------------------------------------------------ presenter mode: curated maps
 def render_example(example: dict) -> None:
+    """Presenter mode: one curated map of ``curated/embeddings.json``, in the session's language."""
     cur = dict(example["result"])
     if cur.get("set") in SETS:  # the legend title and the shipped set's labels in the session's language
         cur["label_title"] = EW.set_label_title(SETS[cur["set"]], ui.lang())
@@ -239,6 +248,7 @@ def render_example(example: dict) -> None:
 
 
 def go_live(example: dict) -> None:
+    """Presenter mode "run live": compute the live map from the slide's input."""
     st.session_state[LIVE] = True
     st.session_state[K("emb_input")] = st.session_state[L_SRC]
 
@@ -254,6 +264,7 @@ class Problem(Exception):
 
 
 def stop_with(message: str, kind: str = "warning") -> None:
+    """Show ``message`` (``kind``: warning, error or info) and stop the script run."""
     getattr(st, kind)(message, icon={"warning": "⚠️", "error": "🚫", "info": "ℹ️"}[kind])
     st.stop()
 
