@@ -29,6 +29,7 @@ STREAMLIT_MODULES = {
     "views_generation": "UI side of the generation page: streamed text with live meters, token and next-token "
                         "views, settings side by side, the model-server panel, the presenter example",
     "runs_generation": "the generation page's cached runs (st.cache_data) on catalog id, prompt ids and settings",
+    "views_embeddings": "UI side of the embedding explorer: its input blocks, cached runs (st.cache_data) and map views",
 }
 """The only ``components`` modules allowed to import streamlit, and why."""
 

@@ -325,6 +325,40 @@ def test_page_bad_csv(app, data, message):
     assert message in _messages(at)
 
 
+def test_page_csv_column_choice_belongs_to_its_upload(app):
+    from components.views_embeddings import NONE
+
+    at = _open(app)
+    at.radio(key="p_emb_input").set_value("csv").run()
+    first = (b"id,sentence,topic\n1,The cat sat on the mat,animals\n2,Stocks fell sharply today,money\n"
+             b"3,A dog ran in the park,animals\n4,Banks raised interest rates,money\n")
+    at.file_uploader(key="emb_csv").set_value(("a.csv", first, "text/csv")).run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="p_emb_csv_text").value == "sentence"  # a named text column
+    assert at.selectbox(key="p_emb_csv_label").value == "topic"    # a named label column
+    # the user's pick survives reruns of the same file ...
+    at.selectbox(key="p_emb_csv_text").set_value("topic").run()
+    at.selectbox(key="p_emb_csv_label").set_value(NONE).run()
+    at.text_input(key="p_emb_search").set_value("cat").run()
+    assert at.selectbox(key="p_emb_csv_text").value == "topic"
+    assert at.selectbox(key="p_emb_csv_label").value == NONE
+    assert at.dataframe[0].value[_en("embeddings.col.text")].tolist() == ["animals", "money", "animals", "money"]
+    # ... and a new file starts from its own guess: the longest texts, no label column named
+    second = b"title,body\nCats,The cat sat on the mat all day\nDogs,A dog ran across the park\nCash,Stocks fell\n"
+    at.file_uploader(key="emb_csv").set_value(("b.csv", second, "text/csv")).run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="p_emb_csv_text").value == "body"
+    assert at.selectbox(key="p_emb_csv_label").value == NONE
+    at.selectbox(key="p_emb_csv_text").set_value("title").run()
+    # a new file with the same columns is guessed again too (not the earlier pick)
+    at.file_uploader(key="emb_csv").set_value(("d.csv", second.replace(b"Cats", b"Cows"), "text/csv")).run()
+    assert at.selectbox(key="p_emb_csv_text").value == "body"
+    at.file_uploader(key="emb_csv").set_value(("c.csv", first.replace(b"cat", b"cow"), "text/csv")).run()
+    assert at.selectbox(key="p_emb_csv_text").value == "sentence"
+    assert at.selectbox(key="p_emb_csv_label").value == "topic"
+    assert not at.exception, at.exception
+
+
 def test_page_remembered_column_missing_lists_columns(app):
     at = _open(app)
     at.radio(key="p_emb_input").set_value("csv").run()
