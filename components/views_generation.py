@@ -47,6 +47,24 @@ def _fmt_finish(reason: str) -> str:
     return W.finish_label(reason, ui.lang())
 
 
+def show_saved(state_key: str, signature, key: str) -> tuple[dict | None, dict | None]:
+    """The run saved under ``state_key``, drawn with :func:`render_samples` (a "stale" caption
+    when it was made with other settings than ``signature``).
+
+    Returns:
+        (saved entry or None, its result when made with the current settings, else None).
+    """
+    saved = st.session_state.get(state_key)
+    current = None
+    if saved:
+        if saved["signature"] != signature:
+            st.caption(t("generation.stale"))
+        else:
+            current = saved["result"]
+        render_samples(saved["result"], key=key)
+    return saved, current
+
+
 def render_samples(result: dict, key: str) -> None:
     """The generated text(s) of ``result`` (live or curated: ``{"samples", "settings", ...}``), each with its per-step
     probabilities and statistics."""
@@ -324,14 +342,8 @@ def server_section(endpoint, prompt: str, mode: str, settings: GenerationSetting
                        "samples": samples, "max_seconds": limit, "dist": dist},
         }
 
-    saved = st.session_state.get(SERVER_RESULTS)
-    current = None
+    saved, current = show_saved(SERVER_RESULTS, signature, "srv")
     if saved:
-        if saved["signature"] != signature:
-            st.caption(t("generation.stale"))
-        else:
-            current = saved["result"]
-        render_samples(saved["result"], key="srv")
         refused = sorted({f for sample in saved["result"]["samples"] for f in sample.get("dropped", ())})
         if refused:
             st.info(t("server.notice.refused", origin=endpoint.origin, fields=ui.escape_markdown(", ".join(refused))),
@@ -427,14 +439,8 @@ def render_results(signature: tuple) -> dict | None:
     if cut and cut["signature"] == signature:
         st.warning(t("generation.interrupted", sample=cut["sample"]), icon="✂️")
         ui.show_literal(cut["text"])
-    saved = st.session_state.get(RESULTS)
-    current = None
+    saved, current = show_saved(RESULTS, signature, "live")
     if saved:
-        if saved["signature"] != signature:
-            st.caption(t("generation.stale"))
-        else:
-            current = saved["result"]
-        render_samples(saved["result"], key="live")
         if saved.get("read"):
             n_read = saved["read"]["ids"].count(",") + 1  # cap: every token read, up to the page's limit
             ui.link_button(t("generation.inspect_attention"), "attention",

@@ -482,14 +482,21 @@ def evaluation_panel(evaluate) -> None:
     st.caption(t("sentiment.eval.caption", n=len(test), pos=int((test.label == S.POSITIVE).sum()),
                  neg=int((test.label == S.NEGATIVE).sum())))
     st.info(t("sentiment.eval.what_set"), icon="🧪")
-    if st.button(t("sentiment.eval.button"), key="sent_eval_run", type="primary"):
-        st.session_state["sent_eval_on"] = True
-    if st.session_state.get("sent_eval_on"):
-        evals = evaluate(test)
-        if evals:
-            render_evaluation(evals, test["label"].tolist(), key="sent_eval", x_title=t("sentiment.chart.accuracy"))
-    else:
+    if not _evaluation_on_click(t("sentiment.eval.button"), test, evaluate, "sent_eval", t("sentiment.chart.accuracy")):
         st.caption(t("sentiment.eval.hint"))
+
+
+def _evaluation_on_click(button: str, frame, evaluate, key: str, x_title: str) -> bool:
+    """A primary button (``<key>_run``); once pressed, the evaluation of ``frame`` (text, label)
+    stays shown on reruns (``<key>_on``). True when it is shown."""
+    if st.button(button, key=f"{key}_run", type="primary"):
+        st.session_state[f"{key}_on"] = True
+    if not st.session_state.get(f"{key}_on"):
+        return False
+    evals = evaluate(frame)
+    if evals:
+        render_evaluation(evals, frame["label"].tolist(), key=key, x_title=x_title)
+    return True
 
 
 def own_evaluation_panel(evaluate, max_rows: int) -> None:
@@ -506,12 +513,7 @@ def own_evaluation_panel(evaluate, max_rows: int) -> None:
     own = labelled_csv(upload, max_rows) if upload is not None else None
     if own is None:
         return
-    if st.button(t("sentiment.eval_own.button"), key="sent_eval_own_run", type="primary"):
-        st.session_state["sent_eval_own_on"] = True
-    if st.session_state.get("sent_eval_own_on"):
-        evals = evaluate(own)
-        if evals:
-            render_evaluation(evals, own["label"].tolist(), key="sent_eval_own", x_title=t("sentiment.chart.accuracy_own"))
+    _evaluation_on_click(t("sentiment.eval_own.button"), own, evaluate, "sent_eval_own", t("sentiment.chart.accuracy_own"))
 
 
 def approach_controls(reset_prompt) -> None:
