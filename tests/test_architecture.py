@@ -30,6 +30,10 @@ STREAMLIT_MODULES = {
                         "views, settings side by side, the model-server panel, the presenter example",
     "runs_generation": "the generation page's cached runs (st.cache_data) on catalog id, prompt ids and settings",
     "views_embeddings": "UI side of the embedding explorer: its input blocks, cached runs (st.cache_data) and map views",
+    "views_attention": "UI side of the attention page: its input block, head / overview / aggregate / formula views, "
+                       "the presenter example",
+    "runs_attention": "the attention page's cached runs: st.cache_data on catalog id and input, st.cache_resource "
+                      "for a curated example's figures",
 }
 """The only ``components`` modules allowed to import streamlit, and why."""
 
