@@ -30,6 +30,9 @@ STREAMLIT_MODULES = {
                         "views, settings side by side, the model-server panel, the presenter example",
     "runs_generation": "the generation page's cached runs (st.cache_data) on catalog id, prompt ids and settings",
     "views_embeddings": "UI side of the embedding explorer: its input blocks, cached runs (st.cache_data) and map views",
+    "views_lens": "UI side of the lens page: the lens grid, position, ablation and head scan views (scan progress "
+                  "bar), the report sections, the presenter example",
+    "runs_lens": "the lens page's cached runs (st.cache_data) on catalog id, text or input ids and settings",
 }
 """The only ``components`` modules allowed to import streamlit, and why."""
 
