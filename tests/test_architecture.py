@@ -34,6 +34,9 @@ STREAMLIT_MODULES = {
                        "the presenter example",
     "runs_attention": "the attention page's cached runs: st.cache_data on catalog id and input, st.cache_resource "
                       "for a curated example's figures",
+    "views_lens": "UI side of the lens page: the lens grid, position, ablation and head scan views (scan progress "
+                  "bar), the report sections, the presenter example",
+    "runs_lens": "the lens page's cached runs (st.cache_data) on catalog id, text or input ids and settings",
 }
 """The only ``components`` modules allowed to import streamlit, and why."""
 
