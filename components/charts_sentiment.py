@@ -208,15 +208,19 @@ def label_distribution(table: pd.DataFrame, approach_columns: Mapping[str, str],
         names: label key -> displayed label. y_title: axis title.
     """
     fig = go.Figure()
+    most = 0
     for label in LABEL_ORDER:
         counts = [int((table[col] == label).sum()) for col in approach_columns.values()]
+        most = max([most, *counts])
         if label in ("neutral", S.NOT_MEANINGFUL) and not any(counts):
             continue
         fig.add_bar(name=_name(names, label), x=[_esc(n) for n in approach_columns], y=counts,
                     marker_color=COLOURS[label], marker_pattern_shape="/" if label == S.NOT_MEANINGFUL else "",
                     hovertemplate="%{x}<br>" + _name(names, label) + ": %{y}<extra></extra>")
     fig.update_layout(barmode="group", height=height, margin=dict(l=10, r=10, t=5, b=5),
-                      yaxis=dict(title=_esc(y_title)), legend=dict(orientation="h", y=-0.2))
+                      yaxis=dict(title=_esc(y_title), rangemode="tozero",
+                                 dtick=1 if most <= 10 else None),   # counts: no "2.5 texts" tick
+                      legend=dict(orientation="h", y=-0.2))
     return fig
 
 

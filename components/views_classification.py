@@ -207,6 +207,8 @@ def show_results(tidy: pd.DataFrame, wide: pd.DataFrame, rows: list[int], multi_
     if covs:
         low = [not c.meaningful for c in covs]
         table[top] = [t("coverage.not_meaningful") if bad else value for bad, value in zip(low, table[top])]
+        score = t("classification.results.top_score")   # no winner, so no winner's score
+        table[score] = [None if bad else value for bad, value in zip(low, table[score])]
         table[t("coverage.column")] = [coverage.short(c) for c in covs]
     ui.data_table(table, key=f"{prefix}_table", filename=f"{prefix}_results",
                   column_config={t("classification.results.top_score"): st.column_config.NumberColumn(format="%.3f")})

@@ -506,6 +506,8 @@ def test_page_zero_shot_on_emoji_lines_is_not_meaningful(app):
     assert known == ["0% (0/2)", "0% (0/3)", "0% (0/1)", "100% (24/24)"]
     top = table[en("results.top_label")].tolist()
     assert top[:3] == ["Not meaningful"] * 3 and top[3] == "sports"
+    scores = table[en("results.top_score")].tolist()     # no winner, so no winner's score beside it
+    assert all(pd.isna(v) for v in scores[:3]) and 0 < scores[3] <= 1
     assert "Not meaningful: only 0% of the characters" in _all_messages(at)  # the first text's chart
 
 

@@ -629,3 +629,16 @@ def test_page_long_llm_batch_shows_progress_until_cached(app, monkeypatch, smoll
     assert at.dataframe[0].value.shape[0] == 3
     at.run()                                           # cached: no bar
     assert not at.exception and not at.get("progress") and at.dataframe[0].value.shape[0] == 3
+
+
+def test_label_count_chart_ticks_whole_texts():
+    """A count axis ticks whole numbers: 4 texts do not get a "2.5 texts" tick."""
+    import pandas as pd
+
+    from components import charts_sentiment as charts
+
+    small = pd.DataFrame({"a": [S.POSITIVE, S.NEGATIVE, S.POSITIVE, S.NOT_MEANINGFUL]})
+    fig = charts.label_distribution(small, {"A": "a"})
+    assert fig.layout.yaxis.dtick == 1 and [b.y for b in fig.data] == [(1,), (2,), (1,)]
+    big = pd.DataFrame({"a": [S.POSITIVE] * 40})
+    assert charts.label_distribution(big, {"A": "a"}).layout.yaxis.dtick is None   # plotly's own whole steps
