@@ -172,7 +172,8 @@ def scatter_map(
                 dims, coords[near], n, mode="markers", name=plotly_literal(_tr(lang, "neighbours")),
                 customdata=near, hovertext=hover[near].tolist(),
                 hovertemplate="%{hovertext}<extra>" + plotly_literal(_tr(lang, "neighbour")) + "</extra>",
-                marker=dict(size=size + 6, color="rgba(0,0,0,0)", line=dict(color="#009E73", width=2)),
+                # a neutral ring: a palette colour would read as one more category
+                marker=dict(size=size + 6, color="rgba(0,0,0,0)", line=dict(color="#333333", width=1.5)),
             ))
         fig.add_trace(_trace(
             dims, coords[[int(selected)]], n, mode="markers", name=plotly_literal(_tr(lang, "chosen")),

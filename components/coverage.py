@@ -106,7 +106,8 @@ def tokenizer_coverage(tokenizer, text: str) -> Coverage:
     from components.tokens import token_bytes
 
     try:
-        enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+        enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True,
+                        verbose=False)  # a long text is fine: nothing is fed to the model here
     except (NotImplementedError, ValueError, TypeError):
         return _coverage_by_word(tokenizer, text)
     ids, offsets = enc["input_ids"], enc["offset_mapping"]
@@ -145,7 +146,7 @@ def _coverage_by_word(tokenizer, text: str) -> Coverage:
     known = [False] * len(text)
     unk = tokenizer.unk_token_id
     for m in re.finditer(r"\S+", text):
-        ids = tokenizer(m.group(), add_special_tokens=False)["input_ids"]
+        ids = tokenizer(m.group(), add_special_tokens=False, verbose=False)["input_ids"]
         if ids and any(i != unk for i in ids):
             for i in range(m.start(), m.end()):
                 known[i] = True

@@ -98,3 +98,28 @@ def test_word_by_word_fallback_agrees_with_offsets(minilm):
     for text in ("😡😡 I love it", "Finally finished 🎉 so happy", "😀😀😀"):
         by_word, by_offsets = C._coverage_by_word(minilm.tokenizer, text), C.tokenizer_coverage(minilm.tokenizer, text)
         assert (by_word.known, by_word.total, by_word.unknown) == (by_offsets.known, by_offsets.total, by_offsets.unknown)
+
+
+def test_coverage_of_a_text_longer_than_the_model_reads_logs_no_overflow_warning(minilm):
+    """Coverage tokenizes the whole text without feeding it to the model: transformers'
+    "Token indices sequence length is longer than ..." warning would be noise in the server log."""
+    import copy
+    import io
+    import logging
+
+    from transformers.utils import logging as hf_logging
+
+    tokenizer = copy.deepcopy(minilm.tokenizer)  # the shared one may have warned already (once each)
+    tokenizer.deprecation_warnings.clear()
+    text = "great movie " * 400  # 800 tokens > MiniLM's 256
+    captured = io.StringIO()
+    handler = logging.StreamHandler(captured)
+    hf_logging.get_logger().addHandler(handler)
+    try:
+        cov = C.tokenizer_coverage(tokenizer, text)
+        tokenizer.deprecation_warnings.clear()
+        tokenizer(text)  # the same call as a model input would be: the warning this test watches
+    finally:
+        hf_logging.get_logger().removeHandler(handler)
+    assert (cov.known, cov.total) == (4000, 4000)  # every non-space character read
+    assert captured.getvalue().count("Token indices sequence length") == 1  # the model-input call above, only

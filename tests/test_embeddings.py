@@ -223,6 +223,11 @@ def test_scatter_escapes_hover_and_marks_query():
     base = [tr for tr in spec["data"] if tr["name"] in ("b", "&lt;i&gt;a&lt;/i&gt;")]
     assert all(tr["marker"]["opacity"] < 0.5 for tr in base)  # dimmed behind the match
     assert len(scree_bar(np.array([0.5, 0.3, 0.1]), used=2).data[0].y) == 3
+    from components import palettes
+
+    rings = [tr for tr in spec["data"] if tr["name"] == _en("embeddings.chart.neighbours")]
+    fills = {tr["marker"]["color"] for tr in base} | set(palettes.OKABE_ITO)
+    assert len(rings) == 1 and rings[0]["marker"]["line"]["color"] not in fills  # a ring is no category
 
 
 def test_large_map_uses_webgl_and_stays_small():
