@@ -39,6 +39,7 @@ def main() -> int:
     parser.add_argument("--few-shot", action="store_true", help="also evaluate the few-shot prompt")
     args = parser.parse_args()
 
+    from components import probe
     from components import sentiment as S
     from components.catalog import MINILM, SMOLLM2, get_spec
     from components.loading import ModelUnavailableError, load_model
@@ -69,7 +70,7 @@ def main() -> int:
 
     # ---------------------------------------------------------------- MiniLM head
     minilm = load_model(get_spec(MINILM))
-    S.embed(minilm, ["warm-up"])
+    probe.sentence_vectors(minilm, ["warm-up"])
     head = S.train_head(minilm)
     t = time.perf_counter()
     head.classifier.predict_proba(minilm.sentence_model.encode(texts, normalize_embeddings=True))

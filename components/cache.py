@@ -30,7 +30,7 @@ import streamlit as st
 
 from components import i18n, loading
 from components.catalog import get_spec
-from components.loading import LoadedModel, ModelUnavailableError, _alternative, _log_event, load_model
+from components.loading import LoadedModel, ModelUnavailableError, alternative, load_model, log_event
 
 MODEL_CACHE_ENTRIES = 4
 POLL_S = 0.5  # progress refresh interval while a model is prepared, seconds
@@ -122,11 +122,11 @@ def get_model(key: str, container=None) -> LoadedModel:
     except ModelUnavailableError:
         raise
     except Exception as exc:  # anything else: a message for the page, never a traceback
-        _log_event(f"model-load error key={key}: {type(exc).__name__}: {exc}"[:400])
+        log_event(f"model-load error key={key}: {type(exc).__name__}: {exc}"[:400])
         raise ModelUnavailableError(
             spec,
             f"{spec.display_name} could not be loaded ({type(exc).__name__}: {str(exc)[:300]}). "
             "Nothing was kept from this attempt: rerun the page (or choose the model again) to retry.",
-            _alternative(spec),
+            alternative(spec),
             wording=loading.framed("error.unexpected", spec, error=f"{type(exc).__name__}: {str(exc)[:300]}"),
         ) from exc

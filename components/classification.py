@@ -40,10 +40,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from components import coverage
+from components import coverage, probe
 from components.messages import Message
 from components.textio import InputError, markdown_literal  # noqa: F401 - markdown_literal: re-exported
-from components.tokens import ST_PLAIN_TEXT
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = ROOT / "data" / "classification"
@@ -270,11 +269,6 @@ def _truncation_notice(lengths: list[int], texts: list[str], limit: int, what: s
 
 
 # --------------------------------------------------------------------------- encoder
-def encoder_limit(loaded) -> int:
-    """Tokens the sentence encoder reads per text, special tokens included (MiniLM: 256)."""
-    return int(loaded.sentence_model.max_seq_length)
-
-
 def encode(loaded, texts: list[str]) -> tuple[np.ndarray, list[Message]]:
     """Unit-length sentence embeddings with the bundled sentence-transformers model.
 
@@ -284,20 +278,14 @@ def encode(loaded, texts: list[str]) -> tuple[np.ndarray, list[Message]]:
 
     Returns:
         (embeddings of shape (n, d) float32 with L2 norm 1 (d = 384 for MiniLM),
-        notices naming the texts truncated at ``encoder_limit`` tokens).
+        notices naming the texts truncated at ``probe.encoder_limit`` tokens).
+
+    Raises:
+        ValueError: ``loaded`` is not a sentence-transformers model.
     """
-    if loaded.sentence_model is None:
-        raise ValueError(f"{loaded.spec.key} is not a sentence-transformers model")
-    limit = encoder_limit(loaded)
-    with loaded.tokenizer_lock:
-        lengths = [len(ids) for ids in loaded.tokenizer(list(texts), add_special_tokens=True, split_special_tokens=True,
-                                                        verbose=False)["input_ids"]]
-    with loaded.lock, loaded.tokenizer_lock:  # encode tokenizes inside
-        emb = loaded.sentence_model.encode(
-            list(texts), batch_size=ENCODE_BATCH, normalize_embeddings=True,
-            convert_to_numpy=True, show_progress_bar=False, **ST_PLAIN_TEXT,
-        )
-    return np.asarray(emb, dtype=np.float32), _truncation_notice(lengths, texts, limit, loaded.spec.display_name)
+    enc = probe.encode(loaded, texts, batch_size=ENCODE_BATCH)
+    notices = _truncation_notice(enc.tokens.tolist(), texts, enc.limit, loaded.spec.display_name)
+    return enc.vectors, notices
 
 
 def _softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -735,12 +723,6 @@ class TrainResult:
     notices: list[Message] = field(default_factory=list)
 
 
-def _new_head():
-    from sklearn.linear_model import LogisticRegression
-
-    return LogisticRegression(C=HEAD_C, max_iter=2000, random_state=HEAD_SEED)
-
-
 def train_head(loaded, frame: pd.DataFrame) -> TrainResult:
     """Train a logistic-regression head on frozen sentence embeddings and cross-validate it.
 
@@ -760,7 +742,6 @@ def train_head(loaded, frame: pd.DataFrame) -> TrainResult:
         InputError: see :func:`prepare_examples`.
     """
     from sklearn.metrics import confusion_matrix
-    from sklearn.model_selection import StratifiedKFold, cross_val_predict, cross_val_score
 
     df, notices = prepare_examples(frame)
     X, trunc = encode(loaded, df["text"].tolist())      # (n, 384), frozen encoder
@@ -775,14 +756,12 @@ def train_head(loaded, frame: pd.DataFrame) -> TrainResult:
     confusion = pd.DataFrame()
     predicted = np.full(len(y), "", dtype=object)
     if plan.folds >= 2:
-        splitter = StratifiedKFold(n_splits=plan.folds, shuffle=True, random_state=HEAD_SEED)
-        predicted = cross_val_predict(_new_head(), X, y, cv=splitter)
-        folds = [float(s) for s in cross_val_score(_new_head(), X, y, cv=splitter)]
-        cv_acc = float((predicted == y).mean())
+        cv = probe.cross_validate(X, y, plan.folds, C=HEAD_C, seed=HEAD_SEED)
+        predicted, folds, cv_acc = cv.predicted, cv.fold_accuracies, cv.accuracy
         cm = confusion_matrix(y, predicted, labels=classes)
         confusion = pd.DataFrame(cm, index=pd.Index(classes, name="true"),
                                  columns=pd.Index(classes, name="predicted"))
-    head = _new_head().fit(X, y)
+    head = probe.fit_head(X, y, C=HEAD_C, seed=HEAD_SEED)
     predictions = pd.DataFrame({"text": df["text"], "label": df["label"], "predicted": predicted})
     predictions["correct"] = predictions["label"] == predictions["predicted"] if cv_acc is not None else None
     return TrainResult(

@@ -1,8 +1,9 @@
 """Curated examples for presenter mode: precomputed results shipped with the app.
 
-``curated/<page>.json`` holds a short list of examples per page, each
-``{"id": str, "title": {"en": str, "zh": str}, "params": {query-param name: value},
-"result": <JSON data the page knows how to render>}``. Presenter mode shows them at once,
+``curated/<page>.json`` holds a short list of examples per page, each a
+:class:`CuratedExample` ``{"id": str, "title": {"en": str, "zh": str}, "params": {query-param
+name: value}, "result": <JSON data the page knows how to render>}`` (optionally ``"why"``, worded
+like ``title``), checked by :func:`check_example` when loaded. Presenter mode shows them at once,
 before any model has loaded. They are written by ``python -m scripts.build_curated``, which
 calls ``build(get_model)`` in ``components/curated_<page>.py`` on the live bundled models;
 ``tests/test_curated.py`` rebuilds them and fails if the shipped file no longer matches.
@@ -16,10 +17,55 @@ import json
 import math
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
 CURATED_DIR = Path(__file__).resolve().parents[1] / "curated"
 PAGES: tuple[str, ...] = ("generation", "sentiment", "classification", "embeddings", "attention", "lens")
+
+
+class Wording(TypedDict):
+    """A text shipped in both UI languages."""
+
+    en: str
+    zh: str
+
+
+class CuratedExample(TypedDict):
+    """One presenter-mode example as ``curated/<page>.json`` stores it.
+
+    Keys:
+        id: stable identifier (the live run remembers which example it came from).
+        title: the stepper's heading per language.
+        params: the page's query parameters (its permalink ``SCHEMA`` names) that reproduce it live.
+        result: what the page's renderers draw, JSON data (:func:`to_jsonable`).
+        why: optional one-line reason the example is shown, per language.
+    """
+
+    id: str
+    title: Wording
+    params: dict[str, Any]
+    result: Any
+    why: NotRequired[Wording]
+
+
+def _is_wording(value: Any) -> bool:
+    return isinstance(value, dict) and all(isinstance(value.get(lang), str) and value[lang] for lang in ("en", "zh"))
+
+
+def check_example(item: Any) -> CuratedExample | None:
+    """``item`` when it has the :class:`CuratedExample` shape, else None: ``id`` a non-empty
+    string, ``title`` (and ``why`` when present) non-empty ``en`` and ``zh`` strings, ``params``
+    a dict with string keys, ``result`` present."""
+    if not isinstance(item, dict) or "result" not in item:
+        return None
+    if not (isinstance(item.get("id"), str) and item["id"]) or not _is_wording(item.get("title")):
+        return None
+    params = item.get("params")
+    if not isinstance(params, dict) or not all(isinstance(k, str) for k in params):
+        return None
+    if "why" in item and not _is_wording(item["why"]):
+        return None
+    return item  # type: ignore[return-value]
 
 
 def path_for(page: str) -> Path:
@@ -29,13 +75,14 @@ def path_for(page: str) -> Path:
     return CURATED_DIR / f"{page}.json"
 
 
-def load(page: str) -> list[dict]:
-    """The shipped examples of ``page`` (``[]`` if the file is missing or unreadable)."""
+def load(page: str) -> list[CuratedExample]:
+    """The shipped examples of ``page`` that pass :func:`check_example` (``[]`` if the file is
+    missing or unreadable)."""
     try:
         data = json.loads(path_for(page).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return []
-    return [e for e in data if isinstance(e, dict) and "result" in e] if isinstance(data, list) else []
+    return [e for e in data if check_example(e) is not None] if isinstance(data, list) else []
 
 
 def save(page: str, examples: list[dict]) -> Path:

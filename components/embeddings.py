@@ -34,10 +34,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from components import coverage
+from components import coverage, probe
 from components.messages import Message
 from components.textio import LABEL_SEP, InputError, parse_labelled_lines
-from components.tokens import ST_PLAIN_TEXT
 
 Progress = Callable[[float], None]
 """Progress callback: fraction of the texts encoded so far, in [0, 1]."""
@@ -156,20 +155,6 @@ def _row_notices(truncated: list[int], counts: np.ndarray, limit: int, texts: Se
     return out
 
 
-def _token_counts(loaded, texts: Sequence[str], add_special_tokens: bool = True) -> np.ndarray:
-    """Tokens per text without truncation, ``(n,)`` int (holds ``loaded.tokenizer_lock``)."""
-    counts = np.empty(len(texts), dtype=np.int64)
-    step = 4096
-    with loaded.tokenizer_lock:
-        for start in range(0, len(texts), step):
-            enc = loaded.tokenizer(
-                list(texts[start:start + step]), add_special_tokens=add_special_tokens,
-                truncation=False, return_attention_mask=False, verbose=False, split_special_tokens=True,
-            )
-            counts[start:start + step] = [len(ids) for ids in enc["input_ids"]]
-    return counts
-
-
 def _check_texts(texts: Sequence[str]) -> list[str]:
     texts = [str(t) for t in texts]
     if not texts:
@@ -209,14 +194,10 @@ def encode_sentences(
         InputError: no texts / blank text.
         ValueError: ``loaded`` is not a sentence-transformers model.
     """
-    import torch
-
     texts = _check_texts(texts)
+    limit = probe.encoder_limit(loaded)
     sm = loaded.sentence_model
-    if sm is None:
-        raise ValueError(f"{loaded.spec.display_name} is not a sentence-transformers model.")
-    limit = int(sm.max_seq_length)
-    counts = _token_counts(loaded, texts)
+    counts = probe.token_counts(loaded, texts)
     truncated = [int(i) for i in np.flatnonzero(counts > limit)]
 
     unique: dict[str, int] = {}
@@ -237,9 +218,7 @@ def encode_sentences(
         progress(0.0)
     for start in range(0, len(order), chunk):
         idx = order[start:start + chunk]
-        with loaded.lock, loaded.tokenizer_lock, torch.inference_mode():  # encode tokenizes inside
-            vecs = sm.encode([uniq_texts[i] for i in idx], batch_size=batch_size,
-                             convert_to_numpy=True, show_progress_bar=False, **ST_PLAIN_TEXT)
+        vecs = probe.sentence_vectors(loaded, [uniq_texts[i] for i in idx], batch_size, normalize=False)
         if out is None:
             out = np.empty((len(uniq_texts), vecs.shape[1]), dtype=np.float32)
         out[idx] = vecs
@@ -307,7 +286,7 @@ def hidden_state_embeddings(
         raise EmbeddingInputError("embeddings.msg.layer_range", n=n_layers, model=loaded.spec.display_name)
     ctx = int(getattr(loaded, "context_length", max_tokens) or max_tokens)
     limit = min(int(max_tokens), ctx)
-    counts = _token_counts(loaded, texts)
+    counts = probe.token_counts(loaded, texts)
     truncated = [int(i) for i in np.flatnonzero(counts > limit)]
     order = np.argsort(-counts, kind="stable")
     hidden = int(getattr(loaded.model.config, "hidden_size", 0) or loaded.model.config.n_embd)

@@ -39,9 +39,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from components import coverage
+from components import coverage, probe
 from components.messages import Message, MessageError
-from components.tokens import ST_PLAIN_TEXT, encode_chat, encode_plain
+from components.tokens import encode_chat, encode_plain
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = ROOT / "data" / "sentiment"
@@ -463,31 +463,10 @@ def dataset_hash(path: Path = TRAIN_CSV) -> str:
 
 
 # --------------------------------------------------------------------------- MiniLM + LR head
-def count_tokens(loaded, text: str) -> int:
-    """Tokens of ``text`` for ``loaded``'s tokenizer, special tokens included."""
-    with loaded.tokenizer_lock:
-        return len(loaded.tokenizer(text, add_special_tokens=True, split_special_tokens=True,
-                                    verbose=False)["input_ids"])
-
-
 def _truncation_notice(n_tokens: int, limit: int, what: str) -> list[Message]:
     if n_tokens <= limit:
         return []
     return [Message("sentiment.notice.truncated", {"n": n_tokens, "limit": limit, "what": what})]
-
-
-def embed(loaded, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
-    """Sentence embeddings ``(n, 384)``, L2-normalised, from the frozen MiniLM.
-
-    The SentenceTransformer truncates each text at ``max_seq_length`` (256 tokens).
-    """
-    import torch
-
-    with loaded.lock, loaded.tokenizer_lock, torch.inference_mode():  # encode tokenizes inside
-        return loaded.sentence_model.encode(
-            list(texts), batch_size=batch_size, convert_to_numpy=True,
-            normalize_embeddings=True, show_progress_bar=False, **ST_PLAIN_TEXT,
-        )
 
 
 @dataclass
@@ -519,16 +498,13 @@ def train_head(loaded, train: pd.DataFrame | None = None, seed: int = HEAD_SEED,
     """Train the LR head on frozen MiniLM embeddings of ``train`` (default: train.csv).
 
     Deterministic: embeddings are deterministic on CPU and lbfgs with a fixed
-    ``random_state`` gives the same weights on every run.
+    ``random_state`` gives the same weights on every run (:func:`components.probe.fit_head`).
     """
-    from sklearn.linear_model import LogisticRegression
-
     start = time.perf_counter()
     train = load_dataset("train") if train is None else train
-    x = embed(loaded, train["text"].tolist())
+    x = probe.sentence_vectors(loaded, train["text"].tolist())
     y = train["label"].to_numpy()
-    clf = LogisticRegression(C=C, max_iter=2000, random_state=seed)
-    clf.fit(x, y)
+    clf = probe.fit_head(x, y, C=C, seed=seed)
     return SentimentHead(
         classifier=clf,
         dataset_hash=dataset_hash(),
@@ -540,7 +516,7 @@ def train_head(loaded, train: pd.DataFrame | None = None, seed: int = HEAD_SEED,
 
 def head_predict(loaded, head: SentimentHead, texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
     """Batch head predictions: (labels, p_positive per text)."""
-    p = head.p_positive(embed(loaded, texts))
+    p = head.p_positive(probe.sentence_vectors(loaded, texts))
     return [_binary_label(v) for v in p], p
 
 
@@ -551,7 +527,7 @@ def head_sentiment(loaded, head: SentimentHead, text: str, attribution: bool = T
         SentimentInputError: empty text.
     """
     text, notices = check_text(text)
-    notices += _truncation_notice(count_tokens(loaded, text), MINILM_MAX_TOKENS, "all-MiniLM-L6-v2")
+    notices += _truncation_notice(int(probe.token_counts(loaded, [text])[0]), MINILM_MAX_TOKENS, "all-MiniLM-L6-v2")
     (labels, p), seconds = _timed(head_predict, loaded, head, [text])
     p_pos = float(p[0])
     result = SentimentResult(
@@ -905,7 +881,7 @@ def sst2_sentiment(loaded, text: str, attribution: bool = True) -> SentimentResu
     """
     text, notices = check_text(text)
     limit = min(SST2_MAX_TOKENS, int(getattr(loaded.model.config, "max_position_embeddings", SST2_MAX_TOKENS)))
-    notices += _truncation_notice(count_tokens(loaded, text), limit, loaded.spec.display_name)
+    notices += _truncation_notice(int(probe.token_counts(loaded, [text])[0]), limit, loaded.spec.display_name)
     probs, seconds = _timed(sst2_probs, loaded, [text])
     p_pos = float(probs[0, 1])
     result = SentimentResult(

@@ -18,12 +18,12 @@ _started = threading.Event()
 
 def _prepare_bundled() -> None:
     from components.catalog import CATALOG
-    from components.loading import _log_event, bundled_dir, import_libraries, prepare
+    from components.loading import bundled_dir, import_libraries, log_event, prepare
 
     try:
         import_libraries()
     except Exception as exc:  # a failed warm-up only means the page imports them itself
-        _log_event(f"warm-up import failed: {type(exc).__name__}: {exc}"[:400])
+        log_event(f"warm-up import failed: {type(exc).__name__}: {exc}"[:400])
         return
     for spec in CATALOG:
         if spec.has_bundled_source and bundled_dir(spec) is not None:

@@ -17,7 +17,22 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-COMPONENTS = sorted(p.stem for p in (ROOT / "components").glob("*.py") if p.stem != "__init__")
+
+
+def _component_files() -> dict[str, Path]:
+    """``components`` module name -> its file: a top-level module by its stem, a package's
+    module as ``<package>.<module>`` and the package itself (its ``__init__``) as ``<package>``."""
+    found = {}
+    for path in sorted((ROOT / "components").rglob("*.py")):
+        parts = path.relative_to(ROOT / "components").with_suffix("").parts
+        parts = parts[:-1] if parts[-1] == "__init__" else parts
+        if parts:
+            found[".".join(parts)] = path
+    return found
+
+
+COMPONENT_FILES = _component_files()
+COMPONENTS = sorted(COMPONENT_FILES)
 PAGES = sorted(p.stem for p in (ROOT / "app_pages").glob("*.py") if p.stem != "__init__")
 
 STREAMLIT_MODULES = {
@@ -63,12 +78,17 @@ def imported_modules(path: Path) -> set[str]:
 
 
 def component_deps(name: str) -> set[str]:
-    """The ``components`` modules that ``components/<name>.py`` imports (itself excluded)."""
+    """The ``components`` modules that module ``name`` imports (itself excluded); an import of
+    ``components.pkg.mod.X`` counts as the longest module name it starts with (``pkg.mod``)."""
     deps = set()
-    for mod in imported_modules(ROOT / "components" / f"{name}.py"):
+    for mod in imported_modules(COMPONENT_FILES[name]):
         parts = mod.split(".")
-        if parts[0] == "components" and len(parts) > 1 and parts[1] in COMPONENTS:
-            deps.add(parts[1])
+        if parts[0] != "components":
+            continue
+        for end in range(len(parts), 1, -1):
+            if ".".join(parts[1:end]) in COMPONENT_FILES:
+                deps.add(".".join(parts[1:end]))
+                break
     deps.discard(name)
     return deps
 
@@ -99,12 +119,14 @@ def test_inventory_is_current():
     assert {"generation", "attention"} <= set(PAGES)
     # the scanner itself sees both kinds of import
     assert "streamlit" in imported_modules(ROOT / "components" / "ui.py")
-    assert "components.catalog" in imported_modules(ROOT / "components" / "loading.py")
+    assert "components.catalog" in imported_modules(COMPONENT_FILES["loading.load"])
+    assert {"loading.sources", "loading.gguf_cache", "loading.safety", "loading.load"} <= set(COMPONENTS)
+    assert component_deps("loading.load") >= {"catalog", "loading.records", "loading.sources"}
 
 
 @pytest.mark.parametrize("name", [c for c in COMPONENTS if c not in STREAMLIT_MODULES])
 def test_compute_module_never_imports_streamlit(name):
-    bad = sorted(m for m in imported_modules(ROOT / "components" / f"{name}.py")
+    bad = sorted(m for m in imported_modules(COMPONENT_FILES[name])
                  if m.split(".")[0] == "streamlit")
     assert not bad, (f"components/{name}.py imports {bad}: compute modules return data and message "
                      f"codes; only {sorted(STREAMLIT_MODULES)} may import streamlit")
@@ -112,7 +134,7 @@ def test_compute_module_never_imports_streamlit(name):
 
 @pytest.mark.parametrize("name", COMPONENTS)
 def test_components_never_import_pages_or_app(name):
-    bad = sorted(m for m in imported_modules(ROOT / "components" / f"{name}.py")
+    bad = sorted(m for m in imported_modules(COMPONENT_FILES[name])
                  if m.split(".")[0] in ("app_pages", "app") or m.startswith("."))
     assert not bad, f"components/{name}.py imports {bad}"
 
@@ -130,6 +152,30 @@ def test_no_import_cycles_among_components():
     cycles = find_cycles(graph)
     assert not cycles, "import cycles (function-local imports included):\n" + "\n".join(
         " -> ".join(c) for c in cycles)
+
+
+def private_imports(path: Path) -> list[str]:
+    """``module.name`` for each ``from components... import _name`` in ``path``."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    return [f"{node.module}.{alias.name}" for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "components"
+            for alias in node.names if alias.name.startswith("_")]
+
+
+APP_FILES = [*COMPONENT_FILES.values(), *sorted((ROOT / "app_pages").glob("*.py")), ROOT / "app.py"]
+
+
+@pytest.mark.parametrize("path", APP_FILES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_private_name_is_imported_across_modules(path):
+    """A name with a leading underscore is its module's own: what another module needs is public."""
+    assert not private_imports(path), f"{path.relative_to(ROOT)} imports private names {private_imports(path)}"
+
+
+def test_private_import_finder_finds_them(tmp_path):
+    path = tmp_path / "m.py"
+    path.write_text("from components.loading.sources import _hub_answers, resolve\n"
+                    "from components import _x\nfrom os import _exit\n")
+    assert private_imports(path) == ["components.loading.sources._hub_answers", "components._x"]
 
 
 def test_cycle_finder_finds_cycles():
@@ -203,14 +249,14 @@ def translator_parameters(path: Path) -> list[str]:
 @pytest.mark.parametrize("name", [n for n in COMPONENTS if n not in STREAMLIT_MODULES and n not in TRANSLATING_MODULES])
 def test_compute_modules_take_no_language(name):
     """Compute returns message codes and numbers; the UI translates (components.messages)."""
-    found = lang_parameters(ROOT / "components" / f"{name}.py")
+    found = lang_parameters(COMPONENT_FILES[name])
     assert not found, f"components/{name}.py: `lang` parameter in {found}; return a Message instead"
 
 
 @pytest.mark.parametrize("name", [n for n in COMPONENTS if n not in STREAMLIT_MODULES and n not in TRANSLATING_MODULES])
 def test_compute_modules_take_no_translator(name):
     """A translator callable is a language by another name: compute returns codes instead."""
-    found = translator_parameters(ROOT / "components" / f"{name}.py")
+    found = translator_parameters(COMPONENT_FILES[name])
     assert not found, (f"components/{name}.py takes a translator in {found}; return code-keyed records or "
                        f"Message codes and word them in a translating module (TRANSLATING_MODULES)")
 
@@ -218,8 +264,8 @@ def test_compute_modules_take_no_translator(name):
 def test_translating_modules_exist_and_say_so():
     """Every listed translating module exists and its docstring says what it words."""
     for name in TRANSLATING_MODULES:
-        path = ROOT / "components" / f"{name}.py"
-        assert path.exists(), f"TRANSLATING_MODULES names a missing module {name}"
+        assert name in COMPONENT_FILES, f"TRANSLATING_MODULES names a missing module {name}"
+        path = COMPONENT_FILES[name]
         doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
         assert "language" in doc.lower() or "lang" in doc, f"components/{name}.py: docstring should say it words text"
 

@@ -154,13 +154,13 @@ def test_chinese_ui(app):
 
 def test_presenter_mode_shows_curated_example_without_any_model(app, monkeypatch, minilm):
     import components.cache
-    import components.loading
+    import components.loading.preparation
 
     def no_model(*args, **kwargs):
         raise AssertionError("presenter mode must not load a model before 'run live'")
 
     monkeypatch.setattr(components.cache, "get_model", no_model)
-    monkeypatch.setattr(components.loading, "load_model", no_model)
+    monkeypatch.setattr(components.loading.preparation, "load_model", no_model)
     at = _open_with(app, {"present": "1"})
     assert not at.exception
     stored = curated.load("attention")[0]

@@ -1,6 +1,8 @@
 """Presenter-mode examples: the shipped results equal what the live bundled models compute now."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from components import curated
@@ -28,3 +30,26 @@ def test_differences_finds_changes():
     assert curated.differences({"a": [1.0, "x"]}, {"a": [1.0005, "x"]}) == []
     assert curated.differences({"a": [1.0, "x"]}, {"a": [1.1, "x"]}) == ["$.a[0]: 1.0 != 1.1"]
     assert curated.differences({"a": "x"}, {"a": "y", "b": 1}) != []
+
+
+@pytest.mark.parametrize("page", curated.PAGES)
+def test_every_shipped_example_has_the_stored_shape(page):
+    raw = json.loads(curated.path_for(page).read_text(encoding="utf-8"))
+    assert [e.get("id") for e in raw if curated.check_example(e) is None] == []
+    assert len(curated.load(page)) == len(raw)
+
+
+def test_load_drops_malformed_examples(tmp_path, monkeypatch):
+    good = {"id": "a", "title": {"en": "A", "zh": "甲"}, "params": {"text": "hi"}, "result": {"x": 1}}
+    bad = [
+        {**good, "id": ""},
+        {**good, "title": {"en": "A"}},                # no Chinese title
+        {**good, "params": ["text", "hi"]},
+        {k: v for k, v in good.items() if k != "result"},
+        {**good, "why": {"en": "because", "zh": 3}},
+        "not an example",
+    ]
+    monkeypatch.setattr(curated, "CURATED_DIR", tmp_path)
+    (tmp_path / "sentiment.json").write_text(json.dumps([good, *bad, {**good, "id": "b", "why": good["title"]}]),
+                                             encoding="utf-8")
+    assert [e["id"] for e in curated.load("sentiment")] == ["a", "b"]

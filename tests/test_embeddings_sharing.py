@@ -211,15 +211,15 @@ def test_chinese_page(app):
 
 
 def test_presenter_mode_shows_curated_map_without_any_model(app, monkeypatch):
-    from components import cache, curated, loading
+    from components import cache, curated
     from components.charts_embeddings import escape_hover
-    from components.loading import ModelUnavailableError
+    from components.loading import ModelUnavailableError, preparation
 
     def refuse(*args, **kwargs):
         raise ModelUnavailableError("no model in this test")
 
     monkeypatch.setattr(cache, "get_model", refuse)
-    monkeypatch.setattr(loading, "load_model", refuse)
+    monkeypatch.setattr(preparation, "load_model", refuse)
     shipped = curated.load("embeddings")
     at = _open_with(app, {"present": "1"})
     assert not at.exception, at.exception

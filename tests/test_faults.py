@@ -31,11 +31,14 @@ from components.loading import (
     cache_unwritable_reason,
     converted_dir,
     ensure_gguf_converted,
+    gguf_cache,
     gguf_cache_valid,
     hub_reachable,
     load_model,
     needs_conversion,
+    sources,
 )
+from components.loading import load as loader
 
 SPEC = get_spec(SMOLLM2)
 WEIGHTS = "model.safetensors"
@@ -217,8 +220,8 @@ def test_damage_the_check_misses_is_rebuilt_when_loading_fails(cache_copy, prist
         f.write((2**62).to_bytes(8, "little"))
 
     def forge(manifest):
-        manifest["files"][WEIGHTS].update(digest=loading._quick_digest(weights),
-                                          sample_digest=loading._sample_digest(weights))
+        manifest["files"][WEIGHTS].update(digest=gguf_cache._quick_digest(weights),
+                                          sample_digest=gguf_cache._sample_digest(weights))
 
     _edit_manifest(cache_copy, forge)
     assert gguf_cache_valid(SPEC, _gguf_path())  # the cheap check is fooled on purpose
@@ -363,7 +366,7 @@ def test_get_model_conversion_crash_is_a_message(monkeypatch):
         progress(0.1, "tokenizer")
         raise RuntimeError("simulated converter bug")
 
-    monkeypatch.setattr(loading, "ensure_gguf_converted", broken)
+    monkeypatch.setattr(loader, "ensure_gguf_converted", broken)  # looked up by the loader
     _forget(SMOLLM2)
     with pytest.raises(ModelUnavailableError) as info:
         get_model(SMOLLM2)
@@ -471,13 +474,13 @@ def local_hub(monkeypatch):
     servers: list[_LocalServer] = []
     for var in ("HF_HUB_OFFLINE", "LLM_LAB_OFFLINE", "HF_ENDPOINT"):
         monkeypatch.delenv(var, raising=False)
-    monkeypatch.setitem(loading._hub_state, "address", None)
+    monkeypatch.setitem(sources._hub_state, "address", None)
 
     def start(reply: bytes | None, tls: bool = False) -> _LocalServer:
         server = _LocalServer(reply)
         servers.append(server)
         scheme = "https" if tls else "http"
-        monkeypatch.setattr(loading, "HUB_URL", f"{scheme}://127.0.0.1:{server.port}")
+        monkeypatch.setattr(sources, "HUB_URL", f"{scheme}://127.0.0.1:{server.port}")
         return server
 
     yield start
@@ -488,7 +491,7 @@ def local_hub(monkeypatch):
 def test_hub_offline_forced_fails_fast_without_probing(monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     probes = []
-    monkeypatch.setattr(loading, "_hub_answers", lambda *a, **k: probes.append(a) or True)
+    monkeypatch.setattr(sources, "_hub_answers", lambda *a, **k: probes.append(a) or True)
     with pytest.raises(ModelUnavailableError) as info:
         load_model(get_spec("gpt2"))
     assert "offline mode is set" in str(info.value) and "openai-community/gpt2" in str(info.value)
@@ -499,8 +502,8 @@ def test_hub_offline_forced_fails_fast_without_probing(monkeypatch):
 def test_unresponsive_hub_gives_the_error_bounded_by_the_check_timeout(local_hub, tls, monkeypatch):
     server = local_hub(None, tls=tls)  # accepts the TCP connection, never answers
     timeouts = []
-    real_answers = loading._hub_answers
-    monkeypatch.setattr(loading, "_hub_answers",
+    real_answers = sources._hub_answers
+    monkeypatch.setattr(sources, "_hub_answers",
                         lambda url, timeout: timeouts.append(timeout) or real_answers(url, timeout))
     with pytest.raises(ModelUnavailableError) as info:
         load_model(get_spec("gpt2"))
@@ -518,9 +521,9 @@ def test_hub_check_returns_even_if_the_probe_never_does(monkeypatch):
     for its probe thread only for its own timeout (a hang here would be this test's hang)."""
     for var in ("HF_HUB_OFFLINE", "LLM_LAB_OFFLINE", "HF_ENDPOINT"):
         monkeypatch.delenv(var, raising=False)
-    monkeypatch.setitem(loading._hub_state, "address", None)
+    monkeypatch.setitem(sources._hub_state, "address", None)
     never = threading.Event()
-    monkeypatch.setattr(loading, "_hub_answers", lambda url, timeout: never.wait())
+    monkeypatch.setattr(sources, "_hub_answers", lambda url, timeout: never.wait())
     try:
         assert loading.hub_reachable(timeout=0.05) is False
     finally:

@@ -6,7 +6,7 @@ import shutil
 import pytest
 import torch
 
-from components import catalog, loading
+from components import catalog
 from components.catalog import CATALOG, MINILM, SMOLLM2, get_spec, models_for
 from components.loading import (
     ModelUnavailableError,
@@ -16,6 +16,7 @@ from components.loading import (
     gguf_cache_valid,
     load_model,
     resolve,
+    sources,
 )
 from components.tokens import Utf8SafeDecoder, readable_tokens, token_labels
 
@@ -50,7 +51,7 @@ def test_bundled_packages_found_without_import():
 def test_hub_only_model_offline_gives_clear_error_without_probing(monkeypatch):
     spec = get_spec("gpt2")
     probes = []
-    monkeypatch.setattr(loading, "_hub_answers", lambda *a, **k: probes.append(a) or True)
+    monkeypatch.setattr(sources, "_hub_answers", lambda *a, **k: probes.append(a) or True)
     with pytest.raises(ModelUnavailableError) as info:
         load_model(spec)
     msg = str(info.value)

@@ -844,10 +844,10 @@ def loader_calls(monkeypatch):
     """Record every model key that reaches ``cache.get_model`` / ``loading.load_model`` (and
     which loads succeeded), for the whole AppTest run (same process, script thread)."""
     import components.cache as cache
-    import components.loading as loading
+    import components.loading.preparation as preparation
 
     calls: dict[str, list] = {"get_model": [], "load_model": [], "loaded": []}
-    orig_get, orig_load = cache.get_model, loading.load_model
+    orig_get, orig_load = cache.get_model, preparation.load_model
 
     def get_model(key, *args, **kwargs):
         calls["get_model"].append(key)
@@ -861,7 +861,7 @@ def loader_calls(monkeypatch):
 
     monkeypatch.setattr(cache, "get_model", get_model)
     monkeypatch.setattr(cache, "load_model", load_model)
-    monkeypatch.setattr(loading, "load_model", load_model)
+    monkeypatch.setattr(preparation, "load_model", load_model)  # prepare()'s default loader
     return calls
 
 

@@ -29,6 +29,7 @@ from components import loading
 from components.cache import get_model
 from components.catalog import MINILM, ModelSpec, get_spec
 from components.loading import ModelUnavailableError, custom_code_reasons, load_model, resolve
+from components.loading import load as loader
 
 ROOT = Path(__file__).resolve().parents[1]
 BAD_IDS = ["evil/model", "../../etc", "../../etc/passwd", "gpt2@main", "", "x" * 10_000,
@@ -142,7 +143,7 @@ def trust_violations(source: str, filename: str = "<src>") -> tuple[list[str], i
 
 
 def _app_sources() -> list[Path]:
-    files = [ROOT / "app.py", *sorted((ROOT / "components").glob("*.py")), *sorted((ROOT / "app_pages").glob("*.py"))]
+    files = [ROOT / "app.py", *sorted((ROOT / "components").rglob("*.py")), *sorted((ROOT / "app_pages").glob("*.py"))]
     assert len(files) > 10
     return files
 
@@ -154,7 +155,7 @@ def test_source_never_enables_remote_code():
         problems += found
         checked += n
     assert problems == []
-    assert checked >= 9, checked  # every loader call in components/loading.py was seen
+    assert checked >= 9, checked  # every loader call in components/loading/ was seen
 
 
 @pytest.mark.parametrize("snippet", [
@@ -246,7 +247,7 @@ def test_transformers_itself_ignores_auto_map_with_trust_remote_code_false(tiny_
     _plant(folder, "evil_code", marker)
     _edit_json(folder / "config.json", lambda c: c.update(auto_map={
         "AutoConfig": "evil_code.EvilConfig", "AutoModelForCausalLM": "evil_code.EvilModel"}))
-    model, _ = loading._load_causal_lm(str(folder), {"attn_implementation": "eager"})
+    model, _ = loader._load_causal_lm(str(folder), {"attn_implementation": "eager"})
     assert type(model).__name__ == "GPT2LMHeadModel" and type(model).__module__.startswith("transformers.")
     assert "evil_code" not in sys.modules and not marker.exists()
 

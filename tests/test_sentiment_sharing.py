@@ -205,13 +205,14 @@ def test_chinese_ui(app):
 @pytest.fixture
 def no_models(monkeypatch):
     """Any model load fails the test: a slide is drawn from its JSON alone."""
-    from components import cache, loading
+    from components import cache
+    from components.loading import preparation
 
     def refuse(*_a, **_k):
         raise AssertionError("no model may load before the curated example is shown")
 
     monkeypatch.setattr(cache, "get_model", refuse)
-    monkeypatch.setattr(loading, "load_model", refuse)
+    monkeypatch.setattr(preparation, "load_model", refuse)
 
 
 def test_presenter_mode_shows_the_curated_example_without_models(app, no_models):

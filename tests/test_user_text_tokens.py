@@ -123,7 +123,7 @@ def test_long_complete_prompt_still_cut_from_left(smollm2):
 def test_encoder_inputs_keep_typed_special_tokens_as_text(minilm):
     """Encoders (MiniLM): a typed "[SEP]"/"[CLS]" is ordinary pieces in the token counts and
     the attention input; the tokenizer's own [CLS] ... [SEP] still wrap the text."""
-    from components.embeddings import _token_counts
+    from components.probe import token_counts as _token_counts
 
     tok = minilm.tokenizer
     assert list(_token_counts(minilm, ["a [SEP] b [CLS]"], add_special_tokens=False)) == [9]  # a [ sep ] b [ cl ##s ]
