@@ -29,11 +29,13 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 
 import pandas as pd
 import torch
 
+from components.decode_batch import batch_decode_enabled, batcher_for, can_batch
 from components.loading import LoadedModel
 from components.locks import queued
 from components.tokens import Utf8SafeDecoder, encode_chat, group_spans, readable_tokens, visible
@@ -406,8 +408,9 @@ class GenerationStream:
     """
 
     def __init__(self, loaded: LoadedModel, prepared: PreparedPrompt, settings: GenerationSettings,
-                 sample_index: int = 0, max_seconds: float | None = None):
+                 sample_index: int = 0, max_seconds: float | None = None, batch_decode: bool | None = None):
         self.loaded = loaded
+        self.batch_decode = batch_decode_enabled() if batch_decode is None else bool(batch_decode)
         self.prepared = prepared
         self.settings = settings
         self.seed = settings.seed + sample_index
@@ -437,30 +440,40 @@ class GenerationStream:
             def report(ahead: int) -> None:  # runs in this worker: the consumer shows it
                 self._queue.put(("ahead", ahead, time.perf_counter()))
 
-            for step in range(self.prepared.max_new_tokens):
-                with queued(loaded.lock, report if step == 0 else None), torch.inference_mode():
-                    out = loaded.model(input_ids=step_ids, attention_mask=torch.ones_like(ids),
-                                       cache=cache, use_cache=True, logits_to_keep=1)
-                cache = out.cache
-                logits = out.logits[:, -1, :].to(dtype=torch.float32)  # (1, vocab), as generate
-                self.step_logits.append(logits[0])
-                with torch.inference_mode():
-                    scores = procs(ids, logits.clone())
-                    if self.settings.do_sample:
-                        nxt = torch.multinomial(torch.softmax(scores, dim=-1), 1, generator=gen)  # (1, 1)
+            batcher = batcher_for(loaded) if self.batch_decode else None
+            with ExitStack() as decoding:
+                for step in range(self.prepared.max_new_tokens):
+                    if step == 1 and batcher is not None:
+                        if can_batch(loaded.model, cache):
+                            decoding.enter_context(batcher.decoding())  # from now on, steps may be batched
+                        else:
+                            batcher = None
+                    if step and batcher is not None:
+                        logits, cache = batcher.step(loaded, step_ids, cache, ids.shape[1] - 1)
                     else:
-                        nxt = torch.argmax(scores, dim=-1, keepdim=True)
-                ids = torch.cat([ids, nxt], dim=-1)
-                step_ids = nxt
-                tid = int(nxt)
-                with loaded.tokenizer_lock:
-                    delta = decoder.push([tid])
-                self._queue.put(("tokens", ([tid], delta), time.perf_counter()))
-                if tid in eos or self._stop.is_set():
-                    break
-                if time.perf_counter() >= deadline:
-                    self.timed_out = True
-                    break
+                        with queued(loaded.lock, report if step == 0 else None), torch.inference_mode():
+                            out = loaded.model(input_ids=step_ids, attention_mask=torch.ones_like(ids),
+                                               cache=cache, use_cache=True, logits_to_keep=1)
+                        cache = out.cache
+                        logits = out.logits[:, -1, :].to(dtype=torch.float32)  # (1, vocab), as generate
+                    self.step_logits.append(logits[0])
+                    with torch.inference_mode():
+                        scores = procs(ids, logits.clone())
+                        if self.settings.do_sample:
+                            nxt = torch.multinomial(torch.softmax(scores, dim=-1), 1, generator=gen)  # (1, 1)
+                        else:
+                            nxt = torch.argmax(scores, dim=-1, keepdim=True)
+                    ids = torch.cat([ids, nxt], dim=-1)
+                    step_ids = nxt
+                    tid = int(nxt)
+                    with loaded.tokenizer_lock:
+                        delta = decoder.push([tid])
+                    self._queue.put(("tokens", ([tid], delta), time.perf_counter()))
+                    if tid in eos or self._stop.is_set():
+                        break
+                    if time.perf_counter() >= deadline:
+                        self.timed_out = True
+                        break
             with loaded.tokenizer_lock:
                 tail = decoder.flush()
             self._queue.put(("tail", ([], tail), time.perf_counter()))
