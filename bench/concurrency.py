@@ -9,9 +9,12 @@ Figures, all ratios measured in the same run (so machine load cancels out):
   Target <= 1.2. Also shown for the previous design (A holding the model lock for its whole
   generation) and for B's uncached next-token forward pass (it waits for at most one of A's
   decode steps and shares the CPU).
-* **aggregate tokens/s for 1, 2, 4 simultaneous generations** -- total new tokens over the
-  wall time until the last one ends; ratio to one generation. Per-step interleaving makes
-  concurrent sessions progress together (fairness = slowest / fastest session's tokens/s).
+* **aggregate tokens/s for 1, 2, 4, 8 simultaneous generations** -- total new tokens over the
+  wall time until the last one ends, with decode steps batched across sessions
+  (``components/decode_batch.py``) and without (``LLM_LAB_BATCH_DECODE=0``: one forward pass per
+  session per step, taken in turn), interleaved in one run; ratios to one generation without
+  batching and batched / not batched at the same number of sessions. Also the mean batch size
+  of the decode steps and fairness (slowest / fastest session's tokens/s).
 
 ``--markdown`` prints the table ready to paste into docs/performance.md, with date and load average.
 
@@ -34,6 +37,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import torch  # noqa: E402
 
 from components.catalog import SMOLLM2, get_spec  # noqa: E402
+from components.decode_batch import batcher_for  # noqa: E402
 from components.generation import (  # noqa: E402
     CHAT,
     COMPLETE,
@@ -51,7 +55,12 @@ PROMPTS = [
     "The three primary colours are",
     "Write a short poem about the mountains in winter.",
     "def fibonacci(n):",
+    "今天的天气很好，适合出去散步。",
+    "In 1905, Albert Einstein published four papers that changed physics. The first",
+    "The best way to learn a new language is",
+    "import json\n\n\ndef load_config(path):",
 ]
+SESSIONS = (1, 2, 4, 8)
 RERUN_PROMPT = "Explain in two sentences why the sky is blue, for a ten-year-old."
 
 
@@ -71,10 +80,10 @@ def forward_work(loaded) -> float:
     return time.perf_counter() - start
 
 
-def generate(loaded, prompt: str, tokens: int) -> dict:
+def generate(loaded, prompt: str, tokens: int, batch: bool | None = None) -> dict:
     prepared = prepare_inputs(loaded, prompt, COMPLETE, tokens)
     stream = GenerationStream(loaded, prepared, GenerationSettings(max_new_tokens=tokens, do_sample=False),
-                              max_seconds=3600)
+                              max_seconds=3600, batch_decode=batch)
     start = time.perf_counter()
     for _ in stream:
         pass
@@ -138,14 +147,18 @@ def alone(loaded, work, repeats: int) -> list[float]:
     return times
 
 
-def simultaneous(loaded, n: int, tokens: int) -> dict:
-    """``n`` sessions start a generation at once; aggregate tokens/s and fairness."""
+def simultaneous(loaded, n: int, tokens: int, batch: bool = False) -> dict:
+    """``n`` sessions start a generation at once, decode steps batched across them or not;
+    aggregate tokens/s, fairness and the mean batch size of the decode steps."""
     results: list[dict] = [{} for _ in range(n)]
     barrier = threading.Barrier(n)
+    sizes: list[int] = []
+    batcher = batcher_for(loaded)
+    batcher.on_batch = sizes.append
 
     def session(i):
         barrier.wait()
-        results[i] = generate(loaded, PROMPTS[i % len(PROMPTS)], tokens)
+        results[i] = generate(loaded, PROMPTS[i % len(PROMPTS)], tokens, batch)
 
     start, cpu = time.perf_counter(), time.process_time()
     threads = [threading.Thread(target=session, args=(i,)) for i in range(n)]
@@ -154,16 +167,19 @@ def simultaneous(loaded, n: int, tokens: int) -> dict:
     for th in threads:
         th.join()
     wall = time.perf_counter() - start
+    batcher.on_batch = None
     total = sum(r["tokens"] for r in results)
     rates = [r["tokens_per_s"] for r in results]
     return {"sessions": n, "tokens": total, "wall_s": wall, "cpu_s": time.process_time() - cpu,
-            "aggregate_tokens_per_s": total / wall, "fairness": min(rates) / max(rates)}
+            "aggregate_tokens_per_s": total / wall, "fairness": min(rates) / max(rates),
+            "mean_batch": statistics.mean(sizes) if sizes else 1.0}
 
 
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tokens", type=int, default=48, help="new tokens per generation")
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=1, help="runs of each simultaneous-generation case (best kept)")
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table (docs/performance.md)")
     args = parser.parse_args(argv)
     load_start = os.getloadavg()
@@ -177,8 +193,14 @@ def main(argv=None) -> dict:
     rerun_before = med(while_generating(loaded, rerun_work, args.tokens, 1, whole_lock=True) or [float("nan")])
     fwd_alone = med(alone(loaded, forward_work, args.repeats))
     fwd_during = med(while_generating(loaded, forward_work, 3 * args.tokens, args.repeats) or [float("nan")])
-    runs = {n: simultaneous(loaded, n, args.tokens) for n in (1, 2, 4)}
-    one = runs[1]["aggregate_tokens_per_s"]
+    simultaneous(loaded, 2, 4, batch=True)  # warm-up of the batched path
+    runs: dict[tuple[int, bool], list[dict]] = {}
+    for _ in range(args.runs):  # interleaved, so a load spike hits both variants alike
+        for n in SESSIONS:
+            for batch in (False, True):
+                runs.setdefault((n, batch), []).append(simultaneous(loaded, n, args.tokens, batch))
+    best = {key: max(rs, key=lambda r: r["aggregate_tokens_per_s"]) for key, rs in runs.items()}
+    one = best[(1, False)]["aggregate_tokens_per_s"]
     figures = [
         {"figure": "rerun while another session generates (s)", "value": rerun_during, "baseline": rerun_alone,
          "target": 1.2, "unit": "s", "note": "tokenise prompt + token table; baseline: same work alone; "
@@ -188,17 +210,19 @@ def main(argv=None) -> dict:
          "note": "A holds the model lock for its whole generation"},
         {"figure": "next-token forward while another session generates (s)", "value": fwd_during,
          "baseline": fwd_alone, "unit": "s", "note": "waits for one decode step; shares the CPU"},
-        *({"figure": f"aggregate tokens/s, {n} simultaneous generations", "value": r["aggregate_tokens_per_s"],
-           "baseline": one, "unit": "tokens/s",
-           "note": f"{r['tokens']} tokens in {r['wall_s']:.1f} s; fairness (slowest/fastest) {r['fairness']:.2f}"}
-          for n, r in runs.items()),
+        *({"figure": f"aggregate tokens/s, {n} simultaneous generations" + (", batched" if batch else ""),
+           "value": r["aggregate_tokens_per_s"], "baseline": one, "unit": "tokens/s",
+           "note": f"{r['tokens']} tokens in {r['wall_s']:.1f} s; fairness (slowest/fastest) {r['fairness']:.2f}"
+                   + (f"; mean decode batch {r['mean_batch']:.2f}" if batch else "")}
+          for (n, batch), r in best.items()),
     ]
     for f in figures:
         f["ratio"] = f["value"] / f["baseline"] if f.get("baseline") else None
     meta = {"date_utc": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "cores": os.cpu_count(),
             "torch": torch.__version__, "torch_threads": torch.get_num_threads(),
             "loadavg_start": [round(x, 2) for x in load_start],
-            "loadavg_end": [round(x, 2) for x in os.getloadavg()], "tokens": args.tokens}
+            "loadavg_end": [round(x, 2) for x in os.getloadavg()], "tokens": args.tokens, "runs": args.runs}
+    table = [{"sessions": n, "off": best[(n, False)], "on": best[(n, True)]} for n in SESSIONS]
     print(f"concurrency benchmark: {loaded.spec.display_name}, greedy, {args.tokens} new tokens per "
           f"generation, {meta['cores']} cores, load average {meta['loadavg_start'][0]} -> {meta['loadavg_end'][0]}")
     print(f"{'figure':78}{'value':>10}{'baseline':>10}{'ratio':>8}")
@@ -206,13 +230,14 @@ def main(argv=None) -> dict:
         print(f"{f['figure']:78}{f['value']:10.3f}{f['baseline']:10.3f}{f['ratio']:8.2f}")
     if args.markdown:
         print()
-        print(markdown(figures, meta))
-    print("JSON " + json.dumps({"figures": figures, "meta": meta}))
-    return {"figures": figures, "meta": meta}
+        print(markdown(figures, meta, table))
+    print("JSON " + json.dumps({"figures": figures, "meta": meta, "simultaneous": table}))
+    return {"figures": figures, "meta": meta, "simultaneous": table}
 
 
-def markdown(figures: list[dict], meta: dict) -> str:
-    """Markdown table, headed by when and under which load it was measured."""
+def markdown(figures: list[dict], meta: dict, table: list[dict] | None = None) -> str:
+    """Markdown tables, headed by when and under which load they were measured: every figure,
+    then simultaneous generations with decode steps batched vs not side by side."""
     lines = [f"Measured {meta['date_utc']} with `python bench/concurrency.py --markdown`: {meta['cores']} cores, "
              f"torch {meta['torch']} ({meta['torch_threads']} threads), load average "
              f"{meta['loadavg_start'][0]} at start, {meta['loadavg_end'][0]} at end; "
@@ -221,6 +246,15 @@ def markdown(figures: list[dict], meta: dict) -> str:
     for f in figures:
         target = f"≤ {f['target']}" if f.get("target") else "-"
         lines.append(f"| {f['figure']} | {f['value']:.3f} | {f['baseline']:.3f} | {f['ratio']:.2f} | {target} |")
+    if table:
+        one = table[0]["off"]["aggregate_tokens_per_s"]
+        lines += ["", "| simultaneous generations | tokens/s, not batched | × one | tokens/s, batched | × one "
+                  "| batched / not batched | mean decode batch | fairness, batched |",
+                  "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        for row in table:
+            off, on = row["off"]["aggregate_tokens_per_s"], row["on"]["aggregate_tokens_per_s"]
+            lines.append(f"| {row['sessions']} | {off:.1f} | {off / one:.2f} | {on:.1f} | {on / one:.2f} "
+                         f"| {on / off:.2f} | {row['on']['mean_batch']:.2f} | {row['on']['fairness']:.2f} |")
     return "\n".join(lines)
 
 

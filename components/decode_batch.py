@@ -136,15 +136,17 @@ class DecodeBatcher:
         with self._cond:
             self._pending.append(req)
             self._cond.notify_all()
-            until = time.monotonic() + wait
+            until = None  # the gathering wait starts once no pass is running
             while not req.done:
                 if not self._leading:
+                    until = time.monotonic() + wait if until is None else until
                     remaining = until - time.monotonic()
                     if len(self._pending) < self._active and remaining > 0:
-                        self._cond.wait(remaining)  # others are about to submit their steps
+                        self._cond.wait(remaining)  # the others are sampling their last token
                         continue
                     self._leading = True
                     break
+                until = None
                 self._cond.wait()
         if not req.done:
             try:
