@@ -61,6 +61,7 @@ PROMPTS = [
     "import json\n\n\ndef load_config(path):",
 ]
 SESSIONS = (1, 2, 4, 8)
+SEED = 1234
 RERUN_PROMPT = "Explain in two sentences why the sky is blue, for a ten-year-old."
 
 
@@ -80,15 +81,20 @@ def forward_work(loaded) -> float:
     return time.perf_counter() - start
 
 
-def generate(loaded, prompt: str, tokens: int, batch: bool | None = None) -> dict:
+def generate(loaded, prompt: str, tokens: int, batch: bool | None = None, seed: int | None = None) -> dict:
+    """One greedy generation (sampled with ``seed`` when given); ``_ids``/``_logits`` are its new
+    token ids and raw logits per step (for the exactness comparison, not printed)."""
     prepared = prepare_inputs(loaded, prompt, COMPLETE, tokens)
-    stream = GenerationStream(loaded, prepared, GenerationSettings(max_new_tokens=tokens, do_sample=False),
-                              max_seconds=3600, batch_decode=batch)
+    settings = (GenerationSettings(max_new_tokens=tokens, do_sample=False) if seed is None else
+                GenerationSettings(max_new_tokens=tokens, do_sample=True, temperature=0.8, top_k=50, top_p=0.95,
+                                   seed=seed))
+    stream = GenerationStream(loaded, prepared, settings, max_seconds=3600, batch_decode=batch)
     start = time.perf_counter()
     for _ in stream:
         pass
     wall = time.perf_counter() - start
-    return {"tokens": stream.stats.new_tokens, "wall": wall, "tokens_per_s": stream.stats.new_tokens / wall}
+    return {"tokens": stream.stats.new_tokens, "wall": wall, "tokens_per_s": stream.stats.new_tokens / wall,
+            "_ids": stream.token_ids, "_logits": stream.step_logits}
 
 
 def while_generating(loaded, work, tokens: int, repeats: int, whole_lock: bool = False) -> list[float]:
@@ -147,7 +153,7 @@ def alone(loaded, work, repeats: int) -> list[float]:
     return times
 
 
-def simultaneous(loaded, n: int, tokens: int, batch: bool = False) -> dict:
+def simultaneous(loaded, n: int, tokens: int, batch: bool = False, sample: bool = False) -> dict:
     """``n`` sessions start a generation at once, decode steps batched across them or not;
     aggregate tokens/s, fairness and the mean batch size of the decode steps."""
     results: list[dict] = [{} for _ in range(n)]
@@ -158,7 +164,7 @@ def simultaneous(loaded, n: int, tokens: int, batch: bool = False) -> dict:
 
     def session(i):
         barrier.wait()
-        results[i] = generate(loaded, PROMPTS[i % len(PROMPTS)], tokens, batch)
+        results[i] = generate(loaded, PROMPTS[i % len(PROMPTS)], tokens, batch, SEED + i if sample else None)
 
     start, cpu = time.perf_counter(), time.process_time()
     threads = [threading.Thread(target=session, args=(i,)) for i in range(n)]
@@ -172,7 +178,24 @@ def simultaneous(loaded, n: int, tokens: int, batch: bool = False) -> dict:
     rates = [r["tokens_per_s"] for r in results]
     return {"sessions": n, "tokens": total, "wall_s": wall, "cpu_s": time.process_time() - cpu,
             "aggregate_tokens_per_s": total / wall, "fairness": min(rates) / max(rates),
-            "mean_batch": statistics.mean(sizes) if sizes else 1.0}
+            "mean_batch": statistics.mean(sizes) if sizes else 1.0, "_rows": results}
+
+
+def exactness(off: dict, on: dict) -> dict:
+    """Rows of a batched run vs the same sessions not batched: how many kept their text
+    token for token, and the largest |logit difference| at any step whose input was the same."""
+    same, gap = 0, 0.0
+    for a, b in zip(off["_rows"], on["_rows"]):
+        same += a["_ids"] == b["_ids"]
+        diverged = next((i for i, (x, y) in enumerate(zip(a["_ids"], b["_ids"])) if x != y), None)
+        steps = len(a["_logits"]) if diverged is None else diverged + 1  # inputs equal up to there
+        for x, y in zip(a["_logits"][:steps], b["_logits"][:steps]):
+            gap = max(gap, float((x - y).abs().max()))
+    return {"identical": same, "rows": len(off["_rows"]), "max_logit_gap": gap}
+
+
+def public(run: dict) -> dict:
+    return {k: v for k, v in run.items() if not k.startswith("_")}
 
 
 def main(argv=None) -> dict:
@@ -222,7 +245,11 @@ def main(argv=None) -> dict:
             "torch": torch.__version__, "torch_threads": torch.get_num_threads(),
             "loadavg_start": [round(x, 2) for x in load_start],
             "loadavg_end": [round(x, 2) for x in os.getloadavg()], "tokens": args.tokens, "runs": args.runs}
-    table = [{"sessions": n, "off": best[(n, False)], "on": best[(n, True)]} for n in SESSIONS]
+    sampled = {batch: simultaneous(loaded, SESSIONS[-1], args.tokens, batch, sample=True) for batch in (False, True)}
+    table = [{"sessions": n, "off": public(best[(n, False)]), "on": public(best[(n, True)]),
+              "greedy": exactness(best[(n, False)], best[(n, True)])} for n in SESSIONS]
+    meta["sampled"] = exactness(sampled[False], sampled[True])
+    meta["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
     print(f"concurrency benchmark: {loaded.spec.display_name}, greedy, {args.tokens} new tokens per "
           f"generation, {meta['cores']} cores, load average {meta['loadavg_start'][0]} -> {meta['loadavg_end'][0]}")
     print(f"{'figure':78}{'value':>10}{'baseline':>10}{'ratio':>8}")
@@ -249,12 +276,17 @@ def markdown(figures: list[dict], meta: dict, table: list[dict] | None = None) -
     if table:
         one = table[0]["off"]["aggregate_tokens_per_s"]
         lines += ["", "| simultaneous generations | tokens/s, not batched | × one | tokens/s, batched | × one "
-                  "| batched / not batched | mean decode batch | fairness, batched |",
-                  "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+                  "| batched / not batched | mean decode batch | greedy text as not batched | max \\|Δ logit\\| |",
+                  "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for row in table:
-            off, on = row["off"]["aggregate_tokens_per_s"], row["on"]["aggregate_tokens_per_s"]
+            off, on, g = row["off"]["aggregate_tokens_per_s"], row["on"]["aggregate_tokens_per_s"], row["greedy"]
             lines.append(f"| {row['sessions']} | {off:.1f} | {off / one:.2f} | {on:.1f} | {on / one:.2f} "
-                         f"| {on / off:.2f} | {row['on']['mean_batch']:.2f} | {row['on']['fairness']:.2f} |")
+                         f"| {on / off:.2f} | {row['on']['mean_batch']:.2f} | {g['identical']}/{g['rows']} "
+                         f"| {g['max_logit_gap']:.1e} |")
+        s = meta["sampled"]
+        lines += ["", f"Seeded sampling (temperature 0.8, top_k 50, top_p 0.95, one seed per session), "
+                      f"{s['rows']} sessions batched vs not: {s['identical']}/{s['rows']} texts identical, "
+                      f"max |Δ logit| {s['max_logit_gap']:.1e}."]
     return "\n".join(lines)
 
 
