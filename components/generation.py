@@ -392,6 +392,17 @@ class GenerationStream:
     stream's own ``torch.Generator`` seeded with :attr:`seed`, so a seed gives the same text
     whatever other sessions do. Greedy text equals ``model.generate``'s.
 
+    Concurrent streams on the same model share their decode steps: while several are decoding,
+    one forward pass computes the next-token logits of all of them (rows left-padded, each with its
+    own positions and attention mask; :mod:`components.decode_batch`), then each stream applies its
+    own processors, generator, stop and deadline as above. Rows join after their own prompt pass
+    and leave at any step. A lone stream's steps are the unbatched forward pass itself, bit for
+    bit. In a batch a row's logits differ from its solo logits by float32 rounding only (batched
+    matrix products sum in another order; measured max |Δ logit| 7e-05 on SmolLM2 over 8 sessions),
+    so greedy and seeded text are the solo text unless two candidates are closer than that (8/8
+    greedy and 8/8 seeded texts identical in ``bench/concurrency.py``). ``batch_decode=False`` (or
+    ``LLM_LAB_BATCH_DECODE=0``) keeps every step unbatched.
+
     Closing the iterator early stops generation at the next token. Generation also stops
     after ``max_seconds`` of wall-clock time (default :func:`max_generation_seconds`,
     counted from the call, prompt processing included), with ``stats.finish_reason == "time"``.
@@ -400,7 +411,7 @@ class GenerationStream:
     :attr:`ahead` is how many requests are ahead of this one (the running one included; FIFO,
     so it only goes down) and the iterator yields an empty delta each time it changes, so the
     consumer can show the queue position; it is 0 once the run has the model (later steps
-    interleave with other sessions one forward pass at a time and are not reported).
+    interleave with other sessions one forward pass at a time, or share one, and are not reported).
 
     After the run, ``step_logits[i]`` are the model's raw (vocab,) float32 logits of step i;
     ``step_logits[0]`` are the prompt's next-token logits (:func:`next_token_logits`), so the
