@@ -398,7 +398,7 @@ class GenerationStream:
     own processors, generator, stop and deadline as above. Rows join after their own prompt pass
     and leave at any step. A lone stream's steps are the unbatched forward pass itself, bit for
     bit. In a batch a row's logits differ from its solo logits by float32 rounding only (batched
-    matrix products sum in another order; measured max |Δ logit| 7e-05 on SmolLM2 over 8 sessions),
+    matrix products sum in another order; measured max |Δ logit| 8.4e-05 on SmolLM2 with 8 sessions),
     so greedy and seeded text are the solo text unless two candidates are closer than that (8/8
     greedy and 8/8 seeded texts identical in ``bench/concurrency.py``). ``batch_decode=False`` (or
     ``LLM_LAB_BATCH_DECODE=0``) keeps every step unbatched.

@@ -29,6 +29,7 @@ PRELOADED: dict[str, tuple[str, ...]] = {
                      "AutoTokenizer", "StoppingCriteriaList", "set_seed"),
     "transformers.generation": ("LogitsProcessorList", "NoRepeatNGramLogitsProcessor", "RepetitionPenaltyLogitsProcessor",
                                 "TemperatureLogitsWarper", "TopKLogitsWarper", "TopPLogitsWarper"),
+    "transformers.cache_utils": ("DynamicCache", "DynamicLayer"),
     "safetensors": ("safe_open",),
     "safetensors.torch": ("save_model", "load_file"),
     "sklearn.linear_model": ("LogisticRegression",),
