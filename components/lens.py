@@ -32,6 +32,8 @@ MAX_TOKENS = 128
 """Cap on the analysed tokens (longer input is cut; the record says so)."""
 TOP_K = 5
 """Candidates kept per (layer, position) for the hover and tables."""
+LENS_CHUNK_BYTES = 64 << 20
+"""Float32 lens logits computed at once (rows stacked up to this size, at least one row)."""
 
 # Message codes (the page translates ``lens.msg.<code>``).
 NOT_CAUSAL = "not_causal"
@@ -184,7 +186,9 @@ def logit_lens(loaded, text: str | None = None, input_ids: list[int] | None = No
 
     One forward pass with ``output_hidden_states=True`` (under ``loaded.lock``), then for each
     of the ``L + 1`` hidden states: final norm (except the last, already normed by the model)
-    → ``lm_head`` → softmax over the vocabulary, one layer at a time (memory ``seq × vocab``).
+    → ``lm_head`` → softmax over the vocabulary. Rows are stacked into one ``lm_head`` call of
+    up to :data:`LENS_CHUNK_BYTES` of logits (at least one row of ``seq × vocab``), so the
+    unembedding weights are read once per chunk, not once per layer.
 
     Args:
         loaded: a causal :class:`~components.loading.LoadedModel`.
@@ -234,27 +238,31 @@ def logit_lens(loaded, text: str | None = None, input_ids: list[int] | None = No
     final_ids = None
     keep = {int(r) % n_rows for r in keep_logits}
     kept: dict[int, np.ndarray] = {}
+    order = [n_rows - 1, *range(n_rows - 1)]  # last row first: it fixes the token every row ranks
+    vocab = int(lm_head.weight.shape[0])
+    per_chunk = max(1, LENS_CHUNK_BYTES // (seq * vocab * 4))
     with torch.inference_mode():
-        # last row first: it fixes the token whose rank every other row reports
-        for row in [n_rows - 1, *range(n_rows - 1)]:
-            h = hidden[row][0]
-            if not (row == n_rows - 1 and normed_by_model):
-                h = norm(h)
-            logits = lm_head(h).float()  # (seq, vocab)
-            if row in keep:
-                kept[row] = logits.numpy().copy()
-            # few passes over seq × vocab: this loop is most of the lens's cost
-            lse = torch.logsumexp(logits, dim=-1, keepdim=True)  # (seq, 1)
-            tl, ti = torch.topk(logits, k, dim=-1)
-            top_ids[row], top_probs[row] = ti.numpy(), (tl - lse).exp().numpy()
-            if final_ids is None:
-                final_ids = ti[:, 0]
-            chosen = logits.gather(1, final_ids[:, None])  # (seq, 1)
-            final_prob[row] = (chosen - lse)[:, 0].exp().numpy()
-            final_rank[row] = ((logits > chosen).sum(dim=-1) + 1).numpy()
-            p = torch.softmax(logits, dim=-1)
-            # H = -Σ p log p = logsumexp - Σ p · logits
-            entropy[row] = (lse[:, 0] - (p * logits).sum(dim=-1)).clamp_min(0.0).numpy()
+        for first in range(0, n_rows, per_chunk):
+            rows = order[first:first + per_chunk]
+            # rows stacked: one read of the unembedding weights per chunk instead of one per row
+            states = torch.cat([hidden[r][0] if (r == n_rows - 1 and normed_by_model) else norm(hidden[r][0])
+                                for r in rows])  # (len(rows) * seq, d_model)
+            chunk = lm_head(states).float().view(len(rows), seq, vocab)
+            for row, logits in zip(rows, chunk):  # logits: (seq, vocab)
+                if row in keep:
+                    kept[row] = logits.numpy().copy()
+                # few passes over seq × vocab: with the matmul, most of the lens's cost
+                lse = torch.logsumexp(logits, dim=-1, keepdim=True)  # (seq, 1)
+                tl, ti = torch.topk(logits, k, dim=-1)
+                top_ids[row], top_probs[row] = ti.numpy(), (tl - lse).exp().numpy()
+                if final_ids is None:
+                    final_ids = ti[:, 0]
+                chosen = logits.gather(1, final_ids[:, None])  # (seq, 1)
+                final_prob[row] = (chosen - lse)[:, 0].exp().numpy()
+                final_rank[row] = ((logits > chosen).sum(dim=-1) + 1).numpy()
+                p = torch.softmax(logits, dim=-1)
+                # H = -Σ p log p = logsumexp - Σ p · logits
+                entropy[row] = (lse[:, 0] - (p * logits).sum(dim=-1)).clamp_min(0.0).numpy()
     unique = sorted({int(i) for i in top_ids[:, :, 0].ravel()})
     with loaded.tokenizer_lock:
         names = {i: token_label(loaded.tokenizer, i) for i in unique}

@@ -84,6 +84,20 @@ def test_smollm2_middle_layer_by_hand(smollm2, smol_lens):
     assert np.all(smol_lens.entropy >= 0) and np.all(smol_lens.entropy <= np.log(model.config.vocab_size) + 1e-3)
 
 
+def test_stacked_rows_equal_one_row_at_a_time(smollm2, smol_lens, monkeypatch):
+    """The lens stacks layers into one unembedding call; one layer per call gives the same cells."""
+    import components.lens as lens
+
+    per_row = smol_lens.seq_len * smollm2.model.config.vocab_size * 4
+    assert lens.LENS_CHUNK_BYTES // per_row >= 2  # the shared result really came from stacked rows
+    monkeypatch.setattr(lens, "LENS_CHUNK_BYTES", 1)
+    single = logit_lens(smollm2, PROMPT)
+    np.testing.assert_array_equal(single.top_ids, smol_lens.top_ids)
+    np.testing.assert_array_equal(single.final_rank, smol_lens.final_rank)
+    np.testing.assert_allclose(single.top_probs, smol_lens.top_probs, atol=1e-5)
+    np.testing.assert_allclose(single.entropy, smol_lens.entropy, atol=1e-4)
+
+
 def test_tiny_gpt2_lens(tiny_gpt2):
     res = logit_lens(tiny_gpt2, "The weather today is lovely. 今天", keep_logits=(0, -1))
     assert res.architecture == "gpt2" and res.num_layers == 2 and res.last_normed_by_model
