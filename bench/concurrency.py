@@ -171,9 +171,11 @@ def page_works(smollm2, minilm) -> dict:
 
     def timed(fn):
         def work(_loaded) -> float:
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.thread_time()
             fn()
+            work.cpu.append(time.thread_time() - cpu)  # this thread's CPU seconds
             return time.perf_counter() - start
+        work.cpu = []
         return work
 
     return {
@@ -202,10 +204,14 @@ def pages_while_generating(smollm2, minilm, tokens: int, repeats: int) -> list[d
     rows = []
     for name, work in page_works(smollm2, minilm).items():
         work(smollm2)  # warm-up
+        work.cpu.clear()
         solo = alone(smollm2, work, repeats)
+        cpu_alone = quantile(work.cpu, 50)
+        work.cpu.clear()
         during = while_generating(smollm2, work, tokens, repeats)
         rows.append({"page": name, "alone_p50": quantile(solo, 50), "alone_p95": quantile(solo, 95),
-                     "during_p50": quantile(during, 50), "during_p95": quantile(during, 95), "n": len(during)})
+                     "during_p50": quantile(during, 50), "during_p95": quantile(during, 95), "n": len(during),
+                     "cpu_alone_p50": cpu_alone, "cpu_during_p50": quantile(work.cpu, 50)})
     return rows
 
 
@@ -262,6 +268,7 @@ def main(argv=None) -> dict:
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table (docs/performance.md)")
     parser.add_argument("--pages", action="store_true",
                         help="only each page's first result alone vs while another session generates")
+    parser.add_argument("--write", action="store_true", help="with --pages: write the table into docs/performance.md")
     args = parser.parse_args(argv)
     if args.pages:
         return pages_main(args)
@@ -335,13 +342,25 @@ def pages_main(args) -> dict:
             f"average {load_start[0]:.2f} at start, {os.getloadavg()[0]:.2f} at end; {args.repeats} results per "
             f"page alone, then as many as fit while another session generates {6 * args.tokens} tokens (n).")
     lines = [head, "", "| page (its first result for a new input) | alone p50 (s) | during p50 (s) | ratio p50 "
-             "| alone p95 (s) | during p95 (s) | ratio p95 | n |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+             "| alone p95 (s) | during p95 (s) | ratio p95 | n | its CPU p50, alone → during (s) |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         lines.append(f"| {r['page']} | {r['alone_p50']:.3f} | {r['during_p50']:.3f} | "
                      f"{r['during_p50'] / r['alone_p50']:.2f} | {r['alone_p95']:.3f} | {r['during_p95']:.3f} | "
-                     f"{r['during_p95'] / r['alone_p95']:.2f} | {r['n']} |")
-    print("\n".join(lines))
+                     f"{r['during_p95'] / r['alone_p95']:.2f} | {r['n']} | "
+                     f"{r['cpu_alone_p50']:.3f} → {r['cpu_during_p50']:.3f} |")
+    table = "\n".join(lines)
+    print(table)
     print("JSON " + json.dumps({"pages": rows}))
+    if args.write:
+        import re
+
+        doc = Path(__file__).resolve().parents[1] / "docs" / "performance.md"
+        text = doc.read_text(encoding="utf-8")
+        marked = re.compile(r"(<!-- bench:pages -->\n)(.*?)(<!-- /bench:pages -->)", re.S)
+        if marked.search(text):
+            doc.write_text(marked.sub(lambda m: m.group(1) + table + "\n" + m.group(3), text), encoding="utf-8")
+            print("docs/performance.md updated")
     return {"pages": rows}
 
 
