@@ -40,11 +40,13 @@ def notice(name: str, **params) -> Message:
 
 
 def and_more(n_named: int) -> Message | str:
+    """``classification.msg.and_more`` counting the affected texts past the first 10, or ``""``."""
     # the first 10 affected texts are named; the rest are counted
     return notice("and_more", n=n_named - 10) if n_named > 10 else ""
 
 
 def quoted(items) -> str:
+    """Items as a comma-separated list of their ``repr`` (quoted, so blanks and commas show)."""
     return ", ".join(repr(str(i)) for i in items)
 
 
@@ -165,11 +167,14 @@ def clean_texts(texts: list[str], max_texts: int = MAX_TEXTS) -> tuple[list[str]
 
 
 def preview(text: str, n: int = 40) -> str:
+    """``text`` on one line (white space folded), cut to ``n`` characters with "…"."""
     one_line = " ".join(text.split())
     return one_line if len(one_line) <= n else one_line[: n - 1] + "…"
 
 
 def truncation_notice(lengths: list[int], texts: list[str], limit: int, what: str | Message) -> list[Message]:
+    """``[classification.msg.truncated]`` naming the texts whose token ``lengths`` exceed ``limit``
+    (the first 10 by 1-based position), or ``[]``; ``what``: the model (or pair) that cuts them."""
     over = [i for i, n in enumerate(lengths) if n > limit]
     if not over:
         return []

@@ -56,12 +56,14 @@ equal embeddings, hence equal scores; 1e-6 only absorbs float32 rounding, far be
 
 
 def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    """``exp(x) / sum(exp(x))`` along ``axis``, shifted by the maximum for numerical stability."""
     z = x - x.max(axis=axis, keepdims=True)
     e = np.exp(z)
     return e / e.sum(axis=axis, keepdims=True)
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
+    """``1 / (1 + exp(-x))`` elementwise."""
     return 1.0 / (1.0 + np.exp(-x))
 
 
