@@ -122,6 +122,12 @@ def test_inventory_is_current():
     assert "components.catalog" in imported_modules(COMPONENT_FILES["loading.load"])
     assert {"loading.sources", "loading.gguf_cache", "loading.safety", "loading.load"} <= set(COMPONENTS)
     assert component_deps("loading.load") >= {"catalog", "loading.records", "loading.sources"}
+    assert {f"classification.{m}" for m in ("inputs", "encoder", "zero_shot", "nli", "examples", "training",
+                                            "records")} <= set(COMPONENTS)
+    assert {f"embeddings.{m}" for m in ("inputs", "vectors", "projection", "neighbours", "items", "results")} \
+        <= set(COMPONENTS)
+    assert component_deps("classification.training") >= {"probe", "classification.encoder", "classification.inputs"}
+    assert component_deps("embeddings.results") >= {"coverage", "embeddings.neighbours", "embeddings.projection"}
 
 
 @pytest.mark.parametrize("name", [c for c in COMPONENTS if c not in STREAMLIT_MODULES])
