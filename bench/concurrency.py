@@ -15,10 +15,17 @@ Figures, all ratios measured in the same run (so machine load cancels out):
   session per step, taken in turn), interleaved in one run; ratios to one generation without
   batching and batched / not batched at the same number of sessions. Also the mean batch size
   of the decode steps and fairness (slowest / fastest session's tokens/s).
+* **share of the bandwidth ceiling** -- weights read per second (decode steps/s × the bytes of
+  weights one step reads) over the memory bandwidth one thread gets from ``torch.mv`` on a
+  512 MB matrix, measured in the same run.
+* ``--pages`` (alone): p50 / p95 seconds of each page's first result for a new input while
+  another session generates vs alone, and that work's own CPU time (``--write`` puts the
+  table into docs/performance.md).
 
-``--markdown`` prints the table ready to paste into docs/performance.md, with date and load average.
+``--markdown`` prints the tables ready to paste into docs/performance.md, with date and load average.
 
 Run: ``HF_HUB_OFFLINE=1 .venv/bin/python bench/concurrency.py [--tokens 48] [--repeats 5] [--markdown]``
+or ``... --pages [--write]``.
 """
 from __future__ import annotations
 
@@ -243,6 +250,33 @@ def simultaneous(loaded, n: int, tokens: int, batch: bool = False, sample: bool 
             "mean_batch": statistics.mean(sizes) if sizes else 1.0, "_rows": results}
 
 
+def weight_bytes(loaded) -> int:
+    """Bytes of weights one decode step reads: every parameter once (``parameters()`` counts a
+    tied matrix once), except an untied input embedding matrix, of which a step reads one row."""
+    model = loaded.model
+    emb, out = model.get_input_embeddings().weight, model.get_output_embeddings().weight
+    total = sum(p.numel() * p.element_size() for p in model.parameters())
+    if emb.data_ptr() != out.data_ptr():
+        total -= emb.numel() * emb.element_size()
+    return total
+
+
+def bandwidth_gbps(megabytes: int = 512, repeats: int = 5) -> float:
+    """Memory bandwidth one thread gets on this machine, GB/s (1e9 bytes): a float32 matrix of
+    ``megabytes`` read by ``torch.mv``, fastest of ``repeats`` calls. A decode step is the same
+    matrix-vector product over the weights, so bandwidth / weight bytes is its tokens/s ceiling."""
+    cols = 16384
+    a = torch.randn(megabytes * 2**20 // (4 * cols), cols)
+    x = torch.randn(cols)
+    torch.mv(a, x)
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        torch.mv(a, x)
+        best = min(best, time.perf_counter() - start)
+    return a.numel() * 4 / best / 1e9
+
+
 def exactness(off: dict, on: dict) -> dict:
     """Rows of a batched run vs the same sessions not batched: how many kept their text
     token for token, and the largest |logit difference| at any step whose input was the same."""
@@ -316,6 +350,7 @@ def main(argv=None) -> dict:
     table = [{"sessions": n, "off": public(best[(n, False)]), "on": public(best[(n, True)]),
               "greedy": exactness(best[(n, False)], best[(n, True)])} for n in SESSIONS]
     meta["sampled"] = exactness(sampled[False], sampled[True])
+    meta["weight_bytes"], meta["bandwidth_gbps"] = weight_bytes(loaded), bandwidth_gbps()
     meta["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
     print(f"concurrency benchmark: {loaded.spec.display_name}, greedy, {args.tokens} new tokens per "
           f"generation, {meta['cores']} cores, load average {meta['loadavg_start'][0]} -> {meta['loadavg_end'][0]}")
@@ -385,6 +420,18 @@ def markdown(figures: list[dict], meta: dict, table: list[dict] | None = None) -
             lines.append(f"| {row['sessions']} | {off:.1f} | {off / one:.2f} | {on:.1f} | {on / one:.2f} "
                          f"| {on / off:.2f} | {row['on']['mean_batch']:.2f} | {g['identical']}/{g['rows']} "
                          f"| {g['max_logit_gap']:.1e} |")
+        if meta.get("bandwidth_gbps"):
+            gb, bw = meta["weight_bytes"] / 1e9, meta["bandwidth_gbps"]
+            lines += ["", f"One decode step reads {gb:.3f} GB of weights; one thread's `torch.mv` reads {bw:.1f} GB/s "
+                          f"here, a ceiling of {bw / gb:.1f} tokens/s for one generation. Weights read per second "
+                          "(decode steps/s × weight bytes) as a share of that bandwidth:", "",
+                      "| simultaneous generations | not batched | batched | weights read per token, batched (GB) |",
+                      "|---:|---:|---:|---:|"]
+            for row in table:
+                off, on = row["off"], row["on"]
+                share_off = off["aggregate_tokens_per_s"] * gb / bw  # one row per step
+                share_on = on["aggregate_tokens_per_s"] / on["mean_batch"] * gb / bw
+                lines.append(f"| {row['sessions']} | {share_off:.0%} | {share_on:.0%} | {gb / on['mean_batch']:.3f} |")
         s = meta["sampled"]
         lines += ["", f"Seeded sampling (temperature 0.8, top_k 50, top_p 0.95, one seed per session), "
                       f"{s['rows']} sessions batched vs not: {s['identical']}/{s['rows']} texts identical, "
