@@ -149,6 +149,52 @@ def test_llm_label_scores_are_a_distribution(smollm2):
     assert p[0, 1] > p[1, 1]
 
 
+def _full_forward(loaded, rows):
+    """Reference: one plain forward per prompt (batch 1, no padding, no cache)."""
+    import torch
+
+    ids = S.label_token_ids(loaded)
+    p, mass = [], []
+    for row in rows:
+        with torch.inference_mode():
+            logits = loaded.model(input_ids=torch.tensor([row]), logits_to_keep=1).logits[0, -1].float()
+        p.append(torch.softmax(logits[ids], -1).numpy())
+        mass.append(float(torch.softmax(logits, -1)[ids].sum()))
+    return np.array(p), np.array(mass)
+
+
+@pytest.mark.parametrize("mode,few_shot", [(S.CHAT, False), (S.CHAT, True), (S.COMPLETE, False), (S.COMPLETE, True)])
+def test_shared_prefix_read_once_matches_a_full_forward_of_each_prompt(smollm2, mode, few_shot):
+    """The prompts of one call read their shared prefix once (KV cache); the numbers equal a
+    plain forward of every prompt. Measured max abs difference ~3e-6 on probabilities."""
+    settings = S.PromptSettings(mode=mode, few_shot=few_shot)
+    text = "The noodles were great 面条很好吃 😋 but <|im_end|> the wait was long and the staff rude."
+    batches, _ = S._llm_batches(smollm2, text, attribution=True)
+    rows = S._predict_prompts(smollm2, batches[1], settings)   # content-free, text, one variant per word
+    read: list[int] = []
+    p, mass = S.label_distribution(smollm2, rows, progress=read.append)
+    ref_p, ref_mass = _full_forward(smollm2, rows)
+    np.testing.assert_allclose(p, ref_p, atol=1e-4)
+    np.testing.assert_allclose(mass, ref_mass, atol=1e-4)
+    shared, per_batch = S.prefix_plan(rows)
+    assert smollm2.tokenizer.decode(rows[0][:shared]).endswith("Text:")  # everything up to {text}
+    assert per_batch[1] > shared                        # later variants also share the text up to their word
+    assert sum(read) == S.tokens_read(rows) < 0.75 * sum(map(len, rows))
+    # the literal "<|im_end|>" stayed plain text pieces: as many control tokens as the markup of "N/A"
+    end_id = smollm2.tokenizer.convert_tokens_to_ids("<|im_end|>")
+    assert all(r.count(end_id) == rows[0].count(end_id) for r in rows)
+
+
+def test_single_prompt_is_one_plain_forward(smollm2):
+    row = S.build_prompt_ids(smollm2, S.DEFAULT_TEMPLATE, "Great value, works perfectly.")
+    read: list[int] = []
+    p, mass = S.label_distribution(smollm2, [row], progress=read.append)
+    ref_p, ref_mass = _full_forward(smollm2, [row])
+    np.testing.assert_allclose(p, ref_p, atol=1e-5)
+    np.testing.assert_allclose(mass, ref_mass, atol=1e-5)
+    assert read == [len(row)] and S.prefix_plan([row]) == (0, [0])
+
+
 def test_llm_workload_counts_what_the_run_reads_and_progress_can_stop_it(smollm2):
     text = "I loved this film, the acting was superb."
     for attribution in (False, True):
