@@ -639,6 +639,8 @@ def test_page_long_llm_run_is_announced_with_token_counts_and_progress(app, monk
     from components.i18n import translate
 
     monkeypatch.setattr(S, "LONG_RUN_TOKENS", 50)      # a short text stands in for a long one
+    counted, real_workload = [], S.llm_workload
+    monkeypatch.setattr(S, "llm_workload", lambda *a, **k: counted.append(1) or real_workload(*a, **k))
     text = "The battery died after a day and support never answered."
     at = _open(app)
     for name, on in (("sent_vader", False), ("sent_head", False), ("sent_hub", False), ("sent_attr", False),
@@ -646,7 +648,7 @@ def test_page_long_llm_run_is_announced_with_token_counts_and_progress(app, monk
         at.toggle(key=f"p_{name}").set_value(on)
     at.text_area(key="p_sent_text").set_value(text).run()
     assert not at.exception, at.exception
-    work = S.llm_workload(smollm2, text, S.PromptSettings(), attribution=False)
+    work = real_workload(smollm2, text, S.PromptSettings(), attribution=False)
     note = translate("en", "sentiment.long_run.note", tokens=f"{work.tokens:,}", prompts=work.prompts,
                      plain=f"{work.plain_tokens:,}")
     assert note in _texts(at, "info")
@@ -654,14 +656,18 @@ def test_page_long_llm_run_is_announced_with_token_counts_and_progress(app, monk
     assert len(bars) == 1 and bars[0].startswith(f"SmolLM2 read {work.tokens:,} prompt tokens in ")
     assert len(at.metric) == 1                            # the LLM's result is shown
     # the same text again comes from the cache: nothing to wait for, so no note and no bar
+    n_counted = len(counted)
     at.run()
     assert not at.exception, at.exception
     assert note not in _texts(at, "info") and not at.get("progress")
     assert len(at.metric) == 1
+    assert len(counted) == n_counted >= 1                 # the cached rerun counted no workload
 
 
 def test_page_long_llm_batch_shows_progress_until_cached(app, monkeypatch, smollm2):
     monkeypatch.setattr(S, "LONG_RUN_TOKENS", 50)      # three short lines stand in for many
+    counted, real_workload = [], S.llm_batch_workload
+    monkeypatch.setattr(S, "llm_batch_workload", lambda *a, **k: counted.append(1) or real_workload(*a, **k))
     lines = ["Great value, works perfectly.", "The battery died after a day.", "Fine, nothing special."]
     at = _open(app)
     for name, on in (("sent_vader", False), ("sent_head", False), ("sent_hub", False), ("sent_llm", True)):
@@ -669,12 +675,14 @@ def test_page_long_llm_batch_shows_progress_until_cached(app, monkeypatch, smoll
     at.radio(key="p_sent_input").set_value("lines").run()
     at.text_area(key="p_sent_lines").set_value("\n".join(lines)).run()
     assert not at.exception, at.exception
-    work = S.llm_batch_workload(smollm2, lines)
+    work = real_workload(smollm2, lines)
     bars = [e.proto.text for e in at.get("progress")]
     assert len(bars) == 1 and bars[0].startswith(f"SmolLM2 read {work.tokens:,} prompt tokens in ")
     assert at.dataframe[0].value.shape[0] == 3
-    at.run()                                           # cached: no bar
+    n_counted = len(counted)
+    at.run()                                           # cached: no bar, and no workload tokenised
     assert not at.exception and not at.get("progress") and at.dataframe[0].value.shape[0] == 3
+    assert len(counted) == n_counted >= 1
 
 
 def test_label_count_chart_ticks_whole_texts():
