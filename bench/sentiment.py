@@ -204,9 +204,10 @@ def prefix_comparison(repeats: int) -> list[dict]:
     load = os.getloadavg()
     print(f"SmolLM2 prompting with word weights: full forward of every prompt vs shared prefix read once "
           f"(CPU s, median of {repeats}; load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f})\n")
-    print(f"{'text':<16} {'words':>5} {'prompts':>7} {'full s':>7} {'prefix s':>8} {'ratio':>6}  max |diff|")
+    print("| review | words | prompts | full forward (CPU s) | shared prefix once (CPU s) | ratio | max abs diff |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for name, words, prompts, full, prefix, ratio, diff in rows:
-        print(f"{name:<16} {words:>5} {prompts:>7} {full:>7.2f} {prefix:>8.2f} {ratio:>5.2f}x  {diff:.1e}")
+        print(f"| {name} | {words} | {prompts} | {full:.2f} | {prefix:.2f} | {ratio:.2f}x | {diff:.1e} |")
     print()
     return figures
 
