@@ -685,8 +685,8 @@ def _extend_cache(loaded, cache_kv, ids: Sequence[int], start: int):
         return cache_kv
     input_ids = torch.tensor([list(ids)], dtype=torch.long)
     width = start + len(ids)
-    cache = DynamicCache(ddp_cache_data=cache_kv) if cache_kv else DynamicCache()
     with loaded.lock, torch.inference_mode():
+        cache = DynamicCache(ddp_cache_data=cache_kv) if cache_kv else DynamicCache()
         out = loaded.model(input_ids=input_ids, attention_mask=torch.ones((1, width), dtype=torch.long),
                            position_ids=torch.arange(start, width).unsqueeze(0), cache=cache, use_cache=True,
                            logits_to_keep=1)
@@ -739,9 +739,10 @@ def label_distribution(loaded, prompts: Sequence[str], batch_size: int = LLM_BAT
         attention_mask = torch.tensor([[1] * prefix + [1] * len(r) + [0] * (width - len(r)) for r in tails],
                                       dtype=torch.long)                  # (B, prefix + width)
         last = torch.tensor([[len(r) - 1] for r in tails], dtype=torch.long)  # (B, 1) each row's last token
-        cache = DynamicCache(ddp_cache_data=[(k.expand(len(chunk), -1, -1, -1), v.expand(len(chunk), -1, -1, -1))
-                                             for k, v in kv]) if kv else None
         with loaded.lock, torch.inference_mode():
+            # the prefix's keys/values repeated over the batch (a view; the cache copies it once)
+            cache = DynamicCache(ddp_cache_data=[(k.expand(len(chunk), -1, -1, -1), v.expand(len(chunk), -1, -1, -1))
+                                                 for k, v in kv]) if kv else None
             logits = loaded.model(input_ids=input_ids, attention_mask=attention_mask,
                                   position_ids=torch.arange(prefix, prefix + width).expand(len(chunk), -1),
                                   cache=cache, use_cache=cache is not None,
