@@ -679,7 +679,7 @@ def _extend_cache(loaded, cache_kv, ids: Sequence[int], start: int):
     (per layer (keys, values), batch 1, or None for an empty prefix); returns the keys/values
     of the longer prefix. The cache object is fresh per call: nothing shared is mutated."""
     import torch
-    from transformers import DynamicCache
+    from transformers.cache_utils import DynamicCache
 
     if not ids:
         return cache_kv
@@ -718,7 +718,7 @@ def label_distribution(loaded, prompts: Sequence[str], batch_size: int = LLM_BAT
         (how much the model "wanted" to answer with a label at all).
     """
     import torch
-    from transformers import DynamicCache
+    from transformers.cache_utils import DynamicCache
 
     ids = label_token_ids(loaded)
     rows = _prompt_rows(loaded, prompts)
