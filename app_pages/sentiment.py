@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 
-import pandas as pd
 import streamlit as st
 
 from components import runs_sentiment as R
@@ -196,25 +195,7 @@ elif input_mode == SINGLE:
     text = texts[0]
     if S.HEAD in approaches and _available(MINILM):
         ui.run_guarded(R.head_with_spinner, data_hash)
-    results = []
-    for approach in approaches:
-        key = APPROACH_MODEL[approach]
-        if key is not None and not _available(key):
-            continue
-        args = (approach, key, text, dataclasses.astuple(settings), show_attr, data_hash)
-        workload = ui.run_guarded(S.llm_workload, ui.load_or_explain(key), text, settings, show_attr) \
-            if approach == S.LLM else None
-        if workload is not None and workload.tokens >= S.LONG_RUN_TOKENS:
-            res = ui.run_guarded(ui.run_with_progress, lambda progress: R.single(*args, _progress=progress),
-                                 workload.tokens, V.describe_progress,
-                                 intro=lambda: V.long_run_note(workload, show_attr))
-        else:
-            with st.spinner(t("sentiment.spinner_single", approach=V.long_name(approach))):
-                res = ui.run_guarded(R.single, *args)
-        if res is not None:
-            if approach == S.LLM:
-                res = {**res, "calibration_used": settings.calibrate}
-            results.append(res)
+    results = R.single_results(approaches, APPROACH_MODEL, text, settings, show_attr, data_hash, _available)
     if results:
         figures = V.render_single(results, key="sent_live", show_timing=not ui.presenter())
         report_sections = lambda: W.report_sections(text, results, figures, settings, show_attr, ui.lang())  # noqa: E731
@@ -222,31 +203,10 @@ elif input_mode == SINGLE:
 # ------------------------------------------------------------------ batch
 else:
     st.subheader(t("sentiment.batch.heading", n=len(texts)))
-    table = pd.DataFrame({t("sentiment.col.text"): texts})
-    predicted: dict[str, list[str]] = {}
-    timing_rows = []
     if S.HEAD in approaches and _available(MINILM):
         ui.run_guarded(R.head_with_spinner, data_hash)
-    for approach in approaches:
-        key = APPROACH_MODEL[approach]
-        if key is not None and not _available(key):
-            continue
-        args = (approach, key, tuple(texts), dataclasses.astuple(settings), data_hash)
-        workload = ui.run_guarded(S.llm_batch_workload, ui.load_or_explain(key), texts, settings) \
-            if approach == S.LLM else None
-        if workload is not None and workload.tokens >= S.LONG_RUN_TOKENS:
-            out = ui.run_guarded(ui.run_with_progress, lambda progress: R.batch(*args, _progress=progress),
-                                 workload.tokens, V.describe_progress)
-        else:
-            with st.spinner(t("sentiment.batch.spinner", approach=V.long_name(approach), n=len(texts))):
-                out = ui.run_guarded(R.batch, *args)
-        if out is None:
-            continue
-        labels, p, seconds = out
-        covs = ui.run_guarded(R.batch_coverage, approach, key, tuple(texts)) or [{"meaningful": True}] * len(texts)
-        predicted[approach] = V.batch_columns(table, approach, labels, p, covs)
-        timing_rows.append({t("sentiment.col.approach"): V.long_name(approach), t("sentiment.col.seconds"): round(seconds, 3),
-                            t("sentiment.col.ms_per_text"): round(1000 * seconds / len(texts), 2)})
+    table, predicted, timing_rows = R.batch_results(approaches, APPROACH_MODEL, texts, settings, data_hash,
+                                                    _available)
     dist_fig = V.render_batch(texts, table, predicted, timing_rows)
     report_sections = lambda: W.batch_report_sections(  # noqa: E731
         texts, table, [(t("sentiment.chart.label_counts"), dist_fig)] if dist_fig is not None else [],

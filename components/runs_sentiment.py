@@ -149,3 +149,73 @@ def known_cells(cap: int, seed: int, approaches: list[str], settings: S.PromptSe
     llm_settings = dataclasses.astuple(settings)
     return {(a, name): r for (a, name, c, s, st_key), r in st.session_state.get(BENCH_CELLS, {}).items()
             if c == cap and s == seed and a in approaches and st_key == (llm_settings if a == S.LLM else ())}
+
+
+def llm_run(run, count, spinner: str, attribution: bool | None = None):
+    """``run(progress)`` (a cached LLM run) with a spinner; the workload ``count()``
+    (:class:`components.sentiment.LlmWorkload`) is counted only once the model reads (a cached
+    result reads nothing), and a run of ``LONG_RUN_TOKENS`` or more shows a progress bar, and
+    when ``attribution`` is given the note of what it reads. None after a shown error."""
+    work: dict = {}
+
+    def total() -> int:
+        work["w"] = count()
+        return work["w"].tokens
+
+    intro = None if attribution is None else (lambda: V.long_run_note(work["w"], attribution))
+    return ui.run_guarded(ui.run_with_progress, run, total, V.describe_progress, intro=intro, spinner=spinner,
+                          min_total=S.LONG_RUN_TOKENS)
+
+
+def single_results(approaches: list[str], models: dict, text: str, settings: S.PromptSettings,
+                   attribution: bool, data_hash: str, available) -> list[dict]:
+    """Every approach on one text (cached runs; result dicts of :func:`single`), skipping an
+    approach whose model ``available(key)`` cannot load or whose run failed (its error shown).
+    ``models``: approach -> catalog key (None for VADER)."""
+    results = []
+    for approach in approaches:
+        key = models[approach]
+        if key is not None and not available(key):
+            continue
+        args = (approach, key, text, dataclasses.astuple(settings), attribution, data_hash)
+        spinner = t("sentiment.spinner_single", approach=V.long_name(approach))
+        if approach == S.LLM:
+            res = llm_run(lambda progress: single(*args, _progress=progress),
+                          lambda: S.llm_workload(ui.load_or_explain(key), text, settings, attribution),
+                          spinner, attribution)
+        else:
+            with st.spinner(spinner):
+                res = ui.run_guarded(single, *args)
+        if res is not None:
+            results.append({**res, "calibration_used": settings.calibrate} if approach == S.LLM else res)
+    return results
+
+
+def batch_results(approaches: list[str], models: dict, texts: list[str], settings: S.PromptSettings,
+                  data_hash: str, available) -> tuple[pd.DataFrame, dict[str, list[str]], list[dict]]:
+    """Every approach on many texts (cached runs): (the results table, approach -> label keys
+    per text as :func:`components.views_sentiment.batch_columns` gives them, timing rows)."""
+    table = pd.DataFrame({t("sentiment.col.text"): texts})
+    predicted: dict[str, list[str]] = {}
+    timing_rows = []
+    for approach in approaches:
+        key = models[approach]
+        if key is not None and not available(key):
+            continue
+        args = (approach, key, tuple(texts), dataclasses.astuple(settings), data_hash)
+        spinner = t("sentiment.batch.spinner", approach=V.long_name(approach), n=len(texts))
+        if approach == S.LLM:
+            out = llm_run(lambda progress: batch(*args, _progress=progress),
+                          lambda: S.llm_batch_workload(ui.load_or_explain(key), texts, settings), spinner)
+        else:
+            with st.spinner(spinner):
+                out = ui.run_guarded(batch, *args)
+        if out is None:
+            continue
+        labels, p, seconds = out
+        covs = ui.run_guarded(batch_coverage, approach, key, tuple(texts)) or [{"meaningful": True}] * len(texts)
+        predicted[approach] = V.batch_columns(table, approach, labels, p, covs)
+        timing_rows.append({t("sentiment.col.approach"): V.long_name(approach),
+                            t("sentiment.col.seconds"): round(seconds, 3),
+                            t("sentiment.col.ms_per_text"): round(1000 * seconds / len(texts), 2)})
+    return table, predicted, timing_rows

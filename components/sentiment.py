@@ -80,8 +80,9 @@ LONG_RUN_TOKENS = 2_000
 """Prompt tokens of one LLM run (text, content-free prompt and occlusion variants, see
 :func:`llm_workload`) from which the page says beforehand how much the model will read and
 shows progress. Counted with :func:`llm_workload` (default settings, word weights on): the
-sentiment page's six examples read 776-1 633 tokens, a text at the app's 256-token cap about
-7 600 (28 prompts), so only texts well past the examples get the note."""
+sentiment page's six examples read 353-783 tokens (each shared prompt prefix once), a text at
+the app's 256-token cap about 6 900 (28 prompts), so only texts well past the examples get the
+note."""
 
 CONTENT_FREE = "N/A"         # Zhao et al. 2021 content-free input
 LABEL_WORDS = (" negative", " positive")
@@ -624,15 +625,91 @@ def truncate_tokens(loaded, text: str, limit: int) -> tuple[str, int]:
         return loaded.tokenizer.decode(ids[:limit], skip_special_tokens=False), len(ids)
 
 
+def _prompt_rows(loaded, prompts: Sequence) -> list[list[int]]:
+    """Token ids of each prompt (ids kept, strings tokenised as plain text)."""
+    with loaded.tokenizer_lock:
+        return [list(p) if not isinstance(p, str) else
+                list(loaded.tokenizer(p, add_special_tokens=True, split_special_tokens=True,
+                                      verbose=False)["input_ids"])
+                for p in prompts]
+
+
+def _common_prefix(rows: Sequence[Sequence[int]]) -> int:
+    """Length of the longest common token prefix of ``rows``, kept at least one token short of
+    the shortest row (each row needs a last token of its own to read the next-token logits)."""
+    if len(rows) < 2:
+        return 0
+    n = min(len(r) for r in rows) - 1
+    first = rows[0]
+    for i in range(n):
+        tok = first[i]
+        if any(r[i] != tok for r in rows):
+            return i
+    return max(n, 0)
+
+
+def prefix_plan(rows: Sequence[Sequence[int]], batch_size: int = LLM_BATCH) -> tuple[int, list[int]]:
+    """How :func:`label_distribution` reads ``rows`` (token ids of the prompts): the prefix
+    shared by every row is read once; each batch of ``batch_size`` rows then extends it by the
+    prefix its own rows share (occlusion variants of neighbouring words share the text up to the
+    first of them) and reads only the rest of each row.
+
+    Returns:
+        (shared prefix length, [prefix length of each batch]) in tokens; a batch's prefix is at
+        least the shared one. Tokens read in all: ``shared + sum(batch prefix - shared) +
+        sum(len(row) - its batch prefix)`` (:func:`tokens_read`).
+    """
+    shared = _common_prefix(rows)
+    batches = [max(shared, _common_prefix(rows[s:s + batch_size])) for s in range(0, len(rows), batch_size)]
+    return shared, batches
+
+
+def tokens_read(rows: Sequence[Sequence[int]], batch_size: int = LLM_BATCH) -> int:
+    """Prompt tokens :func:`label_distribution` reads for ``rows`` (each shared token once)."""
+    shared, batches = prefix_plan(rows, batch_size)
+    total = shared
+    for b, start in enumerate(range(0, len(rows), batch_size)):
+        chunk = rows[start:start + batch_size]
+        total += batches[b] - shared + sum(len(r) - batches[b] for r in chunk)
+    return total
+
+
+def _extend_cache(loaded, cache_kv, ids: Sequence[int], start: int):
+    """Read ``ids`` (one row, positions ``start``...) after the cached keys/values ``cache_kv``
+    (per layer (keys, values), batch 1, or None for an empty prefix); returns the keys/values
+    of the longer prefix. The cache object is fresh per call: nothing shared is mutated."""
+    import torch
+    from transformers.cache_utils import DynamicCache
+
+    if not ids:
+        return cache_kv
+    input_ids = torch.tensor([list(ids)], dtype=torch.long)
+    width = start + len(ids)
+    with loaded.lock, torch.inference_mode():
+        cache = DynamicCache(ddp_cache_data=cache_kv) if cache_kv else DynamicCache()
+        out = loaded.model(input_ids=input_ids, attention_mask=torch.ones((1, width), dtype=torch.long),
+                           position_ids=torch.arange(start, width).unsqueeze(0), cache=cache, use_cache=True,
+                           logits_to_keep=1)
+    return [(k, v) for k, v, *_ in out.cache]
+
+
 def label_distribution(loaded, prompts: Sequence[str], batch_size: int = LLM_BATCH,
                        progress: Callable[[int], None] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Next-token label probabilities for each prompt.
 
+    The prompts of one call share a long token prefix (chat markup, system message, template up
+    to ``{text}``, and for occlusion variants the text up to the removed word): it is read once
+    into a KV cache (batch 1), each batch extends it by what its own rows share, and only the
+    rest of each row is read against that cache repeated over the batch (right padding, logits
+    taken at each row's last token). Causal attention makes this the same computation as a full
+    forward of each prompt (:func:`prefix_plan`; equal within float rounding, tested).
+
     Args:
         prompts: token ids of full prompts (see :func:`build_prompt_ids`), or strings,
             tokenised as plain text (no control tokens from their content).
-        progress: called after each batch with the number of prompt tokens it read (padding
-            excluded); an exception it raises stops the run (how a page cancels).
+        progress: called after each forward pass with the number of prompt tokens it read
+            (padding excluded, a shared prefix once; they add up to :func:`tokens_read`); an
+            exception it raises stops the run (how a page cancels).
 
     Returns:
         (p, mass): ``p`` ``(n, 2)`` softmax of the logits of the label tokens
@@ -641,32 +718,41 @@ def label_distribution(loaded, prompts: Sequence[str], batch_size: int = LLM_BAT
         (how much the model "wanted" to answer with a label at all).
     """
     import torch
+    from transformers.cache_utils import DynamicCache
 
     ids = label_token_ids(loaded)
+    rows = _prompt_rows(loaded, prompts)
+    tok = loaded.tokenizer
+    pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
+    shared, batch_prefixes = prefix_plan(rows, batch_size)
+    shared_kv = _extend_cache(loaded, None, rows[0][:shared], 0) if shared else None
+    if shared and progress is not None:
+        progress(shared)
     out_p, out_mass = [], []
-    for start in range(0, len(prompts), batch_size):
-        chunk = list(prompts[start:start + batch_size])
-        tok = loaded.tokenizer
-        with loaded.tokenizer_lock:
-            rows = [list(p) if not isinstance(p, str) else
-                    list(tok(p, add_special_tokens=True, split_special_tokens=True, verbose=False)["input_ids"])
-                    for p in chunk]
-        width = max(len(r) for r in rows)
-        pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
-        enc = {"input_ids": torch.tensor([[pad] * (width - len(r)) + r for r in rows], dtype=torch.long),
-               "attention_mask": torch.tensor([[0] * (width - len(r)) + [1] * len(r) for r in rows],
-                                              dtype=torch.long)}  # left padding
+    for b, start in enumerate(range(0, len(rows), batch_size)):
+        chunk = rows[start:start + batch_size]
+        prefix = batch_prefixes[b]
+        kv = _extend_cache(loaded, shared_kv, chunk[0][shared:prefix], shared)
+        tails = [r[prefix:] for r in chunk]
+        width = max(len(r) for r in tails)
+        input_ids = torch.tensor([r + [pad] * (width - len(r)) for r in tails], dtype=torch.long)  # right padding
+        attention_mask = torch.tensor([[1] * prefix + [1] * len(r) + [0] * (width - len(r)) for r in tails],
+                                      dtype=torch.long)                  # (B, prefix + width)
+        last = torch.tensor([[len(r) - 1] for r in tails], dtype=torch.long)  # (B, 1) each row's last token
         with loaded.lock, torch.inference_mode():
-            attention_mask = enc["attention_mask"]                       # (B, T)
-            position_ids = (attention_mask.cumsum(-1) - 1).clamp(min=0)  # left padding
-            logits = loaded.model(input_ids=enc["input_ids"], attention_mask=attention_mask,
-                                  position_ids=position_ids, logits_to_keep=1).logits[:, -1, :]  # (B, V)
+            # the prefix's keys/values repeated over the batch (a view; the cache copies it once)
+            cache = DynamicCache(ddp_cache_data=[(k.expand(len(chunk), -1, -1, -1), v.expand(len(chunk), -1, -1, -1))
+                                                 for k, v in kv]) if kv else None
+            logits = loaded.model(input_ids=input_ids, attention_mask=attention_mask,
+                                  position_ids=torch.arange(prefix, prefix + width).expand(len(chunk), -1),
+                                  cache=cache, use_cache=cache is not None,
+                                  logits_to_keep=last).logits[:, 0, :]  # (B, V)
         logits = logits.float()
         label_logits = logits[:, ids]                                    # (B, 2)
         out_p.append(torch.softmax(label_logits, dim=-1).numpy())
         out_mass.append(torch.softmax(logits, dim=-1)[:, ids].sum(-1).numpy())
         if progress is not None:
-            progress(sum(len(r) for r in rows))
+            progress(prefix - shared + sum(len(r) for r in tails))
     return np.concatenate(out_p), np.concatenate(out_mass)
 
 
@@ -702,13 +788,17 @@ class PromptSettings:
     mode: str = DEFAULT_MODE
 
 
-def _predict_prompts(loaded, texts: Sequence[str], settings: PromptSettings) -> list[list[int]]:
-    """The prompts :func:`llm_predict` scores: the content-free one, then one per text."""
+def _predict_prompts(loaded, texts: Sequence[str], settings: PromptSettings,
+                     counts: list[int] | None = None) -> list[list[int]]:
+    """The prompts :func:`llm_predict` scores: the content-free one, then one per text.
+    ``counts``, when given, receives each text's token count before the cut."""
     # each text cut to LLM_MAX_TEXT_TOKENS, as in llm_sentiment (a 20 000-character row would
     # otherwise be a ~5 000-token prompt: minutes of eager attention on a CPU)
-    texts = [truncate_tokens(loaded, t, LLM_MAX_TEXT_TOKENS)[0] for t in texts]
+    cuts = [truncate_tokens(loaded, t, LLM_MAX_TEXT_TOKENS) for t in texts]
+    if counts is not None:
+        counts.extend(n for _, n in cuts)
     return [build_prompt_ids(loaded, settings.template, t, settings.few_shot, settings.mode)
-            for t in [CONTENT_FREE, *texts]]
+            for t in [CONTENT_FREE, *(c for c, _ in cuts)]]
 
 
 def llm_predict(loaded, texts: Sequence[str], settings: PromptSettings = PromptSettings(),
@@ -736,7 +826,8 @@ class LlmWorkload:
     Attributes:
         prompts: prompts scored (content-free + text, and with word weights again both plus
             one occlusion variant per occluded word).
-        tokens: prompt tokens read in total (the forward cost grows with it).
+        tokens: prompt tokens read in total (the forward cost grows with it; a prefix the
+            prompts of one call share is read once, :func:`tokens_read`).
         text_tokens: tokens of the text as given (before the app's ``LLM_MAX_TEXT_TOKENS`` cap).
         plain_tokens: prompt tokens read without word weights.
     """
@@ -770,11 +861,10 @@ def llm_workload(loaded, text: str, settings: PromptSettings = PromptSettings(),
     text, _ = check_text(text)
     check_template(settings.template)
     batches, n_tokens = _llm_batches(loaded, text, attribution)
-    sizes = []
-    for batch in batches:
-        sizes.append([len(p) for p in _predict_prompts(loaded, batch, settings)])
-    return LlmWorkload(prompts=sum(len(b) for b in sizes), tokens=sum(map(sum, sizes)),
-                       text_tokens=n_tokens, plain_tokens=sum(sizes[0]))
+    calls = [_predict_prompts(loaded, batch, settings) for batch in batches]
+    reads = [tokens_read(rows) for rows in calls]
+    return LlmWorkload(prompts=sum(len(rows) for rows in calls), tokens=sum(reads),
+                       text_tokens=n_tokens, plain_tokens=reads[0])
 
 
 def llm_batch_workload(loaded, texts: Sequence[str], settings: PromptSettings = PromptSettings()) -> LlmWorkload:
@@ -786,9 +876,10 @@ def llm_batch_workload(loaded, texts: Sequence[str], settings: PromptSettings = 
         SentimentInputError: template without ``{text}``.
     """
     check_template(settings.template)
-    sizes = [len(p) for p in _predict_prompts(loaded, texts, settings)]
-    longest = max((truncate_tokens(loaded, t, LLM_MAX_TEXT_TOKENS)[1] for t in texts), default=0)
-    return LlmWorkload(prompts=len(sizes), tokens=sum(sizes), text_tokens=longest, plain_tokens=sum(sizes))
+    counts: list[int] = []
+    rows = _predict_prompts(loaded, texts, settings, counts)
+    tokens = tokens_read(rows)
+    return LlmWorkload(prompts=len(rows), tokens=tokens, text_tokens=max(counts, default=0), plain_tokens=tokens)
 
 
 def llm_sentiment(loaded, text: str, settings: PromptSettings = PromptSettings(),

@@ -231,21 +231,26 @@ class _Stopped(Exception):
     """Raised in a worker's progress callback once the script run that started it has ended."""
 
 
-def run_with_progress(fn: Callable[[Callable[[int], None]], Any], total: int,
+def run_with_progress(fn: Callable[[Callable[[int], None]], Any], total: int | Callable[[], int],
                       describe: Callable[[int, int, float, float | None], str], poll_seconds: float = 0.25,
-                      intro: Callable[[], Any] | None = None) -> Any:
+                      intro: Callable[[], Any] | None = None, spinner: str | None = None,
+                      min_total: int = 0) -> Any:
     """Run ``fn(progress)`` in a worker thread while this script run draws a progress bar.
 
     Args:
         fn: the work; it calls ``progress(n)`` after each step with the units it just
             processed (e.g. prompt tokens), which add up to about ``total``.
-        total: expected units (> 0).
+        total: expected units (> 0), or a callable giving them, called once the first step is
+            taken: a cached result takes none, so its workload is never counted.
         describe: ``describe(done, total, seconds, rate)`` -> the bar's text; ``seconds`` is
             the wall time so far, ``rate`` the units per second measured so far in this run
             (None before the first step).
         poll_seconds: how often the bar is redrawn.
         intro: draws a note above the bar (e.g. what the run will read), once the first step
             is taken: a cached result takes none and shows neither note nor bar.
+        spinner: text of a spinner shown until the first step, and throughout a run whose
+            ``total`` is under ``min_total``.
+        min_total: runs expecting fewer units show no note and no bar (only ``spinner``).
 
     A rerun or Stop interrupts this script thread at its next redraw; the worker then stops at
     its next step (its ``progress`` call raises), so no abandoned run keeps the CPU busy.
@@ -253,6 +258,7 @@ def run_with_progress(fn: Callable[[Callable[[int], None]], Any], total: int,
     Returns:
         ``fn``'s result; its exception is re-raised here.
     """
+    import contextlib
     import threading
     import time
 
@@ -275,27 +281,35 @@ def run_with_progress(fn: Callable[[Callable[[int], None]], Any], total: int,
     worker = threading.Thread(target=work, daemon=True, name="progress-worker")  # i18n: ok (thread name)
     add_script_run_ctx(worker, get_script_run_ctx())   # cached getters inside fn need the session
     start = time.perf_counter()
-    intro_slot = st.empty()
-    bar = st.progress(0.0, text=describe(0, total, 0.0, None))
     worker.start()
-
-    def show_intro() -> None:
-        if intro is not None and state["done"] and not state.get("intro"):
-            state["intro"] = True
-            with intro_slot.container():
-                intro()
-
+    expected = total if isinstance(total, int) else None
     try:
-        while worker.is_alive():
-            worker.join(poll_seconds)
-            done, seconds = state["done"], time.perf_counter() - start
-            show_intro()
-            bar.progress(min(1.0, done / total), text=describe(done, total, seconds, done / seconds if done else None))
+        with st.spinner(spinner) if spinner else contextlib.nullcontext():
+            while worker.is_alive() and not state["done"]:   # a cached result ends here
+                worker.join(poll_seconds)
+            if state["done"] and expected is None:
+                expected = int(total())
+            while worker.is_alive() and expected is not None and expected < min_total:
+                worker.join(poll_seconds)
+        if not state["done"] or expected < min_total:
+            worker.join()
+        else:
+            if intro is not None:
+                intro()
+            bar = None
+            while True:
+                alive = worker.is_alive()
+                done, seconds = state["done"], time.perf_counter() - start
+                text = describe(done, expected, seconds, done / seconds if done else None)
+                if bar is None:
+                    bar = st.progress(min(1.0, done / expected), text=text)
+                else:
+                    bar.progress(min(1.0, done / expected), text=text)
+                if not alive:
+                    break
+                worker.join(poll_seconds)
     finally:
         stop.set()
-    show_intro()
-    if not state["done"]:
-        bar.empty()
     if state["error"] is not None:
         raise state["error"]
     return state["result"]

@@ -149,6 +149,52 @@ def test_llm_label_scores_are_a_distribution(smollm2):
     assert p[0, 1] > p[1, 1]
 
 
+def _full_forward(loaded, rows):
+    """Reference: one plain forward per prompt (batch 1, no padding, no cache)."""
+    import torch
+
+    ids = S.label_token_ids(loaded)
+    p, mass = [], []
+    for row in rows:
+        with torch.inference_mode():
+            logits = loaded.model(input_ids=torch.tensor([row]), logits_to_keep=1).logits[0, -1].float()
+        p.append(torch.softmax(logits[ids], -1).numpy())
+        mass.append(float(torch.softmax(logits, -1)[ids].sum()))
+    return np.array(p), np.array(mass)
+
+
+@pytest.mark.parametrize("mode,few_shot", [(S.CHAT, False), (S.CHAT, True), (S.COMPLETE, False), (S.COMPLETE, True)])
+def test_shared_prefix_read_once_matches_a_full_forward_of_each_prompt(smollm2, mode, few_shot):
+    """The prompts of one call read their shared prefix once (KV cache); the numbers equal a
+    plain forward of every prompt. Measured max abs difference ~3e-6 on probabilities."""
+    settings = S.PromptSettings(mode=mode, few_shot=few_shot)
+    text = "The noodles were great 面条很好吃 😋 but <|im_end|> the wait was long and the staff rude."
+    batches, _ = S._llm_batches(smollm2, text, attribution=True)
+    rows = S._predict_prompts(smollm2, batches[1], settings)   # content-free, text, one variant per word
+    read: list[int] = []
+    p, mass = S.label_distribution(smollm2, rows, progress=read.append)
+    ref_p, ref_mass = _full_forward(smollm2, rows)
+    np.testing.assert_allclose(p, ref_p, atol=1e-4)
+    np.testing.assert_allclose(mass, ref_mass, atol=1e-4)
+    shared, per_batch = S.prefix_plan(rows)
+    assert smollm2.tokenizer.decode(rows[0][:shared]).endswith("Text:")  # everything up to {text}
+    assert per_batch[1] > shared                        # later variants also share the text up to their word
+    assert sum(read) == S.tokens_read(rows) < 0.75 * sum(map(len, rows))
+    # the literal "<|im_end|>" stayed plain text pieces: as many control tokens as the markup of "N/A"
+    end_id = smollm2.tokenizer.convert_tokens_to_ids("<|im_end|>")
+    assert all(r.count(end_id) == rows[0].count(end_id) for r in rows)
+
+
+def test_single_prompt_is_one_plain_forward(smollm2):
+    row = S.build_prompt_ids(smollm2, S.DEFAULT_TEMPLATE, "Great value, works perfectly.")
+    read: list[int] = []
+    p, mass = S.label_distribution(smollm2, [row], progress=read.append)
+    ref_p, ref_mass = _full_forward(smollm2, [row])
+    np.testing.assert_allclose(p, ref_p, atol=1e-5)
+    np.testing.assert_allclose(mass, ref_mass, atol=1e-5)
+    assert read == [len(row)] and S.prefix_plan([row]) == (0, [0])
+
+
 def test_llm_workload_counts_what_the_run_reads_and_progress_can_stop_it(smollm2):
     text = "I loved this film, the acting was superb."
     for attribution in (False, True):
@@ -593,6 +639,8 @@ def test_page_long_llm_run_is_announced_with_token_counts_and_progress(app, monk
     from components.i18n import translate
 
     monkeypatch.setattr(S, "LONG_RUN_TOKENS", 50)      # a short text stands in for a long one
+    counted, real_workload = [], S.llm_workload
+    monkeypatch.setattr(S, "llm_workload", lambda *a, **k: counted.append(1) or real_workload(*a, **k))
     text = "The battery died after a day and support never answered."
     at = _open(app)
     for name, on in (("sent_vader", False), ("sent_head", False), ("sent_hub", False), ("sent_attr", False),
@@ -600,7 +648,7 @@ def test_page_long_llm_run_is_announced_with_token_counts_and_progress(app, monk
         at.toggle(key=f"p_{name}").set_value(on)
     at.text_area(key="p_sent_text").set_value(text).run()
     assert not at.exception, at.exception
-    work = S.llm_workload(smollm2, text, S.PromptSettings(), attribution=False)
+    work = real_workload(smollm2, text, S.PromptSettings(), attribution=False)
     note = translate("en", "sentiment.long_run.note", tokens=f"{work.tokens:,}", prompts=work.prompts,
                      plain=f"{work.plain_tokens:,}")
     assert note in _texts(at, "info")
@@ -608,14 +656,18 @@ def test_page_long_llm_run_is_announced_with_token_counts_and_progress(app, monk
     assert len(bars) == 1 and bars[0].startswith(f"SmolLM2 read {work.tokens:,} prompt tokens in ")
     assert len(at.metric) == 1                            # the LLM's result is shown
     # the same text again comes from the cache: nothing to wait for, so no note and no bar
+    n_counted = len(counted)
     at.run()
     assert not at.exception, at.exception
     assert note not in _texts(at, "info") and not at.get("progress")
     assert len(at.metric) == 1
+    assert len(counted) == n_counted >= 1                 # the cached rerun counted no workload
 
 
 def test_page_long_llm_batch_shows_progress_until_cached(app, monkeypatch, smollm2):
     monkeypatch.setattr(S, "LONG_RUN_TOKENS", 50)      # three short lines stand in for many
+    counted, real_workload = [], S.llm_batch_workload
+    monkeypatch.setattr(S, "llm_batch_workload", lambda *a, **k: counted.append(1) or real_workload(*a, **k))
     lines = ["Great value, works perfectly.", "The battery died after a day.", "Fine, nothing special."]
     at = _open(app)
     for name, on in (("sent_vader", False), ("sent_head", False), ("sent_hub", False), ("sent_llm", True)):
@@ -623,12 +675,14 @@ def test_page_long_llm_batch_shows_progress_until_cached(app, monkeypatch, smoll
     at.radio(key="p_sent_input").set_value("lines").run()
     at.text_area(key="p_sent_lines").set_value("\n".join(lines)).run()
     assert not at.exception, at.exception
-    work = S.llm_batch_workload(smollm2, lines)
+    work = real_workload(smollm2, lines)
     bars = [e.proto.text for e in at.get("progress")]
     assert len(bars) == 1 and bars[0].startswith(f"SmolLM2 read {work.tokens:,} prompt tokens in ")
     assert at.dataframe[0].value.shape[0] == 3
-    at.run()                                           # cached: no bar
+    n_counted = len(counted)
+    at.run()                                           # cached: no bar, and no workload tokenised
     assert not at.exception and not at.get("progress") and at.dataframe[0].value.shape[0] == 3
+    assert len(counted) == n_counted >= 1
 
 
 def test_label_count_chart_ticks_whole_texts():
