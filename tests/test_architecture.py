@@ -128,6 +128,9 @@ def test_inventory_is_current():
         <= set(COMPONENTS)
     assert component_deps("classification.training") >= {"probe", "classification.encoder", "classification.inputs"}
     assert component_deps("embeddings.results") >= {"coverage", "embeddings.neighbours", "embeddings.projection"}
+    assert {f"generation.{m}" for m in ("settings", "prompt", "stream", "next_token", "records", "compare")} \
+        <= set(COMPONENTS)
+    assert component_deps("generation.stream") >= {"decode_batch", "generation.prompt", "generation.settings"}
 
 
 @pytest.mark.parametrize("name", [c for c in COMPONENTS if c not in STREAMLIT_MODULES])
