@@ -82,7 +82,9 @@ def test_other_platforms_do_nothing(fresh_state, monkeypatch, plat, libc):
 
 def _run(loaded, settings, prompt):
     prepared = prepare_inputs(loaded, prompt, COMPLETE, settings.max_new_tokens)
-    stream = GenerationStream(loaded, prepared, settings, max_seconds=3600)
+    # unbatched: concurrent streams would share decode steps, whose logits differ from solo ones by
+    # float32 rounding (components.decode_batch); this test isolates the allocator
+    stream = GenerationStream(loaded, prepared, settings, max_seconds=3600, batch_decode=False)
     for _ in stream:
         memory.release_free_memory()  # between steps, while other threads allocate
     return stream.text, stream.token_ids, [round(s["p"], 7) for s in stream.steps()]
