@@ -104,9 +104,10 @@ class _RecordingLock(FairRLock):
 
 
 def test_two_generations_on_one_model_take_turns_step_by_step(smollm2):
-    """Two greedy streams started together on the real model alternate forward passes while
-    both run (neither waits for the other's whole generation), and each text equals the same
-    stream run alone."""
+    """Decode steps not batched (``LLM_LAB_BATCH_DECODE=0``; batched steps are tested in
+    test_decode_batch.py): two greedy streams started together on the real model alternate
+    forward passes while both run (neither waits for the other's whole generation), and each
+    text equals the same stream run alone."""
     lock = _RecordingLock()
     shared = replace(smollm2, lock=lock)  # same weights and tokenizer, a recording lock
     settings = GenerationSettings(max_new_tokens=12, do_sample=False)
@@ -119,7 +120,7 @@ def test_two_generations_on_one_model_take_turns_step_by_step(smollm2):
         alone.append(s.token_ids)
 
     lock.takers.clear()
-    streams = [GenerationStream(shared, p, settings) for p in prepared]
+    streams = [GenerationStream(shared, p, settings, batch_decode=False) for p in prepared]
     idents: dict[int, int] = {}
 
     def run(i: int) -> None:
