@@ -131,6 +131,9 @@ def test_inventory_is_current():
     assert {f"generation.{m}" for m in ("settings", "prompt", "stream", "next_token", "records", "compare")} \
         <= set(COMPONENTS)
     assert component_deps("generation.stream") >= {"decode_batch", "generation.prompt", "generation.settings"}
+    assert {f"sentiment.{m}" for m in ("base", "occlusion", "vader", "head", "prompting", "finetuned",
+                                       "evaluation")} <= set(COMPONENTS)
+    assert component_deps("sentiment.prompting") >= {"sentiment.base", "sentiment.occlusion", "tokens"}
 
 
 @pytest.mark.parametrize("name", [c for c in COMPONENTS if c not in STREAMLIT_MODULES])

@@ -9,6 +9,8 @@ import pytest
 
 from components import sentiment as S
 from components.messages import Message, render
+from components.sentiment import prompting as SP
+from components.sentiment import vader as SV
 
 
 # --------------------------------------------------------------------------- VADER
@@ -52,7 +54,7 @@ def test_vader_valences_on_the_words_as_typed():
     assert aligned and [w for w, _, _ in words] == text.split()
     assert [sp for _, _, sp in words] == [False] + [True] * (len(words) - 1)
     # the emoji word carries the sum of its description's valences ("party popper" + "so")
-    emoji_tokens = SentiText(S._vader_clean(S.vader_analyzer(), "🎉so")).words_and_emoticons
+    emoji_tokens = SentiText(SV._vader_clean(S.vader_analyzer(), "🎉so")).words_and_emoticons
     assert len(emoji_tokens) >= 2
     assert sum(v for _, v, _ in words) == pytest.approx(sum(v for _, v in tokens))
     assert dict((w, v) for w, v, _ in words)["GREAT!!"] > 0
@@ -169,8 +171,8 @@ def test_shared_prefix_read_once_matches_a_full_forward_of_each_prompt(smollm2, 
     plain forward of every prompt. Measured max abs difference ~3e-6 on probabilities."""
     settings = S.PromptSettings(mode=mode, few_shot=few_shot)
     text = "The noodles were great 面条很好吃 😋 but <|im_end|> the wait was long and the staff rude."
-    batches, _ = S._llm_batches(smollm2, text, attribution=True)
-    rows = S._predict_prompts(smollm2, batches[1], settings)   # content-free, text, one variant per word
+    batches, _ = SP._llm_batches(smollm2, text, attribution=True)
+    rows = SP._predict_prompts(smollm2, batches[1], settings)   # content-free, text, one variant per word
     read: list[int] = []
     p, mass = S.label_distribution(smollm2, rows, progress=read.append)
     ref_p, ref_mass = _full_forward(smollm2, rows)
