@@ -17,7 +17,7 @@ import json
 import math
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NotRequired, TypedDict
+from typing import Any, TypedDict
 
 CURATED_DIR = Path(__file__).resolve().parents[1] / "curated"
 PAGES: tuple[str, ...] = ("generation", "sentiment", "classification", "embeddings", "attention", "lens")
@@ -30,7 +30,15 @@ class Wording(TypedDict):
     zh: str
 
 
-class CuratedExample(TypedDict):
+class CuratedOptional(TypedDict, total=False):
+    """The optional keys of a :class:`CuratedExample` (a class of its own: ``NotRequired`` is
+    not read from postponed annotations on Python 3.11)."""
+
+    why: Wording
+    kind: str
+
+
+class CuratedExample(CuratedOptional):
     """One presenter-mode example as ``curated/<page>.json`` stores it.
 
     Keys:
@@ -39,13 +47,14 @@ class CuratedExample(TypedDict):
         params: the page's query parameters (its permalink ``SCHEMA`` names) that reproduce it live.
         result: what the page's renderers draw, JSON data (:func:`to_jsonable`).
         why: optional one-line reason the example is shown, per language.
+        kind: optional view the example is drawn in, for a page with more than one
+            (sentiment: ``"domains"``, the approaches × sets table).
     """
 
     id: str
     title: Wording
     params: dict[str, Any]
     result: Any
-    why: NotRequired[Wording]
 
 
 def _is_wording(value: Any) -> bool:
@@ -54,8 +63,8 @@ def _is_wording(value: Any) -> bool:
 
 def check_example(item: Any) -> CuratedExample | None:
     """``item`` when it has the :class:`CuratedExample` shape, else None: ``id`` a non-empty
-    string, ``title`` (and ``why`` when present) non-empty ``en`` and ``zh`` strings, ``params``
-    a dict with string keys, ``result`` present."""
+    string, ``title`` (and ``why`` when present) non-empty ``en`` and ``zh`` strings, ``kind``
+    (when present) a string, ``params`` a dict with string keys, ``result`` present."""
     if not isinstance(item, dict) or "result" not in item:
         return None
     if not (isinstance(item.get("id"), str) and item["id"]) or not _is_wording(item.get("title")):
@@ -64,6 +73,8 @@ def check_example(item: Any) -> CuratedExample | None:
     if not isinstance(params, dict) or not all(isinstance(k, str) for k in params):
         return None
     if "why" in item and not _is_wording(item["why"]):
+        return None
+    if "kind" in item and not isinstance(item["kind"], str):
         return None
     return item  # type: ignore[return-value]
 

@@ -4,6 +4,8 @@ Language-neutral: notices and the semantics line are not stored, ranks are re-de
 """
 from __future__ import annotations
 
+from typing import TypedDict
+
 import pandas as pd
 
 from components.classification.zero_shot import ZeroShotResult, semantics, tidy_scores
@@ -11,7 +13,16 @@ from components.classification.zero_shot import ZeroShotResult, semantics, tidy_
 PAYLOAD_COLUMNS = ("text_id", "text", "label", "hypothesis", "raw", "score")
 
 
-def zero_shot_payload(result: ZeroShotResult) -> dict:
+class ZeroShotPayload(TypedDict):
+    """:func:`zero_shot_payload`."""
+
+    method: str
+    multi_label: bool
+    labels: list[str]
+    scores: dict[str, list]
+
+
+def zero_shot_payload(result: ZeroShotResult) -> ZeroShotPayload:
     """A zero-shot result as plain JSON data (curated presenter examples).
 
     Returns:
@@ -24,7 +35,7 @@ def zero_shot_payload(result: ZeroShotResult) -> dict:
             "scores": {c: result.scores[c].tolist() for c in PAYLOAD_COLUMNS}}
 
 
-def zero_shot_from_payload(payload: dict) -> ZeroShotResult:
+def zero_shot_from_payload(payload: ZeroShotPayload) -> ZeroShotResult:
     """Inverse of :func:`zero_shot_payload`: ranks from the stored scores (stable: ties keep
     label order), semantics line as a :class:`Message`.
 

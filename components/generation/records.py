@@ -10,6 +10,7 @@ probability the product of its pieces' by the chain rule).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypedDict
 
 import torch
 
@@ -29,6 +30,64 @@ from components.tokens import readable_tokens
 # --------------------------------------------------------------------------- JSON records
 # The page keeps its result, and presenter mode ships its curated examples, in one plain
 # JSON-able shape, so both are drawn by the same renderers.
+class StepRecord(TypedDict):
+    """One generated token (:meth:`GenerationStream.steps`; ``alternatives`` as [token, p] pairs)."""
+
+    token: str
+    raw_token: str
+    token_id: int
+    p: float
+    logp: float
+    rank: int
+    alternatives: list
+    group: list[int]
+    text: str
+
+
+class SampleTimes(TypedDict, total=False):
+    """Times of one sample, seconds: recorded only with ``timing`` (curated examples leave them out)."""
+
+    ttft_s: float
+    tokens_per_s: float
+    total_s: float
+
+
+class SampleStats(SampleTimes):
+    """Counts of one sample, and its :class:`SampleTimes` when recorded."""
+
+    prompt_tokens: int
+    new_tokens: int
+    finish_reason: str
+
+
+class SampleRecord(TypedDict):
+    """:func:`sample_record`."""
+
+    text: str
+    seed: int
+    steps: list[StepRecord]
+    stats: SampleStats
+
+
+class DistributionRecord(TypedDict):
+    """:func:`distribution_record`."""
+
+    table: dict[str, list]
+    stages: list[str]
+    kept: dict[str, int]
+    entropy_bits: dict[str, float]
+
+
+class PromptTokenRecord(TypedDict):
+    """One chip of :func:`prompt_token_records`."""
+
+    index: int
+    token: str
+    pieces: int
+    raw: str
+    id: str
+
+
 def display_stages(settings: GenerationSettings) -> list[str]:
     """``p_*`` columns of :attr:`NextTokenDistribution.table` worth drawing for ``settings``:
     ``p_raw``, ``p_penalties`` if a penalty is on, then temperature/top-k/top-p when
@@ -43,7 +102,7 @@ def display_stages(settings: GenerationSettings) -> list[str]:
     return stages
 
 
-def distribution_record(dist: NextTokenDistribution, settings: GenerationSettings) -> dict:
+def distribution_record(dist: NextTokenDistribution, settings: GenerationSettings) -> DistributionRecord:
     """JSON-able view of ``dist``: ``table`` ({column: list}, ``token_id``, ``token``,
     ``raw_token``, ``logit`` and the ``p_*`` columns), ``stages`` (:func:`display_stages`),
     ``kept`` and ``entropy_bits`` (see :class:`NextTokenDistribution`)."""
@@ -55,7 +114,7 @@ def distribution_record(dist: NextTokenDistribution, settings: GenerationSetting
     }
 
 
-def sample_record(stream: GenerationStream, timing: bool = True) -> dict:
+def sample_record(stream: GenerationStream, timing: bool = True) -> SampleRecord:
     """JSON-able result of one finished sample: ``text``, ``seed``, ``steps``
     (:meth:`GenerationStream.steps`, alternatives as ``[token, p]`` pairs) and ``stats``
     (``prompt_tokens``, ``new_tokens``, ``finish_reason``; with ``timing`` also ``ttft_s``,
@@ -69,7 +128,7 @@ def sample_record(stream: GenerationStream, timing: bool = True) -> dict:
     return {"text": stream.text, "seed": stream.seed, "steps": steps, "stats": stats}
 
 
-def prompt_token_records(loaded: LoadedModel, input_ids: torch.Tensor) -> list[dict]:
+def prompt_token_records(loaded: LoadedModel, input_ids: torch.Tensor) -> list[PromptTokenRecord]:
     """Readable prompt tokens for display, one record per chip
     (:func:`components.tokens.token_chips`: the byte pieces of a split character are one
     chip): ``{"index": first position, "token": readable text, "pieces": tokens merged,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypedDict
 
 from components.messages import Message, MessageError
 
@@ -114,7 +115,27 @@ class SentimentResult:
     coverage: dict = field(default_factory=dict)
 
 
-def result_dict(result: SentimentResult, timings: bool = True) -> dict:
+class SentimentTimes(TypedDict, total=False):
+    """Wall seconds of one result: recorded only with ``timings`` (curated examples leave them out)."""
+
+    seconds: float
+    attribution_seconds: float
+
+
+class SentimentRecord(SentimentTimes):
+    """:func:`result_dict`: one approach's result as JSON-able data."""
+
+    approach: str
+    label: str
+    scores: dict[str, float]
+    p_positive: float
+    attribution: list[list]
+    notices: list[list]
+    extra: dict
+    coverage: dict
+
+
+def result_dict(result: SentimentResult, timings: bool = True) -> SentimentRecord:
     """A result as plain JSON-able data -- what the page renders and what presenter mode ships
     in ``curated/sentiment.json`` (``timings=False`` leaves out the wall times, which differ
     from run to run).
