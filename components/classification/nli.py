@@ -13,13 +13,17 @@ import numpy as np
 from components.classification.inputs import (
     DEFAULT_TEMPLATE,
     ClassificationInputError,
-    check_template,
     clean_texts,
-    hypothesis,
     notice,
     truncation_notice,
 )
-from components.classification.zero_shot import ZeroShotResult, semantics, softmax, tidy_scores, unreadable_labels
+from components.classification.zero_shot import (
+    ZeroShotResult,
+    is_multi_label,
+    label_hypotheses,
+    softmax,
+    zero_shot_result,
+)
 from components.messages import Message
 
 MAX_NLI_PAIRS = 2000
@@ -126,21 +130,14 @@ def zero_shot_nli(loaded, texts: list[str], labels: list[str],
     Raises:
         InputError: empty texts, no labels, bad template, too many pairs, not an NLI model.
     """
-    template = check_template(template)
-    if not labels:
-        raise ClassificationInputError("classification.msg.no_labels")
+    hyps = label_hypotheses(template, labels)
     entail, contra = nli_label_ids(loaded.model.config)
     texts, notices = clean_texts(texts)
     max_texts = max(1, MAX_NLI_PAIRS // len(labels))
     if len(texts) > max_texts:
         notices.append(notice("nli_pairs_capped", k=len(labels), n=max_texts, max=MAX_NLI_PAIRS))
         texts = texts[:max_texts]
-    hyps = [hypothesis(template, l) for l in labels]
     logits, trunc = nli_logits(loaded, texts, hyps)
-    multi = multi_label or len(labels) == 1
-    scores = nli_scores(logits, entail, contra, multi)
-    notices += trunc + unreadable_labels(loaded, labels)
-    if len(labels) == 1:
-        notices.append(semantics(True, 1))
-    return ZeroShotResult(tidy_scores(texts, labels, hyps, logits[..., entail], scores), "nli", multi,
-                          list(labels), notices, semantics(multi, len(labels)))
+    multi = is_multi_label(multi_label, labels)
+    return zero_shot_result(loaded, "nli", texts, labels, hyps, logits[..., entail],
+                            nli_scores(logits, entail, contra, multi), multi, notices + trunc)

@@ -169,20 +169,44 @@ def zero_shot_similarity(loaded, texts: list[str], labels: list[str],
     Raises:
         InputError: empty texts, no labels, bad template.
     """
-    template = check_template(template)
-    if not labels:
-        raise ClassificationInputError("classification.msg.no_labels")
+    hyps = label_hypotheses(template, labels)
     texts, notices = clean_texts(texts)
-    hyps = [hypothesis(template, l) for l in labels]
     text_emb, trunc = encode(loaded, texts)     # (n, d)
     hyp_emb, _ = encode(loaded, hyps)            # (k, d)
     cosine = text_emb @ hyp_emb.T                      # (n, k), unit vectors -> cosine
-    multi = multi_label or len(labels) == 1
-    scores = similarity_scores(cosine, multi)
-    notices += trunc + unreadable_labels(loaded, labels)
+    multi = is_multi_label(multi_label, labels)
+    return zero_shot_result(loaded, "similarity", texts, labels, hyps, cosine, similarity_scores(cosine, multi),
+                            multi, notices + trunc)
+
+
+def label_hypotheses(template: str, labels: list[str]) -> list[str]:
+    """The opening both zero-shot methods share: ``template`` checked, then one hypothesis per
+    label (:func:`components.classification.inputs.hypothesis`).
+
+    Raises:
+        ClassificationInputError: bad template (:func:`check_template`), no labels.
+    """
+    template = check_template(template)
+    if not labels:
+        raise ClassificationInputError("classification.msg.no_labels")
+    return [hypothesis(template, l) for l in labels]
+
+
+def is_multi_label(multi_label: bool, labels: list[str]) -> bool:
+    """Independent per-label probabilities: asked for, or forced by a single label (a
+    distribution over one label would always be 1)."""
+    return multi_label or len(labels) == 1
+
+
+def zero_shot_result(loaded, method: str, texts: list[str], labels: list[str], hyps: list[str],
+                     raw: np.ndarray, scores: np.ndarray, multi: bool, notices: list[Message]) -> ZeroShotResult:
+    """The closing both zero-shot methods share: ``notices`` plus the labels ``loaded`` cannot
+    read and, for a single label, the note that its score is independent; the tidy score table
+    from ``raw`` and ``scores`` (both ``(n texts, k labels)``)."""
+    notices = notices + unreadable_labels(loaded, labels)
     if len(labels) == 1:
         notices.append(semantics(True, 1))
-    return ZeroShotResult(tidy_scores(texts, labels, hyps, cosine, scores), "similarity", multi, list(labels),
+    return ZeroShotResult(tidy_scores(texts, labels, hyps, raw, scores), method, multi, list(labels),
                           notices, semantics(multi, len(labels)))
 
 
