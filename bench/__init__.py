@@ -210,6 +210,31 @@ def median_time(fn: Callable[[], object], repeats: int = 3) -> tuple[float, obje
     return statistics.median(times), out
 
 
+def write_performance_section(name: str, table: str) -> bool:
+    """Put ``table`` between the ``<!-- bench:<name> -->`` and ``<!-- /bench:<name> -->``
+    markers of docs/performance.md, so a published figure is what its bench printed; prints
+    what happened and returns False when the markers are missing (nothing written)."""
+    import re
+
+    doc = ROOT / "docs" / "performance.md"
+    text = doc.read_text(encoding="utf-8")
+    marked = re.compile(rf"(<!-- bench:{re.escape(name)} -->\n)(.*?)(<!-- /bench:{re.escape(name)} -->)", re.S)
+    if not marked.search(text):
+        print(f"docs/performance.md has no bench:{name} markers; not written")
+        return False
+    doc.write_text(marked.sub(lambda m: m.group(1) + table.rstrip("\n") + "\n" + m.group(3), text), encoding="utf-8")
+    print("docs/performance.md updated")
+    return True
+
+
+def percentile(values: Sequence[float], q: int) -> float:
+    """The ``q``-th percentile (1..99) of ``values`` (``statistics.quantiles``, inclusive
+    method; the value itself when there is one)."""
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
+
+
 def median(values: Sequence[float]) -> float | None:
     """Median of the non-None values, or None when there are none."""
     vals = [v for v in values if v is not None]

@@ -43,6 +43,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import torch  # noqa: E402
 
+from bench import percentile, write_performance_section  # noqa: E402
 from components.catalog import SMOLLM2, get_spec  # noqa: E402
 from components.decode_batch import batcher_for  # noqa: E402
 from components.generation import (  # noqa: E402
@@ -199,13 +200,6 @@ def page_works(smollm2, minilm) -> dict:
     }
 
 
-def quantile(values: list[float], q: int) -> float:
-    """The ``q``-th percentile (inclusive method; the value itself for one value)."""
-    if len(values) == 1:
-        return values[0]
-    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
-
-
 def pages_while_generating(smollm2, minilm, tokens: int, repeats: int) -> list[dict]:
     """p50 / p95 seconds of each page's first result while another session generates vs alone."""
     rows = []
@@ -213,12 +207,12 @@ def pages_while_generating(smollm2, minilm, tokens: int, repeats: int) -> list[d
         work(smollm2)  # warm-up
         work.cpu.clear()
         solo = alone(smollm2, work, repeats)
-        cpu_alone = quantile(work.cpu, 50)
+        cpu_alone = percentile(work.cpu, 50)
         work.cpu.clear()
         during = while_generating(smollm2, work, tokens, repeats)
-        rows.append({"page": name, "alone_p50": quantile(solo, 50), "alone_p95": quantile(solo, 95),
-                     "during_p50": quantile(during, 50), "during_p95": quantile(during, 95), "n": len(during),
-                     "cpu_alone_p50": cpu_alone, "cpu_during_p50": quantile(work.cpu, 50)})
+        rows.append({"page": name, "alone_p50": percentile(solo, 50), "alone_p95": percentile(solo, 95),
+                     "during_p50": percentile(during, 50), "during_p95": percentile(during, 95), "n": len(during),
+                     "cpu_alone_p50": cpu_alone, "cpu_during_p50": percentile(work.cpu, 50)})
     return rows
 
 
@@ -388,14 +382,7 @@ def pages_main(args) -> dict:
     print(table)
     print("JSON " + json.dumps({"pages": rows}))
     if args.write:
-        import re
-
-        doc = Path(__file__).resolve().parents[1] / "docs" / "performance.md"
-        text = doc.read_text(encoding="utf-8")
-        marked = re.compile(r"(<!-- bench:pages -->\n)(.*?)(<!-- /bench:pages -->)", re.S)
-        if marked.search(text):
-            doc.write_text(marked.sub(lambda m: m.group(1) + table + "\n" + m.group(3), text), encoding="utf-8")
-            print("docs/performance.md updated")
+        write_performance_section("pages", table)
     return {"pages": rows}
 
 

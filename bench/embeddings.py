@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import re
 import sys
 import time
 from pathlib import Path
@@ -31,6 +30,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+from bench import write_performance_section  # noqa: E402
 
 SUBJECTS = ["The team", "My neighbour", "The new phone", "Our teacher", "The central bank", "A small cat",
             "The restaurant", "This software update", "The weather service", "Her grandmother",
@@ -154,15 +155,7 @@ def main() -> None:
         )
     print("\n".join(table))
     if args.write:
-        doc = ROOT / "docs" / "performance.md"
-        text = doc.read_text(encoding="utf-8")
-        bench_re = re.compile(r"(<!-- bench:embeddings -->\n)(.*?)(<!-- /bench:embeddings -->)", re.S)
-        if not bench_re.search(text):
-            print("docs/performance.md has no bench:embeddings markers; not written")
-            return
-        block = "\n".join(table) + "\n"
-        doc.write_text(bench_re.sub(lambda m: m.group(1) + block + m.group(3), text), encoding="utf-8")
-        print("docs/performance.md updated")
+        write_performance_section("embeddings", "\n".join(table))
 
 
 if __name__ == "__main__":

@@ -29,8 +29,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -38,19 +36,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench import percentile, write_performance_section  # noqa: E402
 from tests.browser.concurrency import SESSIONS, run_all  # noqa: E402
 
 VARIANTS = {
     "glibc malloc defaults": {"LLM_LAB_MALLOC_ARENAS": "0", "LLM_LAB_MALLOC_TRIM": "0"},
     "app (2 arenas, malloc_trim after each run)": {},
 }
-
-
-def percentile(values: list[float], q: int) -> float:
-    """The ``q``-th percentile (1..99) of ``values``, inclusive method."""
-    if len(values) == 1:
-        return values[0]
-    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
 
 
 def run_variant(label: str, sessions: int, env: dict[str, str]) -> dict:
@@ -111,14 +103,7 @@ def main(argv: list[str]) -> int:
     table = markdown(rows, args.sessions, started)
     print(table)
     if args.write:
-        doc = ROOT / "docs" / "performance.md"
-        text = doc.read_text(encoding="utf-8")
-        bench_re = re.compile(r"(<!-- bench:sessions -->\n)(.*?)(<!-- /bench:sessions -->)", re.S)
-        if not bench_re.search(text):
-            print("docs/performance.md has no bench:sessions markers; not written")
-            return 0
-        doc.write_text(bench_re.sub(lambda m: m.group(1) + table + "\n" + m.group(3), text), encoding="utf-8")
-        print("docs/performance.md updated")
+        write_performance_section("sessions", table)
     return 0
 
 
